@@ -1,0 +1,415 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/redoubt-db/redoubt/acl"
+)
+
+// Command is one entry of the command table. The table alone drives dispatch,
+// arity errors, COMMAND (INFO, DOCS, COUNT, LIST, GETKEYS) and, later, ACL
+// checks, so everything Redis reports about a command lives here.
+type Command struct {
+	// Name is the lowercase command name; a subcommand's is its own word
+	// ("get" under "config").
+	Name string
+	// Arity counts the name itself; -N means at least N arguments. A
+	// subcommand's arity counts the container's name too.
+	Arity int
+	// Flags are the command's flags, as COMMAND INFO reports them.
+	Flags Flags
+	// Categories are the ACL categories not implied by Flags.
+	Categories acl.Category
+	// KeySpecs say where the command's keys are, as Redis 7 key specs.
+	KeySpecs []KeySpec
+	// GetKeys finds the keys of a command whose key positions depend on its
+	// arguments; nil means the key specs suffice.
+	GetKeys func(args [][]byte) ([]int, error)
+	// Group is the documentation group ("string", "generic", "server"…).
+	Group string
+	// Since is the Redis version that introduced the command.
+	Since string
+	// Complexity is the time complexity, for COMMAND DOCS.
+	Complexity string
+	// Summary says what the command does, in our own words.
+	Summary string
+	// DocFlags are COMMAND DOCS's doc_flags ("deprecated", "syscmd").
+	DocFlags []string
+	// DeprecatedSince and ReplacedBy document a deprecated command.
+	DeprecatedSince, ReplacedBy string
+	// Tips are the command tips COMMAND INFO reports
+	// ("nondeterministic_output", "request_policy:all_shards"…).
+	Tips []string
+	// Args describe the arguments, for COMMAND DOCS and redis-cli's hints.
+	Args []Arg
+	// Run executes the command. It is nil for a container whose work is done
+	// by its Subcommands.
+	Run func(c *Conn, args [][]byte)
+	// Subcommands are the container's subcommands (CONFIG GET, CLIENT ID…).
+	Subcommands []*Command
+	// Lock says whether Run needs the connection's database locked. The
+	// default, LockAuto, locks it for commands with keys.
+	Lock LockMode
+
+	// Set when the table is built.
+	parent   *Command
+	fullName string // "get", "config|get"
+	subs     map[string]*Command
+	movable  bool // key positions need GetKeys or a non-range key spec
+	lockDB   bool // Run is called with the selected database locked
+	stats    commandStats
+}
+
+// FullName returns the name Redis uses in replies and statistics: the name,
+// or "container|sub" for a subcommand.
+func (cmd *Command) FullName() string { return cmd.fullName }
+
+// LockMode says which lock a command runs under.
+type LockMode uint8
+
+const (
+	// LockAuto locks the selected database for commands with key specs.
+	LockAuto LockMode = iota
+	// LockDB always locks the selected database (DBSIZE, KEYS, SCAN…).
+	LockDB
+	// LockNone runs the command with no lock held; it takes what it needs
+	// itself (SELECT, SWAPDB, MOVE, FLUSHALL, INFO…).
+	LockNone
+)
+
+// commandStats are the counters INFO commandstats reports.
+type commandStats struct {
+	calls    atomic.Int64
+	usec     atomic.Int64
+	rejected atomic.Int64
+	failed   atomic.Int64
+}
+
+// Flags are command flags. The order of the constants is the order in which
+// COMMAND INFO lists them.
+type Flags uint32
+
+const (
+	// Write commands may modify the keyspace.
+	Write Flags = 1 << iota
+	// ReadOnly commands only read keys.
+	ReadOnly
+	// DenyOOM commands may grow memory and are refused when over maxmemory.
+	DenyOOM
+	flagModule
+	// Admin commands administer the server.
+	Admin
+	// PubSub commands are pub/sub related.
+	PubSub
+	// NoScript commands cannot run in scripts.
+	NoScript
+	// Blocking commands may block the client.
+	Blocking
+	// Loading commands are allowed while the dataset loads.
+	Loading
+	// Stale commands are allowed on a replica with stale data.
+	Stale
+	// SkipMonitor commands are not shown to MONITOR.
+	SkipMonitor
+	// SkipSlowlog commands are not logged to SLOWLOG.
+	SkipSlowlog
+	// Asking is cluster-related.
+	Asking
+	// Fast commands run in O(1) or O(log N).
+	Fast
+	// NoAuth commands may run before authentication.
+	NoAuth
+	// MayReplicate commands may replicate even when read-only.
+	MayReplicate
+	// Sentinel commands exist in sentinel mode.
+	Sentinel
+	// OnlySentinel commands exist only in sentinel mode.
+	OnlySentinel
+	// NoMandatoryKeys commands may have no keys although they have key specs.
+	NoMandatoryKeys
+	// NoAsyncLoading commands are refused during asynchronous loading.
+	NoAsyncLoading
+	// NoMulti commands cannot be queued in MULTI.
+	NoMulti
+	// flagMovableKeys is computed from the key specs, never set by hand.
+	flagMovableKeys
+	// AllowBusy commands may run while a script is busy.
+	AllowBusy
+
+	numFlags = iota
+)
+
+var flagNames = [numFlags]string{
+	"write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript",
+	"blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "asking",
+	"fast", "no_auth", "may_replicate", "sentinel", "only_sentinel",
+	"no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys",
+	"allow_busy",
+}
+
+// Names returns the flag names in COMMAND INFO's order.
+func (f Flags) Names() []string {
+	var names []string
+	for i, n := range flagNames {
+		if f&(1<<i) != 0 {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// KeySpec is a Redis 7 key specification: where to start looking for keys
+// (BeginSearch) and how to find them from there (FindKeys).
+type KeySpec struct {
+	Notes string
+	Flags KeyFlags
+	// BeginSearch: Index > 0 starts at that argument; otherwise Keyword is
+	// searched for from StartFrom (negative counts from the end).
+	Index     int
+	Keyword   string
+	StartFrom int
+	// FindKeys: a range (LastKey relative to the first key, -1 the last
+	// argument; KeyStep; Limit), or, when KeyNumIdx > 0 or KeyNum is set, a
+	// key count at KeyNumIdx followed by keys from FirstKey.
+	LastKey, KeyStep, Limit int
+	KeyNum                  bool
+	KeyNumIdx, FirstKey     int
+}
+
+// KeyFlags describe what a command does with the keys of a key spec.
+type KeyFlags uint16
+
+// Key spec flags, in COMMAND INFO's order.
+const (
+	KeyRO KeyFlags = 1 << iota
+	KeyRW
+	KeyOW
+	KeyRM
+	KeyAccess
+	KeyUpdate
+	KeyInsert
+	KeyDelete
+	KeyNotKey
+	KeyIncomplete
+	KeyVariableFlags
+	numKeyFlags = iota
+)
+
+var keyFlagNames = [numKeyFlags]string{
+	"RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key",
+	"incomplete", "variable_flags",
+}
+
+// Names returns the flag names in COMMAND INFO's order.
+func (f KeyFlags) Names() []string {
+	var names []string
+	for i, n := range keyFlagNames {
+		if f&(1<<i) != 0 {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// ArgType is the type of a command argument in COMMAND DOCS.
+type ArgType uint8
+
+// Argument types.
+const (
+	ArgString ArgType = iota
+	ArgInteger
+	ArgDouble
+	ArgKey
+	ArgPattern
+	ArgUnixTime
+	ArgPureToken
+	ArgOneOf
+	ArgBlock
+)
+
+var argTypeNames = [...]string{"string", "integer", "double", "key", "pattern", "unix-time", "pure-token", "oneof", "block"}
+
+func (t ArgType) String() string { return argTypeNames[t] }
+
+// ArgFlags qualify an argument in COMMAND DOCS.
+type ArgFlags uint8
+
+// Argument flags.
+const (
+	ArgOptional ArgFlags = 1 << iota
+	ArgMultiple
+	ArgMultipleToken
+)
+
+// Arg describes one argument of a command, for COMMAND DOCS.
+type Arg struct {
+	Name            string
+	Type            ArgType
+	DisplayText     string
+	KeySpecIndex    int // for ArgKey: index into KeySpecs
+	Token           string
+	Since           string
+	DeprecatedSince string
+	Flags           ArgFlags
+	Args            []Arg // for ArgOneOf and ArgBlock
+}
+
+// commandTable is the table every connection dispatches through. It is built
+// once, at package initialisation, and never changes afterwards.
+type commandTable struct {
+	byName map[string]*Command
+	list   []*Command // top-level commands in registration order
+}
+
+// commandGroups lists the per-group tables (cmd_<group>.go). Each group adds
+// its table to this list in its file's init function.
+var commandGroups [][]*Command
+
+func registerCommands(cmds ...*Command) { commandGroups = append(commandGroups, cmds) }
+
+var commands *commandTable
+
+func buildCommandTable() *commandTable {
+	t := &commandTable{byName: map[string]*Command{}}
+	for _, group := range commandGroups {
+		for _, cmd := range group {
+			if _, dup := t.byName[cmd.Name]; dup {
+				panic(fmt.Sprintf("server: command %q registered twice", cmd.Name))
+			}
+			cmd.fullName = cmd.Name
+			cmd.finish()
+			t.byName[cmd.Name] = cmd
+			t.list = append(t.list, cmd)
+			if len(cmd.Subcommands) > 0 {
+				cmd.subs = map[string]*Command{}
+				for _, sub := range cmd.Subcommands {
+					sub.parent = cmd
+					sub.fullName = cmd.Name + "|" + sub.Name
+					sub.finish()
+					cmd.subs[sub.Name] = sub
+				}
+			}
+		}
+	}
+	return t
+}
+
+// finish derives what the table leaves implicit: the implied ACL categories
+// (as Redis's setImplicitACLCategories) and whether keys are movable.
+func (cmd *Command) finish() {
+	if cmd.Flags&Write != 0 {
+		cmd.Categories |= acl.Write
+	}
+	if cmd.Flags&ReadOnly != 0 && cmd.Categories&acl.Scripting == 0 {
+		cmd.Categories |= acl.Read
+	}
+	if cmd.Flags&Admin != 0 {
+		cmd.Categories |= acl.Admin | acl.Dangerous
+	}
+	if cmd.Flags&PubSub != 0 {
+		cmd.Categories |= acl.PubSub
+	}
+	if cmd.Flags&Fast != 0 {
+		cmd.Categories |= acl.Fast
+	}
+	if cmd.Flags&Blocking != 0 {
+		cmd.Categories |= acl.Blocking
+	}
+	if cmd.Categories&acl.Fast == 0 {
+		cmd.Categories |= acl.Slow
+	}
+	cmd.lockDB = cmd.Lock == LockDB || (cmd.Lock == LockAuto && len(cmd.KeySpecs) > 0)
+	cmd.movable = cmd.GetKeys != nil
+	_, _, _, movable := cmd.legacyRange()
+	cmd.movable = cmd.movable || movable
+}
+
+// legacyRange derives the first/last/step triple of COMMAND INFO from the
+// key specs the way Redis 7 does, and whether that triple misses keys (which
+// makes the command "movablekeys").
+func (cmd *Command) legacyRange() (first, last, step int, movable bool) {
+	specs := cmd.KeySpecs
+	if len(specs) == 0 {
+		return 0, 0, 0, false
+	}
+	isRange := func(ks KeySpec) bool { return ks.Index > 0 && !ks.KeyNum }
+	if len(specs) == 1 && isRange(specs[0]) {
+		ks := specs[0]
+		last := ks.LastKey
+		if last >= 0 {
+			last += ks.Index
+		}
+		return ks.Index, last, ks.KeyStep, ks.Flags&KeyIncomplete != 0
+	}
+	first = 1<<31 - 1
+	lastAbs, prevLast := 0, 0
+	for _, ks := range specs {
+		if !isRange(ks) {
+			movable = true
+			continue
+		}
+		if ks.KeyStep != 1 || (prevLast != 0 && prevLast != ks.Index-1) {
+			movable = true
+			continue
+		}
+		if ks.Flags&KeyIncomplete != 0 {
+			movable = true
+		}
+		first = min(first, ks.Index)
+		abs := ks.LastKey
+		if abs >= 0 {
+			abs += ks.Index
+		}
+		// Redis compares as unsigned, so a negative (relative-to-end)
+		// last key wins over any positive one.
+		if uint32(abs) > uint32(lastAbs) {
+			lastAbs = abs
+		}
+		prevLast = lastAbs
+	}
+	if first == 1<<31-1 {
+		return 0, 0, 0, true
+	}
+	return first, lastAbs, 1, movable
+}
+
+// lookup finds the command for args as Redis's lookupCommand does: a
+// container with at least two arguments resolves to its subcommand, or nil.
+// buf is scratch space for lower-casing, so that lookups do not allocate.
+func (t *commandTable) lookup(args [][]byte, buf *[64]byte) *Command {
+	cmd := t.byName[string(lowerName(args[0], buf))]
+	if cmd == nil || cmd.subs == nil || len(args) == 1 {
+		return cmd
+	}
+	return cmd.subs[string(lowerName(args[1], buf))]
+}
+
+// lowerName lower-cases a command name into buf; a name longer than buf
+// cannot be a command and is returned as is.
+func lowerName(b []byte, buf *[64]byte) []byte {
+	if len(b) > len(buf) {
+		return b
+	}
+	n := copy(buf[:], b)
+	for i := 0; i < n; i++ {
+		if c := buf[i]; c >= 'A' && c <= 'Z' {
+			buf[i] = c + 'a' - 'A'
+		}
+	}
+	return buf[:n]
+}
+
+// isContainer reports whether name is a command with subcommands.
+func (t *commandTable) isContainer(name []byte) bool {
+	cmd := t.byName[strings.ToLower(string(name))]
+	return cmd != nil && cmd.subs != nil
+}
+
+var commandsOnce sync.Once
+
+// initCommands builds the command table once, after every group's init has
+// registered its commands.
+func initCommands() { commandsOnce.Do(func() { commands = buildCommandTable() }) }

@@ -1,0 +1,173 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/redoubt-db/redoubt/internal/resp"
+	"github.com/redoubt-db/redoubt/store"
+)
+
+// Config configures a Server. Its fields mirror redis.conf directives; the
+// zero value is the secure default of an embedded server: loopback only, on a
+// free port, protected mode on, logs discarded.
+//
+// The config file parser (ParseConfig) and CONFIG GET/SET read and write the
+// same fields through one directive table (directives.go).
+type Config struct {
+	// Bind lists the addresses to listen on ("bind"). A leading '-' makes an
+	// address optional: it is skipped if it does not exist on this host.
+	// "*" is every IPv4 address and "::*" every IPv6 address. A nil Bind
+	// means "127.0.0.1 -::1"; a non-nil empty Bind (bind "") means no TCP
+	// listener. The default is 127.0.0.1 and -::1.
+	Bind []string
+	// Port is the TCP port ("port"). Zero picks a free port, shared by all
+	// bind addresses; PortDisabled turns TCP off, which is what the
+	// directive "port 0" means. The default is a free port; the
+	// redoubt-server binary's default is 6379, as redis-server's.
+	Port int
+	// Databases is the number of databases ("databases"). The default is 16.
+	Databases int
+	// InsecureDisableProtectedMode turns protected mode off ("protected-mode
+	// no"): without it, while no password is set, only loopback clients are
+	// served. The default is protected mode on.
+	InsecureDisableProtectedMode bool
+	// MaxClients bounds the number of connected clients ("maxclients").
+	// The default is 10000.
+	MaxClients int
+	// Timeout closes a client idle for this many seconds ("timeout"); 0
+	// never does. The default is 0.
+	Timeout int
+	// TCPKeepAlive is the TCP keepalive period in seconds ("tcp-keepalive");
+	// 0 disables it. The default is 300.
+	TCPKeepAlive int
+	// ProtoMaxBulkLen is the largest bulk argument accepted, in bytes
+	// ("proto-max-bulk-len"). The default is 512 MiB.
+	ProtoMaxBulkLen int64
+	// ClientQueryBufferLimit is the most unread input a client may have
+	// buffered, in bytes ("client-query-buffer-limit"). The default is 1 GiB.
+	ClientQueryBufferLimit int64
+	// Hz is how many times a second background tasks (active expiry, idle
+	// client checks) run ("hz"). The default is 10.
+	Hz int
+	// LogLevel is one of debug, verbose, notice, warning or nothing
+	// ("loglevel"). The default is notice.
+	LogLevel string
+	// LogFile is the file logs are appended to ("logfile"); empty means
+	// LogOutput. The default is empty.
+	LogFile string
+	// LogOutput receives the logs when LogFile is empty. The default, nil,
+	// discards them, so an embedded server is quiet; the redoubt-server
+	// binary sets it to standard output, as redis-server logs.
+	LogOutput io.Writer
+	// PidFile is where the process id is written at start ("pidfile");
+	// empty writes none. The default is empty.
+	PidFile string
+	// ConfigFile is the absolute path of the config file the server was
+	// started with, reported by INFO server; empty if none.
+	ConfigFile string
+	// Clock is the time source for expiry and TTLs. The default is the
+	// system clock; a *store.ManualClock lets tests move time.
+	Clock store.Clock
+}
+
+// PortDisabled as Config.Port turns the TCP listener off.
+const PortDisabled = -1
+
+// Limits on configuration values, checked by Validate.
+const (
+	maxDatabases = 1 << 20
+	// maxProtoBulkLen keeps a single string's length within the 32 bits
+	// an entry stores.
+	maxProtoBulkLen = 1<<32 - 1
+	minProtoBulkLen = 1 << 20
+)
+
+var logLevels = []string{"debug", "verbose", "notice", "warning", "nothing"}
+
+// withDefaults returns a copy of cfg with every unset field at its default.
+func (cfg Config) withDefaults() Config {
+	if cfg.Bind == nil {
+		cfg.Bind = []string{"127.0.0.1", "-::1"}
+	}
+	if cfg.Databases == 0 {
+		cfg.Databases = 16
+	}
+	if cfg.MaxClients == 0 {
+		cfg.MaxClients = 10000
+	}
+	if cfg.ProtoMaxBulkLen == 0 {
+		cfg.ProtoMaxBulkLen = resp.DefaultMaxBulk
+	}
+	if cfg.ClientQueryBufferLimit == 0 {
+		cfg.ClientQueryBufferLimit = resp.DefaultMaxQuery
+	}
+	if cfg.Hz == 0 {
+		cfg.Hz = 10
+	}
+	if cfg.LogLevel == "" {
+		cfg.LogLevel = "notice"
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = store.SystemClock{}
+	}
+	return cfg
+}
+
+// DefaultConfig returns the configuration the redoubt-server binary starts
+// from: the embedded defaults with redis-server's port and logs on standard
+// output set by the caller.
+func DefaultConfig() Config {
+	cfg := Config{Port: 6379, TCPKeepAlive: 300}.withDefaults()
+	return cfg
+}
+
+// Validate reports every problem with cfg, joined.
+func (cfg Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("server: "+format, args...)) }
+	if cfg.Port < PortDisabled || cfg.Port > 65535 {
+		bad("port %d out of range [0, 65535]", cfg.Port)
+	}
+	for _, b := range cfg.Bind {
+		if strings.TrimPrefix(b, "-") == "" {
+			bad("empty bind address")
+		}
+	}
+	if cfg.Databases < 1 || cfg.Databases > maxDatabases {
+		bad("databases %d out of range [1, %d]", cfg.Databases, maxDatabases)
+	}
+	if cfg.MaxClients < 1 {
+		bad("maxclients %d must be at least 1", cfg.MaxClients)
+	}
+	if cfg.Timeout < 0 {
+		bad("timeout %d must not be negative", cfg.Timeout)
+	}
+	if cfg.TCPKeepAlive < 0 {
+		bad("tcp-keepalive %d must not be negative", cfg.TCPKeepAlive)
+	}
+	if cfg.ProtoMaxBulkLen < minProtoBulkLen || cfg.ProtoMaxBulkLen > maxProtoBulkLen {
+		bad("proto-max-bulk-len %d out of range [%d, %d]", cfg.ProtoMaxBulkLen, int64(minProtoBulkLen), int64(maxProtoBulkLen))
+	}
+	if cfg.ClientQueryBufferLimit < 1<<20 || cfg.ClientQueryBufferLimit > 1<<40 {
+		bad("client-query-buffer-limit %d out of range [1mb, 1tb]", cfg.ClientQueryBufferLimit)
+	}
+	if cfg.Hz < 1 || cfg.Hz > 500 {
+		bad("hz %d out of range [1, 500]", cfg.Hz)
+	}
+	if !validLogLevel(cfg.LogLevel) {
+		bad("loglevel %q is not one of %s", cfg.LogLevel, strings.Join(logLevels, ", "))
+	}
+	return errors.Join(errs...)
+}
+
+func validLogLevel(l string) bool {
+	for _, v := range logLevels {
+		if l == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,289 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redoubt-db/redoubt/internal/resp"
+	"github.com/redoubt-db/redoubt/store"
+)
+
+const (
+	// flushThreshold is the output size at which a batch flushes before it
+	// ends, so a long pipeline does not build up an unbounded reply.
+	flushThreshold = 64 * 1024
+	// maxLockHold is how many commands a batch may run under one database
+	// lock before letting other clients in.
+	maxLockHold = 128
+)
+
+// Conn is one client connection. Its goroutine (serve) owns every field
+// that is not atomic; other goroutines (CLIENT LIST, CLIENT KILL, INFO, the
+// cron) read only the atomic ones and call close.
+type Conn struct {
+	s  *Server
+	nc net.Conn
+	id int64 // set by accept before serve starts, then constant
+
+	rd      *resp.Reader
+	out     []byte   // replies not yet written
+	argv    [][]byte // the current command's arguments, aliasing rd's buffer
+	nameBuf [64]byte // scratch for lower-casing command names
+
+	db      *store.DB // the selected database
+	locked  *store.DB // the database whose lock the current batch holds
+	held    int       // commands run under the current lock hold
+	proto   int       // 2 or 3, set by HELLO
+	errors  int       // error replies written, for failed_calls
+	created time.Time
+
+	// closeAfterReply ends the connection once the pending replies are
+	// written (QUIT, a protocol error, CLIENT KILL of oneself).
+	closeAfterReply bool
+
+	// CLIENT REPLY state: replies are dropped while replyOff, and for one
+	// command when replySkip; skipNext arms replySkip for the next one.
+	replyOff, replySkip, skipNext bool
+
+	// State other goroutines read.
+	dbIndex         atomic.Int32
+	name            atomic.Pointer[string]
+	libName, libVer atomic.Pointer[string]
+	lastCmd         atomic.Pointer[Command]
+	lastInteraction atomic.Int64 // Unix seconds of the last input
+	noEvict         atomic.Bool
+	noTouch         atomic.Bool
+	shutdown        atomic.Bool // the server is shutting down gracefully
+	closed          atomic.Bool
+	qbuf            atomic.Int64 // unread input bytes, for CLIENT LIST
+}
+
+func newConn(s *Server, nc net.Conn) *Conn {
+	c := &Conn{
+		s:       s,
+		nc:      nc,
+		rd:      resp.NewReader(),
+		db:      s.store.DB(0),
+		proto:   2,
+		created: time.Now(),
+	}
+	c.lastInteraction.Store(s.unixTime.Load())
+	return c
+}
+
+// ID returns the client id (CLIENT ID).
+func (c *Conn) ID() int64 { return c.id }
+
+// close closes the connection from any goroutine; serve then exits.
+func (c *Conn) close() {
+	if c.closed.CompareAndSwap(false, true) {
+		c.nc.Close()
+	}
+}
+
+// serve reads and executes commands until the client goes away, the
+// connection is closed, or a protocol error. A panic while executing closes
+// this connection only.
+func (c *Conn) serve() {
+	defer c.s.wg.Done()
+	defer c.cleanup()
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.logf(levelWarning, "Closing client id=%d after an internal error: %v\n%s", c.id, r, debug.Stack())
+		}
+	}()
+	for {
+		c.rd.MaxBulk = c.s.maxBulk.Load()
+		c.rd.MaxQuery = c.s.maxQuery.Load()
+		n, err := c.rd.Fill(c.nc)
+		if n > 0 {
+			c.s.stats.netInput.Add(int64(n))
+			c.lastInteraction.Store(c.s.unixTime.Load())
+		}
+		if err != nil {
+			if errors.Is(err, resp.ErrQueryBufferLimit) {
+				c.s.stats.clientQueryLimit.Add(1)
+				c.s.log.logf(levelWarning, "Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %q)",
+					c.id, c.nc.RemoteAddr(), c.rd.Peek(64))
+			}
+			return
+		}
+		if c.processInput() {
+			return
+		}
+		if c.shutdown.Load() {
+			return
+		}
+	}
+}
+
+// cleanup releases everything the connection holds.
+func (c *Conn) cleanup() {
+	c.unlockDB()
+	c.close()
+	c.s.removeConn(c)
+}
+
+// processInput executes every complete command buffered and writes the
+// replies. It reports whether the connection must close.
+func (c *Conn) processInput() (stop bool) {
+	defer c.unlockDB()
+	for !c.closeAfterReply {
+		args, err := c.rd.ReadCommand(c.argv[:0])
+		c.argv = args
+		if err != nil {
+			if err == resp.ErrIncomplete {
+				break
+			}
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				c.s.log.logf(levelVerbose, "Protocol error (%s) from client: id=%d addr=%s", pe.Error(), c.id, c.nc.RemoteAddr())
+				c.unlockDB()
+				c.writeErrorReply("ERR " + pe.Error())
+				c.closeAfterReply = true
+				break
+			}
+			return true
+		}
+		c.execute(args)
+		if len(c.out) >= flushThreshold {
+			c.unlockDB()
+			if !c.flush() {
+				return true
+			}
+		}
+	}
+	c.qbuf.Store(int64(c.rd.Buffered()))
+	c.unlockDB()
+	if len(c.out) > 0 && !c.flush() {
+		return true
+	}
+	if cap(c.argv) > 1024 {
+		c.argv = nil
+	}
+	return c.closeAfterReply
+}
+
+// flush writes the pending replies. It reports whether the write succeeded.
+func (c *Conn) flush() bool {
+	n, err := c.nc.Write(c.out)
+	c.s.stats.netOutput.Add(int64(n))
+	if cap(c.out) > flushThreshold*4 {
+		c.out = nil
+	} else {
+		c.out = c.out[:0]
+	}
+	return err == nil
+}
+
+// lockDB makes sure the batch holds the selected database's lock.
+func (c *Conn) lockDB() {
+	if c.locked == c.db {
+		if c.held++; c.held < maxLockHold {
+			return
+		}
+		// Let other clients of this database in between long runs.
+		c.locked.Unlock()
+		c.locked = nil
+	}
+	c.unlockDB()
+	c.db.Lock()
+	c.locked = c.db
+	c.held = 0
+	c.db.SetNoTouch(c.noTouch.Load())
+}
+
+// unlockDB releases the database lock the batch holds, if any.
+func (c *Conn) unlockDB() {
+	if c.locked != nil {
+		c.locked.SetNoTouch(false)
+		c.locked.Unlock()
+		c.locked = nil
+	}
+}
+
+// execute looks up and runs one command, as Redis's processCommand.
+func (c *Conn) execute(args [][]byte) {
+	mark := len(c.out)
+	cmd := commands.lookup(args, &c.nameBuf)
+	switch {
+	case cmd == nil:
+		c.rejectUnknown(args)
+	case (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity:
+		cmd.stats.rejected.Add(1)
+		c.writeErrorReply(fmt.Sprintf(msgWrongArgs, cmd.fullName))
+	default:
+		c.call(cmd, args)
+	}
+	// CLIENT REPLY OFF and SKIP drop the command's replies.
+	if c.replyOff || c.replySkip {
+		c.out = c.out[:mark]
+	}
+	c.replySkip = false
+	if c.skipNext {
+		c.skipNext = false
+		c.replySkip = true
+	}
+}
+
+// call runs cmd with the database lock it needs and records its statistics.
+func (c *Conn) call(cmd *Command, args [][]byte) {
+	if cmd.lockDB {
+		c.lockDB()
+	} else {
+		c.unlockDB()
+	}
+	c.lastCmd.Store(cmd)
+	errs := c.errors
+	start := time.Now()
+	cmd.Run(c, args)
+	cmd.stats.usec.Add(int64(time.Since(start)))
+	cmd.stats.calls.Add(1)
+	if c.errors != errs {
+		cmd.stats.failed.Add(1)
+	}
+}
+
+// rejectUnknown replies to a command that is not in the table, with Redis's
+// wording, or drops the connection on a cross-protocol attack.
+func (c *Conn) rejectUnknown(args [][]byte) {
+	name := strings.ToLower(string(args[0]))
+	if name == "post" || name == "host:" {
+		c.s.log.logf(levelWarning, "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.")
+		c.closeAfterReply = true
+		return
+	}
+	if len(args) >= 2 && commands.isContainer(args[0]) {
+		c.writeErrorReply(fmt.Sprintf(msgUnknownSubcommand, cTrunc(args[1], 128), strings.ToUpper(cString(args[0]))))
+		return
+	}
+	var b strings.Builder
+	for i := 1; i < len(args) && b.Len() < 128; i++ {
+		fmt.Fprintf(&b, "'%s' ", cTrunc(args[i], 128-b.Len()))
+	}
+	c.writeErrorReply(fmt.Sprintf(msgUnknownCommand, cTrunc(args[0], 128), b.String()))
+}
+
+// cString returns b up to its first NUL byte, as C's string functions see it.
+func cString(b []byte) string {
+	for i, ch := range b {
+		if ch == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}
+
+// cTrunc is C's "%.*s": b up to its first NUL, at most n bytes.
+func cTrunc(b []byte, n int) string {
+	s := cString(b)
+	if len(s) > n {
+		s = s[:n]
+	}
+	return s
+}

@@ -1,0 +1,25 @@
+package server
+
+// Exact Redis 7.0 reply texts. Clients and tests match on these, so they
+// live in one place and are only ever copied from Redis's wire behaviour
+// (verified by the conformance suite), never paraphrased.
+const (
+	msgWrongArgs         = "ERR wrong number of arguments for '%s' command"
+	msgUnknownCommand    = "ERR unknown command '%s', with args beginning with: %s"
+	msgUnknownSubcommand = "ERR unknown subcommand '%s'. Try %s HELP."
+	msgSyntax            = "ERR syntax error"
+	msgWrongType         = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	msgNotInteger        = "ERR value is not an integer or out of range"
+	msgNotFloat          = "ERR value is not a valid float"
+	msgOverflow          = "ERR increment or decrement would overflow"
+	msgNaNOrInf          = "ERR increment would produce NaN or Infinity"
+	msgTooLarge          = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	msgNoSuchKey         = "ERR no such key"
+	msgInvalidExpire     = "ERR invalid expire time in '%s' command"
+	msgDBIndexRange      = "ERR DB index is out of range"
+	msgInvalidDBIndex    = "ERR invalid DB index"
+	msgSameObject        = "ERR source and destination objects are the same"
+	msgMaxClients        = "ERR max number of clients reached"
+	msgDenied            = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
+	msgNoProto           = "NOPROTO unsupported protocol version"
+)

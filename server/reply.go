@@ -1,0 +1,173 @@
+package server
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/redcon"
+)
+
+// Reply encoding. Handlers append replies to the connection's output buffer
+// with these methods; the buffer is written once per pipelined batch. Where
+// RESP2 and RESP3 differ (null, map, set, double, boolean, verbatim), the
+// method picks the form of the protocol the client chose with HELLO.
+
+// WriteOK writes +OK.
+func (c *Conn) WriteOK() { c.out = redcon.AppendOK(c.out) }
+
+// WriteSimple writes a simple string; s must not contain CR or LF.
+func (c *Conn) WriteSimple(s string) { c.out = redcon.AppendString(c.out, s) }
+
+// WriteInt writes an integer.
+func (c *Conn) WriteInt(n int64) { c.out = redcon.AppendInt(c.out, n) }
+
+// WriteBulk writes a bulk string.
+func (c *Conn) WriteBulk(b []byte) { c.out = redcon.AppendBulk(c.out, b) }
+
+// WriteBulkString writes a bulk string.
+func (c *Conn) WriteBulkString(s string) { c.out = redcon.AppendBulkString(c.out, s) }
+
+// WriteBulkInt writes n as a bulk string.
+func (c *Conn) WriteBulkInt(n int64) {
+	var buf [20]byte
+	c.out = redcon.AppendBulk(c.out, strconv.AppendInt(buf[:0], n, 10))
+}
+
+// WriteArray writes the header of an array of n elements.
+func (c *Conn) WriteArray(n int) { c.out = redcon.AppendArray(c.out, n) }
+
+// WriteNull writes a null: a null bulk string in RESP2, _ in RESP3.
+func (c *Conn) WriteNull() {
+	if c.proto == 3 {
+		c.out = append(c.out, "_\r\n"...)
+		return
+	}
+	c.out = append(c.out, "$-1\r\n"...)
+}
+
+// WriteNullArray writes a null array: *-1 in RESP2, _ in RESP3.
+func (c *Conn) WriteNullArray() {
+	if c.proto == 3 {
+		c.out = append(c.out, "_\r\n"...)
+		return
+	}
+	c.out = append(c.out, "*-1\r\n"...)
+}
+
+// WriteMap writes the header of a map of n pairs: a flat array of 2n
+// elements in RESP2.
+func (c *Conn) WriteMap(n int) {
+	if c.proto == 3 {
+		c.out = appendHeader(c.out, '%', n)
+		return
+	}
+	c.out = redcon.AppendArray(c.out, 2*n)
+}
+
+// WriteSet writes the header of a set of n elements: an array in RESP2.
+func (c *Conn) WriteSet(n int) {
+	if c.proto == 3 {
+		c.out = appendHeader(c.out, '~', n)
+		return
+	}
+	c.out = redcon.AppendArray(c.out, n)
+}
+
+// WritePush writes the header of an out-of-band push of n elements: an array
+// in RESP2.
+func (c *Conn) WritePush(n int) {
+	if c.proto == 3 {
+		c.out = appendHeader(c.out, '>', n)
+		return
+	}
+	c.out = redcon.AppendArray(c.out, n)
+}
+
+// WriteBool writes a boolean: #t/#f in RESP3, :1/:0 in RESP2.
+func (c *Conn) WriteBool(b bool) {
+	switch {
+	case c.proto == 3 && b:
+		c.out = append(c.out, "#t\r\n"...)
+	case c.proto == 3:
+		c.out = append(c.out, "#f\r\n"...)
+	case b:
+		c.out = append(c.out, ":1\r\n"...)
+	default:
+		c.out = append(c.out, ":0\r\n"...)
+	}
+}
+
+// WriteDouble writes a double as Redis 7.0 does (%.17g, "inf", "-inf"): a
+// bulk string in RESP2, a double in RESP3.
+func (c *Conn) WriteDouble(f float64) {
+	var buf [32]byte
+	var b []byte
+	switch {
+	case math.IsInf(f, 1):
+		b = append(buf[:0], "inf"...)
+	case math.IsInf(f, -1):
+		b = append(buf[:0], "-inf"...)
+	default:
+		b = strconv.AppendFloat(buf[:0], f, 'g', 17, 64)
+	}
+	if c.proto == 3 {
+		c.out = append(c.out, ',')
+		c.out = append(c.out, b...)
+		c.out = append(c.out, '\r', '\n')
+		return
+	}
+	c.out = redcon.AppendBulk(c.out, b)
+}
+
+// WriteVerbatim writes text as a verbatim string of the given three-letter
+// format ("txt"): a bulk string in RESP2.
+func (c *Conn) WriteVerbatim(text, format string) {
+	if c.proto == 3 {
+		c.out = appendHeader(c.out, '=', len(text)+4)
+		c.out = append(c.out, format...)
+		c.out = append(c.out, ':')
+		c.out = append(c.out, text...)
+		c.out = append(c.out, '\r', '\n')
+		return
+	}
+	c.out = redcon.AppendBulkString(c.out, text)
+}
+
+// WriteError writes an error reply. msg starts with the error code ("ERR
+// syntax error", "WRONGTYPE Operation…"); CR and LF become spaces, as Redis
+// does, and the error is counted for INFO errorstats and the command's
+// failed_calls.
+func (c *Conn) WriteError(msg string) { c.writeErrorReply(msg) }
+
+func (c *Conn) writeErrorReply(msg string) {
+	c.out = redcon.AppendError(c.out, msg)
+	c.errors++
+	c.s.countError(msg)
+}
+
+// countError records an error reply for INFO: the code is the first word,
+// looked for in the first 32 bytes, as Redis's afterErrorReply.
+func (s *Server) countError(msg string) {
+	s.stats.errorReplies.Add(1)
+	code := "ERR"
+	head := msg[:min(len(msg), 32)]
+	if i := strings.IndexByte(head, ' '); i > 0 {
+		code = msg[:i]
+	}
+	s.stats.errMu.Lock()
+	if _, ok := s.stats.errorCodes[code]; ok || len(s.stats.errorCodes) < maxErrorCodes {
+		s.stats.errorCodes[code]++
+	}
+	s.stats.errMu.Unlock()
+}
+
+// maxErrorCodes bounds the distinct error codes INFO errorstats tracks, as
+// Redis's ERROR_STATS_NUMBER.
+const maxErrorCodes = 128
+
+func appendHeader(b []byte, kind byte, n int) []byte {
+	b = append(b, kind)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, '\r', '\n')
+}

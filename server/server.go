@@ -1,0 +1,483 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/redoubt-db/redoubt/store"
+)
+
+// Version is the Redoubt version; RedisVersion is the Redis version whose
+// behaviour Redoubt reproduces, reported where clients look for a Redis
+// version (INFO's redis_version, HELLO).
+const (
+	Version      = "0.1.0"
+	RedisVersion = "7.0.15"
+)
+
+// ErrServerClosed is returned by Shutdown when the server is already closed.
+var ErrServerClosed = errors.New("server: closed")
+
+// Server is a running Redoubt server. Create one with New; it serves until
+// Close, Shutdown or the SHUTDOWN command.
+//
+// Lock order: a store database lock may be held while taking connsMu or
+// cfgMu, never the other way round. connsMu and cfgMu are never held
+// together.
+type Server struct {
+	store *store.Store
+	log   *logger
+	start time.Time
+	runID string
+
+	// cfgMu guards cfg, the configuration as CONFIG GET reports it.
+	cfgMu sync.RWMutex
+	cfg   Config
+	// Hot copies of configuration read on every request, so connections
+	// need not take cfgMu.
+	maxBulk    atomic.Int64
+	maxQuery   atomic.Int64
+	timeout    atomic.Int64 // seconds
+	maxClients atomic.Int64
+
+	listeners []net.Listener // set by New, closed by shutdownListeners
+	port      int            // the TCP port actually bound, 0 if none
+
+	// connsMu guards conns and nextID.
+	connsMu sync.Mutex
+	conns   map[int64]*Conn
+	nextID  int64
+
+	stats serverStats
+
+	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
+	// refreshed by the cron, for idle and age accounting.
+	unixTime atomic.Int64
+
+	closing  atomic.Bool
+	done     chan struct{} // closed when the server has stopped
+	stopCron chan struct{}
+	stopOnce   sync.Once
+	finishOnce sync.Once
+	wg       sync.WaitGroup // accept loops, connections and the cron
+}
+
+// serverStats are the server-wide counters INFO reports.
+type serverStats struct {
+	connections      atomic.Int64 // total_connections_received
+	rejectedConns    atomic.Int64 // rejected_connections
+	commands         atomic.Int64 // total_commands_processed
+	netInput         atomic.Int64 // total_net_input_bytes
+	netOutput        atomic.Int64 // total_net_output_bytes
+	errorReplies     atomic.Int64 // total_error_replies
+	unexpectedErrors atomic.Int64 // unexpected_error_replies
+	clientQueryLimit atomic.Int64 // client_query_buffer_limit_disconnections
+
+	// errMu guards errorCodes, the errorstats counters by error prefix.
+	errMu      sync.Mutex
+	errorCodes map[string]int64
+}
+
+// New starts a server with cfg, completed with defaults and validated. It
+// returns once every listener is bound, so Addr is usable at once.
+func New(cfg Config) (*Server, error) {
+	initCommands()
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log, err := newLogger(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		store:    store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock}),
+		log:      log,
+		start:    time.Now(),
+		runID:    newRunID(),
+		cfg:      cfg,
+		conns:    map[int64]*Conn{},
+		done:     make(chan struct{}),
+		stopCron: make(chan struct{}),
+	}
+	s.stats.errorCodes = map[string]int64{}
+	s.applyHotConfig(cfg)
+	s.unixTime.Store(time.Now().Unix())
+
+	s.logStartup()
+	if err := s.listen(cfg); err != nil {
+		s.log.logf(levelWarning, "%v", err)
+		log.close()
+		return nil, err
+	}
+	if cfg.PidFile != "" {
+		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			s.log.logf(levelWarning, "Failed to write PID file: %v", err)
+		}
+	}
+	for _, ln := range s.listeners {
+		s.wg.Add(1)
+		go s.acceptLoop(ln) // exits when the listener is closed
+	}
+	s.wg.Add(1)
+	go s.cron() // exits when stopCron is closed
+	s.log.logf(levelNotice, "Server initialized")
+	s.log.logf(levelNotice, "Ready to accept connections")
+	return s, nil
+}
+
+func (s *Server) logStartup() {
+	s.log.logRole(levelWarning, 'C', "oO0OoO0OoO0Oo Redoubt is starting oO0OoO0OoO0Oo")
+	s.log.logRole(levelWarning, 'C', "Redoubt version=%s, redis_version=%s, bits=%d, pid=%d, just started",
+		Version, RedisVersion, strconv.IntSize, os.Getpid())
+	if s.cfg.ConfigFile == "" {
+		s.log.logRole(levelNotice, 'C', "No config file specified, using the default config.")
+	} else {
+		s.log.logRole(levelWarning, 'C', "Configuration loaded")
+	}
+	s.log.logf(levelNotice, "Running mode=standalone, port=%d.", max(s.cfg.Port, 0))
+}
+
+func newRunID() string {
+	var b [20]byte
+	if _, err := readRandom(b[:]); err != nil {
+		// crypto/rand does not fail on supported platforms.
+		panic(err)
+	}
+	return fmt.Sprintf("%x", b)
+}
+
+func (s *Server) applyHotConfig(cfg Config) {
+	s.maxBulk.Store(cfg.ProtoMaxBulkLen)
+	s.maxQuery.Store(cfg.ClientQueryBufferLimit)
+	s.timeout.Store(int64(cfg.Timeout))
+	s.maxClients.Store(int64(cfg.MaxClients))
+	s.log.level.Store(int32(parseLogLevel(cfg.LogLevel)))
+}
+
+// listen binds every TCP address of cfg. With Port zero, the first address
+// picks a free port and the others reuse it.
+func (s *Server) listen(cfg Config) error {
+	if cfg.Port == PortDisabled || len(cfg.Bind) == 0 {
+		return nil
+	}
+	port := cfg.Port
+	for _, addr := range cfg.Bind {
+		optional := strings.HasPrefix(addr, "-")
+		host := strings.TrimPrefix(addr, "-")
+		network := "tcp4"
+		switch {
+		case host == "*":
+			host = "0.0.0.0"
+		case host == "::*":
+			host, network = "::", "tcp6"
+		case strings.Contains(host, ":"):
+			network = "tcp6"
+		}
+		ln, err := net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			if optional && bindUnavailable(err) {
+				s.log.logf(levelVerbose, "Skipping optional bind address %s: %v", host, err)
+				continue
+			}
+			for _, l := range s.listeners {
+				l.Close()
+			}
+			s.listeners = nil
+			return fmt.Errorf("server: could not create server TCP listening socket %s: %w", net.JoinHostPort(host, strconv.Itoa(port)), err)
+		}
+		if port == 0 {
+			port = ln.Addr().(*net.TCPAddr).Port
+		}
+		s.listeners = append(s.listeners, ln)
+	}
+	if len(s.listeners) == 0 {
+		return errors.New("server: failed listening on every bind address")
+	}
+	s.port = port
+	return nil
+}
+
+// bindUnavailable reports whether a listen error means the address does not
+// exist here, which an optional ('-') bind address may ignore.
+func bindUnavailable(err error) bool {
+	return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT) ||
+		errors.Is(err, syscall.EPROTONOSUPPORT) || errors.Is(err, syscall.ENOPROTOOPT)
+}
+
+// Addr returns the host:port of the first TCP listener, or "" if none.
+func (s *Server) Addr() string {
+	if len(s.listeners) == 0 {
+		return ""
+	}
+	return s.listeners[0].Addr().String()
+}
+
+// Addrs returns the addresses of every listener.
+func (s *Server) Addrs() []string {
+	var addrs []string
+	for _, ln := range s.listeners {
+		addrs = append(addrs, ln.Addr().String())
+	}
+	return addrs
+}
+
+// Port returns the TCP port the server listens on, 0 if none.
+func (s *Server) Port() int { return s.port }
+
+// Store returns the server's keyspace, for direct access from Go. Take a
+// database's lock (store.DB.Lock) around any use; the DB method of Server
+// offers a simpler, locked API.
+func (s *Server) Store() *store.Store { return s.store }
+
+// Done returns a channel closed once the server has stopped, whether by
+// Close, Shutdown or the SHUTDOWN command.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// acceptLoop accepts connections until ln is closed. Errors on one
+// connection never stop it; running out of file descriptors backs off, as
+// net/http does, instead of spinning.
+func (s *Server) acceptLoop(ln net.Listener) {
+	defer s.wg.Done()
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if delay == 0 {
+				delay = 5 * time.Millisecond
+			} else {
+				delay = min(2*delay, time.Second)
+			}
+			s.log.logf(levelWarning, "Accepting client connection: %v; retrying in %v", err, delay)
+			select {
+			case <-time.After(delay):
+			case <-s.stopCron:
+				return
+			}
+			continue
+		}
+		delay = 0
+		s.accept(nc)
+	}
+}
+
+// accept admits or refuses a new connection and starts serving it.
+func (s *Server) accept(nc net.Conn) {
+	s.stats.connections.Add(1)
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+		s.cfgMu.RLock()
+		ka := s.cfg.TCPKeepAlive
+		s.cfgMu.RUnlock()
+		if ka > 0 {
+			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(ka) * time.Second,
+				Interval: time.Duration(ka) * time.Second / 3, Count: 3})
+		}
+	}
+	if s.protectedModeDenies(nc) {
+		s.stats.rejectedConns.Add(1)
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		nc.Write([]byte("-" + msgDenied + "\r\n"))
+		nc.Close()
+		return
+	}
+	c := newConn(s, nc)
+	s.connsMu.Lock()
+	if int64(len(s.conns)) >= s.maxClients.Load() {
+		s.connsMu.Unlock()
+		s.stats.rejectedConns.Add(1)
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		nc.Write([]byte("-" + msgMaxClients + "\r\n"))
+		nc.Close()
+		return
+	}
+	s.nextID++
+	c.id = s.nextID
+	s.conns[c.id] = c
+	s.connsMu.Unlock()
+	s.wg.Add(1)
+	go c.serve() // exits when the client disconnects or is closed
+}
+
+// protectedModeDenies reports whether protected mode refuses nc: it is on,
+// no password is set, and the peer is not on a loopback address.
+func (s *Server) protectedModeDenies(nc net.Conn) bool {
+	s.cfgMu.RLock()
+	off := s.cfg.InsecureDisableProtectedMode
+	s.cfgMu.RUnlock()
+	if off || s.passwordSet() {
+		return false
+	}
+	switch a := nc.RemoteAddr().(type) {
+	case *net.TCPAddr:
+		return !a.IP.IsLoopback()
+	default:
+		return false // unix sockets are local
+	}
+}
+
+// passwordSet reports whether the default user needs a password. There is no
+// authentication yet, so it never does.
+func (s *Server) passwordSet() bool { return false }
+
+func (s *Server) removeConn(c *Conn) {
+	s.connsMu.Lock()
+	delete(s.conns, c.id)
+	s.connsMu.Unlock()
+}
+
+// cron runs the periodic work hz times a second until the server stops.
+func (s *Server) cron() {
+	defer s.wg.Done()
+	s.cfgMu.RLock()
+	hz := s.cfg.Hz
+	s.cfgMu.RUnlock()
+	tick := time.NewTicker(time.Second / time.Duration(hz))
+	defer tick.Stop()
+	var lastClientsCheck int64
+	for {
+		select {
+		case <-s.stopCron:
+			return
+		case <-tick.C:
+		}
+		now := time.Now().Unix()
+		s.unixTime.Store(now)
+		s.store.Cron(hz)
+		if now != lastClientsCheck {
+			lastClientsCheck = now
+			s.closeIdleClients(now)
+		}
+		s.cfgMu.RLock()
+		newHz := s.cfg.Hz
+		s.cfgMu.RUnlock()
+		if newHz != hz {
+			hz = newHz
+			tick.Reset(time.Second / time.Duration(hz))
+		}
+	}
+}
+
+// closeIdleClients closes clients idle longer than the timeout directive.
+func (s *Server) closeIdleClients(now int64) {
+	timeout := s.timeout.Load()
+	if timeout <= 0 {
+		return
+	}
+	s.connsMu.Lock()
+	var idle []*Conn
+	for _, c := range s.conns {
+		if now-c.lastInteraction.Load() > timeout {
+			idle = append(idle, c)
+		}
+	}
+	s.connsMu.Unlock()
+	for _, c := range idle {
+		s.log.logf(levelVerbose, "Closing idle client")
+		c.close()
+	}
+}
+
+// Close stops the server at once: listeners and every connection are closed
+// and background work stops. It waits for every goroutine to exit.
+func (s *Server) Close() error {
+	s.stop()
+	s.closeAllConns()
+	s.wg.Wait()
+	s.finish()
+	return nil
+}
+
+// Shutdown stops the server gracefully: it stops accepting, lets commands in
+// progress finish and send their replies, closes idle connections, and waits
+// for every connection to end or for ctx to be done, whichever comes first;
+// then it closes whatever remains.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop()
+	s.connsMu.Lock()
+	for _, c := range s.conns {
+		// Unblock reads; a batch being executed still completes and
+		// writes its replies before the goroutine sees the deadline.
+		c.nc.SetReadDeadline(time.Now())
+		c.shutdown.Store(true)
+	}
+	s.connsMu.Unlock()
+	waited := make(chan struct{})
+	go func() { // exits when every server goroutine has
+		s.wg.Wait()
+		close(waited)
+	}()
+	var err error
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.closeAllConns()
+		<-waited
+	}
+	s.finish()
+	return err
+}
+
+// stop closes the listeners and stops the cron; it is idempotent.
+func (s *Server) stop() {
+	s.stopOnce.Do(func() {
+		s.closing.Store(true)
+		for _, ln := range s.listeners {
+			ln.Close()
+		}
+		close(s.stopCron)
+	})
+}
+
+func (s *Server) closeAllConns() {
+	s.connsMu.Lock()
+	for _, c := range s.conns {
+		c.nc.Close()
+	}
+	s.connsMu.Unlock()
+}
+
+// finish runs once, after every goroutine has exited.
+func (s *Server) finish() { s.finishOnce.Do(s.finishLocked) }
+
+func (s *Server) finishLocked() {
+	s.cfgMu.RLock()
+	pid := s.cfg.PidFile
+	s.cfgMu.RUnlock()
+	if pid != "" {
+		os.Remove(pid)
+	}
+	s.log.logf(levelWarning, "Redoubt is now ready to exit, bye bye...")
+	s.log.close()
+	close(s.done)
+}
+
+// shutdownFromCommand stops the server after SHUTDOWN, without waiting for
+// the calling connection's goroutine (it is that goroutine).
+func (s *Server) shutdownFromCommand() {
+	s.log.logf(levelWarning, "User requested shutdown...")
+	go func() { // exits once the server has stopped
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	}()
+}
+
+func goVersion() string { return runtime.Version() }
+
+func readRandom(b []byte) (int, error) { return rand.Read(b) }

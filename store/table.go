@@ -1,0 +1,323 @@
+package store
+
+import (
+	"bytes"
+	"hash/maphash"
+	"math/bits"
+	"math/rand/v2"
+)
+
+// table is a chained hash table with incremental rehashing, shaped after
+// Redis's dict so that SCAN can keep Redis's promise: a key present for the
+// whole of an iteration is returned at least once, with a plain numeric
+// cursor, even while the table grows or shrinks between calls.
+//
+// While the table is resized, entries live in two bucket arrays and move from
+// ht[0] to ht[1] one bucket at a time, on each operation and in the
+// background cycle, so no single command pays for a whole resize.
+//
+// A table is not safe for concurrent use; the owning DB's mutex guards it.
+type table struct {
+	ht        [2][]*entry // bucket arrays; ht[1] is non-nil only while rehashing
+	used      [2]int      // entries in each array
+	rehashIdx int         // next bucket of ht[0] to move, or -1
+	seed      maphash.Seed
+}
+
+const (
+	tableInitialSize = 4
+	// tableMinFill is the fill percentage under which a table shrinks.
+	tableMinFill = 10
+	// tableForceResizeRatio lets a table grow even when resizing is paused.
+	tableForceResizeRatio = 5
+)
+
+func newTable() table {
+	return table{rehashIdx: -1, seed: maphash.MakeSeed()}
+}
+
+func (t *table) len() int { return t.used[0] + t.used[1] }
+
+func (t *table) rehashing() bool { return t.rehashIdx >= 0 }
+
+func (t *table) hash(key []byte) uint64 { return maphash.Bytes(t.seed, key) }
+
+// find returns the entry for key, or nil.
+func (t *table) find(key []byte) *entry {
+	if t.len() == 0 {
+		return nil
+	}
+	if t.rehashing() {
+		t.rehashStep()
+	}
+	return t.findHashed(key, t.hash(key))
+}
+
+func (t *table) findHashed(key []byte, h uint64) *entry {
+	for i := 0; i < 2; i++ {
+		b := t.ht[i]
+		if len(b) == 0 {
+			break
+		}
+		for e := b[h&uint64(len(b)-1)]; e != nil; e = e.next {
+			if int(e.klen) == len(key) && bytes.Equal(e.key(), key) {
+				return e
+			}
+		}
+		if !t.rehashing() {
+			break
+		}
+	}
+	return nil
+}
+
+// insert adds e, whose key must not be in the table yet.
+func (t *table) insert(e *entry) {
+	if t.rehashing() {
+		t.rehashStep()
+	}
+	t.expandIfNeeded()
+	i := 0
+	if t.rehashing() {
+		i = 1
+	}
+	b := t.ht[i]
+	idx := t.hash(e.key()) & uint64(len(b)-1)
+	e.next = b[idx]
+	b[idx] = e
+	t.used[i]++
+}
+
+// remove unlinks and returns the entry for key, or nil.
+func (t *table) remove(key []byte) *entry {
+	if t.len() == 0 {
+		return nil
+	}
+	if t.rehashing() {
+		t.rehashStep()
+	}
+	h := t.hash(key)
+	for i := 0; i < 2; i++ {
+		b := t.ht[i]
+		if len(b) == 0 {
+			break
+		}
+		idx := h & uint64(len(b)-1)
+		var prev *entry
+		for e := b[idx]; e != nil; prev, e = e, e.next {
+			if int(e.klen) == len(key) && bytes.Equal(e.key(), key) {
+				if prev == nil {
+					b[idx] = e.next
+				} else {
+					prev.next = e.next
+				}
+				e.next = nil
+				t.used[i]--
+				return e
+			}
+		}
+		if !t.rehashing() {
+			break
+		}
+	}
+	return nil
+}
+
+// replace swaps old, which must be in the table, for e with the same key.
+func (t *table) replace(old, e *entry) {
+	h := t.hash(old.key())
+	for i := 0; i < 2; i++ {
+		b := t.ht[i]
+		if len(b) == 0 {
+			break
+		}
+		idx := h & uint64(len(b)-1)
+		for pp := &b[idx]; *pp != nil; pp = &(*pp).next {
+			if *pp == old {
+				e.next = old.next
+				old.next = nil
+				*pp = e
+				return
+			}
+		}
+	}
+	panic("store: replace of an entry not in the table")
+}
+
+func (t *table) expandIfNeeded() {
+	if t.rehashing() {
+		return
+	}
+	size := len(t.ht[0])
+	if size == 0 {
+		t.resize(tableInitialSize)
+		return
+	}
+	if t.used[0] >= size {
+		t.resize(t.used[0] + 1)
+	}
+}
+
+// shrinkIfNeeded starts a shrink when the table is mostly empty, as Redis's
+// cron does. It reports whether it started one.
+func (t *table) shrinkIfNeeded() bool {
+	size := len(t.ht[0])
+	if t.rehashing() || size <= tableInitialSize || t.used[0]*100/size >= tableMinFill {
+		return false
+	}
+	t.resize(t.used[0])
+	return true
+}
+
+// resize starts moving the entries into a bucket array of the next power of
+// two that holds n.
+func (t *table) resize(n int) {
+	size := nextPow2(max(n, tableInitialSize))
+	if size == len(t.ht[0]) {
+		return
+	}
+	buckets := make([]*entry, size)
+	if len(t.ht[0]) == 0 {
+		t.ht[0] = buckets
+		return
+	}
+	t.ht[1] = buckets
+	t.rehashIdx = 0
+}
+
+func nextPow2(n int) int {
+	if n <= 1 {
+		return 1
+	}
+	return 1 << bits.Len(uint(n-1))
+}
+
+// rehashStep moves one bucket, visiting at most ten empty ones on the way.
+func (t *table) rehashStep() { t.rehash(1) }
+
+// rehash moves up to n non-empty buckets from ht[0] to ht[1]. It reports
+// whether rehashing is still in progress.
+func (t *table) rehash(n int) bool {
+	if !t.rehashing() {
+		return false
+	}
+	emptyVisits := n * 10
+	src, dst := t.ht[0], t.ht[1]
+	mask := uint64(len(dst) - 1)
+	for ; n > 0 && t.used[0] > 0; n-- {
+		for src[t.rehashIdx] == nil {
+			t.rehashIdx++
+			if emptyVisits--; emptyVisits == 0 {
+				return true
+			}
+		}
+		for e := src[t.rehashIdx]; e != nil; {
+			next := e.next
+			idx := t.hash(e.key()) & mask
+			e.next = dst[idx]
+			dst[idx] = e
+			t.used[0]--
+			t.used[1]++
+			e = next
+		}
+		src[t.rehashIdx] = nil
+		t.rehashIdx++
+	}
+	if t.used[0] == 0 {
+		t.ht[0], t.ht[1] = dst, nil
+		t.used[0], t.used[1] = t.used[1], 0
+		t.rehashIdx = -1
+		return false
+	}
+	return true
+}
+
+// scan calls fn for every entry of the bucket(s) at cursor and returns the
+// next cursor, 0 when the iteration is complete. This is Redis's
+// reverse-binary cursor: the high bits of the bucket index are incremented
+// first, so a bucket index stays meaningful across a resize, and an
+// iteration visits every bucket that held a key at its start.
+func (t *table) scan(cursor uint64, fn func(*entry)) uint64 {
+	if t.len() == 0 {
+		return 0
+	}
+	v := cursor
+	if !t.rehashing() {
+		b := t.ht[0]
+		m := uint64(len(b) - 1)
+		for e := b[v&m]; e != nil; e = e.next {
+			fn(e)
+		}
+		v |= ^m
+		v = bits.Reverse64(bits.Reverse64(v) + 1)
+		return v
+	}
+	small, large := t.ht[0], t.ht[1]
+	if len(small) > len(large) {
+		small, large = large, small
+	}
+	m0, m1 := uint64(len(small)-1), uint64(len(large)-1)
+	for e := small[v&m0]; e != nil; e = e.next {
+		fn(e)
+	}
+	// Visit every bucket of the larger array that expands from the
+	// smaller array's bucket.
+	for {
+		for e := large[v&m1]; e != nil; e = e.next {
+			fn(e)
+		}
+		v |= ^m1
+		v = bits.Reverse64(bits.Reverse64(v) + 1)
+		if v&(m0^m1) == 0 {
+			break
+		}
+	}
+	return v
+}
+
+// random returns a uniformly chosen non-empty bucket's random entry, or nil
+// when the table is empty. Like Redis's dictGetRandomKey, keys in short chains
+// are slightly favoured.
+func (t *table) random() *entry {
+	if t.len() == 0 {
+		return nil
+	}
+	if t.rehashing() {
+		t.rehashStep()
+	}
+	var head *entry
+	for head == nil {
+		if t.rehashing() {
+			// Buckets of ht[0] below rehashIdx are empty.
+			s0, s1 := len(t.ht[0]), len(t.ht[1])
+			i := t.rehashIdx + rand.IntN(s0+s1-t.rehashIdx)
+			if i >= s0 {
+				head = t.ht[1][i-s0]
+			} else {
+				head = t.ht[0][i]
+			}
+		} else {
+			head = t.ht[0][rand.IntN(len(t.ht[0]))]
+		}
+	}
+	n := 0
+	for e := head; e != nil; e = e.next {
+		n++
+	}
+	e := head
+	for i := rand.IntN(n); i > 0; i-- {
+		e = e.next
+	}
+	return e
+}
+
+// each calls fn for every entry; fn must not change the table.
+func (t *table) each(fn func(*entry)) {
+	for i := 0; i < 2; i++ {
+		for _, e := range t.ht[i] {
+			for ; e != nil; e = e.next {
+				fn(e)
+			}
+		}
+	}
+}
