@@ -64,10 +64,10 @@ type expireUnit uint8
 
 const (
 	unitNone expireUnit = iota
-	unitEX                // seconds from now
-	unitPX                // milliseconds from now
-	unitEXAT              // Unix seconds
-	unitPXAT              // Unix milliseconds
+	unitEX              // seconds from now
+	unitPX              // milliseconds from now
+	unitEXAT            // Unix seconds
+	unitPXAT            // Unix milliseconds
 )
 
 func cmdSet(c *Conn, args [][]byte) {

@@ -65,12 +65,12 @@ type Server struct {
 	// refreshed by the cron, for idle and age accounting.
 	unixTime atomic.Int64
 
-	closing  atomic.Bool
-	done     chan struct{} // closed when the server has stopped
-	stopCron chan struct{}
+	closing    atomic.Bool
+	done       chan struct{} // closed when the server has stopped
+	stopCron   chan struct{}
 	stopOnce   sync.Once
 	finishOnce sync.Once
-	wg       sync.WaitGroup // accept loops, connections and the cron
+	wg         sync.WaitGroup // accept loops, connections and the cron
 }
 
 // serverStats are the server-wide counters INFO reports.

@@ -52,9 +52,9 @@ type SetOptions struct {
 
 // SetResult reports what a Set did.
 type SetResult struct {
-	Set    bool   // the value was written
-	OldOK  bool   // with Get: the key held a string
-	Old    []byte // with Get: a copy of the old value
+	Set   bool   // the value was written
+	OldOK bool   // with Get: the key held a string
+	Old   []byte // with Get: a copy of the old value
 }
 
 // Set writes val at key under opt's conditions, as SET does. With opt.Get and

@@ -93,9 +93,9 @@ type Reader struct {
 	// State of a multibulk command partly received, so that a command
 	// spanning many reads is not parsed again from its start each time.
 	// Offsets are relative to r, which stays at the command's first byte.
-	argsLeft int64   // arguments still to come, 0 when between commands
-	pos      int     // parse position, relative to r
-	bulkLen  int64   // length of the bulk being read, -1 before its header
+	argsLeft int64 // arguments still to come, 0 when between commands
+	pos      int   // parse position, relative to r
+	bulkLen  int64 // length of the bulk being read, -1 before its header
 	offs     []int // start offsets of the arguments read so far, relative to r
 	ends     []int
 }
