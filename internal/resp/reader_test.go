@@ -197,6 +197,15 @@ var readerTests = []readerTest{
 	{name: "inline NUL before newline", in: "ECHO \"a\x00b\"\r\nPING\r\n"},
 	{name: "inline leading NUL", in: "\x00\r\n"},
 	{name: "inline $ NUL", in: "$\x00\r\n"},
+	// The same strchr finds the end of a count line ("*3", "$5"), so a NUL
+	// before its '\r' makes the reader wait too (Redis 7.0.15 sends no
+	// reply to any of these and keeps the connection open).
+	{name: "count NUL", in: "*\x00\r\n"},
+	{name: "count digit NUL", in: "*1\x00\r\n*1\r\n$4\r\nPING\r\n"},
+	{name: "bulk header NUL", in: "*1\r\n\x00\r\n"},
+	{name: "bulk header $ NUL", in: "*1\r\n$\x00\r\n"},
+	{name: "bulk header x NUL", in: "*1\r\nx\x00\r\n"},
+	{name: "bulk header NUL after CR", in: "*1\r\n$4\r\x00PING\r\n", want: cmds(cmd("PING"))},
 	{name: "inline NUL after newline", in: "PING\r\n\x00\r\nPING\r\n", want: cmds(cmd("PING"))},
 
 	// Pre-authentication limits (CVE-2021-32675).
@@ -276,7 +285,11 @@ func TestReaderLongLines(t *testing.T) {
 		// these prefixes Redis keeps reading until the 64 KB limit, then
 		// replies with a protocol error; it never buffers forever.
 		{name: "desync NUL", in: "\x00" + payload, err: "Protocol error: too big inline request"},
+		{name: "desync *NUL", in: "*\x00" + payload, err: "Protocol error: too big mbulk count string"},
 		{name: "desync $NUL", in: "$\x00" + payload, err: "Protocol error: too big inline request"},
+		{name: "desync bulk NUL", in: "*1\r\n\x00" + payload, err: "Protocol error: too big bulk count string"},
+		{name: "desync bulk $NUL", in: "*1\r\n$\x00" + payload, err: "Protocol error: too big bulk count string"},
+		{name: "desync bulk xNUL", in: "*1\r\nx\x00\r\n" + payload, err: "Protocol error: too big bulk count string"},
 		{name: "desync NUL no newlines", in: "\x00" + pad(max+1), err: "Protocol error: too big inline request"},
 		{name: "desync *NUL no newlines", in: "*\x00" + pad(max+1), err: "Protocol error: too big mbulk count string"},
 		{name: "desync $NUL no newlines", in: "$\x00" + pad(max+1), err: "Protocol error: too big inline request"},
@@ -300,7 +313,9 @@ func TestReaderLongLines(t *testing.T) {
 }
 
 // TestExpectedDollarNUL checks the formatting of a NUL byte in "expected '$'":
-// Redis prints the byte with %c into a C string, which ends at the NUL.
+// Redis prints the byte with %c into a C string, which ends at the NUL. No
+// input reaches this case (a NUL first in a bulk header hides the header's
+// '\r', see "bulk header NUL"), but the formatting stays Redis's.
 func TestExpectedDollarNUL(t *testing.T) {
 	for _, tt := range []struct {
 		got  byte
