@@ -573,3 +573,72 @@ func TestLargeCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestReaderPipelineAcrossBuffers reads a long pipeline of commands of mixed
+// kinds and sizes, so that commands straddle the end of the buffer and the
+// reader must move a partly read command to the buffer's start (with its
+// arguments already located) rather than grow the buffer.
+func TestReaderPipelineAcrossBuffers(t *testing.T) {
+	var in []byte
+	var want [][]string
+	largest := 0
+	for i := range 3000 {
+		var c []string
+		var b []byte
+		switch i % 3 {
+		case 0:
+			c = cmd("SET", "key:"+strconv.Itoa(i), strings.Repeat(string(rune('a'+i%26)), i*7%1000))
+			b = bulkCommand(c...)
+		case 1:
+			c = cmd("ECHO", strconv.Itoa(i))
+			b = []byte("ECHO " + strconv.Itoa(i) + "\r\n")
+		default:
+			// Now and then an argument bigger than the initial buffer.
+			c = cmd("APPEND", "k", strings.Repeat("z", i%1000*(i%7)*5))
+			b = bulkCommand(c...)
+		}
+		largest = max(largest, len(b))
+		want = append(want, c)
+		in = append(in, b...)
+	}
+	for _, chunk := range []int{1, 1000, 4097, 65536, 0} {
+		t.Run("chunk="+strconv.Itoa(chunk), func(t *testing.T) {
+			rd := NewReader()
+			src := &chunkReader{data: in, size: chunk}
+			var got [][]string
+			maxCap := 0
+			for {
+				_, err := rd.Fill(src)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("Fill: %v", err)
+				}
+				maxCap = max(maxCap, rd.BufferCap())
+				for {
+					args, err := rd.ReadCommand(nil)
+					if err == ErrIncomplete {
+						break
+					}
+					if err != nil {
+						t.Fatalf("ReadCommand: %v", err)
+					}
+					got = append(got, strs(args))
+				}
+			}
+			if len(got) != len(want) {
+				t.Fatalf("read %d commands, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if g, w := fmt.Sprintf("%q", got[i]), fmt.Sprintf("%q", want[i]); g != w {
+					t.Fatalf("command %d = %.100s, want %.100s", i, g, w)
+				}
+			}
+			// The buffer grows only for a command that does not fit.
+			if limit := max(initialBuffer, 2*largest); maxCap > limit {
+				t.Errorf("BufferCap() reached %d for commands of at most %d bytes, want at most %d", maxCap, largest, limit)
+			}
+		})
+	}
+}
