@@ -221,8 +221,10 @@ func TestBadInputProtocolErrors(t *testing.T) {
 		{"too big mbulk count", "*" + strings.Repeat("1", 90000) + "\r\n", "-ERR Protocol error: too big mbulk count string\r\n"},
 		{"too big bulk count", "*1\r\n$" + strings.Repeat("1", 90000) + "\r\n", "-ERR Protocol error: too big bulk count string\r\n"},
 		// A cross-protocol attack (an HTTP request sent to Redis) closes
-		// the connection with no reply.
+		// the connection with no reply at all, not even to the commands
+		// before it in the same read.
 		{"HTTP POST", "POST / HTTP/1.1\r\nHost: x\r\n\r\n", ""},
+		{"Host: after PING", "PING\r\nHost: x\r\n", ""},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
