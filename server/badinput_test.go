@@ -54,7 +54,21 @@ func startRobustServer(t testing.TB, cfg Config) (*Server, *logCapture) {
 	if err != nil {
 		t.Fatalf("New(%+v): %v", cfg, err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		// Close waits for every connection goroutine; one stuck for
+		// good (on a lock a panicking command never released, say)
+		// must fail the test, not hang it.
+		closed := make(chan struct{})
+		go func() { // exits when Close returns, or never if it hangs
+			s.Close()
+			close(closed)
+		}()
+		select {
+		case <-closed:
+		case <-time.After(ioTimeout):
+			t.Errorf("Close did not return: a server goroutine is stuck:\n%s", serverGoroutines())
+		}
+	})
 	return s, logs
 }
 
@@ -390,22 +404,37 @@ func waitParked(t testing.TB, s *Server) {
 // busyServeGoroutines returns the stacks of the goroutines running
 // (*Conn).serve that are not blocked in network I/O.
 func busyServeGoroutines() string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
 	var busy []string
-	for _, g := range strings.Split(string(buf), "\n\n") {
+	for _, g := range goroutineStacks() {
 		if strings.Contains(g, "server.(*Conn).serve(") && !strings.Contains(strings.SplitN(g, "\n", 2)[0], "[IO wait") {
 			busy = append(busy, g)
 		}
 	}
 	return strings.Join(busy, "\n\n")
+}
+
+// serverGoroutines returns the stacks of the goroutines in this package's
+// non-test code.
+func serverGoroutines() string {
+	var gs []string
+	for _, g := range goroutineStacks() {
+		if strings.Contains(g, "redoubt/server.(*") && !strings.Contains(g, "_test.go") {
+			gs = append(gs, g)
+		}
+	}
+	return strings.Join(gs, "\n\n")
+}
+
+// goroutineStacks returns the stack of every goroutine.
+func goroutineStacks() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Split(string(buf[:n]), "\n\n")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 // TestBadInputNUL sends NUL bytes inline and in multibulk commands.
