@@ -250,20 +250,15 @@ func TestReader(t *testing.T) {
 	}
 }
 
-// TestReaderLongLines checks the 64 KB limits on inline lines and on the
-// count lines of multibulk commands, and that a NUL byte (which ends the line
+// longLineTests check the 64 KB limits on inline lines and on the count
+// lines of multibulk commands, and that a NUL byte (which ends the line
 // search, as strchr does in Redis) leads to them.
-func TestReaderLongLines(t *testing.T) {
+var longLineTests = func() []readerTest {
 	const max = InlineMax
 	pad := func(n int) string { return strings.Repeat("x", n) }
 	digits := func(n int) string { return strings.Repeat("1", n) }
 	payload := strings.Repeat(strings.Repeat("A", 1024)+"\r\n", 65) // 66,690 bytes
-	tests := []struct {
-		name string
-		in   string
-		want [][]string
-		err  string
-	}{
+	return []readerTest{
 		// The limit is on the bytes before the '\n', the '\r' included.
 		{name: "inline line of 64 KB", in: "ECHO " + pad(max-5) + "\n", want: cmds(cmd("ECHO", pad(max-5)))},
 		{name: "inline line of 64 KB with CR", in: "ECHO " + pad(max-6) + "\r\n", want: cmds(cmd("ECHO", pad(max-6)))},
@@ -304,7 +299,11 @@ func TestReaderLongLines(t *testing.T) {
 		{name: "inline NUL, 64 KB", in: "PING\x00\r\n" + pad(max-7)},
 		{name: "inline NUL, over 64 KB", in: "PING\x00\r\n" + pad(max-6), err: "Protocol error: too big inline request"},
 	}
-	for _, tt := range tests {
+}()
+
+// TestReaderLongLines runs longLineTests fed at once and in pieces.
+func TestReaderLongLines(t *testing.T) {
+	for _, tt := range longLineTests {
 		for _, chunk := range []int{0, 1000, 16384} {
 			t.Run(fmt.Sprintf("%s/chunk=%d", tt.name, chunk), func(t *testing.T) {
 				got, err := readAll(NewReader(), &chunkReader{data: []byte(tt.in), size: chunk})
