@@ -30,7 +30,7 @@ func refParse(in []byte, o readerOpts) ([][]string, error) {
 	if maxBulk == 0 {
 		maxBulk = DefaultMaxBulk
 	}
-	var cmds [][]string
+	var out [][]string
 	p := 0
 	for p < len(in) {
 		if in[p] != '*' {
@@ -45,9 +45,9 @@ func refParse(in []byte, o readerOpts) ([][]string, error) {
 			}
 			if end < 0 {
 				if len(in)-p > InlineMax {
-					return cmds, errors.New("Protocol error: too big inline request")
+					return out, errors.New("Protocol error: too big inline request")
 				}
-				return cmds, nil
+				return out, nil
 			}
 			line := in[p:end]
 			if len(line) > 0 && line[len(line)-1] == '\r' {
@@ -55,14 +55,14 @@ func refParse(in []byte, o readerOpts) ([][]string, error) {
 			}
 			args, err := splitargs.Split(line)
 			if err != nil {
-				return cmds, errors.New("Protocol error: unbalanced quotes in request")
+				return out, errors.New("Protocol error: unbalanced quotes in request")
 			}
 			if o.unauth && len(args) > 10 {
-				return cmds, errors.New("Protocol error: unauthenticated multibulk length")
+				return out, errors.New("Protocol error: unauthenticated multibulk length")
 			}
 			p = end + 1
 			if len(args) > 0 {
-				cmds = append(cmds, strs(args))
+				out = append(out, strs(args))
 			}
 			continue
 		}
@@ -70,50 +70,50 @@ func refParse(in []byte, o readerOpts) ([][]string, error) {
 		// Multibulk: "*<count>\r", one more byte, then count bulks.
 		end, tooBig := refCountLine(in, p)
 		if tooBig {
-			return cmds, errors.New("Protocol error: too big mbulk count string")
+			return out, errors.New("Protocol error: too big mbulk count string")
 		}
 		if end < 0 {
-			return cmds, nil
+			return out, nil
 		}
 		count, ok := refInt(in[p+1 : end])
 		if !ok || count > 1<<31-1 {
-			return cmds, errors.New("Protocol error: invalid multibulk length")
+			return out, errors.New("Protocol error: invalid multibulk length")
 		}
 		if o.unauth && count > 10 {
-			return cmds, errors.New("Protocol error: unauthenticated multibulk length")
+			return out, errors.New("Protocol error: unauthenticated multibulk length")
 		}
 		p = end + 2
 		var args []string
 		for ; count > 0; count-- {
 			end, tooBig := refCountLine(in, p)
 			if tooBig {
-				return cmds, errors.New("Protocol error: too big bulk count string")
+				return out, errors.New("Protocol error: too big bulk count string")
 			}
 			if end < 0 {
-				return cmds, nil
+				return out, nil
 			}
 			if in[p] != '$' {
-				return cmds, errors.New("Protocol error: expected '$', got '" + string(in[p:p+1]) + "'")
+				return out, errors.New("Protocol error: expected '$', got '" + string(in[p:p+1]) + "'")
 			}
 			n, ok := refInt(in[p+1 : end])
 			if !ok || n < 0 || n > maxBulk {
-				return cmds, errors.New("Protocol error: invalid bulk length")
+				return out, errors.New("Protocol error: invalid bulk length")
 			}
 			if o.unauth && n > 16384 {
-				return cmds, errors.New("Protocol error: unauthenticated bulk length")
+				return out, errors.New("Protocol error: unauthenticated bulk length")
 			}
 			p = end + 2
 			if int64(len(in)-p) < n+2 {
-				return cmds, nil
+				return out, nil
 			}
 			args = append(args, string(in[p:p+int(n)]))
 			p += int(n) + 2
 		}
 		if args != nil {
-			cmds = append(cmds, args)
+			out = append(out, args)
 		}
 	}
-	return cmds, nil
+	return out, nil
 }
 
 // refCountLine finds the end of the count line that starts at in[p]: the
@@ -194,7 +194,7 @@ func (r *seqReader) Read(p []byte) (int, error) {
 func checkReader(t *testing.T, in, chunks []byte, o readerOpts) {
 	t.Helper()
 	rd := o.reader()
-	// Up to 256 pieces at most: the reader looks for a line's end from
+	// About 256 pieces at most: the reader looks for a line's end from
 	// its start on every read, as Redis does, so a 64 KB line sent one
 	// byte at a time costs 64K scans of up to 64 KB. That is fast enough
 	// for one test (TestReaderLongLines does it), too slow for the fuzzer,
@@ -253,7 +253,8 @@ read:
 
 // TestReaderChunkings runs every table input through checkReader in many
 // pseudo-random pieces. It covers what the fuzz targets leave out: inputs
-// over 64 KB, which the fuzzer handles too slowly to be worth seeding.
+// longer than the initial 16 KB buffer, which the fuzzer handles too slowly
+// to be worth seeding.
 func TestReaderChunkings(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	tests := append(readerTests[:len(readerTests):len(readerTests)], longLineTests...)

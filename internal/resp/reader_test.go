@@ -61,13 +61,13 @@ func (o readerOpts) reader() *Reader {
 // the error that ended the input: a *ProtocolError or ErrQueryBufferLimit,
 // or nil when src ran out.
 func readAll(rd *Reader, src io.Reader) ([][]string, error) {
-	var cmds [][]string
+	var got [][]string
 	for {
 		if _, err := rd.Fill(src); err != nil {
 			if err == io.EOF {
-				return cmds, nil
+				return got, nil
 			}
-			return cmds, err
+			return got, err
 		}
 		for {
 			args, err := rd.ReadCommand(nil)
@@ -75,9 +75,9 @@ func readAll(rd *Reader, src io.Reader) ([][]string, error) {
 				break
 			}
 			if err != nil {
-				return cmds, err
+				return got, err
 			}
-			cmds = append(cmds, strs(args))
+			got = append(got, strs(args))
 		}
 	}
 }
@@ -92,12 +92,12 @@ func strs(args [][]byte) []string {
 
 // result formats what readAll returned, so that a failure shows both the
 // commands and the error.
-func result(cmds [][]string, err error) string {
+func result(commands [][]string, err error) string {
 	e := "waiting"
 	if err != nil {
 		e = strconv.Quote(err.Error())
 	}
-	return fmt.Sprintf("%q then %s", cmds, e)
+	return fmt.Sprintf("%q then %s", commands, e)
 }
 
 func cmds(c ...[]string) [][]string { return c }
