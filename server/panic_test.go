@@ -8,35 +8,44 @@ import (
 	"time"
 )
 
-// Test-only commands that panic, registered in test builds only: the table
-// is built once, by the first New, from what every init registered, so the
-// commands exist in this package's tests and nowhere else.
-func init() {
-	registerCommands(
-		&Command{Name: "debug-panic", Arity: -1, Lock: LockNone, Group: "server", Since: "0.0.0",
-			Summary: "Test only: panics with its argument, or with an error or nil.",
-			Run:     cmdDebugPanic},
-		&Command{Name: "debug-panic-locked", Arity: -1, Lock: LockDB, Group: "server", Since: "0.0.0",
-			Summary: "Test only: panics while holding the selected database's lock.",
-			Run:     cmdDebugPanic},
-	)
-}
-
-func cmdDebugPanic(c *Conn, args [][]byte) {
-	if len(args) < 2 {
-		panic("debug-panic")
+// armPanics makes the command name panic, for the rest of the test, when
+// its first argument is "panic:<v>": with the string v, or with an error
+// ("panic:error"), nil ("panic:nil") or a runtime error ("panic:index").
+// Other calls run the command as usual.
+//
+// The command is wrapped in place rather than a test-only command added to
+// the table, because everything that lists the table (COMMAND COUNT, LIST and
+// DOCS, INFO commandstats, the README check) would then see it. Call it before
+// starting the test's server: the server is closed, and its goroutines gone,
+// before the command is restored. A test that arms a command must not call
+// t.Parallel, since the wrapper is shared by every server in the process.
+func armPanics(t *testing.T, name string) {
+	t.Helper()
+	initCommands()
+	cmd := commands.byName[name]
+	if cmd == nil {
+		t.Fatalf("no command %q to arm", name)
 	}
-	switch v := string(args[1]); v {
-	case "nil":
-		panic(nil)
-	case "error":
-		panic(errors.New("debug-panic error value"))
-	case "index":
-		var s []int
-		_ = s[len(args)] // a runtime error, as a real bug would be
-	default:
-		panic(v)
+	orig := cmd.Run
+	cmd.Run = func(c *Conn, args [][]byte) {
+		if len(args) > 1 {
+			if v, ok := strings.CutPrefix(string(args[1]), "panic:"); ok {
+				switch v {
+				case "nil":
+					panic(nil)
+				case "error":
+					panic(errors.New("armed error value"))
+				case "index":
+					var s []int
+					_ = s[len(args)] // a runtime error, as a real bug would be
+				default:
+					panic(v)
+				}
+			}
+		}
+		orig(c, args)
 	}
+	t.Cleanup(func() { cmd.Run = orig })
 }
 
 // TestPanicIsolation checks that a command that panics closes only its own
@@ -44,6 +53,8 @@ func cmdDebugPanic(c *Conn, args [][]byte) {
 // database lock the command held is released, the connection is removed
 // from the server, and the panic is logged with its stack.
 func TestPanicIsolation(t *testing.T) {
+	armPanics(t, "echo") // runs with no lock held
+	armPanics(t, "get")  // runs holding the selected database's lock
 	s, logs := startRobustServer(t, Config{})
 	other := dialRaw(t, s) // connected before any panic, kept throughout
 	tests := []struct {
@@ -51,12 +62,12 @@ func TestPanicIsolation(t *testing.T) {
 		in   string
 		log  string // what the log must show
 	}{
-		{"panic with a string", "debug-panic boom1\r\n", "after an internal error: boom1"},
-		{"panic with an error", "debug-panic error\r\n", "after an internal error: debug-panic error value"},
-		{"panic with nil", "debug-panic nil\r\n", "after an internal error: panic called with nil argument"},
-		{"runtime error", "debug-panic index\r\n", "after an internal error: runtime error: index out of range"},
-		{"panic holding the database lock", "debug-panic-locked boom2\r\n", "after an internal error: boom2"},
-		{"panic after SELECT", "SELECT 3\r\ndebug-panic-locked boom3\r\n", "after an internal error: boom3"},
+		{"panic with a string", "ECHO panic:boom1\r\n", "after an internal error: boom1"},
+		{"panic with an error", "ECHO panic:error\r\n", "after an internal error: armed error value"},
+		{"panic with nil", "ECHO panic:nil\r\n", "after an internal error: panic called with nil argument"},
+		{"runtime error", "ECHO panic:index\r\n", "after an internal error: runtime error: index out of range"},
+		{"panic holding the database lock", "GET panic:boom2\r\n", "after an internal error: boom2"},
+		{"panic after SELECT", "SELECT 3\r\nGET panic:boom3\r\n", "after an internal error: boom3"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,9 +100,10 @@ func TestPanicIsolation(t *testing.T) {
 // TestPanicMidPipeline checks what a pipeline's commands did when one in the
 // middle panics: those before it took effect, those after it did not run.
 func TestPanicMidPipeline(t *testing.T) {
+	armPanics(t, "get")
 	s, _ := startRobustServer(t, Config{})
 	c := dialRaw(t, s)
-	in := bulk("SET", "a", "1") + "debug-panic-locked mid\r\n" + bulk("SET", "a", "2") + bulk("SET", "b", "2")
+	in := bulk("SET", "a", "1") + "GET panic:mid\r\n" + bulk("SET", "a", "2") + bulk("SET", "b", "2")
 	c.write(in)
 	if _, err := readUntilClosed(c.nc); !isClosed(err) {
 		t.Fatalf("after %q: error %v, want the connection closed", in, err)
@@ -105,13 +117,14 @@ func TestPanicMidPipeline(t *testing.T) {
 // TestPanicCleanup checks that many panicking connections leave nothing
 // behind: each is removed from the server's connection table.
 func TestPanicCleanup(t *testing.T) {
+	armPanics(t, "get")
 	s, _ := startRobustServer(t, Config{})
 	keep := dialRaw(t, s)
 	keep.write("PING\r\n")
 	keep.expectReply("PING", "+PONG\r\n")
 	for i := range 50 {
 		c := dialRaw(t, s)
-		in := fmt.Sprintf("PING\r\ndebug-panic-locked n%d\r\n", i)
+		in := fmt.Sprintf("PING\r\nGET panic:n%d\r\n", i)
 		c.write(in)
 		if _, err := readUntilClosed(c.nc); !isClosed(err) {
 			t.Fatalf("after %q: error %v, want the connection closed", in, err)
