@@ -229,8 +229,13 @@ func (rd *Reader) readInline() ([][]byte, error) {
 
 // line returns the length of the count line at b, up to its '\r', and
 // whether the line is complete (Redis needs only one byte after the '\r').
+// Redis finds the '\r' with strchr, so a NUL byte before it hides it: such
+// input waits for more until it exceeds InlineMax.
 func line(b []byte) (int, bool) {
 	i := bytes.IndexByte(b, '\r')
+	if i >= 0 && bytes.IndexByte(b[:i], 0) >= 0 {
+		i = -1
+	}
 	if i < 0 || i > len(b)-2 {
 		return i, false
 	}

@@ -1,0 +1,127 @@
+package conformance
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/redoubt-db/redoubt/server"
+)
+
+var rewrite = flag.Bool("rewrite", false, "record the replies of a real redis-server into the scripts")
+
+func scripts(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts in testdata: %v", err)
+	}
+	return files
+}
+
+// redoubtConfig turns a script's "#! args:" header into a server config.
+func redoubtConfig(args []string) (server.Config, error) {
+	if len(args) == 0 {
+		return server.Config{}, nil
+	}
+	return server.Config{}, fmt.Errorf("server arguments %q are not supported yet", args)
+}
+
+// TestRedoubt replays every script against an embedded Redoubt server and
+// compares each reply with the one recorded from Redis.
+func TestRedoubt(t *testing.T) {
+	if *rewrite {
+		t.Skip("recording from Redis")
+	}
+	for _, path := range scripts(t) {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+			t.Parallel()
+			sc, err := loadScript(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := redoubtConfig(sc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, err := server.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			checkScript(t, sc, srv.Addr())
+		})
+	}
+}
+
+// TestRedis replays every script against a real redis-server, proving that
+// the recorded replies are Redis's. With -rewrite it records them instead.
+func TestRedis(t *testing.T) {
+	bin, err := findRedisServer()
+	if err != nil {
+		if os.Getenv("REDOUBT_REQUIRE_REDIS") != "" || *rewrite {
+			t.Fatalf("redis-server is required (REDOUBT_REQUIRE_REDIS is set): %v", err)
+		}
+		t.Skip("redis-server not installed; set REDOUBT_REQUIRE_REDIS=1 to make this a failure")
+	}
+	for _, path := range scripts(t) {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+			t.Parallel()
+			sc, err := loadScript(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs, err := startRedis(bin, sc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.stop()
+			if !*rewrite {
+				checkScript(t, sc, rs.addr)
+				return
+			}
+			got, err := run(sc, rs.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := 0
+			for _, it := range sc.items {
+				if it.block != nil {
+					it.block.expected = got[i]
+					it.block.recorded = true
+					i++
+				}
+			}
+			if err := sc.write(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// checkScript runs sc against addr and reports every block whose reply
+// differs from the recording.
+func checkScript(t *testing.T, sc *script, addr string) {
+	t.Helper()
+	got, err := run(sc, addr)
+	i := 0
+	for _, it := range sc.items {
+		b := it.block
+		if b == nil {
+			continue
+		}
+		if i >= len(got) {
+			break
+		}
+		if cerr := compare(b, got[i]); cerr != nil {
+			t.Errorf("%s:%d: %s\n%v", sc.path, b.line, b.cmdText, cerr)
+		}
+		i++
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
