@@ -202,3 +202,38 @@ func (e *entry) growString(n int) []byte {
 	e.vcap = uint32(cap(buf) - len(key))
 	return e.str()
 }
+
+// cloner is implemented by every compound value type, so that COPY can
+// duplicate it. clone returns a deep copy sharing no mutable memory.
+type cloner interface{ clone() any }
+
+// rekeyed returns a new entry holding e's value under a copy of key, for
+// RENAME: the value moves, so e must be dropped afterwards. The type,
+// encoding and access clock are kept; the deadline is not.
+func (e *entry) rekeyed(key []byte) *entry {
+	if e.typ() == TypeString {
+		return newStringEntry(key, e.str(), e.enc(), e.lru())
+	}
+	c := (*compound)(e.p)
+	ne := &entry{meta: e.meta &^ metaVolatileBit}
+	ne.p = unsafe.Pointer(&compound{key: append([]byte{}, key...), val: c.val})
+	return ne
+}
+
+// cloned returns a deep copy of e under a copy of key with the access clock
+// lru and no deadline, for COPY. As Redis's object duplication does, a
+// shared integer becomes a plain one and other encodings are kept.
+func (e *entry) cloned(key []byte, lru uint32) *entry {
+	if e.typ() == TypeString {
+		enc := e.enc()
+		if enc == EncSharedInt {
+			enc = EncInt
+		}
+		return newStringEntry(key, e.str(), enc, lru)
+	}
+	c := (*compound)(e.p)
+	ne := &entry{meta: e.meta &^ metaVolatileBit}
+	ne.setLRU(lru)
+	ne.p = unsafe.Pointer(&compound{key: append([]byte{}, key...), val: c.val.(cloner).clone()})
+	return ne
+}
