@@ -215,7 +215,7 @@ func (e *entry) rekeyed(key []byte) *entry {
 		return newStringEntry(key, e.str(), e.enc(), e.lru())
 	}
 	c := (*compound)(e.p)
-	ne := &entry{meta: e.meta &^ metaVolatileBit}
+	ne := &entry{meta: e.meta &^ metaVolatileBit, klen: uint32(len(key))}
 	ne.p = unsafe.Pointer(&compound{key: append([]byte{}, key...), val: c.val})
 	return ne
 }
@@ -232,7 +232,7 @@ func (e *entry) cloned(key []byte, lru uint32) *entry {
 		return newStringEntry(key, e.str(), enc, lru)
 	}
 	c := (*compound)(e.p)
-	ne := &entry{meta: e.meta &^ metaVolatileBit}
+	ne := &entry{meta: e.meta &^ metaVolatileBit, klen: uint32(len(key))}
 	ne.setLRU(lru)
 	ne.p = unsafe.Pointer(&compound{key: append([]byte{}, key...), val: c.val.(cloner).clone()})
 	return ne
