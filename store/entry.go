@@ -147,8 +147,10 @@ func newStringEntry(key, val []byte, enc Encoding, lru uint32) *entry {
 func (e *entry) storeString(key, val []byte, spare int) {
 	n := len(key) + len(val)
 	// append rounds the capacity up to the allocator's size class, so the
-	// slack the allocator would waste anyway becomes usable capacity.
-	buf := append(make([]byte, 0, n+spare), key...)
+	// slack the allocator would waste anyway becomes usable capacity. At
+	// least one byte of value capacity keeps p+klen inside the allocation
+	// (checkptr, enabled by -race, rejects a pointer one past its end).
+	buf := append(make([]byte, 0, max(n+spare, len(key)+1)), key...)
 	buf = append(buf, val...)
 	buf = buf[:cap(buf)]
 	if len(buf) == 0 {
@@ -193,7 +195,7 @@ func (e *entry) growString(n int) []byte {
 	}
 	spare := min(n, 1<<20)
 	key, old := e.key(), e.str()
-	buf := make([]byte, 0, len(key)+n+spare)
+	buf := make([]byte, 0, len(key)+max(n+spare, 1)) // see storeString
 	buf = append(buf, key...)
 	buf = append(buf, old...)
 	buf = buf[:cap(buf)] // make zeroed everything after old

@@ -707,3 +707,23 @@ func TestDeleteExpired(t *testing.T) {
 		t.Errorf("expired_keys = %d", st.Expired)
 	}
 }
+
+// TestEmptyValues reads and rewrites empty strings, whose value starts
+// where the key's allocation would end; under -race, checkptr fails the
+// test if an entry points one past its allocation.
+func TestEmptyValues(t *testing.T) {
+	s, _ := newTestStore(t)
+	db := s.DB(0)
+	for _, key := range []string{"", "k", "a-longer-key-of-24-bytes"} {
+		set(t, db, key, "", 0)
+		if v, ok := get(db, key); v != "" || !ok {
+			t.Errorf("PeekString(%q) = %q, %v", key, v, ok)
+		}
+		set(t, db, key, "", 0)
+		db.Rename([]byte(key), []byte(key+"2"), false)
+		db.Copy([]byte(key+"2"), db, []byte(key+"3"), false)
+		if v, ok := get(db, key+"3"); v != "" || !ok {
+			t.Errorf("copy of %q = %q, %v", key, v, ok)
+		}
+	}
+}
