@@ -14,10 +14,11 @@ import (
 )
 
 // newClient connects go-redis to ts. go-redis v9 opens each connection with
-// HELLO and CLIENT SETINFO, which Redoubt does not implement yet; RESP2 and
-// DisableIdentity make it skip what it can, and it tolerates the rest (an
-// unknown HELLO falls back to RESP2). Once HELLO and CLIENT SETINFO land,
-// the default options work as well.
+// HELLO and CLIENT SETINFO, which Redoubt does not implement yet. It falls
+// back when they are refused, so its defaults already work, but Protocol 2
+// and DisableIdentity spare it the RESP3 attempt and CLIENT SETINFO (only
+// HELLO 2 is still sent and refused). Once HELLO and CLIENT SETINFO land,
+// the defaults work without any refused command.
 func newClient(ts *servertest.Server) *redis.Client {
 	return redis.NewClient(&redis.Options{
 		Addr:            ts.Addr(),
