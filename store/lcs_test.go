@@ -102,7 +102,7 @@ func TestLCSTableBytes(t *testing.T) {
 	}{
 		{0, 0, 4, true},
 		{2, 3, 48, true},
-		{1 << 32, 1 << 30, 0, false}, // (2^32+1)(2^30+1)·4 overflows
+		{1 << 32, 1 << 30, 0, false},     // (2^32+1)(2^30+1)·4 overflows
 		{1<<31 - 1, 1<<31 - 1, 0, false}, // 2^64 bytes
 	}
 	for _, tt := range tests {
