@@ -38,9 +38,11 @@ const (
 // holds any int64).
 func LongDoubleFromInt(n int64) LongDouble {
 	if n < 0 {
-		return LongDouble{mant: uint64(-n), neg: true} // -MinInt64 wraps to 2^63
+		x := finish(uint64(-n), 0) // -MinInt64 wraps to 2^63
+		x.neg = true
+		return x
 	}
-	return LongDouble{mant: uint64(n)}
+	return finish(uint64(n), 0)
 }
 
 // IsInf reports whether x is an infinity.
@@ -142,8 +144,11 @@ func addSmall(x, y LongDouble, lo int32) (LongDouble, bool) {
 }
 
 func shl128(hi, lo uint64, s uint) (uint64, uint64) {
-	if s == 0 {
+	switch {
+	case s == 0:
 		return hi, lo
+	case s >= 64:
+		return lo << (s - 64), 0
 	}
 	return hi<<s | lo>>(64-s), lo << s
 }
@@ -218,6 +223,8 @@ func words128(hi, lo uint64) []big.Word {
 }
 
 // finish builds the value q × 2^e, turning one too large into an infinity.
+// The result is normalized (the significand's top bit set, unless the
+// value is subnormal), so that equal values have equal representations.
 func finish(q uint64, e int) LongDouble {
 	if q == 0 {
 		return LongDouble{}
@@ -225,7 +232,8 @@ func finish(q uint64, e int) LongDouble {
 	if e+bits.Len64(q) > ldMaxBits {
 		return LongDouble{inf: true}
 	}
-	return LongDouble{mant: q, exp: int32(e)}
+	shift := max(min(bits.LeadingZeros64(q), e-ldMinExp), 0)
+	return LongDouble{mant: q << shift, exp: int32(e - shift)}
 }
 
 // roundRatio rounds n/d × 2^exp, with n and d positive, to a long double,
@@ -383,6 +391,9 @@ func isHexDigit(c byte) bool {
 
 // parseDecimal parses digits [. digits] [e [sign] digits] after the sign.
 func parseDecimal(s []byte) (LongDouble, bool) {
+	if x, ok, done := parseDecimalFast(s); done {
+		return x, ok
+	}
 	digits, frac, rest, ok := mantissa(s, isDecDigit)
 	if !ok {
 		return LongDouble{}, false
@@ -417,6 +428,86 @@ func parseDecimal(s []byte) (LongDouble, bool) {
 	}
 	x := roundRatio(n, d, 0)
 	return x, !x.inf && x.mant != 0
+}
+
+// pow10u holds the powers of ten that fit a uint64.
+var pow10u = [20]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// parseDecimalFast parses the common short forms (at most 19 significant
+// digits, an exponent that keeps the value within 10^±19) exactly in
+// 128-bit arithmetic, without allocating. done is false for anything else,
+// which parseDecimal then handles in full.
+func parseDecimalFast(s []byte) (x LongDouble, ok, done bool) {
+	var m uint64
+	sig, frac, i := 0, 0, 0
+	seen, point := false, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			seen = true
+			if point {
+				frac++
+			}
+			if m == 0 && c == '0' {
+				continue
+			}
+			if sig++; sig > 19 {
+				return x, false, false
+			}
+			m = m*10 + uint64(c-'0')
+		case c == '.' && !point:
+			point = true
+		default:
+			goto exp
+		}
+	}
+exp:
+	if !seen {
+		return x, false, true
+	}
+	e := 0
+	if i < len(s) {
+		if s[i] != 'e' && s[i] != 'E' {
+			return x, false, true
+		}
+		var ok bool
+		if e, ok = exponent(s[i+1:]); !ok {
+			return x, false, true
+		}
+	}
+	if m == 0 {
+		return LongDouble{}, true, true
+	}
+	e -= frac
+	switch {
+	case e >= 0 && e <= 19:
+		hi, lo := bits.Mul64(m, pow10u[e])
+		return round128(hi, lo, 0), true, true
+	case e < 0 && e >= -19:
+		return quo10(m, pow10u[-e]), true, true
+	}
+	return x, false, false
+}
+
+// quo10 returns m/d correctly rounded, for m and d below 2^64.
+func quo10(m, d uint64) LongDouble {
+	// Scale m by 2^s so that the quotient has 64 bits.
+	s := uint(64 + bits.Len64(d) - bits.Len64(m))
+	hi, lo := shl128(0, m, s)
+	if hi >= d {
+		s--
+		hi, lo = shl128(0, m, s)
+	}
+	q, r := bits.Div64(hi, lo, d)
+	if r > d-r || (r == d-r && q&1 != 0) {
+		q++
+		if q == 0 {
+			return finish(1<<63, 1-int(s))
+		}
+	}
+	return finish(q, -int(s))
 }
 
 func pow10(e int) *big.Int {
@@ -468,8 +559,8 @@ func AppendLongDouble(dst []byte, x LongDouble) []byte {
 	// r = x × 10^17 rounded to an integer.
 	var digits []byte
 	var buf [40]byte
-	if r, ok := scaledSmall(x); ok {
-		digits = strconv.AppendUint(buf[:0], r, 10)
+	if hi, lo, ok := scaledSmall(x); ok {
+		digits = appendUint128(buf[:0], hi, lo)
 	} else {
 		n := new(big.Int).SetUint64(x.mant)
 		n.Mul(n, pow10(17))
@@ -494,37 +585,58 @@ func AppendLongDouble(dst []byte, x LongDouble) []byte {
 	return appendFixed17(dst, digits, x.neg)
 }
 
-// scaledSmall computes x × 10^17 rounded half to even when it fits the
-// usual case: a value whose significand times 10^17 fits 128 bits and
-// whose exponent is small.
-func scaledSmall(x LongDouble) (uint64, bool) {
+// scaledSmall computes x × 10^17 rounded half to even, in 128 bits, when
+// x's exponent is small enough for that: the usual case.
+func scaledSmall(x LongDouble) (hi, lo uint64, ok bool) {
 	const p17 = 100000000000000000
-	if x.exp > 0 || x.exp < -127 {
-		return 0, false
+	if x.exp > 6 || x.exp < -127 {
+		return 0, 0, false
 	}
-	hi, lo := bits.Mul64(x.mant, p17)
+	hi, lo = bits.Mul64(x.mant, p17) // below 2^121
+	if x.exp >= 0 {
+		hi, lo = shl128(hi, lo, uint(x.exp)) // below 2^127
+		return hi, lo, true
+	}
 	s := uint(-x.exp)
-	if s == 0 {
-		if hi != 0 {
-			return 0, false
-		}
-		return lo, true
-	}
 	qh, ql := shr128(hi, lo, s)
-	if qh != 0 {
-		return 0, false
-	}
 	_, hl := shr128(hi, lo, s-1)
 	half := hl&1 != 0
 	mh, ml := mask128(s - 1)
 	rest := hi&mh != 0 || lo&ml != 0
 	if half && (rest || ql&1 != 0) {
-		ql++
-		if ql == 0 {
-			return 0, false
-		}
+		var c uint64
+		ql, c = bits.Add64(ql, 1, 0)
+		qh += c
 	}
-	return ql, true
+	return qh, ql, true
+}
+
+// appendUint128 appends the decimal digits of hi:lo.
+func appendUint128(dst []byte, hi, lo uint64) []byte {
+	const p19 = 1e19
+	if hi == 0 {
+		return strconv.AppendUint(dst, lo, 10)
+	}
+	// hi:lo < 2^128 < 10^39: split into 10^19 chunks.
+	var chunks [3]uint64
+	n := 0
+	for hi != 0 {
+		var r uint64
+		hi, r = bits.Div64(0, hi, p19)
+		lo, r = bits.Div64(r, lo, p19)
+		chunks[n] = r
+		n++
+	}
+	dst = strconv.AppendUint(dst, lo, 10)
+	for n--; n >= 0; n-- {
+		var pad [19]byte
+		d := strconv.AppendUint(pad[:0], chunks[n], 10)
+		for k := len(d); k < 19; k++ {
+			dst = append(dst, '0')
+		}
+		dst = append(dst, d...)
+	}
+	return dst
 }
 
 // appendFixed17 appends the decimal digits of r, a value times 10^17, as
