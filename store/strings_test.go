@@ -79,7 +79,11 @@ func TestStringEncodings(t *testing.T) {
 		{"INCR new", func(db *DB) { db.IncrBy([]byte("k"), 1) }, EncSharedInt},
 		{"INCR to 10000", func(db *DB) { set(db, "k", "9999"); db.IncrBy([]byte("k"), 1) }, EncInt},
 		{"DECR below 0", func(db *DB) { db.IncrBy([]byte("k"), -1) }, EncInt},
-		{"INCR raw", func(db *DB) { db.Append([]byte("k"), []byte("5"), 1<<20); db.Append([]byte("k"), []byte("5"), 1<<20); db.IncrBy([]byte("k"), 1) }, EncSharedInt},
+		{"INCR raw", func(db *DB) {
+			db.Append([]byte("k"), []byte("5"), 1<<20)
+			db.Append([]byte("k"), []byte("5"), 1<<20)
+			db.IncrBy([]byte("k"), 1)
+		}, EncSharedInt},
 		{"INCRBYFLOAT int result", func(db *DB) { db.IncrByFloat([]byte("k"), []byte("1")) }, EncEmbstr},
 		{"INCRBYFLOAT on int", func(db *DB) { set(db, "k", "10"); db.IncrByFloat([]byte("k"), []byte("0")) }, EncEmbstr},
 		{"INCRBYFLOAT long", func(db *DB) { db.IncrByFloat([]byte("k"), []byte("1e50")) }, EncRaw},
