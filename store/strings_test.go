@@ -532,3 +532,32 @@ func BenchmarkLCS(b *testing.B) {
 		})
 	}
 }
+
+// TestEmptyValues runs the writers on empty values and keys, where an
+// entry's buffer ends right after the key: under -race, checkptr catches
+// any pointer computed past it.
+func TestEmptyValues(t *testing.T) {
+	for _, key := range []string{"", "k", "12345678"} {
+		db, _ := testDB(t)
+		k := []byte(key)
+		set(db, key, "")
+		if got := mustGet(t, db, key); got != "" {
+			t.Fatalf("Get(%q) = %q", key, got)
+		}
+		set(db, key, "")
+		db.Append(k, nil, 1<<20)
+		db.SetRange(k, 0, nil, 1<<20)
+		db.GetRange(k, 0, -1)
+		db.SetRange(k, 2, []byte("x"), 1<<20)
+		if got := mustGet(t, db, key); got != "\x00\x00x" {
+			t.Errorf("after SetRange: %q", got)
+		}
+		db.Set(k, nil, SetOptions{Get: true})
+		db.SetRange([]byte(key+"new"), 0, []byte("ab"), 1<<20)
+		db.Append([]byte(key+"app"), nil, 1<<20)
+		db.Append([]byte(key+"app"), []byte("z"), 1<<20)
+		if got := mustGet(t, db, key+"app"); got != "z" {
+			t.Errorf("after Append: %q", got)
+		}
+	}
+}
