@@ -52,6 +52,13 @@ func TestRedoubt(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer srv.Close()
+			if names, err := scriptRequires(path); err != nil {
+				t.Fatal(err)
+			} else if missing, err := missingCommands(srv.Addr(), names); err != nil {
+				t.Fatal(err)
+			} else if len(missing) > 0 {
+				t.Skipf("Redoubt lacks %s, which the script needs", strings.Join(missing, ", "))
+			}
 			checkScript(t, sc, srv.Addr())
 		})
 	}

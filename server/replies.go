@@ -51,3 +51,13 @@ var objectHelp = []string{
 	"HELP",
 	"    Prints this help.",
 }
+
+// Replies of the string group.
+const (
+	msgOffsetRange  = "ERR offset is out of range"
+	msgDecrOverflow = "ERR decrement would overflow"
+	msgLCSWrongType = "ERR The specified keys must contain string values"
+	msgLCSLenAndIdx = "ERR If you want both the length and indexes, please just use IDX."
+	msgLCSTooLong   = "ERR String too long for LCS"
+	msgLCSTooBig    = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+)

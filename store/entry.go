@@ -128,6 +128,11 @@ func (e *entry) key() []byte {
 
 // str returns a string entry's value, aliasing the entry's memory.
 func (e *entry) str() []byte {
+	if e.vcap == 0 {
+		// p+klen would point just past the allocation, which Go's
+		// pointer rules (and -race's checkptr) forbid.
+		return []byte{}
+	}
 	return unsafe.Slice((*byte)(unsafe.Add(e.p, e.klen)), e.vlen)
 }
 
@@ -167,7 +172,7 @@ func (e *entry) storeString(key, val []byte, spare int) {
 // it fits.
 func (e *entry) setString(val []byte, enc Encoding) {
 	e.setEnc(enc)
-	if uint32(len(val)) <= e.vcap && e.p != nil {
+	if uint32(len(val)) <= e.vcap && e.vcap > 0 && e.p != nil {
 		dst := unsafe.Slice((*byte)(unsafe.Add(e.p, e.klen)), e.vcap)
 		copy(dst, val)
 		e.vlen = uint32(len(val))
@@ -185,7 +190,7 @@ func (e *entry) setString(val []byte, enc Encoding) {
 // bytes. Growth is greedy, as Redis's sds is for APPEND and SETRANGE: double
 // below 1 MiB, then 1 MiB at a time.
 func (e *entry) growString(n int) []byte {
-	if uint64(n) <= uint64(e.vcap) && e.p != nil {
+	if uint64(n) <= uint64(e.vcap) && e.vcap > 0 && e.p != nil {
 		dst := unsafe.Slice((*byte)(unsafe.Add(e.p, e.klen)), n)
 		if n > int(e.vlen) {
 			clear(dst[e.vlen:])
