@@ -32,7 +32,7 @@ var (
 		Args: []Arg{argKey, argValue}}}
 )
 
-const complexityRange = "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings."
+const complexityRange = "O(N) for a result of N bytes."
 
 func init() {
 	registerCommands(
