@@ -23,3 +23,26 @@ const (
 	msgDenied            = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
 	msgNoProto           = "NOPROTO unsupported protocol version"
 )
+
+// Connection, server, CLIENT and INFO commands (HELLO, AUTH, RESET, SWAPDB,
+// SHUTDOWN, WAIT, CLIENT …).
+const (
+	msgHelloProtoNotInt = "ERR Protocol version is not an integer or out of range"
+	msgHelloSyntax      = "ERR Syntax error in HELLO option '%s'"
+	msgWrongPass        = "WRONGPASS invalid username-password pair or user is disabled."
+	msgAuthNoPassword   = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	msgClientNameBad    = "ERR Client names cannot contain spaces, newlines or special characters."
+	msgClientAttrBad    = "ERR %s cannot contain spaces, newlines or special characters."
+	msgClientAttrOption = "ERR Unrecognized option '%s'"
+	msgClientType       = "ERR Unknown client type '%s'"
+	msgClientIDInvalid  = "ERR Invalid client ID"
+	msgClientIDPositive = "ERR client-id should be greater than 0"
+	msgNoSuchUser       = "ERR No such user '%s'"
+	msgNoSuchClient     = "ERR No such client"
+	msgFirstDBIndex     = "ERR invalid first DB index"
+	msgSecondDBIndex    = "ERR invalid second DB index"
+	msgNoShutdown       = "ERR No shutdown in progress."
+	msgShutdownFailed   = "ERR Errors trying to SHUTDOWN. Check logs."
+	msgTimeoutNotInt    = "ERR timeout is not an integer or out of range"
+	msgTimeoutNegative  = "ERR timeout is negative"
+)
