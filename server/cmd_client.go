@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"slices"
@@ -420,7 +421,7 @@ func (s *Server) liveConns() []*Conn {
 		}
 	}
 	s.connsMu.Unlock()
-	slices.SortFunc(conns, func(a, b *Conn) int { return int(a.id - b.id) })
+	slices.SortFunc(conns, func(a, b *Conn) int { return cmp.Compare(a.id, b.id) })
 	return conns
 }
 
@@ -460,7 +461,8 @@ func (c *Conn) appendClientInfo(b []byte, other *Conn, now int64) []byte {
 		b = append(b, *name...)
 	}
 	b = append(b, " age="...)
-	b = strconv.AppendInt(b, now-other.created.Unix(), 10)
+	// now is the cron's cached clock, which may lag a new connection's.
+	b = strconv.AppendInt(b, max(now-other.created.Unix(), 0), 10)
 	b = append(b, " idle="...)
 	b = strconv.AppendInt(b, max(now-other.lastInteraction.Load(), 0), 10)
 	b = append(b, " flags="...)

@@ -18,7 +18,9 @@ import (
 // time.Duration of each call); INFO converts to microseconds when it prints,
 // which keeps usec_per_call meaningful for commands faster than 1µs.
 
-// infoState is the Server's share of INFO state.
+// infoState is the Server's share of INFO state. Its two mutexes are
+// leaves: nothing else is locked while one is held (blockMu may be taken
+// with connsMu held).
 type infoState struct {
 	replID     string // master_replid: random, fixed for the server's life
 	startupMem uint64 // used_memory once the server was set up
