@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -199,6 +201,19 @@ func TestCmdWaitWakesOnShutdown(t *testing.T) {
 				}
 			case "Close":
 				srv.Close()
+				// Close races the WAIT's reply: the client may get :0
+				// before its connection is closed, or nothing.
+				w.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+				v, err := tcRead(w.r)
+				var ne net.Error
+				switch {
+				case errors.As(err, &ne) && ne.Timeout():
+					t.Error("the blocked client stayed connected")
+				case err == nil && (v.Kind != ':' || v.Str != "0"):
+					t.Errorf("WAIT at Close = %v, want :0 or nothing", v)
+				case err == nil && !w.closed(5*time.Second):
+					t.Error("the blocked client stayed connected")
+				}
 			case "SHUTDOWN":
 				admin.send("SHUTDOWN", "NOSAVE")
 				if !stopped(srv, 20*time.Second) {
@@ -211,7 +226,7 @@ func TestCmdWaitWakesOnShutdown(t *testing.T) {
 			if d := time.Since(start); d > 5*time.Second {
 				t.Errorf("stopping with a blocked WAIT took %v", d)
 			}
-			if !w.closed(5 * time.Second) {
+			if how != "Close" && !w.closed(5*time.Second) {
 				t.Error("the blocked client stayed connected")
 			}
 		})
