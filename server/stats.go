@@ -85,7 +85,7 @@ func (m *instMetric) rate() float64 {
 func (s *Server) initStats() {
 	s.info.replID = newRunID()
 	s.info.blocked = map[*Conn]bool{}
-	used := readMemStats().used
+	used := heapObjectBytes()
 	s.info.startupMem = used
 	s.info.peakMem.Store(used)
 }
@@ -104,7 +104,7 @@ func (s *Server) sampleStats() {
 	s.info.metrics[metricNetInput].track(nowMs, s.stats.netInput.Load())
 	s.info.metrics[metricNetOutput].track(nowMs, s.stats.netOutput.Load())
 	s.info.mu.Unlock()
-	s.notePeakMemory(readMemStats().used)
+	s.notePeakMemory(heapObjectBytes())
 }
 
 // instantaneous returns the current rate of metric m, per second.
@@ -290,6 +290,16 @@ var memMetrics = []string{
 	"/memory/classes/heap/unused:bytes",
 	"/memory/classes/total:bytes",
 	"/memory/classes/heap/released:bytes",
+}
+
+// heapObjectBytes returns used_memory alone, cheaply enough for the cron.
+func heapObjectBytes() uint64 {
+	sample := [1]metrics.Sample{{Name: memMetrics[0]}}
+	metrics.Read(sample[:])
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return sample[0].Value.Uint64()
 }
 
 // readMemStats reads the runtime's memory metrics. Unlike
