@@ -86,6 +86,7 @@ type commandStats struct {
 	usec     atomic.Int64
 	rejected atomic.Int64
 	failed   atomic.Int64
+	latency  atomic.Pointer[latencyHist] // nil until the first call (stats.go)
 }
 
 // Flags are command flags. The order of the constants is the order in which

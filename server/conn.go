@@ -52,6 +52,7 @@ type Conn struct {
 
 	// State other goroutines read.
 	dbIndex         atomic.Int32
+	resp            atomic.Int32 // proto, for CLIENT LIST
 	name            atomic.Pointer[string]
 	libName, libVer atomic.Pointer[string]
 	lastCmd         atomic.Pointer[Command]
@@ -73,6 +74,7 @@ func newConn(s *Server, nc net.Conn) *Conn {
 		created: time.Now(),
 	}
 	c.lastInteraction.Store(s.unixTime.Load())
+	c.resp.Store(2)
 	return c
 }
 
@@ -242,7 +244,9 @@ func (c *Conn) call(cmd *Command, args [][]byte) {
 	errs := c.errors
 	start := time.Now()
 	cmd.Run(c, args)
-	cmd.stats.usec.Add(int64(time.Since(start)))
+	d := time.Since(start)
+	cmd.stats.usec.Add(int64(d))
+	cmd.stats.recordLatency(d)
 	cmd.stats.calls.Add(1)
 	if c.errors != errs {
 		cmd.stats.failed.Add(1)

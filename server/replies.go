@@ -61,3 +61,26 @@ const (
 	msgLCSTooLong   = "ERR String too long for LCS"
 	msgLCSTooBig    = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
 )
+
+// Connection, server, CLIENT and INFO commands (HELLO, AUTH, RESET, SWAPDB,
+// SHUTDOWN, WAIT, CLIENT …).
+const (
+	msgHelloProtoNotInt = "ERR Protocol version is not an integer or out of range"
+	msgHelloSyntax      = "ERR Syntax error in HELLO option '%s'"
+	msgWrongPass        = "WRONGPASS invalid username-password pair or user is disabled."
+	msgAuthNoPassword   = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	msgClientNameBad    = "ERR Client names cannot contain spaces, newlines or special characters."
+	msgClientAttrBad    = "ERR %s cannot contain spaces, newlines or special characters."
+	msgClientAttrOption = "ERR Unrecognized option '%s'"
+	msgClientType       = "ERR Unknown client type '%s'"
+	msgClientIDInvalid  = "ERR Invalid client ID"
+	msgClientIDPositive = "ERR client-id should be greater than 0"
+	msgNoSuchUser       = "ERR No such user '%s'"
+	msgNoSuchClient     = "ERR No such client"
+	msgFirstDBIndex     = "ERR invalid first DB index"
+	msgSecondDBIndex    = "ERR invalid second DB index"
+	msgNoShutdown       = "ERR No shutdown in progress."
+	msgShutdownFailed   = "ERR Errors trying to SHUTDOWN. Check logs."
+	msgTimeoutNotInt    = "ERR timeout is not an integer or out of range"
+	msgTimeoutNegative  = "ERR timeout is negative"
+)
