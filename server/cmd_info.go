@@ -143,9 +143,9 @@ func (s *Server) infoText(sel int) []byte {
 	section(secReplication, "Replication", s.infoReplication)
 	section(secCPU, "CPU", infoCPU)
 	section(secModules, "Modules", func(b []byte) []byte { return b })
-	section(secCommandstats, "Commandstats", infoCommandstats)
+	section(secCommandstats, "Commandstats", s.infoCommandstats)
 	section(secErrorstats, "Errorstats", s.infoErrorstats)
-	section(secLatencystats, "Latencystats", infoLatencystats)
+	section(secLatencystats, "Latencystats", s.infoLatencystats)
 	section(secCluster, "Cluster", func(b []byte) []byte { return append(b, "cluster_enabled:0\r\n"...) })
 	section(secKeyspace, "Keyspace", s.infoKeyspace)
 	return b
@@ -309,7 +309,7 @@ func (s *Server) infoPersistence(b []byte) []byte {
 func (s *Server) infoStats(b []byte) []byte {
 	st := s.store.Stats()
 	b = field(b, "total_connections_received", s.stats.connections.Load())
-	b = field(b, "total_commands_processed", totalCalls())
+	b = field(b, "total_commands_processed", s.totalCalls())
 	b = field(b, "instantaneous_ops_per_sec", int64(s.instantaneous(metricCommands)))
 	b = field(b, "total_net_input_bytes", s.stats.netInput.Load())
 	b = field(b, "total_net_output_bytes", s.stats.netOutput.Load())
@@ -381,10 +381,10 @@ func infoCPU(b []byte) []byte {
 
 // infoCommandstats lists every command called, rejected or failed at least
 // once, subcommands as "container|sub".
-func infoCommandstats(b []byte) []byte {
+func (s *Server) infoCommandstats(b []byte) []byte {
 	forEachCommand(func(cmd *Command) {
-		st := &cmd.stats
-		calls, ns := st.calls.Load(), st.usec.Load()
+		st := &s.cmdStats[cmd.id]
+		calls, ns := st.calls.Load(), st.nanos.Load()
 		rejected, failed := st.rejected.Load(), st.failed.Load()
 		if calls == 0 && rejected == 0 && failed == 0 {
 			return
@@ -417,9 +417,9 @@ func (s *Server) infoErrorstats(b []byte) []byte {
 
 // infoLatencystats lists the 50th, 99th and 99.9th percentiles of every
 // command called since the start or the last reset, in microseconds.
-func infoLatencystats(b []byte) []byte {
+func (s *Server) infoLatencystats(b []byte) []byte {
 	forEachCommand(func(cmd *Command) {
-		h := cmd.stats.latency.Load()
+		h := s.cmdStats[cmd.id].latency.Load()
 		if h == nil {
 			return
 		}

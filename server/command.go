@@ -60,7 +60,7 @@ type Command struct {
 	subs     map[string]*Command
 	movable  bool // key positions need GetKeys or a non-range key spec
 	lockDB   bool // Run is called with the selected database locked
-	stats    commandStats
+	id       int  // index of the command's statistics in Server.cmdStats
 }
 
 // FullName returns the name Redis uses in replies and statistics: the name,
@@ -80,10 +80,12 @@ const (
 	LockNone
 )
 
-// commandStats are the counters INFO commandstats reports.
+// commandStats are the counters INFO commandstats reports, one per command
+// and server (Server.cmdStats), so embedded servers sharing a process keep
+// their own figures.
 type commandStats struct {
 	calls    atomic.Int64
-	usec     atomic.Int64
+	nanos    atomic.Int64 // time spent in the command, in nanoseconds
 	rejected atomic.Int64
 	failed   atomic.Int64
 	latency  atomic.Pointer[latencyHist] // nil until the first call (stats.go)
@@ -263,6 +265,7 @@ type Arg struct {
 type commandTable struct {
 	byName map[string]*Command
 	list   []*Command // top-level commands in registration order
+	count  int        // commands and subcommands: the next Command.id
 }
 
 // commandGroups lists the per-group tables (cmd_<group>.go). Each group adds
@@ -281,6 +284,8 @@ func buildCommandTable() *commandTable {
 				panic(fmt.Sprintf("server: command %q registered twice", cmd.Name))
 			}
 			cmd.fullName = cmd.Name
+			cmd.id = t.count
+			t.count++
 			cmd.finish()
 			t.byName[cmd.Name] = cmd
 			t.list = append(t.list, cmd)
@@ -289,6 +294,8 @@ func buildCommandTable() *commandTable {
 				for _, sub := range cmd.Subcommands {
 					sub.parent = cmd
 					sub.fullName = cmd.Name + "|" + sub.Name
+					sub.id = t.count
+					t.count++
 					sub.finish()
 					cmd.subs[sub.Name] = sub
 				}

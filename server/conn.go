@@ -217,7 +217,7 @@ func (c *Conn) execute(args [][]byte) {
 	case cmd == nil:
 		c.rejectUnknown(args)
 	case (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity:
-		cmd.stats.rejected.Add(1)
+		c.s.cmdStats[cmd.id].rejected.Add(1)
 		c.writeErrorReply(fmt.Sprintf(msgWrongArgs, cmd.fullName))
 	default:
 		c.call(cmd, args)
@@ -245,11 +245,12 @@ func (c *Conn) call(cmd *Command, args [][]byte) {
 	start := time.Now()
 	cmd.Run(c, args)
 	d := time.Since(start)
-	cmd.stats.usec.Add(int64(d))
-	cmd.stats.recordLatency(d)
-	cmd.stats.calls.Add(1)
+	st := &c.s.cmdStats[cmd.id]
+	st.nanos.Add(int64(d))
+	st.recordLatency(d)
+	st.calls.Add(1)
 	if c.errors != errs {
-		cmd.stats.failed.Add(1)
+		st.failed.Add(1)
 	}
 }
 

@@ -60,6 +60,8 @@ type Server struct {
 	nextID  int64
 
 	stats serverStats
+	// cmdStats holds every command's statistics, indexed by Command.id.
+	cmdStats []commandStats
 	info  infoState // INFO's own state (stats.go)
 
 	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
@@ -113,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 		stopCron: make(chan struct{}),
 	}
 	s.stats.errorCodes = map[string]int64{}
+	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
 	s.applyHotConfig(cfg)
 	s.unixTime.Store(time.Now().Unix())

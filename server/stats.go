@@ -14,9 +14,9 @@ import (
 // the set of blocked connections; and resetStats, which zeroes what CONFIG
 // RESETSTAT zeroes. cmd_info.go documents how each INFO field is computed.
 //
-// A note on units: commandStats.usec holds nanoseconds (Conn.call adds the
-// time.Duration of each call); INFO converts to microseconds when it prints,
-// which keeps usec_per_call meaningful for commands faster than 1µs.
+// A note on units: commandStats.nanos holds nanoseconds; INFO converts to
+// microseconds when it prints, which keeps usec_per_call meaningful for
+// commands faster than 1µs.
 
 // infoState is the Server's share of INFO state. Its two mutexes are
 // leaves: nothing else is locked while one is held (blockMu may be taken
@@ -100,7 +100,7 @@ func (s *Server) sampleStats() {
 		return
 	}
 	s.info.lastSample = nowMs
-	s.info.metrics[metricCommands].track(nowMs, totalCalls())
+	s.info.metrics[metricCommands].track(nowMs, s.totalCalls())
 	s.info.metrics[metricNetInput].track(nowMs, s.stats.netInput.Load())
 	s.info.metrics[metricNetOutput].track(nowMs, s.stats.netOutput.Load())
 	s.info.mu.Unlock()
@@ -168,9 +168,11 @@ func forEachCommand(fn func(*Command)) {
 }
 
 // totalCalls is total_commands_processed: the calls of every command.
-func totalCalls() int64 {
+func (s *Server) totalCalls() int64 {
 	var n int64
-	forEachCommand(func(cmd *Command) { n += cmd.stats.calls.Load() })
+	for i := range s.cmdStats {
+		n += s.cmdStats[i].calls.Load()
+	}
 	return n
 }
 
@@ -180,14 +182,14 @@ func totalCalls() int64 {
 // (resetErrorTableStats) and the keyspace counters. As in Redis, the start
 // time and the memory peak stay.
 func (s *Server) resetStats() {
-	forEachCommand(func(cmd *Command) {
-		st := &cmd.stats
+	for i := range s.cmdStats {
+		st := &s.cmdStats[i]
 		st.calls.Store(0)
-		st.usec.Store(0)
+		st.nanos.Store(0)
 		st.rejected.Store(0)
 		st.failed.Store(0)
 		st.latency.Store(nil)
-	})
+	}
 	s.stats.connections.Store(0)
 	s.stats.rejectedConns.Store(0)
 	s.stats.commands.Store(0)
