@@ -62,7 +62,7 @@ type Server struct {
 	stats serverStats
 	// cmdStats holds every command's statistics, indexed by Command.id.
 	cmdStats []commandStats
-	info  infoState // INFO's own state (stats.go)
+	info     infoState // INFO's own state (stats.go)
 
 	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
 	// refreshed by the cron, for idle and age accounting.
