@@ -330,7 +330,7 @@ var notImplementedDirectives = []*directive{
 	fixed("aof-use-rdb-preamble", "", 0, yesNo, "yes", capAOF),
 	fixed("aof-timestamp-enabled", "", 0, yesNo, "no", capAOF),
 	fixed("cluster-replica-no-failover", "cluster-slave-no-failover", 0, yesNo, "no", capCluster),
-	hint("replica-lazy-flush", "slave-lazy-flush", 0, yesNo, "no", capLazyFree),
+	fixed("replica-lazy-flush", "slave-lazy-flush", 0, yesNo, "no", capReplication),
 	fixed("replica-serve-stale-data", "slave-serve-stale-data", 0, yesNo, "yes", capReplication),
 	fixed("replica-read-only", "slave-read-only", 0, yesNo, "yes", capReplication),
 	fixed("replica-ignore-maxmemory", "slave-ignore-maxmemory", 0, yesNo, "yes", capReplication),
@@ -349,6 +349,7 @@ var notImplementedDirectives = []*directive{
 	fixed("replica-announced", "", 0, yesNo, "yes", capReplication),
 	hint("latency-tracking", "", 0, yesNo, "yes", capLatency),
 	fixed("aof-disable-auto-gc", "", 0, yesNo, "no", capAOF),
+	fixed("replica-ignore-disk-write-errors", "", 0, yesNo, "no", capReplication),
 
 	// String directives.
 	fixed("aclfile", "", dirImmutable, str, "", capACL),
@@ -384,6 +385,9 @@ var notImplementedDirectives = []*directive{
 	fixed("enable-protected-configs", "", dirImmutable, enum("no", "yes", "local"), "no", capProtected),
 	fixed("enable-debug-command", "", dirImmutable, enum("no", "yes", "local"), "no", capDebugCmd),
 	fixed("enable-module-command", "", dirImmutable, enum("no", "yes", "local"), "no", capModuleCmd),
+	fixed("propagation-error-behavior", "", 0, enum("ignore", "panic", "panic-on-replicas"), "ignore", capReplication),
+	fixed("shutdown-on-sigint", "", dirMultiArg, parseShutdownFlags, "default", capSnapshots),
+	fixed("shutdown-on-sigterm", "", dirMultiArg, parseShutdownFlags, "default", capSnapshots),
 	fixed("cluster-preferred-endpoint-type", "", 0, enum("ip", "hostname", "unknown-endpoint"), "ip", capCluster),
 
 	// Integer directives.

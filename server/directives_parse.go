@@ -133,6 +133,42 @@ func enum(names ...string) parseFunc {
 	}
 }
 
+// parseShutdownFlags is shutdown-on-sigint and shutdown-on-sigterm: one
+// or more of default, save, nosave, now and force, printed in that order
+// ("default" when none is set).
+func parseShutdownFlags(args []string, _ string, _ bool) (string, error) {
+	names := []string{"default", "save", "nosave", "now", "force"}
+	bad := reasonError("argument(s) must be one of the following: " + strings.Join(names, ", "))
+	if len(args) == 0 {
+		return "", bad
+	}
+	var set [5]bool
+	for _, a := range args {
+		found := false
+		for i, n := range names {
+			if equalFoldASCII(cstr(a), n) {
+				set[i], found = true, true
+			}
+		}
+		if !found {
+			return "", bad
+		}
+	}
+	if set[1] && set[2] {
+		return "", reasonError("shutdown options SAVE and NOSAVE can't be used simultaneously")
+	}
+	var out []string
+	for i, n := range names[1:] {
+		if set[i+1] {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return "default", nil
+	}
+	return strings.Join(out, " "), nil
+}
+
 // numeric describes a numeric directive as Redis's numericConfigData does.
 type numeric struct {
 	lo, hi   int64 // for unsigned types, the bits of uint64 bounds
