@@ -422,7 +422,7 @@ var notImplementedDirectives = []*directive{
 	fixed("watchdog-period", "", dirHidden, intRange(0, intMax), "0", capDebug),
 	fixed("shutdown-timeout", "", 0, intRange(0, intMax), "10", capReplication),
 	fixed("repl-diskless-sync-max-replicas", "", 0, intRange(0, intMax), "0", capReplication),
-	fixed("socket-mark-id", "", 0, uintRange(0, uintMax), "0", capNetwork),
+	fixed("socket-mark-id", "", dirImmutable, uintRange(0, uintMax), "0", capNetwork),
 	fixed("unixsocketperm", "", dirImmutable, numeric{lo: 0, hi: 0o777, unsigned: true, octal: true}.parse, "0", capUnixSocket),
 	fixed("active-defrag-max-scan-fields", "", 0, uintRange(1, longMax), "1000", capDefrag),
 	hint("slowlog-max-len", "", 0, uintRange(0, longMax), "128", capSlowlog),

@@ -108,6 +108,6 @@ Examples:
        redoubt-server                      (127.0.0.1 and ::1, port 6379)
        redoubt-server /etc/redis/redis.conf
        redoubt-server --port 7777 --loglevel verbose
-       redoubt-server /etc/redis/redis.conf --daemonize no --dir ./
+       redoubt-server /etc/redis/redis.conf --daemonize no --dir "$PWD"
        echo 'hz 20' | redoubt-server -
 `

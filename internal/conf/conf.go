@@ -34,6 +34,7 @@ package conf
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -129,14 +130,14 @@ func (r *Reader) Read(source string, rd io.Reader, fn func(Line) error) error {
 // ignores everything from the first NUL byte on; ReadText has already
 // dropped every NUL from a file's text.
 func (r *Reader) Parse(source string, text []byte, fn func(Line) error) error {
-	if i := indexByte(text, 0); i >= 0 {
+	if i := bytes.IndexByte(text, 0); i >= 0 {
 		text = text[:i]
 	}
 	num := 0
 	for len(text) > 0 || num == 0 {
 		num++
 		var raw []byte
-		if i := indexByte(text, '\n'); i >= 0 {
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
 			raw, text = text[:i], text[i+1:]
 		} else {
 			raw, text = text, nil
@@ -244,40 +245,36 @@ func ReadText(rd io.Reader) ([]byte, error) {
 // readText is ReadText reading at most limit bytes; it returns how many it
 // read.
 func readText(rd io.Reader, limit int64) ([]byte, int64, error) {
-	br := bufio.NewReader(rd)
+	br := bufio.NewReaderSize(rd, 4*pieceLen)
 	var text []byte
 	var n int64
-	piece := make([]byte, 0, pieceLen)
 	for {
-		piece = piece[:0]
-		var err error
-		for len(piece) < pieceLen {
-			var c byte
-			if c, err = br.ReadByte(); err != nil {
-				break
-			}
-			piece = append(piece, c)
-			if c == '\n' {
-				break
-			}
-		}
-		n += int64(len(piece))
-		if n > limit {
-			return nil, n, errTooLarge
-		}
-		if i := indexByte(piece, 0); i >= 0 {
-			piece = piece[:i]
-		}
-		text = append(text, piece...)
-		if err == io.EOF {
-			return text, n, nil
-		}
-		if err != nil {
-			if errors.Is(err, syscall.EISDIR) {
+		// One fgets: up to pieceLen bytes, ending after a newline.
+		buf, err := br.Peek(pieceLen)
+		if len(buf) == 0 {
+			switch {
+			case err == io.EOF:
+				return text, n, nil
+			case errors.Is(err, syscall.EISDIR):
+				// fopen opens a directory; fgets reads nothing.
 				return text, n, nil
 			}
 			return nil, n, err
 		}
+		size := len(buf)
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			size = i + 1
+		}
+		n += int64(size)
+		if n > limit {
+			return nil, n, errTooLarge
+		}
+		piece := buf[:size]
+		if i := bytes.IndexByte(piece, 0); i >= 0 {
+			piece = piece[:i]
+		}
+		text = append(text, piece...)
+		br.Discard(size)
 	}
 }
 
@@ -354,13 +351,4 @@ func lower(s string) string {
 		}
 	}
 	return string(b)
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
