@@ -159,6 +159,8 @@ const (
 	capWarnings    = "Redis's system warnings"
 	capDumpCheck   = "tuning of RESTORE payload checks"
 	capDebug       = "Redis's debugging delays"
+	capShutdown    = "shutdown options (save, nosave, now, force) and timeouts"
+	capWorkDir     = "changing the working directory"
 )
 
 // impl makes an implemented directive.
@@ -386,8 +388,8 @@ var notImplementedDirectives = []*directive{
 	fixed("enable-debug-command", "", dirImmutable, enum("no", "yes", "local"), "no", capDebugCmd),
 	fixed("enable-module-command", "", dirImmutable, enum("no", "yes", "local"), "no", capModuleCmd),
 	fixed("propagation-error-behavior", "", 0, enum("ignore", "panic", "panic-on-replicas"), "ignore", capReplication),
-	fixed("shutdown-on-sigint", "", dirMultiArg, parseShutdownFlags, "default", capSnapshots),
-	fixed("shutdown-on-sigterm", "", dirMultiArg, parseShutdownFlags, "default", capSnapshots),
+	fixed("shutdown-on-sigint", "", dirMultiArg, parseShutdownFlags, "default", capShutdown),
+	fixed("shutdown-on-sigterm", "", dirMultiArg, parseShutdownFlags, "default", capShutdown),
 	fixed("cluster-preferred-endpoint-type", "", 0, enum("ip", "hostname", "unknown-endpoint"), "ip", capCluster),
 
 	// Integer directives.
@@ -420,7 +422,7 @@ var notImplementedDirectives = []*directive{
 	fixed("min-replicas-to-write", "min-slaves-to-write", 0, intRange(0, intMax), "0", capReplication),
 	fixed("min-replicas-max-lag", "min-slaves-max-lag", 0, intRange(0, intMax), "10", capReplication),
 	fixed("watchdog-period", "", dirHidden, intRange(0, intMax), "0", capDebug),
-	fixed("shutdown-timeout", "", 0, intRange(0, intMax), "10", capReplication),
+	fixed("shutdown-timeout", "", 0, intRange(0, intMax), "10", capShutdown),
 	fixed("repl-diskless-sync-max-replicas", "", 0, intRange(0, intMax), "0", capReplication),
 	fixed("socket-mark-id", "", dirImmutable, uintRange(0, uintMax), "0", capNetwork),
 	fixed("unixsocketperm", "", dirImmutable, numeric{lo: 0, hi: 0o777, unsigned: true, octal: true}.parse, "0", capUnixSocket),
@@ -472,7 +474,7 @@ var notImplementedDirectives = []*directive{
 	fixed("tls-ciphersuites", "", 0, str, "", capTLS),
 
 	// Special directives.
-	{name: "dir", flags: dirProtected, parse: parseDir, dynamic: workingDir, answer: true, missing: capSnapshots},
+	{name: "dir", flags: dirProtected, parse: parseDir, dynamic: workingDir, answer: true, missing: capWorkDir},
 	fixed("save", "", dirMultiArg, parseSave, "", capSnapshots),
 	hint("client-output-buffer-limit", "", dirMultiArg, parseObufLimit, defaultObufLimit, capOutputLimit),
 	fixed("oom-score-adj-values", "", dirMultiArg, parseOOMValues, "0 200 800", capOOMScore),
