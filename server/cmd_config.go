@@ -84,7 +84,7 @@ func cmdConfigGet(c *Conn, args [][]byte) {
 	for _, arg := range args[2:] {
 		pat := cString(arg)
 		if !strings.ContainsAny(pat, "[*?") {
-			key := lowerASCII(pat)
+			key := confLower(pat)
 			if seen[key] {
 				continue
 			}
@@ -186,7 +186,7 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 		d := ch.e.d
 		vals := []string{ch.value}
 		if d.flags&dirMultiArg != 0 {
-			vals = splitSpaces(ch.value)
+			vals = splitConfigValue(ch.value)
 		}
 		var prev string
 		if d.implemented() {
@@ -229,10 +229,10 @@ func (s *Server) configSnapshotLocked(d *directive, cfg *Config) string {
 	return d.get(&c)
 }
 
-// splitSpaces splits a CONFIG SET value of a directive taking several
+// splitConfigValue splits a CONFIG SET value of a directive taking several
 // arguments at every single space, as Redis's sdssplitlen: "" is no
 // argument, and two spaces in a row make an empty one.
-func splitSpaces(v string) []string {
+func splitConfigValue(v string) []string {
 	if v == "" {
 		return nil
 	}

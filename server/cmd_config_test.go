@@ -17,14 +17,14 @@ import (
 	"time"
 )
 
-// testClient is a minimal RESP client for the tests of this package.
-type testClient struct {
+// cfgTestClient is a minimal RESP client for the tests of this package.
+type cfgTestClient struct {
 	t  *testing.T
 	nc net.Conn
 	r  *bufio.Reader
 }
 
-func dialTest(t *testing.T, addr string) *testClient {
+func cfgDial(t *testing.T, addr string) *cfgTestClient {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -32,12 +32,12 @@ func dialTest(t *testing.T, addr string) *testClient {
 	}
 	t.Cleanup(func() { nc.Close() })
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	return &testClient{t: t, nc: nc, r: bufio.NewReader(nc)}
+	return &cfgTestClient{t: t, nc: nc, r: bufio.NewReader(nc)}
 }
 
 // do sends a command and returns its reply rendered as text: "+OK",
 // "-ERR …", ":1", a bulk string's bytes, "(nil)", or "[a b …]".
-func (c *testClient) do(args ...string) string {
+func (c *cfgTestClient) do(args ...string) string {
 	c.t.Helper()
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "*%d\r\n", len(args))
@@ -47,14 +47,14 @@ func (c *testClient) do(args ...string) string {
 	if _, err := c.nc.Write(b.Bytes()); err != nil {
 		c.t.Fatal(err)
 	}
-	s, err := readTestReply(c.r)
+	s, err := cfgReadReply(c.r)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	return s
 }
 
-func readTestReply(r *bufio.Reader) (string, error) {
+func cfgReadReply(r *bufio.Reader) (string, error) {
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return "", err
@@ -83,7 +83,7 @@ func readTestReply(r *bufio.Reader) (string, error) {
 		}
 		parts := make([]string, n)
 		for i := range parts {
-			if parts[i], err = readTestReply(r); err != nil {
+			if parts[i], err = cfgReadReply(r); err != nil {
 				return "", err
 			}
 		}
@@ -92,25 +92,25 @@ func readTestReply(r *bufio.Reader) (string, error) {
 	return "", fmt.Errorf("unexpected reply %q", line)
 }
 
-// syncBuffer is a log destination safe for concurrent writes and reads.
-type syncBuffer struct {
+// cfgLogBuffer is a log destination safe for concurrent writes and reads.
+type cfgLogBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *cfgLogBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *cfgLogBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
 }
 
-func startTestServer(t *testing.T, cfg Config) *Server {
+func cfgStartServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
 	s, err := New(cfg)
 	if err != nil {
@@ -124,8 +124,8 @@ func startTestServer(t *testing.T, cfg Config) *Server {
 // would say OK: values of capabilities it lacks, run-time listener changes,
 // values beyond its tighter caps.
 func TestConfigSetRefused(t *testing.T) {
-	s := startTestServer(t, Config{})
-	c := dialTest(t, s.Addr())
+	s := cfgStartServer(t, Config{})
+	c := cfgDial(t, s.Addr())
 	port := strconv.Itoa(s.Port())
 	tests := []struct{ cmd, want string }{
 		{"CONFIG SET maxmemory 100mb", "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - not supported yet by Redoubt (a memory limit and eviction): only 'maxmemory 0' is accepted"},
@@ -144,7 +144,7 @@ func TestConfigSetRefused(t *testing.T) {
 		{"CONFIG GET bind", "[bind 127.0.0.1 -::1]"},
 		{"CONFIG GET slave-lazy-flush", "[slave-lazy-flush no]"},
 		{"CONFIG GET hash-max-listpack-entries activerehashing", "[]"},
-		{"CONFIG GET tcp-keepalive io-threads", "[tcp-keepalive 0 io-threads " + strconv.Itoa(runtimeGOMAXPROCS()) + "]"},
+		{"CONFIG GET tcp-keepalive io-threads", "[tcp-keepalive 0 io-threads " + strconv.Itoa(cfgGOMAXPROCS()) + "]"},
 		{"CONFIG REWRITE", "-ERR The server is running without a config file"},
 	}
 	for _, tt := range tests {
@@ -159,8 +159,8 @@ func TestConfigSetRefused(t *testing.T) {
 }
 
 func TestConfigRewriteWithFile(t *testing.T) {
-	s := startTestServer(t, Config{ConfigFile: "/nonexistent/redis.conf"})
-	c := dialTest(t, s.Addr())
+	s := cfgStartServer(t, Config{ConfigFile: "/nonexistent/redis.conf"})
+	c := cfgDial(t, s.Addr())
 	if got := c.do("CONFIG", "REWRITE"); got != "-"+msgConfigRewriteUnsupported {
 		t.Errorf("CONFIG REWRITE = %q", got)
 	}
@@ -168,15 +168,15 @@ func TestConfigRewriteWithFile(t *testing.T) {
 
 // TestConfigSetEffects checks that run-time changes take effect.
 func TestConfigSetEffects(t *testing.T) {
-	var logs syncBuffer
-	s := startTestServer(t, Config{LogOutput: &logs})
-	c := dialTest(t, s.Addr())
+	var logs cfgLogBuffer
+	s := cfgStartServer(t, Config{LogOutput: &logs})
+	c := cfgDial(t, s.Addr())
 
 	t.Run("maxclients", func(t *testing.T) {
 		if got := c.do("CONFIG", "SET", "maxclients", "1"); got != "+OK" {
 			t.Fatal(got)
 		}
-		c2 := dialTest(t, s.Addr())
+		c2 := cfgDial(t, s.Addr())
 		if line, _ := c2.r.ReadString('\n'); line != "-"+msgMaxClients+"\r\n" {
 			t.Errorf("second client got %q", line)
 		}
@@ -184,7 +184,7 @@ func TestConfigSetEffects(t *testing.T) {
 	})
 	t.Run("proto-max-bulk-len", func(t *testing.T) {
 		c.do("CONFIG", "SET", "proto-max-bulk-len", "1mb")
-		c2 := dialTest(t, s.Addr())
+		c2 := cfgDial(t, s.Addr())
 		fmt.Fprintf(c2.nc, "*2\r\n$4\r\nECHO\r\n$%d\r\n", 2<<20)
 		if line, _ := c2.r.ReadString('\n'); line != "-ERR Protocol error: invalid bulk length\r\n" {
 			t.Errorf("2 MB bulk under a 1 MB limit: %q", line)
@@ -193,7 +193,7 @@ func TestConfigSetEffects(t *testing.T) {
 	})
 	t.Run("loglevel", func(t *testing.T) {
 		mark := func(name string) {
-			c2 := dialTest(t, s.Addr())
+			c2 := cfgDial(t, s.Addr())
 			fmt.Fprintf(c2.nc, "*1\r\n$-5\r\n%s\r\n", name) // a protocol error, logged at verbose
 			c2.r.ReadString('\n')
 		}
@@ -210,22 +210,22 @@ func TestConfigSetEffects(t *testing.T) {
 		if testing.Short() {
 			t.Skip("waits for an idle client to be closed")
 		}
-		ctl := dialTest(t, s.Addr())
+		ctl := cfgDial(t, s.Addr())
 		ctl.do("CONFIG", "SET", "timeout", "1", "hz", "100")
 		ctl.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 		if _, err := ctl.r.ReadByte(); err != io.EOF {
 			t.Errorf("idle client not closed by timeout 1: %v", err)
 		}
-		dialTest(t, s.Addr()).do("CONFIG", "SET", "timeout", "0", "hz", "10")
+		cfgDial(t, s.Addr()).do("CONFIG", "SET", "timeout", "0", "hz", "10")
 	})
 }
 
-func runtimeGOMAXPROCS() int { return atoi(directiveTable.byName["io-threads"].d.get(&Config{})) }
+func cfgGOMAXPROCS() int { return dirAtoi(directiveTable.byName["io-threads"].d.get(&Config{})) }
 
 // TestConfigGetRESP3 checks that CONFIG GET replies with a map in RESP3, as
 // Redis 7.0 does.
 func TestConfigGetRESP3(t *testing.T) {
-	s := startTestServer(t, Config{})
+	s := cfgStartServer(t, Config{})
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
@@ -246,8 +246,8 @@ func TestConfigGetRESP3(t *testing.T) {
 }
 
 func TestConfigResetstat(t *testing.T) {
-	s := startTestServer(t, Config{})
-	c := dialTest(t, s.Addr())
+	s := cfgStartServer(t, Config{})
+	c := cfgDial(t, s.Addr())
 	c.do("PING")
 	c.do("NOSUCHCOMMAND")
 	ping := commands.byName["ping"]
@@ -266,7 +266,7 @@ func TestConfigResetstat(t *testing.T) {
 }
 
 func TestShutdownOnSignal(t *testing.T) {
-	var logs syncBuffer
+	var logs cfgLogBuffer
 	s, err := New(Config{LogOutput: &logs})
 	if err != nil {
 		t.Fatal(err)

@@ -110,7 +110,7 @@ func ApplyArgs(base Config, args []string) (Config, error) {
 
 func applyArgs(base Config, args []string, stdin io.Reader) (Config, error) {
 	cl := conf.ParseCommandLine(args)
-	ld := newLoader(base)
+	ld := newConfigLoader(base)
 	var rd conf.Reader
 	if cl.HasFile {
 		abs, err := filepath.Abs(cl.File)
@@ -149,34 +149,34 @@ func configError(err error) error {
 	return &ConfigError{Reason: err.Error()}
 }
 
-// loader applies configuration lines to a Config.
-type loader struct {
+// configLoader applies configuration lines to a Config.
+type configLoader struct {
 	cfg Config
 	// pending holds the value set for each directive that is not
 	// implemented, and the line that set it last: whether Redoubt accepts
 	// it is decided once every line is read, so that a later line (a
 	// command-line option after a stock config file) may still correct
 	// it.
-	pending map[*directive]pendingValue
+	pending map[*directive]pendingDirective
 	seq     int
 }
 
-type pendingValue struct {
+type pendingDirective struct {
 	value string
 	line  conf.Line
 	seq   int
 }
 
-func newLoader(base Config) *loader {
+func newConfigLoader(base Config) *configLoader {
 	cfg := base.withDefaults()
 	if cfg.Bind != nil {
 		cfg.Bind = append([]string{}, cfg.Bind...)
 	}
-	return &loader{cfg: cfg, pending: map[*directive]pendingValue{}}
+	return &configLoader{cfg: cfg, pending: map[*directive]pendingDirective{}}
 }
 
-// fail is an error at line l; a secret value is not shown.
-func fail(l conf.Line, d *directive, reason string) error {
+// configLineError is an error at line l; a secret value is not shown.
+func configLineError(l conf.Line, d *directive, reason string) error {
 	text := l.Text
 	if d != nil && d.flags&dirSensitive != 0 {
 		text = l.Args[0] + " (redacted)"
@@ -185,12 +185,12 @@ func fail(l conf.Line, d *directive, reason string) error {
 }
 
 // line applies one directive, as Redis's loadServerConfigFromString.
-func (ld *loader) line(l conf.Line) error {
+func (ld *configLoader) line(l conf.Line) error {
 	name, argc := l.Args[0], len(l.Args)
 	if e, ok := lookupDirective(name); ok {
 		d := e.d
 		if d.flags&dirMultiArg == 0 && argc != 2 {
-			return fail(l, d, msgWrongArgCount)
+			return configLineError(l, d, msgWrongArgCount)
 		}
 		args := l.Args[1:]
 		if d.flags&dirMultiArg != 0 && len(args) == 1 && args[0] != "" {
@@ -205,14 +205,14 @@ func (ld *loader) line(l conf.Line) error {
 		}
 		v, err := d.parse(args, ld.current(d), true)
 		if err != nil {
-			return fail(l, d, err.Error())
+			return configLineError(l, d, err.Error())
 		}
 		if d.implemented() {
 			d.set(&ld.cfg, v)
 			return nil
 		}
 		ld.seq++
-		ld.pending[d] = pendingValue{value: v, line: l, seq: ld.seq}
+		ld.pending[d] = pendingDirective{value: v, line: l, seq: ld.seq}
 		return nil
 	}
 	if deprecatedDirectives[name] && argc == 2 {
@@ -220,27 +220,27 @@ func (ld *loader) line(l conf.Line) error {
 	}
 	switch {
 	case name == "rename-command" && argc == 3:
-		return fail(l, nil, "not supported yet by Redoubt (renaming commands)")
+		return configLineError(l, nil, "not supported yet by Redoubt (renaming commands)")
 	case name == "user" && argc >= 2:
-		return fail(l, nil, "not supported yet by Redoubt (ACL users)")
+		return configLineError(l, nil, "not supported yet by Redoubt (ACL users)")
 	case name == "loadmodule" && argc >= 2:
-		return fail(l, nil, "not supported yet by Redoubt (modules)")
+		return configLineError(l, nil, "not supported yet by Redoubt (modules)")
 	case strings.Contains(name, "."):
 		if argc != 2 {
-			return fail(l, nil, msgModuleConfig)
+			return configLineError(l, nil, msgModuleConfig)
 		}
-		return fail(l, nil, "not supported yet by Redoubt (modules)")
+		return configLineError(l, nil, "not supported yet by Redoubt (modules)")
 	case name == "sentinel":
 		if argc != 1 {
-			return fail(l, nil, msgSentinelNotOn)
+			return configLineError(l, nil, msgSentinelNotOn)
 		}
-		return fail(l, nil, "not supported yet by Redoubt (Redis Sentinel)")
+		return configLineError(l, nil, "not supported yet by Redoubt (Redis Sentinel)")
 	}
-	return fail(l, nil, msgBadDirective)
+	return configLineError(l, nil, msgBadDirective)
 }
 
 // current is a directive's value before the line being read.
-func (ld *loader) current(d *directive) string {
+func (ld *configLoader) current(d *directive) string {
 	if d.implemented() {
 		return d.get(&ld.cfg)
 	}
@@ -253,14 +253,14 @@ func (ld *loader) current(d *directive) string {
 // finish checks what only the whole configuration tells: the final value of
 // each directive that is not implemented, and that the log file can be
 // opened, as Redis checks at the end of its config file.
-func (ld *loader) finish() error {
+func (ld *configLoader) finish() error {
 	var first *ConfigError
 	firstSeq := 0
 	for d, p := range ld.pending {
 		if p.value == d.fixedValue() || (first != nil && p.seq > firstSeq) {
 			continue
 		}
-		first, firstSeq = fail(p.line, d, d.notSupported().Error()).(*ConfigError), p.seq
+		first, firstSeq = configLineError(p.line, d, d.notSupported().Error()).(*ConfigError), p.seq
 	}
 	if first != nil {
 		return first

@@ -35,8 +35,8 @@ func TestParseArgsConfigFile(t *testing.T) {
 	}
 }
 
-// writeConf writes files into a new directory and returns it.
-func writeConf(t *testing.T, files map[string]string) string {
+// cfgWriteFiles writes files into a new directory and returns it.
+func cfgWriteFiles(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, text := range files {
@@ -117,7 +117,7 @@ func TestConfigFileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := writeConf(t, tt.files)
+			dir := cfgWriteFiles(t, tt.files)
 			args := append([]string{filepath.Join(dir, "main.conf")}, tt.extra...)
 			_, err := ParseArgs(args)
 			var ce *ConfigError
@@ -268,7 +268,7 @@ func TestDebianRedisConf(t *testing.T) {
 		}
 		// A relative dir is relative to the file's dir, as Redis's
 		// chdir makes it: the working directory must be given whole.
-		cfg, err := ParseArgs([]string{path, "--daemonize", "no", "--dir", workingDir(),
+		cfg, err := ParseArgs([]string{path, "--daemonize", "no", "--dir", currentWorkingDir(),
 			"--logfile", "", "--pidfile", "", "--port", "7010"})
 		if err != nil {
 			t.Errorf("%s with overrides: %v", path, err)

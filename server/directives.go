@@ -163,20 +163,20 @@ const (
 	capWorkDir     = "changing the working directory"
 )
 
-// impl makes an implemented directive.
-func impl(name string, flags dirFlags, parse parseFunc, get func(*Config) string, set func(*Config, string)) *directive {
+// implDirective makes an implemented directive.
+func implDirective(name string, flags dirFlags, parse parseFunc, get func(*Config) string, set func(*Config, string)) *directive {
 	return &directive{name: name, flags: flags, parse: parse, get: get, set: set}
 }
 
-// fixed makes a directive that is not implemented, whose value Redoubt
+// fixedDirective makes a directive that is not implemented, whose value Redoubt
 // behaves like; CONFIG GET reports it.
-func fixed(name, alias string, flags dirFlags, parse parseFunc, value, missing string) *directive {
+func fixedDirective(name, alias string, flags dirFlags, parse parseFunc, value, missing string) *directive {
 	return &directive{name: name, alias: alias, flags: flags, parse: parse, value: value, answer: true, missing: missing}
 }
 
-// hint makes a tuning directive that is not implemented: Redis's default
+// hintDirective makes a tuning directive that is not implemented: Redis's default
 // value is accepted and has no effect; CONFIG GET omits it.
-func hint(name, alias string, flags dirFlags, parse parseFunc, value, missing string) *directive {
+func hintDirective(name, alias string, flags dirFlags, parse parseFunc, value, missing string) *directive {
 	return &directive{name: name, alias: alias, flags: flags, parse: parse, value: value, missing: missing}
 }
 
@@ -209,7 +209,7 @@ var defaultBind = []string{"127.0.0.1", "-::1"}
 // parseHz takes any non-negative hz and caps it to [1, 500], as Redis's
 // updateHZ (CONFIG SET) and its config loader do.
 func parseHz(args []string, prev string, loading bool) (string, error) {
-	v, err := intRange(0, intMax)(args, prev, loading)
+	v, err := parseIntRange(0, intMax)(args, prev, loading)
 	if err != nil {
 		return "", err
 	}
@@ -217,21 +217,21 @@ func parseHz(args []string, prev string, loading bool) (string, error) {
 	return strconv.Itoa(min(max(n, minHz), maxHz)), nil
 }
 
-func itoa(n int) string     { return strconv.Itoa(n) }
-func atoi(s string) int     { n, _ := strconv.Atoi(s); return n }
-func atoi64(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
+func dirItoa(n int) string     { return strconv.Itoa(n) }
+func dirAtoi(s string) int     { n, _ := strconv.Atoi(s); return n }
+func dirAtoi64(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 
-// yesno formats a boolean as Redis does.
-func yesno(b bool) string {
+// formatYesNo formats a boolean as Redis does.
+func formatYesNo(b bool) string {
 	if b {
 		return "yes"
 	}
 	return "no"
 }
 
-// implemented lists the directives Redoubt implements.
+// implementedDirectives lists the directives Redoubt implements.
 var implementedDirectives = []*directive{
-	impl("bind", dirMultiArg|dirStartOnly, parseBind,
+	implDirective("bind", dirMultiArg|dirStartOnly, parseBind,
 		func(c *Config) string {
 			if c.Bind == nil {
 				return strings.Join(defaultBind, " ")
@@ -245,59 +245,59 @@ var implementedDirectives = []*directive{
 				c.Bind = strings.Split(v, " ")
 			}
 		}),
-	impl("port", dirStartOnly, intRange(0, 65535),
+	implDirective("port", dirStartOnly, parseIntRange(0, 65535),
 		func(c *Config) string {
 			if c.Port == PortDisabled {
 				return "0"
 			}
-			return itoa(c.Port)
+			return dirItoa(c.Port)
 		},
 		func(c *Config, v string) {
-			if c.Port = atoi(v); c.Port == 0 {
+			if c.Port = dirAtoi(v); c.Port == 0 {
 				c.Port = PortDisabled
 			}
 		}),
-	impl("databases", dirImmutable, intRange(1, maxDatabases),
-		func(c *Config) string { return itoa(c.Databases) },
-		func(c *Config, v string) { c.Databases = atoi(v) }),
-	impl("protected-mode", 0, yesNo,
-		func(c *Config) string { return yesno(!c.InsecureDisableProtectedMode) },
+	implDirective("databases", dirImmutable, parseIntRange(1, maxDatabases),
+		func(c *Config) string { return dirItoa(c.Databases) },
+		func(c *Config, v string) { c.Databases = dirAtoi(v) }),
+	implDirective("protected-mode", 0, parseYesNo,
+		func(c *Config) string { return formatYesNo(!c.InsecureDisableProtectedMode) },
 		func(c *Config, v string) { c.InsecureDisableProtectedMode = v == "no" }),
-	impl("maxclients", 0, uintRange(1, uintMax),
-		func(c *Config) string { return itoa(c.MaxClients) },
-		func(c *Config, v string) { c.MaxClients = atoi(v) }),
-	impl("timeout", 0, intRange(0, intMax),
-		func(c *Config) string { return itoa(c.Timeout) },
-		func(c *Config, v string) { c.Timeout = atoi(v) }),
-	impl("tcp-keepalive", 0, intRange(0, intMax),
-		func(c *Config) string { return itoa(c.TCPKeepAlive) },
-		func(c *Config, v string) { c.TCPKeepAlive = atoi(v) }),
-	impl("proto-max-bulk-len", 0, memRange(minProtoBulkLen, maxProtoBulkLen),
+	implDirective("maxclients", 0, parseUintRange(1, uintMax),
+		func(c *Config) string { return dirItoa(c.MaxClients) },
+		func(c *Config, v string) { c.MaxClients = dirAtoi(v) }),
+	implDirective("timeout", 0, parseIntRange(0, intMax),
+		func(c *Config) string { return dirItoa(c.Timeout) },
+		func(c *Config, v string) { c.Timeout = dirAtoi(v) }),
+	implDirective("tcp-keepalive", 0, parseIntRange(0, intMax),
+		func(c *Config) string { return dirItoa(c.TCPKeepAlive) },
+		func(c *Config, v string) { c.TCPKeepAlive = dirAtoi(v) }),
+	implDirective("proto-max-bulk-len", 0, parseMemRange(minProtoBulkLen, maxProtoBulkLen),
 		func(c *Config) string { return strconv.FormatInt(c.ProtoMaxBulkLen, 10) },
-		func(c *Config, v string) { c.ProtoMaxBulkLen = atoi64(v) }),
-	impl("client-query-buffer-limit", 0, memURange(minQueryBufferLimit, maxQueryBufferLimit),
+		func(c *Config, v string) { c.ProtoMaxBulkLen = dirAtoi64(v) }),
+	implDirective("client-query-buffer-limit", 0, parseMemURange(minQueryBufferLimit, maxQueryBufferLimit),
 		func(c *Config) string { return strconv.FormatInt(c.ClientQueryBufferLimit, 10) },
-		func(c *Config, v string) { c.ClientQueryBufferLimit = atoi64(v) }),
-	impl("hz", 0, parseHz,
-		func(c *Config) string { return itoa(c.Hz) },
-		func(c *Config, v string) { c.Hz = atoi(v) }),
-	impl("loglevel", 0, enum("debug", "verbose", "notice", "warning"),
+		func(c *Config, v string) { c.ClientQueryBufferLimit = dirAtoi64(v) }),
+	implDirective("hz", 0, parseHz,
+		func(c *Config) string { return dirItoa(c.Hz) },
+		func(c *Config, v string) { c.Hz = dirAtoi(v) }),
+	implDirective("loglevel", 0, parseEnum("debug", "verbose", "notice", "warning"),
 		func(c *Config) string { return c.LogLevel },
 		func(c *Config, v string) { c.LogLevel = v }),
-	impl("logfile", dirImmutable, str,
+	implDirective("logfile", dirImmutable, parseStr,
 		func(c *Config) string { return c.LogFile },
 		func(c *Config, v string) { c.LogFile = v }),
-	impl("pidfile", dirImmutable, str,
+	implDirective("pidfile", dirImmutable, parseStr,
 		func(c *Config) string { return c.PidFile },
 		func(c *Config, v string) { c.PidFile = v }),
-	impl("io-threads", dirImmutable, intRange(1, maxIOThreads),
+	implDirective("io-threads", dirImmutable, parseIntRange(1, maxIOThreads),
 		func(c *Config) string {
 			if c.IOThreads > 0 {
-				return itoa(c.IOThreads)
+				return dirItoa(c.IOThreads)
 			}
-			return itoa(runtime.GOMAXPROCS(0))
+			return dirItoa(runtime.GOMAXPROCS(0))
 		},
-		func(c *Config, v string) { c.IOThreads = atoi(v) }),
+		func(c *Config, v string) { c.IOThreads = dirAtoi(v) }),
 }
 
 // Redis's default client-output-buffer-limit.
@@ -307,180 +307,180 @@ const defaultObufLimit = "normal 0 0 0 slave 268435456 67108864 60 pubsub 335544
 // the order of Redis's table (src/config.c), with Redis's bounds and flags.
 var notImplementedDirectives = []*directive{
 	// Yes/no directives.
-	fixed("rdbchecksum", "", dirImmutable, yesNo, "yes", capSnapshots),
-	fixed("daemonize", "", dirImmutable, yesNo, "no", capDaemonize),
-	hint("io-threads-do-reads", "", dirImmutable, yesNo, "no", capThreadedIO),
-	fixed("always-show-logo", "", dirImmutable, yesNo, "no", capLogo),
-	fixed("rdbcompression", "", 0, yesNo, "yes", capSnapshots),
-	fixed("rdb-del-sync-files", "", 0, yesNo, "no", capSnapshots),
-	hint("activerehashing", "", 0, yesNo, "yes", capHz),
-	fixed("stop-writes-on-bgsave-error", "", 0, yesNo, "yes", capSnapshots),
-	hint("set-proc-title", "", dirImmutable, yesNo, "yes", capProcTitle),
-	hint("dynamic-hz", "", 0, yesNo, "yes", capHz),
-	hint("lazyfree-lazy-eviction", "", 0, yesNo, "no", capLazyFree),
-	hint("lazyfree-lazy-expire", "", 0, yesNo, "no", capLazyFree),
-	hint("lazyfree-lazy-server-del", "", 0, yesNo, "no", capLazyFree),
-	hint("lazyfree-lazy-user-del", "", 0, yesNo, "no", capLazyFree),
-	hint("lazyfree-lazy-user-flush", "", 0, yesNo, "no", capLazyFree),
-	fixed("repl-disable-tcp-nodelay", "", 0, yesNo, "no", capReplication),
-	fixed("repl-diskless-sync", "", 0, yesNo, "yes", capReplication),
-	fixed("aof-rewrite-incremental-fsync", "", 0, yesNo, "yes", capAOF),
-	fixed("no-appendfsync-on-rewrite", "", 0, yesNo, "no", capAOF),
-	fixed("cluster-require-full-coverage", "", 0, yesNo, "yes", capCluster),
-	fixed("rdb-save-incremental-fsync", "", 0, yesNo, "yes", capSnapshots),
-	fixed("aof-load-truncated", "", 0, yesNo, "yes", capAOF),
-	fixed("aof-use-rdb-preamble", "", 0, yesNo, "yes", capAOF),
-	fixed("aof-timestamp-enabled", "", 0, yesNo, "no", capAOF),
-	fixed("cluster-replica-no-failover", "cluster-slave-no-failover", 0, yesNo, "no", capCluster),
-	fixed("replica-lazy-flush", "slave-lazy-flush", 0, yesNo, "no", capReplication),
-	fixed("replica-serve-stale-data", "slave-serve-stale-data", 0, yesNo, "yes", capReplication),
-	fixed("replica-read-only", "slave-read-only", 0, yesNo, "yes", capReplication),
-	fixed("replica-ignore-maxmemory", "slave-ignore-maxmemory", 0, yesNo, "yes", capReplication),
-	hint("jemalloc-bg-thread", "", 0, yesNo, "yes", capMemory),
-	fixed("activedefrag", "", 0, yesNo, "no", capDefrag),
-	fixed("syslog-enabled", "", dirImmutable, yesNo, "no", capSyslog),
-	fixed("cluster-enabled", "", dirImmutable, yesNo, "no", capCluster),
-	fixed("appendonly", "", 0, yesNo, "no", capAOF),
-	fixed("cluster-allow-reads-when-down", "", 0, yesNo, "no", capCluster),
-	fixed("cluster-allow-pubsubshard-when-down", "", 0, yesNo, "yes", capCluster),
-	hint("crash-log-enabled", "", 0, yesNo, "yes", capCrashLog),
-	hint("crash-memcheck-enabled", "", 0, yesNo, "yes", capCrashLog),
-	hint("use-exit-on-panic", "", dirHidden, yesNo, "no", capCrashLog),
-	hint("disable-thp", "", dirImmutable, yesNo, "yes", capMemory),
-	fixed("cluster-allow-replica-migration", "", 0, yesNo, "yes", capCluster),
-	fixed("replica-announced", "", 0, yesNo, "yes", capReplication),
-	hint("latency-tracking", "", 0, yesNo, "yes", capLatency),
-	fixed("aof-disable-auto-gc", "", 0, yesNo, "no", capAOF),
-	fixed("replica-ignore-disk-write-errors", "", 0, yesNo, "no", capReplication),
+	fixedDirective("rdbchecksum", "", dirImmutable, parseYesNo, "yes", capSnapshots),
+	fixedDirective("daemonize", "", dirImmutable, parseYesNo, "no", capDaemonize),
+	hintDirective("io-threads-do-reads", "", dirImmutable, parseYesNo, "no", capThreadedIO),
+	fixedDirective("always-show-logo", "", dirImmutable, parseYesNo, "no", capLogo),
+	fixedDirective("rdbcompression", "", 0, parseYesNo, "yes", capSnapshots),
+	fixedDirective("rdb-del-sync-files", "", 0, parseYesNo, "no", capSnapshots),
+	hintDirective("activerehashing", "", 0, parseYesNo, "yes", capHz),
+	fixedDirective("stop-writes-on-bgsave-error", "", 0, parseYesNo, "yes", capSnapshots),
+	hintDirective("set-proc-title", "", dirImmutable, parseYesNo, "yes", capProcTitle),
+	hintDirective("dynamic-hz", "", 0, parseYesNo, "yes", capHz),
+	hintDirective("lazyfree-lazy-eviction", "", 0, parseYesNo, "no", capLazyFree),
+	hintDirective("lazyfree-lazy-expire", "", 0, parseYesNo, "no", capLazyFree),
+	hintDirective("lazyfree-lazy-server-del", "", 0, parseYesNo, "no", capLazyFree),
+	hintDirective("lazyfree-lazy-user-del", "", 0, parseYesNo, "no", capLazyFree),
+	hintDirective("lazyfree-lazy-user-flush", "", 0, parseYesNo, "no", capLazyFree),
+	fixedDirective("repl-disable-tcp-nodelay", "", 0, parseYesNo, "no", capReplication),
+	fixedDirective("repl-diskless-sync", "", 0, parseYesNo, "yes", capReplication),
+	fixedDirective("aof-rewrite-incremental-fsync", "", 0, parseYesNo, "yes", capAOF),
+	fixedDirective("no-appendfsync-on-rewrite", "", 0, parseYesNo, "no", capAOF),
+	fixedDirective("cluster-require-full-coverage", "", 0, parseYesNo, "yes", capCluster),
+	fixedDirective("rdb-save-incremental-fsync", "", 0, parseYesNo, "yes", capSnapshots),
+	fixedDirective("aof-load-truncated", "", 0, parseYesNo, "yes", capAOF),
+	fixedDirective("aof-use-rdb-preamble", "", 0, parseYesNo, "yes", capAOF),
+	fixedDirective("aof-timestamp-enabled", "", 0, parseYesNo, "no", capAOF),
+	fixedDirective("cluster-replica-no-failover", "cluster-slave-no-failover", 0, parseYesNo, "no", capCluster),
+	fixedDirective("replica-lazy-flush", "slave-lazy-flush", 0, parseYesNo, "no", capReplication),
+	fixedDirective("replica-serve-stale-data", "slave-serve-stale-data", 0, parseYesNo, "yes", capReplication),
+	fixedDirective("replica-read-only", "slave-read-only", 0, parseYesNo, "yes", capReplication),
+	fixedDirective("replica-ignore-maxmemory", "slave-ignore-maxmemory", 0, parseYesNo, "yes", capReplication),
+	hintDirective("jemalloc-bg-thread", "", 0, parseYesNo, "yes", capMemory),
+	fixedDirective("activedefrag", "", 0, parseYesNo, "no", capDefrag),
+	fixedDirective("syslog-enabled", "", dirImmutable, parseYesNo, "no", capSyslog),
+	fixedDirective("cluster-enabled", "", dirImmutable, parseYesNo, "no", capCluster),
+	fixedDirective("appendonly", "", 0, parseYesNo, "no", capAOF),
+	fixedDirective("cluster-allow-reads-when-down", "", 0, parseYesNo, "no", capCluster),
+	fixedDirective("cluster-allow-pubsubshard-when-down", "", 0, parseYesNo, "yes", capCluster),
+	hintDirective("crash-log-enabled", "", 0, parseYesNo, "yes", capCrashLog),
+	hintDirective("crash-memcheck-enabled", "", 0, parseYesNo, "yes", capCrashLog),
+	hintDirective("use-exit-on-panic", "", dirHidden, parseYesNo, "no", capCrashLog),
+	hintDirective("disable-thp", "", dirImmutable, parseYesNo, "yes", capMemory),
+	fixedDirective("cluster-allow-replica-migration", "", 0, parseYesNo, "yes", capCluster),
+	fixedDirective("replica-announced", "", 0, parseYesNo, "yes", capReplication),
+	hintDirective("latency-tracking", "", 0, parseYesNo, "yes", capLatency),
+	fixedDirective("aof-disable-auto-gc", "", 0, parseYesNo, "no", capAOF),
+	fixedDirective("replica-ignore-disk-write-errors", "", 0, parseYesNo, "no", capReplication),
 
 	// String directives.
-	fixed("aclfile", "", dirImmutable, str, "", capACL),
-	fixed("unixsocket", "", dirImmutable, str, "", capUnixSocket),
-	fixed("replica-announce-ip", "slave-announce-ip", 0, str, "", capReplication),
-	fixed("masteruser", "", dirSensitive, str, "", capReplication),
-	fixed("cluster-announce-ip", "", 0, str, "", capCluster),
-	fixed("cluster-config-file", "", dirImmutable, str, "nodes.conf", capCluster),
-	fixed("cluster-announce-hostname", "", 0, checkedStr(validHostname), "", capCluster),
-	fixed("syslog-ident", "", dirImmutable, str, "redis", capSyslog),
-	fixed("dbfilename", "", dirProtected, checkedStr(validDBFilename), "dump.rdb", capSnapshots),
-	fixed("appendfilename", "", dirImmutable, checkedStr(validAOFFilename), "appendonly.aof", capAOF),
-	fixed("appenddirname", "", dirImmutable, checkedStr(validAOFDirname), "appendonlydir", capAOF),
-	fixed("server_cpulist", "", dirImmutable, str, "", capCPUList),
-	fixed("bio_cpulist", "", dirImmutable, str, "", capCPUList),
-	fixed("aof_rewrite_cpulist", "", dirImmutable, str, "", capCPUList),
-	fixed("bgsave_cpulist", "", dirImmutable, str, "", capCPUList),
-	fixed("ignore-warnings", "", 0, str, "", capWarnings),
-	hint("proc-title-template", "", 0, checkedStr(validProcTitle), "{title} {listen-addr} {server-mode}", capProcTitle),
-	fixed("bind-source-addr", "", 0, str, "", capReplication),
-	fixed("masterauth", "", dirSensitive, binaryStr, "", capReplication),
-	fixed("requirepass", "", dirSensitive, binaryStr, "", capAuth),
+	fixedDirective("aclfile", "", dirImmutable, parseStr, "", capACL),
+	fixedDirective("unixsocket", "", dirImmutable, parseStr, "", capUnixSocket),
+	fixedDirective("replica-announce-ip", "slave-announce-ip", 0, parseStr, "", capReplication),
+	fixedDirective("masteruser", "", dirSensitive, parseStr, "", capReplication),
+	fixedDirective("cluster-announce-ip", "", 0, parseStr, "", capCluster),
+	fixedDirective("cluster-config-file", "", dirImmutable, parseStr, "nodes.conf", capCluster),
+	fixedDirective("cluster-announce-hostname", "", 0, parseCheckedStr(validHostname), "", capCluster),
+	fixedDirective("syslog-ident", "", dirImmutable, parseStr, "redis", capSyslog),
+	fixedDirective("dbfilename", "", dirProtected, parseCheckedStr(validDBFilename), "dump.rdb", capSnapshots),
+	fixedDirective("appendfilename", "", dirImmutable, parseCheckedStr(validAOFFilename), "appendonly.aof", capAOF),
+	fixedDirective("appenddirname", "", dirImmutable, parseCheckedStr(validAOFDirname), "appendonlydir", capAOF),
+	fixedDirective("server_cpulist", "", dirImmutable, parseStr, "", capCPUList),
+	fixedDirective("bio_cpulist", "", dirImmutable, parseStr, "", capCPUList),
+	fixedDirective("aof_rewrite_cpulist", "", dirImmutable, parseStr, "", capCPUList),
+	fixedDirective("bgsave_cpulist", "", dirImmutable, parseStr, "", capCPUList),
+	fixedDirective("ignore-warnings", "", 0, parseStr, "", capWarnings),
+	hintDirective("proc-title-template", "", 0, parseCheckedStr(validProcTitle), "{title} {listen-addr} {server-mode}", capProcTitle),
+	fixedDirective("bind-source-addr", "", 0, parseStr, "", capReplication),
+	fixedDirective("masterauth", "", dirSensitive, parseBinaryStr, "", capReplication),
+	fixedDirective("requirepass", "", dirSensitive, parseBinaryStr, "", capAuth),
 
 	// Enumerated directives.
-	fixed("supervised", "", dirImmutable, enum("upstart", "systemd", "auto", "no"), "no", capSupervised),
-	fixed("syslog-facility", "", dirImmutable, enum("user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"), "local0", capSyslog),
-	fixed("repl-diskless-load", "", 0, enum("disabled", "on-empty-db", "swapdb"), "disabled", capReplication),
-	fixed("maxmemory-policy", "", 0, enum("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"), "noeviction", capEviction),
-	fixed("appendfsync", "", 0, enum("everysec", "always", "no"), "everysec", capAOF),
-	fixed("oom-score-adj", "", 0, enum("no", "yes", "relative", "absolute"), "no", capOOMScore),
-	fixed("acl-pubsub-default", "", 0, enum("allchannels", "resetchannels"), "resetchannels", capACL),
-	hint("sanitize-dump-payload", "", 0, enum("no", "yes", "clients"), "no", capDumpCheck),
-	fixed("enable-protected-configs", "", dirImmutable, enum("no", "yes", "local"), "no", capProtected),
-	fixed("enable-debug-command", "", dirImmutable, enum("no", "yes", "local"), "no", capDebugCmd),
-	fixed("enable-module-command", "", dirImmutable, enum("no", "yes", "local"), "no", capModuleCmd),
-	fixed("propagation-error-behavior", "", 0, enum("ignore", "panic", "panic-on-replicas"), "ignore", capReplication),
-	fixed("shutdown-on-sigint", "", dirMultiArg, parseShutdownFlags, "default", capShutdown),
-	fixed("shutdown-on-sigterm", "", dirMultiArg, parseShutdownFlags, "default", capShutdown),
-	fixed("cluster-preferred-endpoint-type", "", 0, enum("ip", "hostname", "unknown-endpoint"), "ip", capCluster),
+	fixedDirective("supervised", "", dirImmutable, parseEnum("upstart", "systemd", "auto", "no"), "no", capSupervised),
+	fixedDirective("syslog-facility", "", dirImmutable, parseEnum("user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"), "local0", capSyslog),
+	fixedDirective("repl-diskless-load", "", 0, parseEnum("disabled", "on-empty-db", "swapdb"), "disabled", capReplication),
+	fixedDirective("maxmemory-policy", "", 0, parseEnum("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"), "noeviction", capEviction),
+	fixedDirective("appendfsync", "", 0, parseEnum("everysec", "always", "no"), "everysec", capAOF),
+	fixedDirective("oom-score-adj", "", 0, parseEnum("no", "yes", "relative", "absolute"), "no", capOOMScore),
+	fixedDirective("acl-pubsub-default", "", 0, parseEnum("allchannels", "resetchannels"), "resetchannels", capACL),
+	hintDirective("sanitize-dump-payload", "", 0, parseEnum("no", "yes", "clients"), "no", capDumpCheck),
+	fixedDirective("enable-protected-configs", "", dirImmutable, parseEnum("no", "yes", "local"), "no", capProtected),
+	fixedDirective("enable-debug-command", "", dirImmutable, parseEnum("no", "yes", "local"), "no", capDebugCmd),
+	fixedDirective("enable-module-command", "", dirImmutable, parseEnum("no", "yes", "local"), "no", capModuleCmd),
+	fixedDirective("propagation-error-behavior", "", 0, parseEnum("ignore", "panic", "panic-on-replicas"), "ignore", capReplication),
+	fixedDirective("shutdown-on-sigint", "", dirMultiArg, parseShutdownFlags, "default", capShutdown),
+	fixedDirective("shutdown-on-sigterm", "", dirMultiArg, parseShutdownFlags, "default", capShutdown),
+	fixedDirective("cluster-preferred-endpoint-type", "", 0, parseEnum("ip", "hostname", "unknown-endpoint"), "ip", capCluster),
 
 	// Integer directives.
-	fixed("auto-aof-rewrite-percentage", "", 0, intRange(0, intMax), "100", capAOF),
-	fixed("cluster-replica-validity-factor", "cluster-slave-validity-factor", 0, intRange(0, intMax), "10", capCluster),
-	hint("list-max-listpack-size", "list-max-ziplist-size", 0, intRange(intMin, intMax), "-2", capEncodings),
-	fixed("cluster-migration-barrier", "", 0, intRange(0, intMax), "1", capCluster),
-	fixed("active-defrag-cycle-min", "", 0, intRange(1, 99), "1", capDefrag),
-	fixed("active-defrag-cycle-max", "", 0, intRange(1, 99), "25", capDefrag),
-	fixed("active-defrag-threshold-lower", "", 0, intRange(0, 1000), "10", capDefrag),
-	fixed("active-defrag-threshold-upper", "", 0, intRange(0, 1000), "100", capDefrag),
-	fixed("lfu-log-factor", "", 0, intRange(0, intMax), "10", capEviction),
-	fixed("lfu-decay-time", "", 0, intRange(0, intMax), "1", capEviction),
-	fixed("replica-priority", "slave-priority", 0, intRange(0, intMax), "100", capReplication),
-	fixed("repl-diskless-sync-delay", "", 0, intRange(0, intMax), "5", capReplication),
-	fixed("maxmemory-samples", "", 0, intRange(1, intMax), "5", capEviction),
-	fixed("maxmemory-eviction-tenacity", "", 0, intRange(0, 100), "10", capEviction),
-	fixed("replica-announce-port", "slave-announce-port", 0, intRange(0, 65535), "0", capReplication),
-	hint("tcp-backlog", "", dirImmutable, intRange(0, intMax), "511", capBacklog),
-	fixed("cluster-port", "", dirImmutable, intRange(0, 65535), "0", capCluster),
-	fixed("cluster-announce-bus-port", "", 0, intRange(0, 65535), "0", capCluster),
-	fixed("cluster-announce-port", "", 0, intRange(0, 65535), "0", capCluster),
-	fixed("cluster-announce-tls-port", "", 0, intRange(0, 65535), "0", capCluster),
-	fixed("repl-timeout", "", 0, intRange(1, intMax), "60", capReplication),
-	fixed("repl-ping-replica-period", "repl-ping-slave-period", 0, intRange(1, intMax), "10", capReplication),
-	fixed("list-compress-depth", "", 0, intRange(0, intMax), "0", capEncodings),
-	fixed("rdb-key-save-delay", "", dirHidden, intRange(intMin, intMax), "0", capDebug),
-	fixed("key-load-delay", "", dirHidden, intRange(intMin, intMax), "0", capDebug),
-	hint("active-expire-effort", "", 0, intRange(1, 10), "1", capHz),
-	fixed("min-replicas-to-write", "min-slaves-to-write", 0, intRange(0, intMax), "0", capReplication),
-	fixed("min-replicas-max-lag", "min-slaves-max-lag", 0, intRange(0, intMax), "10", capReplication),
-	fixed("watchdog-period", "", dirHidden, intRange(0, intMax), "0", capDebug),
-	fixed("shutdown-timeout", "", 0, intRange(0, intMax), "10", capShutdown),
-	fixed("repl-diskless-sync-max-replicas", "", 0, intRange(0, intMax), "0", capReplication),
-	fixed("socket-mark-id", "", dirImmutable, uintRange(0, uintMax), "0", capNetwork),
-	fixed("unixsocketperm", "", dirImmutable, numeric{lo: 0, hi: 0o777, unsigned: true, octal: true}.parse, "0", capUnixSocket),
-	fixed("active-defrag-max-scan-fields", "", 0, uintRange(1, longMax), "1000", capDefrag),
-	hint("slowlog-max-len", "", 0, uintRange(0, longMax), "128", capSlowlog),
-	hint("acllog-max-len", "", 0, uintRange(0, longMax), "128", capACL),
-	fixed("busy-reply-threshold", "lua-time-limit", 0, intRange(0, longMax), "5000", capScripting),
-	fixed("cluster-node-timeout", "", 0, intRange(0, longMax), "15000", capCluster),
-	hint("slowlog-log-slower-than", "", 0, intRange(-1, longMax), "10000", capSlowlog),
-	fixed("latency-monitor-threshold", "", 0, intRange(0, longMax), "0", capLatency),
-	hint("stream-node-max-entries", "", 0, intRange(0, longMax), "100", capEncodings),
-	fixed("repl-backlog-size", "", 0, memRange(1, longMax), "1048576", capReplication),
-	fixed("maxmemory", "", 0, memURange(0, ullMax), "0", capEviction),
-	fixed("cluster-link-sendbuf-limit", "", 0, memURange(0, ullMax), "0", capCluster),
-	hint("hash-max-listpack-entries", "hash-max-ziplist-entries", 0, uintRange(0, longMax), "512", capEncodings),
-	hint("set-max-intset-entries", "", 0, uintRange(0, longMax), "512", capEncodings),
-	hint("zset-max-listpack-entries", "zset-max-ziplist-entries", 0, uintRange(0, longMax), "128", capEncodings),
-	fixed("active-defrag-ignore-bytes", "", 0, memURange(1, longMax), "104857600", capDefrag),
-	hint("hash-max-listpack-value", "hash-max-ziplist-value", 0, memURange(0, longMax), "64", capEncodings),
-	hint("stream-node-max-bytes", "", 0, memURange(0, longMax), "4096", capEncodings),
-	hint("zset-max-listpack-value", "zset-max-ziplist-value", 0, memURange(0, longMax), "64", capEncodings),
-	hint("hll-sparse-max-bytes", "", 0, memURange(0, longMax), "3000", capEncodings),
-	fixed("tracking-table-max-keys", "", 0, uintRange(0, longMax), "1000000", capTracking),
-	fixed("maxmemory-clients", "", 0, numeric{lo: -100, hi: ssizeMax, memory: true, percent: true}.parse, "0", capEviction),
-	fixed("repl-backlog-ttl", "", 0, intRange(0, longMax), "3600", capReplication),
-	fixed("auto-aof-rewrite-min-size", "", 0, memRange(0, longMax), "67108864", capAOF),
-	fixed("loading-process-events-interval-bytes", "", dirHidden, intRange(1024, intMax), "2097152", capDebug),
+	fixedDirective("auto-aof-rewrite-percentage", "", 0, parseIntRange(0, intMax), "100", capAOF),
+	fixedDirective("cluster-replica-validity-factor", "cluster-slave-validity-factor", 0, parseIntRange(0, intMax), "10", capCluster),
+	hintDirective("list-max-listpack-size", "list-max-ziplist-size", 0, parseIntRange(intMin, intMax), "-2", capEncodings),
+	fixedDirective("cluster-migration-barrier", "", 0, parseIntRange(0, intMax), "1", capCluster),
+	fixedDirective("active-defrag-cycle-min", "", 0, parseIntRange(1, 99), "1", capDefrag),
+	fixedDirective("active-defrag-cycle-max", "", 0, parseIntRange(1, 99), "25", capDefrag),
+	fixedDirective("active-defrag-threshold-lower", "", 0, parseIntRange(0, 1000), "10", capDefrag),
+	fixedDirective("active-defrag-threshold-upper", "", 0, parseIntRange(0, 1000), "100", capDefrag),
+	fixedDirective("lfu-log-factor", "", 0, parseIntRange(0, intMax), "10", capEviction),
+	fixedDirective("lfu-decay-time", "", 0, parseIntRange(0, intMax), "1", capEviction),
+	fixedDirective("replica-priority", "slave-priority", 0, parseIntRange(0, intMax), "100", capReplication),
+	fixedDirective("repl-diskless-sync-delay", "", 0, parseIntRange(0, intMax), "5", capReplication),
+	fixedDirective("maxmemory-samples", "", 0, parseIntRange(1, intMax), "5", capEviction),
+	fixedDirective("maxmemory-eviction-tenacity", "", 0, parseIntRange(0, 100), "10", capEviction),
+	fixedDirective("replica-announce-port", "slave-announce-port", 0, parseIntRange(0, 65535), "0", capReplication),
+	hintDirective("tcp-backlog", "", dirImmutable, parseIntRange(0, intMax), "511", capBacklog),
+	fixedDirective("cluster-port", "", dirImmutable, parseIntRange(0, 65535), "0", capCluster),
+	fixedDirective("cluster-announce-bus-port", "", 0, parseIntRange(0, 65535), "0", capCluster),
+	fixedDirective("cluster-announce-port", "", 0, parseIntRange(0, 65535), "0", capCluster),
+	fixedDirective("cluster-announce-tls-port", "", 0, parseIntRange(0, 65535), "0", capCluster),
+	fixedDirective("repl-timeout", "", 0, parseIntRange(1, intMax), "60", capReplication),
+	fixedDirective("repl-ping-replica-period", "repl-ping-slave-period", 0, parseIntRange(1, intMax), "10", capReplication),
+	fixedDirective("list-compress-depth", "", 0, parseIntRange(0, intMax), "0", capEncodings),
+	fixedDirective("rdb-key-save-delay", "", dirHidden, parseIntRange(intMin, intMax), "0", capDebug),
+	fixedDirective("key-load-delay", "", dirHidden, parseIntRange(intMin, intMax), "0", capDebug),
+	hintDirective("active-expire-effort", "", 0, parseIntRange(1, 10), "1", capHz),
+	fixedDirective("min-replicas-to-write", "min-slaves-to-write", 0, parseIntRange(0, intMax), "0", capReplication),
+	fixedDirective("min-replicas-max-lag", "min-slaves-max-lag", 0, parseIntRange(0, intMax), "10", capReplication),
+	fixedDirective("watchdog-period", "", dirHidden, parseIntRange(0, intMax), "0", capDebug),
+	fixedDirective("shutdown-timeout", "", 0, parseIntRange(0, intMax), "10", capShutdown),
+	fixedDirective("repl-diskless-sync-max-replicas", "", 0, parseIntRange(0, intMax), "0", capReplication),
+	fixedDirective("socket-mark-id", "", dirImmutable, parseUintRange(0, uintMax), "0", capNetwork),
+	fixedDirective("unixsocketperm", "", dirImmutable, numericSpec{lo: 0, hi: 0o777, unsigned: true, octal: true}.parse, "0", capUnixSocket),
+	fixedDirective("active-defrag-max-scan-fields", "", 0, parseUintRange(1, longMax), "1000", capDefrag),
+	hintDirective("slowlog-max-len", "", 0, parseUintRange(0, longMax), "128", capSlowlog),
+	hintDirective("acllog-max-len", "", 0, parseUintRange(0, longMax), "128", capACL),
+	fixedDirective("busy-reply-threshold", "lua-time-limit", 0, parseIntRange(0, longMax), "5000", capScripting),
+	fixedDirective("cluster-node-timeout", "", 0, parseIntRange(0, longMax), "15000", capCluster),
+	hintDirective("slowlog-log-slower-than", "", 0, parseIntRange(-1, longMax), "10000", capSlowlog),
+	fixedDirective("latency-monitor-threshold", "", 0, parseIntRange(0, longMax), "0", capLatency),
+	hintDirective("stream-node-max-entries", "", 0, parseIntRange(0, longMax), "100", capEncodings),
+	fixedDirective("repl-backlog-size", "", 0, parseMemRange(1, longMax), "1048576", capReplication),
+	fixedDirective("maxmemory", "", 0, parseMemURange(0, ullMax), "0", capEviction),
+	fixedDirective("cluster-link-sendbuf-limit", "", 0, parseMemURange(0, ullMax), "0", capCluster),
+	hintDirective("hash-max-listpack-entries", "hash-max-ziplist-entries", 0, parseUintRange(0, longMax), "512", capEncodings),
+	hintDirective("set-max-intset-entries", "", 0, parseUintRange(0, longMax), "512", capEncodings),
+	hintDirective("zset-max-listpack-entries", "zset-max-ziplist-entries", 0, parseUintRange(0, longMax), "128", capEncodings),
+	fixedDirective("active-defrag-ignore-bytes", "", 0, parseMemURange(1, longMax), "104857600", capDefrag),
+	hintDirective("hash-max-listpack-value", "hash-max-ziplist-value", 0, parseMemURange(0, longMax), "64", capEncodings),
+	hintDirective("stream-node-max-bytes", "", 0, parseMemURange(0, longMax), "4096", capEncodings),
+	hintDirective("zset-max-listpack-value", "zset-max-ziplist-value", 0, parseMemURange(0, longMax), "64", capEncodings),
+	hintDirective("hll-sparse-max-bytes", "", 0, parseMemURange(0, longMax), "3000", capEncodings),
+	fixedDirective("tracking-table-max-keys", "", 0, parseUintRange(0, longMax), "1000000", capTracking),
+	fixedDirective("maxmemory-clients", "", 0, numericSpec{lo: -100, hi: ssizeMax, memory: true, percent: true}.parse, "0", capEviction),
+	fixedDirective("repl-backlog-ttl", "", 0, parseIntRange(0, longMax), "3600", capReplication),
+	fixedDirective("auto-aof-rewrite-min-size", "", 0, parseMemRange(0, longMax), "67108864", capAOF),
+	fixedDirective("loading-process-events-interval-bytes", "", dirHidden, parseIntRange(1024, intMax), "2097152", capDebug),
 
 	// TLS directives (Redis built with TLS, as Debian's is).
-	fixed("tls-port", "", 0, intRange(0, 65535), "0", capTLS),
-	fixed("tls-session-cache-size", "", 0, intRange(0, intMax), "20480", capTLS),
-	fixed("tls-session-cache-timeout", "", 0, intRange(0, intMax), "300", capTLS),
-	fixed("tls-cluster", "", 0, yesNo, "no", capTLS),
-	fixed("tls-replication", "", 0, yesNo, "no", capTLS),
-	fixed("tls-auth-clients", "", 0, enum("no", "yes", "optional"), "yes", capTLS),
-	fixed("tls-prefer-server-ciphers", "", 0, yesNo, "no", capTLS),
-	fixed("tls-session-caching", "", 0, yesNo, "yes", capTLS),
-	fixed("tls-cert-file", "", 0, str, "", capTLS),
-	fixed("tls-key-file", "", 0, str, "", capTLS),
-	fixed("tls-key-file-pass", "", dirSensitive, str, "", capTLS),
-	fixed("tls-client-cert-file", "", 0, str, "", capTLS),
-	fixed("tls-client-key-file", "", 0, str, "", capTLS),
-	fixed("tls-client-key-file-pass", "", dirSensitive, str, "", capTLS),
-	fixed("tls-dh-params-file", "", 0, str, "", capTLS),
-	fixed("tls-ca-cert-file", "", 0, str, "", capTLS),
-	fixed("tls-ca-cert-dir", "", 0, str, "", capTLS),
-	fixed("tls-protocols", "", 0, str, "", capTLS),
-	fixed("tls-ciphers", "", 0, str, "", capTLS),
-	fixed("tls-ciphersuites", "", 0, str, "", capTLS),
+	fixedDirective("tls-port", "", 0, parseIntRange(0, 65535), "0", capTLS),
+	fixedDirective("tls-session-cache-size", "", 0, parseIntRange(0, intMax), "20480", capTLS),
+	fixedDirective("tls-session-cache-timeout", "", 0, parseIntRange(0, intMax), "300", capTLS),
+	fixedDirective("tls-cluster", "", 0, parseYesNo, "no", capTLS),
+	fixedDirective("tls-replication", "", 0, parseYesNo, "no", capTLS),
+	fixedDirective("tls-auth-clients", "", 0, parseEnum("no", "yes", "optional"), "yes", capTLS),
+	fixedDirective("tls-prefer-server-ciphers", "", 0, parseYesNo, "no", capTLS),
+	fixedDirective("tls-session-caching", "", 0, parseYesNo, "yes", capTLS),
+	fixedDirective("tls-cert-file", "", 0, parseStr, "", capTLS),
+	fixedDirective("tls-key-file", "", 0, parseStr, "", capTLS),
+	fixedDirective("tls-key-file-pass", "", dirSensitive, parseStr, "", capTLS),
+	fixedDirective("tls-client-cert-file", "", 0, parseStr, "", capTLS),
+	fixedDirective("tls-client-key-file", "", 0, parseStr, "", capTLS),
+	fixedDirective("tls-client-key-file-pass", "", dirSensitive, parseStr, "", capTLS),
+	fixedDirective("tls-dh-params-file", "", 0, parseStr, "", capTLS),
+	fixedDirective("tls-ca-cert-file", "", 0, parseStr, "", capTLS),
+	fixedDirective("tls-ca-cert-dir", "", 0, parseStr, "", capTLS),
+	fixedDirective("tls-protocols", "", 0, parseStr, "", capTLS),
+	fixedDirective("tls-ciphers", "", 0, parseStr, "", capTLS),
+	fixedDirective("tls-ciphersuites", "", 0, parseStr, "", capTLS),
 
 	// Special directives.
-	{name: "dir", flags: dirProtected, parse: parseDir, dynamic: workingDir, answer: true, missing: capWorkDir},
-	fixed("save", "", dirMultiArg, parseSave, "", capSnapshots),
-	hint("client-output-buffer-limit", "", dirMultiArg, parseObufLimit, defaultObufLimit, capOutputLimit),
-	fixed("oom-score-adj-values", "", dirMultiArg, parseOOMValues, "0 200 800", capOOMScore),
-	fixed("notify-keyspace-events", "", 0, parseKeyspaceEvents, "", capNotify),
-	fixed("replicaof", "slaveof", dirImmutable|dirMultiArg, parseReplicaOf, "", capReplication),
-	hint("latency-tracking-info-percentiles", "", dirMultiArg, parsePercentiles, "50 99 99.9", capLatency),
+	{name: "dir", flags: dirProtected, parse: parseDir, dynamic: currentWorkingDir, answer: true, missing: capWorkDir},
+	fixedDirective("save", "", dirMultiArg, parseSave, "", capSnapshots),
+	hintDirective("client-output-buffer-limit", "", dirMultiArg, parseObufLimit, defaultObufLimit, capOutputLimit),
+	fixedDirective("oom-score-adj-values", "", dirMultiArg, parseOOMValues, "0 200 800", capOOMScore),
+	fixedDirective("notify-keyspace-events", "", 0, parseKeyspaceEvents, "", capNotify),
+	fixedDirective("replicaof", "slaveof", dirImmutable|dirMultiArg, parseReplicaOf, "", capReplication),
+	hintDirective("latency-tracking-info-percentiles", "", dirMultiArg, parsePercentiles, "50 99 99.9", capLatency),
 }
 
 // deprecatedDirectives are names Redis 7.0 still accepts in a config file,
@@ -529,6 +529,6 @@ var directiveTable = func() struct {
 
 // lookupDirective finds a directive by name or alias, ignoring ASCII case.
 func lookupDirective(name string) (dirEntry, bool) {
-	e, ok := directiveTable.byName[lowerASCII(name)]
+	e, ok := directiveTable.byName[confLower(name)]
 	return e, ok
 }

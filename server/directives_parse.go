@@ -57,9 +57,9 @@ const (
 // maxBindAddrs is Redis's CONFIG_BINDADDR_MAX.
 const maxBindAddrs = 16
 
-// lowerASCII lower-cases the ASCII letters of s, as C's tolower in the C
+// confLower lower-cases the ASCII letters of s, as C's tolower in the C
 // locale, and leaves every other byte alone.
-func lowerASCII(s string) string {
+func confLower(s string) string {
 	for i := 0; i < len(s); i++ {
 		if 'A' <= s[i] && s[i] <= 'Z' {
 			b := []byte(s)
@@ -74,21 +74,21 @@ func lowerASCII(s string) string {
 	return s
 }
 
-// equalFoldASCII is C's strcasecmp(a, b) == 0: equal but for the case of
+// confEqualFold is C's strcasecmp(a, b) == 0: equal but for the case of
 // ASCII letters (Unicode folding would also take 'ſ' for 's').
-func equalFoldASCII(a, b string) bool { return lowerASCII(a) == lowerASCII(b) }
+func confEqualFold(a, b string) bool { return confLower(a) == confLower(b) }
 
-// cstr is s as C sees it: up to its first NUL byte.
-func cstr(s string) string {
+// cStringOf is s as C sees it: up to its first NUL byte.
+func cStringOf(s string) string {
 	if i := strings.IndexByte(s, 0); i >= 0 {
 		return s[:i]
 	}
 	return s
 }
 
-// yesNo parses a yes/no directive (boolConfigSet).
-func yesNo(args []string, _ string, _ bool) (string, error) {
-	switch lowerASCII(cstr(args[0])) {
+// parseYesNo parses a yes/no directive (boolConfigSet).
+func parseYesNo(args []string, _ string, _ bool) (string, error) {
+	switch confLower(cStringOf(args[0])) {
 	case "yes":
 		return "yes", nil
 	case "no":
@@ -97,17 +97,17 @@ func yesNo(args []string, _ string, _ bool) (string, error) {
 	return "", reasonError(msgArgYesNo)
 }
 
-// str parses a string directive: any value, as C sees it.
-func str(args []string, _ string, _ bool) (string, error) { return cstr(args[0]), nil }
+// parseStr parses a string directive: any value, as C sees it.
+func parseStr(args []string, _ string, _ bool) (string, error) { return cStringOf(args[0]), nil }
 
-// binaryStr parses a string directive Redis keeps as an sds (requirepass,
+// parseBinaryStr parses a string directive Redis keeps as an sds (requirepass,
 // masterauth): every byte counts.
-func binaryStr(args []string, _ string, _ bool) (string, error) { return args[0], nil }
+func parseBinaryStr(args []string, _ string, _ bool) (string, error) { return args[0], nil }
 
-// checkedStr parses a string directive with a validity check.
-func checkedStr(valid func(string) error) parseFunc {
+// parseCheckedStr parses a string directive with a validity check.
+func parseCheckedStr(valid func(string) error) parseFunc {
 	return func(args []string, _ string, _ bool) (string, error) {
-		v := cstr(args[0])
+		v := cStringOf(args[0])
 		if err := valid(v); err != nil {
 			return "", err
 		}
@@ -115,13 +115,13 @@ func checkedStr(valid func(string) error) parseFunc {
 	}
 }
 
-// enum parses an enumerated directive (enumConfigSet); names are lower
+// parseEnum parses an enumerated directive (enumConfigSet); names are lower
 // case and matched ignoring case.
-func enum(names ...string) parseFunc {
+func parseEnum(names ...string) parseFunc {
 	return func(args []string, _ string, _ bool) (string, error) {
-		v := cstr(args[0])
+		v := cStringOf(args[0])
 		for _, n := range names {
-			if equalFoldASCII(v, n) {
+			if confEqualFold(v, n) {
 				return n, nil
 			}
 		}
@@ -146,7 +146,7 @@ func parseShutdownFlags(args []string, _ string, _ bool) (string, error) {
 	for _, a := range args {
 		found := false
 		for i, n := range names {
-			if equalFoldASCII(cstr(a), n) {
+			if confEqualFold(cStringOf(a), n) {
 				set[i], found = true, true
 			}
 		}
@@ -169,8 +169,8 @@ func parseShutdownFlags(args []string, _ string, _ bool) (string, error) {
 	return strings.Join(out, " "), nil
 }
 
-// numeric describes a numeric directive as Redis's numericConfigData does.
-type numeric struct {
+// numericSpec describes a numeric directive as Redis's numericConfigData does.
+type numericSpec struct {
 	lo, hi   int64 // for unsigned types, the bits of uint64 bounds
 	unsigned bool  // an unsigned C type: bounds compare as uint64
 	memory   bool  // accepts memory units; prints as unsigned
@@ -179,24 +179,24 @@ type numeric struct {
 }
 
 // Numeric directive shapes.
-func intRange(lo, hi int64) parseFunc { return numeric{lo: lo, hi: hi}.parse }
-func uintRange(lo, hi uint64) parseFunc {
-	return numeric{lo: int64(lo), hi: int64(hi), unsigned: true}.parse
+func parseIntRange(lo, hi int64) parseFunc { return numericSpec{lo: lo, hi: hi}.parse }
+func parseUintRange(lo, hi uint64) parseFunc {
+	return numericSpec{lo: int64(lo), hi: int64(hi), unsigned: true}.parse
 }
-func memRange(lo, hi int64) parseFunc { return numeric{lo: lo, hi: hi, memory: true}.parse }
-func memURange(lo, hi uint64) parseFunc {
-	return numeric{lo: int64(lo), hi: int64(hi), unsigned: true, memory: true}.parse
+func parseMemRange(lo, hi int64) parseFunc { return numericSpec{lo: lo, hi: hi, memory: true}.parse }
+func parseMemURange(lo, hi uint64) parseFunc {
+	return numericSpec{lo: int64(lo), hi: int64(hi), unsigned: true, memory: true}.parse
 }
 
 // parse is numericConfigSet: parse (memory, percent, octal or plain, as
 // numericParseString), check the bounds (numericBoundaryCheck), format (as
 // numericConfigGet).
-func (n numeric) parse(args []string, _ string, _ bool) (string, error) {
+func (n numericSpec) parse(args []string, _ string, _ bool) (string, error) {
 	v := args[0]
 	ll, ok := int64(0), false
 	if n.memory {
 		var u uint64
-		if u, ok = memToUint(cstr(v)); ok {
+		if u, ok = memToUint(cStringOf(v)); ok {
 			ll = int64(u)
 		}
 	}
@@ -206,7 +206,7 @@ func (n numeric) parse(args []string, _ string, _ bool) (string, error) {
 		}
 	}
 	if !ok && n.octal {
-		ll, ok = strtoll(cstr(v), 8)
+		ll, ok = cStrtoll(cStringOf(v), 8)
 	}
 	if !ok && !n.memory && !n.percent && !n.octal {
 		ll, ok = num.ParseInt([]byte(v))
@@ -264,7 +264,7 @@ func memToUint(p string) (uint64, bool) {
 		u++
 	}
 	var mul uint64
-	switch lowerASCII(p[u:]) {
+	switch confLower(p[u:]) {
 	case "", "b":
 		mul = 1
 	case "k":
@@ -297,21 +297,21 @@ func memToUint(p string) (uint64, bool) {
 	return val * mul, true
 }
 
-// strtoll parses s as C's strtoll(s, &end, base) followed by Redis's checks
+// cStrtoll parses s as C's strtoll(s, &end, base) followed by Redis's checks
 // errno == 0 and *end == '\0': optional leading blanks and sign, then digits
 // of base, and nothing after them. The empty string is 0, as strtoll
 // converts nothing and stops at the terminating NUL.
-func strtoll(s string, base int) (int64, bool) {
-	v, end, overflow := strtollEnd(s, base)
+func cStrtoll(s string, base int) (int64, bool) {
+	v, end, overflow := cStrtollEnd(s, base)
 	return v, end == len(s) && !overflow
 }
 
-// strtollEnd is C's strtoll: the value (saturated on overflow), the index
+// cStrtollEnd is C's strtoll: the value (saturated on overflow), the index
 // where parsing stopped (0 if there were no digits) and whether the value
 // overflowed.
-func strtollEnd(s string, base int) (int64, int, bool) {
+func cStrtollEnd(s string, base int) (int64, int, bool) {
 	i := 0
-	for i < len(s) && isCSpace(s[i]) {
+	for i < len(s) && cIsSpace(s[i]) {
 		i++
 	}
 	neg := false
@@ -327,7 +327,7 @@ func strtollEnd(s string, base int) (int64, int, bool) {
 		limit++
 	}
 	for ; i < len(s); i++ {
-		d := digitVal(s[i])
+		d := cDigitVal(s[i])
 		if d >= base {
 			break
 		}
@@ -349,7 +349,7 @@ func strtollEnd(s string, base int) (int64, int, bool) {
 	return int64(acc), i, overflow
 }
 
-func digitVal(c byte) int {
+func cDigitVal(c byte) int {
 	switch {
 	case '0' <= c && c <= '9':
 		return int(c - '0')
@@ -361,14 +361,14 @@ func digitVal(c byte) int {
 	return 99
 }
 
-func isCSpace(c byte) bool { return c == ' ' || '\t' <= c && c <= '\r' }
+func cIsSpace(c byte) bool { return c == ' ' || '\t' <= c && c <= '\r' }
 
-// strtollChecked is Redis's frequent "strtoll(arg, &eptr, 10); *eptr !=
+// cStrtollChecked is Redis's frequent "strtoll(arg, &eptr, 10); *eptr !=
 // '\0' is an error", which allows blanks and a sign in front, saturates on
 // overflow and reads "" as 0.
-func strtollChecked(s string) (int64, bool) {
-	s = cstr(s)
-	v, end, _ := strtollEnd(s, 10)
+func cStrtollChecked(s string) (int64, bool) {
+	s = cStringOf(s)
+	v, end, _ := cStrtollEnd(s, 10)
 	return v, end == len(s)
 }
 
@@ -377,7 +377,7 @@ func strtollChecked(s string) (int64, bool) {
 // While a config file is read, each save line adds its points to those of
 // the lines before; CONFIG SET replaces them.
 func parseSave(args []string, prev string, loading bool) (string, error) {
-	if len(args) == 1 && cstr(args[0]) == "" {
+	if len(args) == 1 && cStringOf(args[0]) == "" {
 		return "", nil
 	}
 	if len(args)%2 != 0 {
@@ -385,7 +385,7 @@ func parseSave(args []string, prev string, loading bool) (string, error) {
 	}
 	points := make([]string, 0, len(args))
 	for j, a := range args {
-		v, ok := strtollChecked(a)
+		v, ok := cStrtollChecked(a)
 		if !ok || (j%2 == 0 && v < 1) || (j%2 == 1 && v < 0) {
 			return "", reasonError(msgSaveParams)
 		}
@@ -412,7 +412,7 @@ func parseBind(args []string, _ string, _ bool) (string, error) {
 	}
 	addrs := make([]string, len(args))
 	for i, a := range args {
-		addrs[i] = cstr(a)
+		addrs[i] = cStringOf(a)
 	}
 	return strings.Join(addrs, " "), nil
 }
@@ -436,7 +436,7 @@ func parseObufLimit(args []string, prev string, _ bool) (string, error) {
 	var next [len(obufClasses)]*limits
 	for j := 0; j < len(args); j += 4 {
 		class := -1
-		switch lowerASCII(cstr(args[j])) {
+		switch confLower(cStringOf(args[j])) {
 		case "normal":
 			class = 0
 		case "slave", "replica":
@@ -447,9 +447,9 @@ func parseObufLimit(args []string, prev string, _ bool) (string, error) {
 		if class < 0 {
 			return "", reasonError(msgObufClass)
 		}
-		hard, hok := memToUint(cstr(args[j+1]))
-		soft, sok := memToUint(cstr(args[j+2]))
-		secs, tok := strtollChecked(args[j+3])
+		hard, hok := memToUint(cStringOf(args[j+1]))
+		soft, sok := memToUint(cStringOf(args[j+2]))
+		secs, tok := cStrtollChecked(args[j+3])
 		secs = int64(int32(secs)) // soft_seconds is a C int
 		if !hok || !sok || !tok || secs < 0 {
 			return "", reasonError(msgObufValues)
@@ -474,7 +474,7 @@ func parseOOMValues(args []string, _ string, _ bool) (string, error) {
 	}
 	out := make([]string, 3)
 	for i, a := range args {
-		v, ok := strtollChecked(a)
+		v, ok := cStrtollChecked(a)
 		if !ok || v < -2000 || v > 2000 {
 			return "", reasonError(msgOOMValues)
 		}
@@ -508,7 +508,7 @@ const (
 // printed back in Redis's canonical order.
 func parseKeyspaceEvents(args []string, _ string, _ bool) (string, error) {
 	flags := 0
-	for _, c := range []byte(cstr(args[0])) {
+	for _, c := range []byte(cStringOf(args[0])) {
 		switch c {
 		case 'A':
 			flags |= notifyAll
@@ -576,15 +576,15 @@ func parseReplicaOf(args []string, _ string, _ bool) (string, error) {
 	if len(args) != 2 {
 		return "", reasonError(msgWrongArgCount)
 	}
-	if equalFoldASCII(cstr(args[0]), "no") && equalFoldASCII(cstr(args[1]), "one") {
+	if confEqualFold(cStringOf(args[0]), "no") && confEqualFold(cStringOf(args[1]), "one") {
 		return "", nil
 	}
-	port, ok := strtollChecked(args[1])
+	port, ok := cStrtollChecked(args[1])
 	port = int64(int32(port)) // masterport is a C int
 	if !ok || port < 0 || port > 65535 {
 		return "", reasonError(msgMasterPort)
 	}
-	return cstr(args[0]) + " " + strconv.FormatInt(port, 10), nil
+	return cStringOf(args[0]) + " " + strconv.FormatInt(port, 10), nil
 }
 
 // parsePercentiles is "latency-tracking-info-percentiles": numbers in [0,
@@ -596,7 +596,7 @@ func parsePercentiles(args []string, _ string, _ bool) (string, error) {
 	}
 	out := make([]string, len(args))
 	for i, a := range args {
-		if a == "" || isCSpace(a[0]) || strings.ContainsAny(a, "_") {
+		if a == "" || cIsSpace(a[0]) || strings.ContainsAny(a, "_") {
 			return "", reasonError(msgPercentilesArgs)
 		}
 		f, err := strconv.ParseFloat(a, 64)
@@ -619,7 +619,7 @@ func parsePercentiles(args []string, _ string, _ bool) (string, error) {
 // working directory of the process; the value is the absolute directory
 // the setting names, which must exist.
 func parseDir(args []string, prev string, _ bool) (string, error) {
-	d := cstr(args[0])
+	d := cStringOf(args[0])
 	if !filepath.IsAbs(d) {
 		d = filepath.Join(prev, d)
 	}
@@ -634,9 +634,9 @@ func parseDir(args []string, prev string, _ bool) (string, error) {
 	return d, nil
 }
 
-// workingDir is the current working directory, as Redis's CONFIG GET dir
+// currentWorkingDir is the current working directory, as Redis's CONFIG GET dir
 // reports it.
-func workingDir() string {
+func currentWorkingDir() string {
 	wd, err := os.Getwd()
 	if err != nil {
 		return ""

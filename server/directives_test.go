@@ -9,21 +9,21 @@ import (
 	"testing"
 )
 
-// redisConfig is one line of testdata/redis-7.0.15-config.tsv: a parameter
+// cfgRedisParam is one line of testdata/redis-7.0.15-config.tsv: a parameter
 // of redis-server 7.0.15, its default, and what CONFIG SET of that default
 // answered.
-type redisConfig struct {
+type cfgRedisParam struct {
 	name, value, set string
 }
 
-func loadRedisConfig(t *testing.T) []redisConfig {
+func cfgLoadRedisFixture(t *testing.T) []cfgRedisParam {
 	t.Helper()
 	f, err := os.Open("testdata/redis-7.0.15-config.tsv")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []redisConfig
+	var out []cfgRedisParam
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
@@ -34,7 +34,7 @@ func loadRedisConfig(t *testing.T) []redisConfig {
 		if len(parts) != 3 {
 			t.Fatalf("bad fixture line %q", line)
 		}
-		out = append(out, redisConfig{parts[0], parts[1], parts[2]})
+		out = append(out, cfgRedisParam{parts[0], parts[1], parts[2]})
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func loadRedisConfig(t *testing.T) []redisConfig {
 // flags, and, for what Redoubt does not implement, the value Redoubt
 // behaves like is Redis's default but where the table says why not.
 func TestDirectiveTableMatchesRedis(t *testing.T) {
-	redis := loadRedisConfig(t)
+	redis := cfgLoadRedisFixture(t)
 	known := map[string]bool{}
 	// Directives whose Redoubt value differs from Redis's default, on
 	// purpose.
@@ -98,7 +98,7 @@ func TestDirectiveRoundTrip(t *testing.T) {
 		v := d.valueOf(&cfg)
 		args := []string{v}
 		if d.flags&dirMultiArg != 0 {
-			args = splitSpaces(v)
+			args = splitConfigValue(v)
 		}
 		if d.name == "replicaof" && v == "" {
 			// CONFIG GET prints "" for no master, which Redis reads
@@ -155,7 +155,7 @@ func TestImplementedDirectives(t *testing.T) {
 		{"io-threads 4", func(c Config) bool { return c.IOThreads == 4 }, "4"},
 	}
 	for _, tt := range tests {
-		cfg, err := applyConfigText(t, tt.line)
+		cfg, err := cfgApplyText(t, tt.line)
 		if err != nil {
 			t.Errorf("%s: %v", tt.line, err)
 			continue
@@ -171,9 +171,9 @@ func TestImplementedDirectives(t *testing.T) {
 	}
 }
 
-// applyConfigText applies config text (as standard input) on top of the
+// cfgApplyText applies config text (as standard input) on top of the
 // binary's defaults.
-func applyConfigText(t *testing.T, text string) (Config, error) {
+func cfgApplyText(t *testing.T, text string) (Config, error) {
 	t.Helper()
 	cfg, err := applyArgs(DefaultConfig(), []string{"-"}, strings.NewReader(text))
 	if err == nil && cfg.LogFile != "" {
@@ -223,7 +223,7 @@ func TestDirectiveValueErrors(t *testing.T) {
 		}
 		args := []string{tt.value}
 		if e.d.flags&dirMultiArg != 0 {
-			args = splitSpaces(tt.value)
+			args = splitConfigValue(tt.value)
 		}
 		_, err := e.d.parse(args, e.d.valueOf(&Config{}), false)
 		if err == nil || err.Error() != tt.want {
@@ -310,9 +310,9 @@ func TestStrtoll(t *testing.T) {
 		{"8", 8, 0, false},
 	}
 	for _, tt := range tests {
-		got, ok := strtoll(tt.in, tt.base)
+		got, ok := cStrtoll(tt.in, tt.base)
 		if ok != tt.ok || (ok && got != tt.want) {
-			t.Errorf("strtoll(%q, %d) = %d, %v; want %d, %v", tt.in, tt.base, got, ok, tt.want, tt.ok)
+			t.Errorf("cStrtoll(%q, %d) = %d, %v; want %d, %v", tt.in, tt.base, got, ok, tt.want, tt.ok)
 		}
 	}
 }
@@ -399,7 +399,7 @@ func TestNotSupported(t *testing.T) {
 		{"notify-keyspace-events KEA", `not supported yet by Redoubt (keyspace notifications): only 'notify-keyspace-events ""' is accepted`},
 	}
 	for _, tt := range tests {
-		_, err := applyConfigText(t, tt.line)
+		_, err := cfgApplyText(t, tt.line)
 		ce, ok := err.(*ConfigError)
 		if !ok || ce.Reason != tt.want {
 			t.Errorf("%s: %v, want %q", tt.line, err, tt.want)
@@ -411,10 +411,10 @@ func TestNotSupported(t *testing.T) {
 		"supervised no", `requirepass ""`, "hash-max-listpack-entries 512",
 		"hash-max-ziplist-entries 512", "tls-port 0", `notify-keyspace-events ""`,
 		"client-output-buffer-limit normal 0 0 0", "client-output-buffer-limit replica 256mb 64mb 60",
-		"dir .", "dir " + workingDir(), "slaveof no one", "list-max-ziplist-entries 512",
+		"dir .", "dir " + currentWorkingDir(), "slaveof no one", "list-max-ziplist-entries 512",
 		"lua-replicate-commands yes",
 	} {
-		if _, err := applyConfigText(t, line); err != nil {
+		if _, err := cfgApplyText(t, line); err != nil {
 			t.Errorf("%s: %v", line, err)
 		}
 	}
