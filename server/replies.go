@@ -84,3 +84,15 @@ const (
 	msgTimeoutNotInt    = "ERR timeout is not an integer or out of range"
 	msgTimeoutNegative  = "ERR timeout is negative"
 )
+
+// CONFIG (cmd_config.go).
+const (
+	msgConfigSetUnknown = "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
+	msgConfigSetFailed  = "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
+	msgConfigImmutable  = "can't set immutable config"
+	msgConfigProtected  = "can't set protected config"
+	msgConfigDuplicate  = "duplicate parameter"
+	msgConfigNoFile     = "ERR The server is running without a config file"
+	// msgConfigRewriteUnsupported is Redoubt's own: Redis rewrites the file.
+	msgConfigRewriteUnsupported = "ERR CONFIG REWRITE is not supported yet by Redoubt: edit the configuration file instead"
+)
