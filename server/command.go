@@ -335,7 +335,7 @@ func (cmd *Command) legacyRange() (first, last, step int, movable bool) {
 	if len(specs) == 0 {
 		return 0, 0, 0, false
 	}
-	isRange := func(ks KeySpec) bool { return ks.Index > 0 && !ks.KeyNum }
+	isRange := func(ks KeySpec) bool { return ks.Index > 0 && !ks.isKeyNum() }
 	if len(specs) == 1 && isRange(specs[0]) {
 		ks := specs[0]
 		last := ks.LastKey

@@ -23,3 +23,39 @@ const (
 	msgDenied            = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
 	msgNoProto           = "NOPROTO unsupported protocol version"
 )
+
+// COMMAND (cmd_command.go).
+const (
+	msgInvalidCommand   = "ERR Invalid command specified"
+	msgNoKeyArguments   = "ERR The command has no key arguments"
+	msgInvalidArgCount  = "ERR Invalid number of arguments specified for command"
+	msgInvalidArguments = "ERR Invalid arguments specified for command"
+	// The first and last lines of a container's HELP reply; %s is the
+	// container's name in capitals.
+	msgHelpHeader  = "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+	msgHelpFooter1 = "HELP"
+	msgHelpFooter2 = "    Prints this help."
+)
+
+// commandHelpLines are the lines of COMMAND HELP between its header and
+// footer.
+var commandHelpLines = []string{
+	"(no subcommand)",
+	"    Return details about all Redis commands.",
+	"COUNT",
+	"    Return the total number of commands in this Redis server.",
+	"LIST",
+	"    Return a list of all commands in this Redis server.",
+	"INFO [<command-name> ...]",
+	"    Return details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	"DOCS [<command-name> ...]",
+	"    Return documentation details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	"GETKEYS <full-command>",
+	"    Return the keys from a full Redis command.",
+	"GETKEYSANDFLAGS <full-command>",
+	"    Return the keys and the access flags from a full Redis command.",
+}
