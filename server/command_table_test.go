@@ -263,7 +263,9 @@ func checkKeySpec(ks *KeySpec, arity int) []string {
 func checkArgs(args []Arg, numSpecs int) []string {
 	var out []string
 	for _, a := range args {
-		bad := func(format string, v ...any) { out = append(out, fmt.Sprintf("%q: ", a.Name)+fmt.Sprintf(format, v...)) }
+		bad := func(format string, v ...any) {
+			out = append(out, fmt.Sprintf("%q: ", a.Name)+fmt.Sprintf(format, v...))
+		}
 		if a.Name == "" {
 			bad("no Name")
 		}

@@ -16,8 +16,8 @@ var (
 	ksGet = &Command{Name: "get", Arity: 2, KeySpecs: []KeySpec{{Flags: KeyRO | KeyAccess, Index: 1, KeyStep: 1}}}
 	ksSet = &Command{Name: "set", Arity: -3, KeySpecs: []KeySpec{
 		{Flags: KeyRW | KeyAccess | KeyUpdate | KeyVariableFlags, Index: 1, KeyStep: 1}}}
-	ksMset  = &Command{Name: "mset", Arity: -3, KeySpecs: []KeySpec{{Flags: KeyOW | KeyUpdate, Index: 1, LastKey: -1, KeyStep: 2}}}
-	ksBlpop = &Command{Name: "blpop", Arity: -3, KeySpecs: []KeySpec{{Flags: KeyRW | KeyAccess | KeyDelete, Index: 1, LastKey: -2, KeyStep: 1}}}
+	ksMset        = &Command{Name: "mset", Arity: -3, KeySpecs: []KeySpec{{Flags: KeyOW | KeyUpdate, Index: 1, LastKey: -1, KeyStep: 2}}}
+	ksBlpop       = &Command{Name: "blpop", Arity: -3, KeySpecs: []KeySpec{{Flags: KeyRW | KeyAccess | KeyDelete, Index: 1, LastKey: -2, KeyStep: 1}}}
 	ksZunionstore = &Command{Name: "zunionstore", Arity: -4, KeySpecs: []KeySpec{
 		{Flags: KeyOW | KeyUpdate, Index: 1, KeyStep: 1},
 		{Flags: KeyRO | KeyAccess, Index: 2, KeyNum: true, FirstKey: 1, KeyStep: 1}}}
