@@ -317,7 +317,13 @@ func (c *Conn) writeKeySpec(ks *KeySpec) {
 	c.WriteBulkString("find_keys")
 	c.WriteMap(2)
 	c.WriteBulkString("type")
-	if ks.isKeyNum() {
+	switch {
+	case ks.Index <= 0 && ks.Keyword == "":
+		c.WriteBulkString("unknown")
+		c.WriteBulkString("spec")
+		c.WriteMap(0)
+		return
+	case ks.isKeyNum():
 		c.WriteBulkString("keynum")
 		c.WriteBulkString("spec")
 		c.WriteMap(3)

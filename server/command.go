@@ -167,7 +167,9 @@ type KeySpec struct {
 	Notes string
 	Flags KeyFlags
 	// BeginSearch: Index > 0 starts at that argument; otherwise Keyword is
-	// searched for from StartFrom (negative counts from the end).
+	// searched for from StartFrom (negative counts from the end). A spec
+	// with neither is "unknown" (SORT's BY, GET and STORE): Redis cannot say
+	// where its keys are, so the command's GetKeys finds them.
 	Index     int
 	Keyword   string
 	StartFrom int

@@ -127,7 +127,7 @@ func checkCommand(cmd *Command) []string {
 	// Key specs.
 	keyed := false
 	for i := range cmd.KeySpecs {
-		for _, p := range checkKeySpec(&cmd.KeySpecs[i], cmd.Arity) {
+		for _, p := range checkKeySpec(&cmd.KeySpecs[i], cmd.Arity, cmd.GetKeys != nil) {
 			bad("KeySpecs[%d]: %s", i, p)
 		}
 		keyed = keyed || cmd.KeySpecs[i].Flags&KeyNotKey == 0
@@ -187,11 +187,11 @@ func checkCommand(cmd *Command) []string {
 }
 
 // checkKeySpec returns what is wrong with a key spec of a command of the
-// given arity. Indices must fit the arity: a fixed-arity command cannot have
+// given arity; unknownOK allows an unknown spec (the command has GetKeys). Indices must fit the arity: a fixed-arity command cannot have
 // a key past its last argument (Redis panics on such a table), and a
 // variadic one cannot start its keys more than one argument past its
 // minimum (PFMERGE's optional source keys start just there).
-func checkKeySpec(ks *KeySpec, arity int) []string {
+func checkKeySpec(ks *KeySpec, arity int, unknownOK bool) []string {
 	var out []string
 	bad := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
 
@@ -216,8 +216,13 @@ func checkKeySpec(ks *KeySpec, arity int) []string {
 		bad("StartFrom is for a keyword search")
 	case ks.Index < 0:
 		bad("Index %d is negative", ks.Index)
+	case ks.Index == 0 && ks.Keyword == "" && !unknownOK:
+		bad("neither Index nor Keyword, and no GetKeys to find the keys of this unknown spec")
 	case ks.Index == 0 && ks.Keyword == "":
-		bad("neither Index nor Keyword")
+		if ks.StartFrom != 0 || ks.LastKey != 0 || ks.KeyStep != 0 || ks.Limit != 0 || ks.isKeyNum() || ks.FirstKey != 0 {
+			bad("an unknown spec (no Index, no Keyword) has no find-keys fields either")
+		}
+		return out
 	case ks.Keyword != "" && (ks.StartFrom == 0 || ks.Keyword != strings.ToUpper(ks.Keyword)):
 		bad("keyword search %q from %d: the keyword is in capitals and StartFrom is not 0", ks.Keyword, ks.StartFrom)
 	}
@@ -358,6 +363,10 @@ func TestCommandTableCatchesMistakes(t *testing.T) {
 		{"range past arity", func(c *Command) { c.KeySpecs = []KeySpec{{Flags: KeyRO, Index: 1, LastKey: 1, KeyStep: 1}} }, "last key at 2"},
 		{"variadic key too far", func(c *Command) { c.Arity = -2; c.KeySpecs[0].Index = 3 }, "keys start at 3"},
 		{"no begin search", func(c *Command) { c.KeySpecs[0].Index = 0 }, "neither Index nor Keyword"},
+		{"unknown spec with a step", func(c *Command) {
+			c.KeySpecs[0].Index = 0
+			c.GetKeys = func([][]byte) ([]int, error) { return nil, nil }
+		}, "unknown spec"},
 		{"zero step", func(c *Command) { c.KeySpecs[0].KeyStep = 0 }, "KeyStep 0"},
 		{"two access flags", func(c *Command) { c.KeySpecs[0].Flags |= KeyRW }, "exactly one of RO"},
 		{"limit without -1", func(c *Command) { c.KeySpecs[0].Limit = 2 }, "Limit 2"},
