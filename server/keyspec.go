@@ -68,7 +68,10 @@ func (cmd *Command) appendKeys(dst []KeyRef, args [][]byte) []KeyRef {
 	if err != nil {
 		return dst[:start]
 	}
-	flagsOf := procKeyFlags[cmd.topName()]
+	flagsOf := variableKeyFlags[cmd.topName()]
+	if flagsOf == nil {
+		flagsOf = procKeyFlags[cmd.topName()]
+	}
 	for _, p := range pos {
 		// A position that names no argument (or the command name itself)
 		// is a bug in GetKeys; it cannot name a key, so it is dropped.
