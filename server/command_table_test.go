@@ -142,9 +142,19 @@ func checkCommand(cmd *Command) []string {
 		bad("Flags: NoMandatoryKeys on a command without keys")
 	}
 
-	// Arguments.
+	// Arguments. Every key spec that names keys is some argument's, as in
+	// Redis's table, so a key argument pointing at the wrong spec shows.
 	for _, p := range checkArgs(cmd.Args, len(cmd.KeySpecs)) {
 		bad("Args: %s", p)
+	}
+	if len(cmd.Args) > 0 {
+		used := map[int]bool{}
+		markSpecs(cmd.Args, used)
+		for i := range cmd.KeySpecs {
+			if cmd.KeySpecs[i].Flags&KeyNotKey == 0 && !used[i] {
+				bad("KeySpecs[%d] is no argument's KeySpecIndex", i)
+			}
+		}
 	}
 
 	// Categories, after finish added the implied ones, must agree with
@@ -312,6 +322,16 @@ func checkArgs(args []Arg, numSpecs int) []string {
 	return out
 }
 
+// markSpecs records the key specs that arguments refer to.
+func markSpecs(args []Arg, used map[int]bool) {
+	for _, a := range args {
+		if a.Type == ArgKey || a.KeySpecIndex > 0 {
+			used[a.KeySpecIndex] = true
+		}
+		markSpecs(a.Args, used)
+	}
+}
+
 func hasKeyFlag(cmd *Command, f KeyFlags) bool {
 	for i := range cmd.KeySpecs {
 		if cmd.KeySpecs[i].Flags&f != 0 {
@@ -373,6 +393,11 @@ func TestCommandTableCatchesMistakes(t *testing.T) {
 		{"keynum without first key", func(c *Command) { c.Arity = -3; c.KeySpecs[0].KeyNum = true }, "keynum spec"},
 		{"lowercase keyword", func(c *Command) { c.KeySpecs[0] = KeySpec{Flags: KeyRO, Keyword: "store", StartFrom: 1, KeyStep: 1} }, "capitals"},
 		{"key arg, no spec", func(c *Command) { c.Args[0].KeySpecIndex = 1 }, "KeySpecIndex 1"},
+		{"spec of no argument", func(c *Command) {
+			c.Arity = 3
+			c.KeySpecs = append(c.KeySpecs, KeySpec{Flags: KeyOW | KeyUpdate, Index: 2, KeyStep: 1})
+			c.Args = append(c.Args, Arg{Name: "destination", Type: ArgKey})
+		}, "KeySpecs[1] is no argument's"},
 		{"pure token without token", func(c *Command) { c.Args = append(c.Args, Arg{Name: "nx", Type: ArgPureToken}) }, "needs a Token"},
 		{"oneof without args", func(c *Command) { c.Args = append(c.Args, Arg{Name: "cond", Type: ArgOneOf}) }, "needs Args"},
 		{"read category on a write", func(c *Command) { c.Flags = Write; c.Categories |= acl.Read }, "@read without"},
