@@ -234,8 +234,8 @@ func compareDocs(t *testing.T, name string, redoubt, redis *client) []string {
 	got := mustDo(t, redoubt, "COMMAND", "DOCS", name)
 	wp, gp := pairs(want), pairs(got)
 	if len(wp) != 1 || len(gp) != 1 {
-		if len(wp) == 0 && redoubtOnly[name] {
-			return nil
+		if len(wp) == 0 && len(gp) == 1 {
+			return nil // not a Redis command: compareInfo reports it
 		}
 		return []string{fmt.Sprintf("%s: COMMAND DOCS: want one entry, Redis sent %s and Redoubt %s", name, compact(want), compact(got))}
 	}
