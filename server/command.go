@@ -170,7 +170,9 @@ type KeySpec struct {
 	Notes string
 	Flags KeyFlags
 	// BeginSearch: Index > 0 starts at that argument; otherwise Keyword is
-	// searched for from StartFrom (negative counts from the end).
+	// searched for from StartFrom (negative counts from the end). A spec
+	// with neither is "unknown" (SORT's BY, GET and STORE): Redis cannot say
+	// where its keys are, so the command's GetKeys finds them.
 	Index     int
 	Keyword   string
 	StartFrom int
@@ -343,7 +345,7 @@ func (cmd *Command) legacyRange() (first, last, step int, movable bool) {
 	if len(specs) == 0 {
 		return 0, 0, 0, false
 	}
-	isRange := func(ks KeySpec) bool { return ks.Index > 0 && !ks.KeyNum }
+	isRange := func(ks KeySpec) bool { return ks.Index > 0 && !ks.isKeyNum() }
 	if len(specs) == 1 && isRange(specs[0]) {
 		ks := specs[0]
 		last := ks.LastKey

@@ -96,3 +96,39 @@ const (
 	// msgConfigRewriteUnsupported is Redoubt's own: Redis rewrites the file.
 	msgConfigRewriteUnsupported = "ERR CONFIG REWRITE is not supported yet by Redoubt: edit the configuration file instead"
 )
+
+// COMMAND (cmd_command.go).
+const (
+	msgInvalidCommand   = "ERR Invalid command specified"
+	msgNoKeyArguments   = "ERR The command has no key arguments"
+	msgInvalidArgCount  = "ERR Invalid number of arguments specified for command"
+	msgInvalidArguments = "ERR Invalid arguments specified for command"
+	// The first and last lines of a container's HELP reply; %s is the
+	// container's name in capitals.
+	msgHelpHeader  = "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+	msgHelpFooter1 = "HELP"
+	msgHelpFooter2 = "    Prints this help."
+)
+
+// commandHelpLines are the lines of COMMAND HELP between its header and
+// footer.
+var commandHelpLines = []string{
+	"(no subcommand)",
+	"    Return details about all Redis commands.",
+	"COUNT",
+	"    Return the total number of commands in this Redis server.",
+	"LIST",
+	"    Return a list of all commands in this Redis server.",
+	"INFO [<command-name> ...]",
+	"    Return details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	"DOCS [<command-name> ...]",
+	"    Return documentation details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	"GETKEYS <full-command>",
+	"    Return the keys from a full Redis command.",
+	"GETKEYSANDFLAGS <full-command>",
+	"    Return the keys and the access flags from a full Redis command.",
+}
