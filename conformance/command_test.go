@@ -29,15 +29,37 @@ import (
 
 // redoubtOnly lists commands Redoubt has on purpose although Redis 7.0 has
 // not; any other command Redis does not know is reported.
-var redoubtOnly = map[string]bool{}
+var redoubtOnly = map[string]bool{
+	// Redis 7.2 additions that clients use: go-redis sends CLIENT SETINFO
+	// on every connection.
+	"client|setinfo":  true,
+	"client|no-touch": true,
+}
+
+// comparableSubs restricts two subcommand name lists to what both can be
+// held to: Redis's subcommands that Redoubt implements, and Redoubt's
+// subcommands except the deliberate additions. A container may lack some of
+// Redis's subcommands (they arrive with later work); it may not have any
+// that Redis lacks unless they are listed in redoubtOnly.
+func comparableSubs(redis, redoubt []string) (want, got []string) {
+	for _, n := range redis {
+		if slices.Contains(redoubt, n) {
+			want = append(want, n)
+		}
+	}
+	for _, n := range redoubt {
+		if !redoubtOnly[n] {
+			got = append(got, n)
+		}
+	}
+	return want, got
+}
 
 // knownTableDifferences are differences from Redis that are known and owned
 // elsewhere, keyed by the start of the difference's message (up to ": want")
 // and giving who fixes it. A listed difference that no longer occurs fails
 // the test, so the list cannot go stale.
-var knownTableDifferences = map[string]string{
-	"echo: INFO flags": "cmd_connection.go (connection group): ECHO lacks the Loading and Stale flags",
-}
+var knownTableDifferences = map[string]string{}
 
 // requireRedis returns the redis-server binary, skipping the test when there
 // is none, or failing it when REDOUBT_REQUIRE_REDIS is set (as TestRedis).
@@ -152,7 +174,7 @@ func compareInfo(t *testing.T, name string, redoubt, redis *client) []string {
 		return []string{fmt.Sprintf("%s: COMMAND INFO: want one entry, Redis sent %s and Redoubt %s", name, compact(want), compact(got))}
 	}
 	w, g := canonicalInfo(want.Elems[0]), canonicalInfo(got.Elems[0])
-	if w.Null {
+	if w.Null || w.Kind == '_' {
 		if redoubtOnly[name] {
 			return nil
 		}
@@ -162,6 +184,7 @@ func compareInfo(t *testing.T, name string, redoubt, redis *client) []string {
 		return nil
 	}
 	var out []string
+	tolerated := false
 	if len(w.Elems) != len(infoFields) || len(g.Elems) != len(infoFields) {
 		return []string{fmt.Sprintf("%s: INFO: want %s, got %s", name, compact(w), compact(g))}
 	}
@@ -175,15 +198,17 @@ func compareInfo(t *testing.T, name string, redoubt, redis *client) []string {
 			out = append(out, diffList(name+": INFO key specs", we, ge)...)
 		case "subcommands":
 			// Each subcommand is compared on its own; here only the set.
-			wn, gn := subNames(we), subNames(ge)
+			wn, gn := comparableSubs(subNames(we), subNames(ge))
 			if !slices.Equal(wn, gn) || we.Kind != ge.Kind {
 				out = append(out, fmt.Sprintf("%s: INFO subcommands: want %s %q, got %s %q", name, kindName(we), wn, kindName(ge), gn))
+			} else {
+				tolerated = true
 			}
 		default:
 			out = append(out, fmt.Sprintf("%s: INFO %s: want %s, got %s", name, field, compact(we), compact(ge)))
 		}
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && !tolerated {
 		out = append(out, fmt.Sprintf("%s: INFO differs:\n--- want (Redis)\n%s--- got\n%s", name, w, g))
 	}
 	return out
@@ -325,7 +350,7 @@ func diffArgs(path string, want, got Value) []string {
 func diffSubDocs(path string, want, got Value) []string {
 	wp, gp := pairs(want), pairs(got)
 	var out []string
-	if wk, gk := sortedKeys(wp), sortedKeys(gp); !slices.Equal(wk, gk) || want.Kind != got.Kind {
+	if wk, gk := comparableSubs(sortedKeys(wp), sortedKeys(gp)); !slices.Equal(wk, gk) || want.Kind != got.Kind {
 		out = append(out, fmt.Sprintf("%s subcommands: want %s %q, got %s %q", path, kindName(want), wk, kindName(got), gk))
 	}
 	for _, w := range wp {
@@ -496,7 +521,9 @@ func TestCommandRepliesAgree(t *testing.T) {
 		}
 		var got []string
 		for _, e := range mustDo(t, redoubt, args...).Elems {
-			got = append(got, e.Str)
+			if !redoubtOnly[e.Str] {
+				got = append(got, e.Str)
+			}
 		}
 		slices.Sort(want)
 		slices.Sort(got)

@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redoubt-db/redoubt/server"
+	"github.com/redoubt-db/redoubt/store"
 )
 
 var rewrite = flag.Bool("rewrite", false, "record the replies of a real redis-server into the scripts")
@@ -47,6 +49,11 @@ func TestRedoubt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Redoubt's time stands still except where the script
+			// sleeps, so deadlines are met exactly whatever the load on
+			// the machine; TestRedis checks the same script in real time.
+			clock := store.NewManualClock(time.Now())
+			cfg.Clock = clock
 			srv, err := server.New(cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -59,7 +66,7 @@ func TestRedoubt(t *testing.T) {
 			} else if len(missing) > 0 {
 				t.Skipf("Redoubt lacks %s, which the script needs", strings.Join(missing, ", "))
 			}
-			checkScript(t, sc, srv.Addr())
+			checkScript(t, sc, srv.Addr(), func(d time.Duration) { clock.Advance(d) })
 		})
 	}
 }
@@ -87,10 +94,10 @@ func TestRedis(t *testing.T) {
 			}
 			defer rs.stop()
 			if !*rewrite {
-				checkScript(t, sc, rs.addr)
+				checkScript(t, sc, rs.addr, time.Sleep)
 				return
 			}
-			got, err := run(sc, rs.addr)
+			got, err := run(sc, rs.addr, time.Sleep)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,9 +118,9 @@ func TestRedis(t *testing.T) {
 
 // checkScript runs sc against addr and reports every block whose reply
 // differs from the recording.
-func checkScript(t *testing.T, sc *script, addr string) {
+func checkScript(t *testing.T, sc *script, addr string, sleep func(time.Duration)) {
 	t.Helper()
-	got, err := run(sc, addr)
+	got, err := run(sc, addr, sleep)
 	i := 0
 	for _, it := range sc.items {
 		b := it.block

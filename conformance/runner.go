@@ -87,7 +87,9 @@ func (c *client) readAll() (data []byte, closed bool) {
 
 // run executes a script against the server at addr and returns, for each
 // block in order, the rendering of its reply (what a rewrite records).
-func run(sc *script, addr string) ([][]string, error) {
+// sleep implements the sleep= option: real time for Redis, the manual clock
+// for Redoubt.
+func run(sc *script, addr string, sleep func(time.Duration)) ([][]string, error) {
 	clients := map[int]*client{}
 	defer func() {
 		for _, c := range clients {
@@ -106,7 +108,7 @@ func run(sc *script, addr string) ([][]string, error) {
 			clients[b.opts.conn] = c
 		}
 		if b.opts.sleep > 0 {
-			time.Sleep(b.opts.sleep)
+			sleep(b.opts.sleep)
 		}
 		lines, err := runBlock(c, b)
 		if err != nil {

@@ -17,7 +17,7 @@ func init() {
 			Tips:    []string{"request_policy:all_shards", "response_policy:all_succeeded"},
 			Args:    []Arg{{Name: "message", Type: ArgString, Flags: ArgOptional}},
 			Run:     cmdPing},
-		&Command{Name: "echo", Arity: 2, Flags: Fast, Categories: acl.Connection, Lock: LockNone,
+		&Command{Name: "echo", Arity: 2, Flags: Loading | Stale | Fast, Categories: acl.Connection, Lock: LockNone,
 			Group: "connection", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Returns the given message.",
 			Args:    []Arg{{Name: "message", Type: ArgString}},
