@@ -260,6 +260,10 @@ func (c *Conn) rejectUnknown(args [][]byte) {
 	name := strings.ToLower(string(args[0]))
 	if name == "post" || name == "host:" {
 		c.s.log.logf(levelWarning, "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.")
+		// Close now, so that not even the replies to earlier commands of
+		// this batch are written: Redis frees such a client
+		// asynchronously and never writes to a client about to close.
+		c.close()
 		c.closeAfterReply = true
 		return
 	}
