@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -50,6 +51,8 @@ func startRedis(bin string, extra []string) (*redisServer, error) {
 			"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", ""}, extra...)
 		rs := &redisServer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
 		rs.cmd = exec.Command(bin, args...)
+		// Die with the test binary, even if it is killed by -timeout.
+		rs.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		rs.cmd.Stdout, rs.cmd.Stderr = &rs.out, &rs.out
 		if err := rs.cmd.Start(); err != nil {
 			return nil, err

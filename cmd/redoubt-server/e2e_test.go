@@ -73,6 +73,8 @@ func startRedis(t *testing.T) int {
 	port := freePort(t)
 	var out syncBuffer
 	cmd := exec.Command(bin, serverArgs(port)...)
+	// Die with the test binary, even if it is killed by -timeout.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -73,6 +73,8 @@ type proc struct {
 func start(t *testing.T, stdin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, cmd: exec.Command(binary, args...), exited: make(chan struct{})}
+	// Die with the test binary, even if it is killed by -timeout.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	p.cmd.Stdin = strings.NewReader(stdin)
 	if err := p.cmd.Start(); err != nil {
