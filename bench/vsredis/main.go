@@ -199,14 +199,14 @@ func compare(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if o.throughput {
 		rep.throughput, err = runThroughput(ctx, o, t, workDir, progress)
 		if err != nil {
-			keepWorkDir = true
+			keepWorkDir = ctx.Err() == nil
 			return err
 		}
 	}
 	if o.memory {
 		rep.memory, err = runMemory(ctx, o, t, workDir, progress)
 		if err != nil {
-			keepWorkDir = true
+			keepWorkDir = ctx.Err() == nil
 			return err
 		}
 	}

@@ -175,6 +175,9 @@ func (p *serverProc) logTail(n int) string {
 	if err != nil {
 		return "(no log: " + err.Error() + ")"
 	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return "  (the log is empty)"
+	}
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

@@ -151,7 +151,11 @@ func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, pip
 		err = p.alive()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("redis-benchmark against %s (pipeline %d): %w\n%s%s", p.name, pipeline, err, stderr.String(), stdout.String())
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("redis-benchmark against %s (pipeline %d): %w", p.name, pipeline, context.Cause(ctx))
+		}
+		out := strings.TrimSpace(stderr.String() + stdout.String())
+		return nil, fmt.Errorf("redis-benchmark against %s (pipeline %d): %w\n%s", p.name, pipeline, err, out)
 	}
 	res, err := parseCSV(&stdout)
 	if err != nil {
