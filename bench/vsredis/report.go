@@ -93,6 +93,14 @@ func (r *report) write(w io.Writer) {
 			"and each ratio (Redoubt/Redis) the median of the per-repetition ratios, with their range. "+
 			"req/s: higher is better; latency ratios: lower is better. Took %.0fs.\n",
 			o.clients, strings.Join(tr.tests, ","), o.keyspace, o.reps, tr.elapsed.Seconds())
+		if len(tr.otherCPU) > 0 {
+			fmt.Fprintf(w, "\nOther processes on the machine used %s of its CPU time during the median repetition, %s at most.",
+				formatPercent(median(tr.otherCPU)), formatPercent(slices.Max(tr.otherCPU)))
+			if slices.Max(tr.otherCPU) > noisyShare {
+				fmt.Fprintf(w, " **The machine was not quiet: figures from this run are noisier than the ranges suggest; rerun when it is idle.**")
+			}
+			fmt.Fprintln(w)
+		}
 		if len(tr.skipped) > 0 {
 			fmt.Fprintf(w, "\nNot run, because a server does not implement them:\n\n")
 			for _, s := range tr.skipped {
@@ -131,6 +139,10 @@ func (r *report) write(w io.Writer) {
 			formatRatio(float64(m.redoubt.rssAfter)/float64(m.redis.rssAfter)))
 	}
 }
+
+// noisyShare is the share of CPU time used by other processes above which a
+// run is flagged as disturbed.
+const noisyShare = 0.05
 
 // testLabel names redis-benchmark's two PING tests as the commands they
 // send.

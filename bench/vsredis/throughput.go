@@ -183,6 +183,10 @@ type throughputResults struct {
 	skipped    []string // tests left out, and why
 	gomaxprocs string   // of the redoubt-server process
 	elapsed    time.Duration
+	// otherCPU is, for each repetition of each depth, the share of the
+	// machine's CPU that other processes used meanwhile; empty when /proc
+	// cannot tell.
+	otherCPU []float64
 }
 
 // runThroughput starts a pair of servers and runs redis-benchmark against
@@ -216,6 +220,7 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 	for rep := 1; rep <= o.reps; rep++ {
 		for _, d := range tr.depths {
 			t0 := time.Now()
+			snap0, snapOK := takeCPUSnapshot(redis, redoubt)
 			a, err := runBenchmark(ctx, t.redisBenchmark, redis, o, d.pipeline, tr.tests)
 			if err != nil {
 				return nil, err
@@ -227,7 +232,13 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 			if err := d.add(a, b); err != nil {
 				return nil, err
 			}
-			progress("repetition %d/%d, pipeline %d: done in %.1fs", rep, o.reps, d.pipeline, time.Since(t0).Seconds())
+			other := ""
+			if snap1, ok := takeCPUSnapshot(redis, redoubt); ok && snapOK {
+				share := otherShare(snap0, snap1)
+				tr.otherCPU = append(tr.otherCPU, share)
+				other = fmt.Sprintf("; other processes used %s of the CPUs", formatPercent(share))
+			}
+			progress("repetition %d/%d, pipeline %d: done in %.1fs%s", rep, o.reps, d.pipeline, time.Since(t0).Seconds(), other)
 			if o.verbose {
 				for i := range a {
 					progress("  %-16s Redis %10.0f req/s p50 %.3f p99 %.3f | Redoubt %10.0f req/s p50 %.3f p99 %.3f",

@@ -215,3 +215,26 @@ func TestReportWrite(t *testing.T) {
 		}
 	}
 }
+
+func TestCPUSnapshot(t *testing.T) {
+	a, ok := takeCPUSnapshot()
+	if !ok {
+		t.Skip("no /proc here")
+	}
+	// Burn a little CPU in this process: it is ours, so it must not show
+	// up as another process's.
+	x := 0
+	for i := 0; i < 50_000_000; i++ {
+		x += i ^ x
+	}
+	b, _ := takeCPUSnapshot()
+	if b.ours <= a.ours && x != 0 {
+		t.Logf("our CPU time did not advance (%d → %d ticks); the loop was too short to register", a.ours, b.ours)
+	}
+	if s := otherShare(a, b); s < 0 || s > 1 {
+		t.Fatalf("otherShare = %v, want within [0, 1]", s)
+	}
+	if s := otherShare(cpuSnapshot{total: 100, busy: 50, ours: 10}, cpuSnapshot{total: 300, busy: 200, ours: 60}); s != 0.5 {
+		t.Fatalf("otherShare = %v, want 0.5 (100 of 200 ticks busy with others)", s)
+	}
+}
