@@ -8,9 +8,9 @@ import (
 	"github.com/redoubt-db/redoubt/store"
 )
 
-// Working-set sizes for the lookups: one that stays in the CPU caches and
-// one, like the memory comparison with Redis, that does not.
-var storeSizes = []int{1_000, 1_000_000}
+// Working-set sizes for the lookups: one that stays in the CPU caches,
+// redis-benchmark's key space (-r 100000), and the memory comparison's.
+var storeSizes = []int{1_000, 100_000, 1_000_000}
 
 // stride visits keys out of insertion order, so that entries allocated one
 // after the other are not also read one after the other. It is prime and

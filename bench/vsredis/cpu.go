@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // cpuSnapshot is a reading of the machine's CPU time and of the CPU time of
@@ -103,3 +105,32 @@ func otherShare(a, b cpuSnapshot) float64 {
 }
 
 func formatPercent(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
+
+// quietShare is the share of the machine's CPU other processes may use for
+// it to count as quiet.
+const quietShare = 0.10
+
+// waitQuiet waits, for at most limit, until other processes have used less
+// than quietShare of the machine's CPU over one second, so that a
+// repetition starts on a quiet machine if the machine becomes quiet. It
+// returns the share last seen; -1 if /proc cannot tell.
+func waitQuiet(ctx context.Context, limit time.Duration, servers ...*serverProc) (float64, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		a, ok := takeCPUSnapshot(servers...)
+		if !ok {
+			return -1, nil
+		}
+		if err := sleep(ctx, time.Second); err != nil {
+			return 0, err
+		}
+		b, ok := takeCPUSnapshot(servers...)
+		if !ok {
+			return -1, nil
+		}
+		share := otherShare(a, b)
+		if share < quietShare || !time.Now().Before(deadline) {
+			return share, nil
+		}
+	}
+}

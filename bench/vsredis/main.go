@@ -47,6 +47,7 @@ type options struct {
 	throughput        bool
 	memory            bool
 	timeout           time.Duration
+	quietWait         time.Duration
 	verbose           bool
 }
 
@@ -92,6 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.throughput, "throughput", true, "run the redis-benchmark comparison")
 	fs.BoolVar(&o.memory, "memory", true, "run the memory comparison")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "limit for one redis-benchmark run")
+	fs.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before each pair of runs, wait up to this long for other processes to leave the CPUs (<10% busy); 0 does not wait")
 	fs.BoolVar(&o.verbose, "v", false, "print every repetition's figures to standard error")
 	quick := fs.Bool("quick", false, "smoke-test mode: 2 repetitions, 20,000/200,000 requests, 100,000 keys (explicit flags win)")
 	if err := fs.Parse(args); err != nil {

@@ -219,6 +219,15 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 	}
 	for rep := 1; rep <= o.reps; rep++ {
 		for _, d := range tr.depths {
+			if o.quietWait > 0 {
+				share, err := waitQuiet(ctx, o.quietWait, redis, redoubt)
+				if err != nil {
+					return nil, err
+				}
+				if share >= quietShare {
+					progress("the machine is busy (other processes use %s of the CPUs); going on after waiting %v", formatPercent(share), o.quietWait)
+				}
+			}
 			t0 := time.Now()
 			snap0, snapOK := takeCPUSnapshot(redis, redoubt)
 			a, err := runBenchmark(ctx, t.redisBenchmark, redis, o, d.pipeline, tr.tests)
