@@ -111,7 +111,7 @@ func formatPercent(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
 const quietShare = 0.10
 
 // waitQuiet waits, for at most limit, until other processes have used less
-// than quietShare of the machine's CPU over one second, so that a
+// than quietShare of the machine's CPU over half a second, so that a
 // repetition starts on a quiet machine if the machine becomes quiet. It
 // returns the share last seen; -1 if /proc cannot tell.
 func waitQuiet(ctx context.Context, limit time.Duration, servers ...*serverProc) (float64, error) {
@@ -121,7 +121,7 @@ func waitQuiet(ctx context.Context, limit time.Duration, servers ...*serverProc)
 		if !ok {
 			return -1, nil
 		}
-		if err := sleep(ctx, time.Second); err != nil {
+		if err := sleep(ctx, 500*time.Millisecond); err != nil {
 			return 0, err
 		}
 		b, ok := takeCPUSnapshot(servers...)

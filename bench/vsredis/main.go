@@ -95,7 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "limit for one redis-benchmark run")
 	fs.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before each pair of runs, wait up to this long for other processes to leave the CPUs (<10% busy); 0 does not wait")
 	fs.BoolVar(&o.verbose, "v", false, "print every repetition's figures to standard error")
-	quick := fs.Bool("quick", false, "smoke-test mode: 2 repetitions, 20,000/200,000 requests, 100,000 keys (explicit flags win)")
+	quick := fs.Bool("quick", false, "smoke-test mode: 2 repetitions, 20,000/200,000 requests, 100,000 keys, -quiet-wait 10s (explicit flags win)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -116,6 +116,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		if !set["keys"] {
 			o.keys = 100_000
+		}
+		if !set["quiet-wait"] {
+			o.quietWait = 10 * time.Second
 		}
 	}
 	for _, p := range strings.Split(*pipelines, ",") {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -183,9 +184,8 @@ type throughputResults struct {
 	skipped    []string // tests left out, and why
 	gomaxprocs string   // of the redoubt-server process
 	elapsed    time.Duration
-	// otherCPU is, for each repetition of each depth, the share of the
-	// machine's CPU that other processes used meanwhile; empty when /proc
-	// cannot tell.
+	// otherCPU is, for each pair of runs, the share of the machine's CPU
+	// that other processes used meanwhile; empty when /proc cannot tell.
 	otherCPU []float64
 }
 
@@ -217,43 +217,53 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 		}
 		tr.depths = append(tr.depths, d)
 	}
+	// One test per redis-benchmark run, Redis then Redoubt, so that the
+	// two runs of a pair are seconds apart and whatever else the machine
+	// does disturbs both alike.
 	for rep := 1; rep <= o.reps; rep++ {
 		for _, d := range tr.depths {
-			if o.quietWait > 0 {
-				share, err := waitQuiet(ctx, o.quietWait, redis, redoubt)
+			t0 := time.Now()
+			var others []float64
+			for _, test := range tr.tests {
+				if o.quietWait > 0 {
+					share, err := waitQuiet(ctx, o.quietWait, redis, redoubt)
+					if err != nil {
+						return nil, err
+					}
+					if share >= quietShare {
+						progress("the machine is busy (other processes use %s of the CPUs); going on after waiting %v", formatPercent(share), o.quietWait)
+					}
+				}
+				snap0, snapOK := takeCPUSnapshot(redis, redoubt)
+				a, err := runBenchmark(ctx, t.redisBenchmark, redis, o, d.pipeline, []string{test})
 				if err != nil {
 					return nil, err
 				}
-				if share >= quietShare {
-					progress("the machine is busy (other processes use %s of the CPUs); going on after waiting %v", formatPercent(share), o.quietWait)
+				b, err := runBenchmark(ctx, t.redisBenchmark, redoubt, o, d.pipeline, []string{test})
+				if err != nil {
+					return nil, err
 				}
-			}
-			t0 := time.Now()
-			snap0, snapOK := takeCPUSnapshot(redis, redoubt)
-			a, err := runBenchmark(ctx, t.redisBenchmark, redis, o, d.pipeline, tr.tests)
-			if err != nil {
-				return nil, err
-			}
-			b, err := runBenchmark(ctx, t.redisBenchmark, redoubt, o, d.pipeline, tr.tests)
-			if err != nil {
-				return nil, err
-			}
-			if err := d.add(a, b); err != nil {
-				return nil, err
+				if err := d.add(a, b); err != nil {
+					return nil, err
+				}
+				share := -1.0
+				if snap1, ok := takeCPUSnapshot(redis, redoubt); ok && snapOK {
+					share = otherShare(snap0, snap1)
+					tr.otherCPU = append(tr.otherCPU, share)
+					others = append(others, share)
+				}
+				if o.verbose {
+					for i := range a {
+						progress("  %-16s Redis %10.0f req/s p50 %.3f p99 %.3f | Redoubt %10.0f req/s p50 %.3f p99 %.3f | others %s",
+							a[i].test, a[i].rps, a[i].p50, a[i].p99, b[i].rps, b[i].p50, b[i].p99, formatPercent(share))
+					}
+				}
 			}
 			other := ""
-			if snap1, ok := takeCPUSnapshot(redis, redoubt); ok && snapOK {
-				share := otherShare(snap0, snap1)
-				tr.otherCPU = append(tr.otherCPU, share)
-				other = fmt.Sprintf("; other processes used %s of the CPUs", formatPercent(share))
+			if len(others) > 0 {
+				other = fmt.Sprintf("; other processes used %s of the CPUs at most", formatPercent(slices.Max(others)))
 			}
 			progress("repetition %d/%d, pipeline %d: done in %.1fs%s", rep, o.reps, d.pipeline, time.Since(t0).Seconds(), other)
-			if o.verbose {
-				for i := range a {
-					progress("  %-16s Redis %10.0f req/s p50 %.3f p99 %.3f | Redoubt %10.0f req/s p50 %.3f p99 %.3f",
-						a[i].test, a[i].rps, a[i].p50, a[i].p99, b[i].rps, b[i].p50, b[i].p99)
-				}
-			}
 		}
 	}
 	tr.elapsed = time.Since(start)
