@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -17,13 +18,41 @@ const loadBatch = 1000
 // memoryFigures are one server's measurements in the memory phase.
 type memoryFigures struct {
 	rssBefore, rssAfter int64
-	loadTime            time.Duration
-	dbsize              string // DBSIZE's reply, or why there is none
-	check               string // spot check of loaded values
+	// usedBefore and usedAfter are INFO memory's used_memory (what the
+	// server's allocator reports as in use), or -1 if it reports none.
+	usedBefore, usedAfter int64
+	loadTime              time.Duration
+	dbsize                string // DBSIZE's reply, or why there is none
+	check                 string // spot check of loaded values
 }
 
 func (m memoryFigures) perKey(keys int) float64 {
 	return float64(m.rssAfter-m.rssBefore) / float64(keys)
+}
+
+// usedPerKey is the growth of used_memory per key, or NaN if unknown.
+func (m memoryFigures) usedPerKey(keys int) float64 {
+	if m.usedBefore < 0 || m.usedAfter < 0 {
+		return math.NaN()
+	}
+	return float64(m.usedAfter-m.usedBefore) / float64(keys)
+}
+
+// usedMemory returns INFO memory's used_memory, or -1 if the server does
+// not report it.
+func usedMemory(ctx context.Context, p *serverProc) int64 {
+	info, err := p.do(ctx, "INFO", "memory")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
 
 // memoryResults is what the memory phase measured.
@@ -77,6 +106,7 @@ func measureLoad(ctx context.Context, p *serverProc, keys int, m *memoryFigures,
 	if m.rssBefore, err = p.rss(); err != nil {
 		return err
 	}
+	m.usedBefore = usedMemory(ctx, p)
 	t0 := time.Now()
 	if err := load(ctx, p, keys); err != nil {
 		return fmt.Errorf("loading %d keys into %s: %w", keys, p.name, err)
@@ -110,6 +140,7 @@ func measureLoad(ctx context.Context, p *serverProc, keys int, m *memoryFigures,
 		}
 	}
 	m.rssAfter = prev
+	m.usedAfter = usedMemory(ctx, p)
 	if n, err := p.do(ctx, "DBSIZE"); err != nil {
 		msg, _, _ := strings.Cut(err.Error(), ", with args")
 		m.dbsize = "n/a (" + msg + ")"

@@ -124,17 +124,23 @@ func (r *report) write(w io.Writer) {
 	if m := r.memory; m != nil {
 		fmt.Fprintf(w, "\n### Memory: %s keys of 16 bytes with 16-byte values (SET, pipelined %d at a time)\n\n",
 			groupDigits(m.keys), loadBatch)
-		fmt.Fprintln(w, "| server | RSS at start | RSS loaded | bytes/key | load time | DBSIZE | spot check |")
-		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
+		fmt.Fprintln(w, "| server | RSS at start | RSS loaded | bytes/key (RSS) | bytes/key (used_memory) | load time | DBSIZE | spot check |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|")
 		for _, s := range []struct {
 			name string
 			f    memoryFigures
 		}{{"Redis", m.redis}, {"Redoubt", m.redoubt}} {
-			fmt.Fprintf(w, "| %s | %s | %s | %.1f | %.2fs | %s | %s |\n", s.name,
-				formatBytes(s.f.rssBefore), formatBytes(s.f.rssAfter), s.f.perKey(m.keys),
+			used := "n/a"
+			if u := s.f.usedPerKey(m.keys); !math.IsNaN(u) {
+				used = fmt.Sprintf("%.1f", u)
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %.1f | %s | %.2fs | %s | %s |\n", s.name,
+				formatBytes(s.f.rssBefore), formatBytes(s.f.rssAfter), s.f.perKey(m.keys), used,
 				s.f.loadTime.Seconds(), s.f.dbsize, s.f.check)
 		}
-		fmt.Fprintf(w, "\nRedoubt/Redis bytes per key (RSS growth): %s; RSS loaded: %s.\n",
+		fmt.Fprintf(w, "\nThe resident set is measured from /proc/<pid>/status (VmRSS) after start-up and again once it "+
+			"holds still after the load; used_memory is INFO memory's, where the server reports it. "+
+			"Redoubt/Redis bytes per key (RSS growth): %s; RSS loaded: %s.\n",
 			formatRatio(m.redoubt.perKey(m.keys)/m.redis.perKey(m.keys)),
 			formatRatio(float64(m.redoubt.rssAfter)/float64(m.redis.rssAfter)))
 	}

@@ -197,7 +197,9 @@ func TestReportWrite(t *testing.T) {
 	r := &report{
 		opts:       options{clients: 50, keyspace: 100000, reps: 1},
 		throughput: &throughputResults{depths: []*depthResults{d}, tests: []string{"ping", "get"}, skipped: []string{"INCR: Redoubt replies \"ERR unknown command 'INCR'\""}},
-		memory:     &memoryResults{keys: 1000, redis: memoryFigures{rssBefore: 1 << 20, rssAfter: 1<<20 + 104000}, redoubt: memoryFigures{rssBefore: 1 << 20, rssAfter: 1<<20 + 208000}},
+		memory: &memoryResults{keys: 1000,
+			redis:   memoryFigures{rssBefore: 1 << 20, rssAfter: 1<<20 + 104000, usedBefore: 1000, usedAfter: 97000},
+			redoubt: memoryFigures{rssBefore: 1 << 20, rssAfter: 1<<20 + 208000, usedBefore: -1, usedAfter: -1}},
 	}
 	var b strings.Builder
 	r.write(&b)
@@ -207,7 +209,8 @@ func TestReportWrite(t *testing.T) {
 		"| PING (multibulk) | 1.00M | 1.10M | 1.10× | 0.300 | 0.300 | 1.00× | 0.800 | 1.600 | 2.00× |",
 		"| GET | 900.0k | 450.0k | 0.50× |",
 		"- INCR: Redoubt replies",
-		"| Redis | 1.0 MiB | 1.1 MiB | 104.0 |",
+		"| Redis | 1.0 MiB | 1.1 MiB | 104.0 | 96.0 |",
+		"| Redoubt | 1.0 MiB | 1.2 MiB | 208.0 | n/a |",
 		"Redoubt/Redis bytes per key (RSS growth): 2.00×",
 	} {
 		if !strings.Contains(out, want) {
