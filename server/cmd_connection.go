@@ -1,6 +1,11 @@
 package server
 
-import "github.com/redoubt-db/redoubt/acl"
+import (
+	"fmt"
+
+	"github.com/redoubt-db/redoubt/acl"
+	"github.com/redoubt-db/redoubt/internal/num"
+)
 
 // Commands of the "connection" group: the client's own session.
 
@@ -12,7 +17,7 @@ func init() {
 			Tips:    []string{"request_policy:all_shards", "response_policy:all_succeeded"},
 			Args:    []Arg{{Name: "message", Type: ArgString, Flags: ArgOptional}},
 			Run:     cmdPing},
-		&Command{Name: "echo", Arity: 2, Flags: Fast, Categories: acl.Connection, Lock: LockNone,
+		&Command{Name: "echo", Arity: 2, Flags: Loading | Stale | Fast, Categories: acl.Connection, Lock: LockNone,
 			Group: "connection", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Returns the given message.",
 			Args:    []Arg{{Name: "message", Type: ArgString}},
@@ -27,6 +32,34 @@ func init() {
 			Summary: "Switches the connection to another numbered database.",
 			Args:    []Arg{{Name: "index", Type: ArgInteger}},
 			Run:     cmdSelect},
+		&Command{Name: "hello", Arity: -1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy,
+			Categories: acl.Connection, Lock: LockNone,
+			Group: "connection", Since: "6.0.0", Complexity: "O(1)",
+			Summary: "Chooses the protocol version (RESP2 or RESP3), optionally authenticating and naming the connection, and describes the server.",
+			Args: []Arg{{Name: "arguments", Type: ArgBlock, Flags: ArgOptional, Args: []Arg{
+				{Name: "protover", Type: ArgInteger},
+				{Name: "username_password", Type: ArgBlock, Token: "AUTH", Flags: ArgOptional, Args: []Arg{
+					{Name: "username", Type: ArgString},
+					{Name: "password", Type: ArgString},
+				}},
+				{Name: "clientname", Type: ArgString, Token: "SETNAME", Flags: ArgOptional},
+			}}},
+			Run: cmdHello},
+		&Command{Name: "auth", Arity: -2, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy,
+			Categories: acl.Connection, Lock: LockNone,
+			Group: "connection", Since: "1.0.0",
+			Complexity: "O(N) where N is the number of passwords defined for the user",
+			Summary:    "Authenticates the connection as a user, the default user when no name is given.",
+			Args: []Arg{
+				{Name: "username", Type: ArgString, Since: "6.0.0", Flags: ArgOptional},
+				{Name: "password", Type: ArgString},
+			},
+			Run: cmdAuth},
+		&Command{Name: "reset", Arity: 1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy,
+			Categories: acl.Connection, Lock: LockNone,
+			Group: "connection", Since: "6.2.0", Complexity: "O(1)",
+			Summary: "Returns the connection to the state of a new one: database 0, RESP2, no name, replies on.",
+			Run:     cmdReset},
 	)
 }
 
@@ -69,5 +102,143 @@ func (c *Conn) selectDB(id int) bool {
 	}
 	c.db = db
 	c.dbIndex.Store(int32(id))
+	return true
+}
+
+// cmdHello parses every option before acting on any, so that a syntax error
+// changes nothing; then it authenticates with the last AUTH given, and only
+// if that succeeded applies the last SETNAME and the protocol version.
+func cmdHello(c *Conn, args [][]byte) {
+	ver := 0
+	if len(args) >= 2 {
+		n, ok := num.ParseInt(args[1])
+		if !ok {
+			c.writeErrorReply(msgHelloProtoNotInt)
+			return
+		}
+		if n < 2 || n > 3 {
+			c.writeErrorReply(msgNoProto)
+			return
+		}
+		ver = int(n)
+	}
+	var user, pass, name []byte
+	hasAuth, hasName := false, false
+	for j := 2; j < len(args); j++ {
+		more := len(args) - 1 - j
+		switch {
+		case isOpt(args[j], "auth") && more >= 2:
+			user, pass, hasAuth = args[j+1], args[j+2], true
+			j += 2
+		case isOpt(args[j], "setname") && more >= 1:
+			name, hasName = args[j+1], true
+			j++
+		default:
+			c.writeErrorReply(fmt.Sprintf(msgHelloSyntax, cString(args[j])))
+			return
+		}
+	}
+	if hasAuth && !c.s.authenticate(user, pass) {
+		c.writeErrorReply(msgWrongPass)
+		return
+	}
+	if hasName && !c.setName(name) {
+		return
+	}
+	if ver != 0 {
+		c.setProto(ver)
+	}
+	c.WriteMap(7)
+	c.WriteBulkString("server")
+	c.WriteBulkString("redis")
+	c.WriteBulkString("version")
+	c.WriteBulkString(RedisVersion)
+	c.WriteBulkString("proto")
+	c.WriteInt(int64(c.proto))
+	c.WriteBulkString("id")
+	c.WriteInt(c.id)
+	c.WriteBulkString("mode")
+	c.WriteBulkString("standalone")
+	c.WriteBulkString("role")
+	c.WriteBulkString("master")
+	c.WriteBulkString("modules")
+	c.WriteArray(0)
+}
+
+func cmdAuth(c *Conn, args [][]byte) {
+	if len(args) > 3 {
+		c.writeErrorReply(msgSyntax)
+		return
+	}
+	user, pass := []byte(defaultUser), args[1]
+	if len(args) == 2 {
+		// The one-argument form names the default user; Redis refuses it
+		// when that user needs no password, as a hint of misconfiguration.
+		if c.s.defaultUserNoPass() {
+			c.writeErrorReply(msgAuthNoPassword)
+			return
+		}
+	} else {
+		user, pass = args[1], args[2]
+	}
+	if !c.s.authenticate(user, pass) {
+		c.writeErrorReply(msgWrongPass)
+		return
+	}
+	c.WriteOK()
+}
+
+func cmdReset(c *Conn, args [][]byte) {
+	c.resetState()
+	c.WriteSimple("RESET")
+}
+
+// resetState returns the connection to the state of a new one, as RESET:
+// database 0, RESP2, authenticated as the default user, no name, replies on,
+// no-evict and no-touch off. The library name and version stay: they still
+// describe the client behind the connection. A CLIENT REPLY SKIP given just
+// before still silences RESET's own reply, as in Redis.
+func (c *Conn) resetState() {
+	c.selectDB(0)
+	c.setProto(2)
+	c.name.Store(nil)
+	c.replyOff = false
+	c.skipNext = false
+	c.noEvict.Store(false)
+	c.noTouch.Store(false)
+}
+
+// setProto switches the connection to RESP version v (2 or 3).
+func (c *Conn) setProto(v int) {
+	c.proto = v
+	c.resp.Store(int32(v))
+}
+
+// setName validates and sets the connection name as Redis's
+// clientSetNameOrReply: only printable ASCII without spaces; an empty name
+// clears it. It replies with the error and returns false if name is invalid.
+func (c *Conn) setName(name []byte) bool {
+	if !validClientAttr(name) {
+		c.writeErrorReply(msgClientNameBad)
+		return false
+	}
+	if len(name) == 0 {
+		c.name.Store(nil)
+		return true
+	}
+	s := string(name)
+	c.name.Store(&s)
+	return true
+}
+
+// validClientAttr reports whether a client name, library name or version
+// may be shown in CLIENT LIST, whose fields are split on spaces: every byte
+// must be printable ASCII other than space ('!' through '~').
+func validClientAttr(b []byte) bool {
+	for _, ch := range b {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
 	return true
 }

@@ -5,22 +5,41 @@ import (
 	"math"
 
 	"github.com/redoubt-db/redoubt/acl"
+	"github.com/redoubt-db/redoubt/internal/num"
 	"github.com/redoubt-db/redoubt/store"
 )
 
 // Commands of the "string" group.
 
-// Key specs shared by the string commands.
+// Key specs shared by the string commands, as COMMAND INFO shows them.
 var (
 	ksReadOne = []KeySpec{{Flags: KeyRO | KeyAccess, Index: 1, KeyStep: 1}}
+	// ksIncr is the spec of the INCR family: read, then updated in place.
+	ksIncr = []KeySpec{{Flags: KeyRW | KeyAccess | KeyUpdate, Index: 1, KeyStep: 1}}
+	// ksSetNew is the spec of commands that only create keys (SETNX).
+	ksSetNew = []KeySpec{{Flags: KeyOW | KeyInsert, Index: 1, KeyStep: 1}}
+	// ksOverwrite is the spec of commands that overwrite a key blindly.
+	ksOverwrite = []KeySpec{{Flags: KeyOW | KeyUpdate, Index: 1, KeyStep: 1}}
 )
+
+// Arguments shared by several commands' docs.
+var (
+	argKey    = Arg{Name: "key", Type: ArgKey}
+	argValue  = Arg{Name: "value", Type: ArgString}
+	argsRange = []Arg{argKey, {Name: "start", Type: ArgInteger}, {Name: "end", Type: ArgInteger}}
+	// argsKeyValues is MSET's and MSETNX's repeated (key, value) block.
+	argsKeyValues = []Arg{{Name: "key_value", Type: ArgBlock, Flags: ArgMultiple,
+		Args: []Arg{argKey, argValue}}}
+)
+
+const complexityRange = "O(N) for a result of N bytes."
 
 func init() {
 	registerCommands(
 		&Command{Name: "get", Arity: 2, Flags: ReadOnly | Fast, Categories: acl.String,
 			KeySpecs: ksReadOne, Group: "string", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Returns the string stored at a key.",
-			Args:    []Arg{{Name: "key", Type: ArgKey}},
+			Args:    []Arg{argKey},
 			Run:     cmdGet},
 		&Command{Name: "set", Arity: -3, Flags: Write | DenyOOM, Categories: acl.String,
 			KeySpecs: []KeySpec{{Notes: "RW and ACCESS due to the optional `GET` argument",
@@ -28,8 +47,8 @@ func init() {
 			Group: "string", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Stores a string at a key, optionally only if it exists or not, with a deadline, returning the old value.",
 			Args: []Arg{
-				{Name: "key", Type: ArgKey},
-				{Name: "value", Type: ArgString},
+				argKey,
+				argValue,
 				{Name: "condition", Type: ArgOneOf, Since: "2.6.12", Flags: ArgOptional, Args: []Arg{
 					{Name: "nx", Type: ArgPureToken, Token: "NX"},
 					{Name: "xx", Type: ArgPureToken, Token: "XX"},
@@ -44,11 +63,152 @@ func init() {
 				}},
 			},
 			Run: cmdSet},
+		&Command{Name: "getex", Arity: -2, Flags: Write | Fast, Categories: acl.String,
+			KeySpecs: []KeySpec{{Notes: "RW and UPDATE because it changes the TTL",
+				Flags: KeyRW | KeyAccess | KeyUpdate, Index: 1, KeyStep: 1}},
+			Group: "string", Since: "6.2.0", Complexity: "O(1)",
+			Summary: "Returns the string stored at a key and optionally sets, moves or removes its deadline.",
+			Args: []Arg{
+				argKey,
+				{Name: "expiration", Type: ArgOneOf, Flags: ArgOptional, Args: []Arg{
+					{Name: "seconds", Type: ArgInteger, Token: "EX"},
+					{Name: "milliseconds", Type: ArgInteger, Token: "PX"},
+					{Name: "unix-time-seconds", Type: ArgUnixTime, Token: "EXAT"},
+					{Name: "unix-time-milliseconds", Type: ArgUnixTime, Token: "PXAT"},
+					{Name: "persist", Type: ArgPureToken, Token: "PERSIST"},
+				}},
+			},
+			Run: cmdGetex},
+		&Command{Name: "getdel", Arity: 2, Flags: Write | Fast, Categories: acl.String,
+			KeySpecs: []KeySpec{{Flags: KeyRW | KeyAccess | KeyDelete, Index: 1, KeyStep: 1}},
+			Group:    "string", Since: "6.2.0", Complexity: "O(1)",
+			Summary: "Returns the string stored at a key and removes the key.",
+			Args:    []Arg{argKey},
+			Run:     cmdGetdel},
+		&Command{Name: "getset", Arity: 3, Flags: Write | DenyOOM | Fast, Categories: acl.String,
+			KeySpecs: ksIncr, Group: "string", Since: "1.0.0", Complexity: "O(1)",
+			Summary:  "Replaces the string stored at a key and returns the one it held.",
+			DocFlags: []string{"deprecated"}, DeprecatedSince: "6.2.0",
+			ReplacedBy: "`SET` with the `!GET` argument",
+			Args:       []Arg{argKey, argValue},
+			Run:        cmdGetset},
+		&Command{Name: "mget", Arity: -2, Flags: ReadOnly | Fast, Categories: acl.String,
+			KeySpecs: []KeySpec{{Flags: KeyRO | KeyAccess, Index: 1, LastKey: -1, KeyStep: 1}},
+			Group:    "string", Since: "1.0.0", Complexity: "O(N) for N keys.",
+			Summary: "Returns the strings stored at several keys, with nil for keys that hold none.",
+			Tips:    []string{"request_policy:multi_shard"},
+			Args:    []Arg{{Name: "key", Type: ArgKey, Flags: ArgMultiple}},
+			Run:     cmdMget},
+		&Command{Name: "mset", Arity: -3, Flags: Write | DenyOOM, Categories: acl.String,
+			KeySpecs: []KeySpec{{Flags: KeyOW | KeyUpdate, Index: 1, LastKey: -1, KeyStep: 2}},
+			Group:    "string", Since: "1.0.1", Complexity: "O(N) for N keys.",
+			Summary: "Stores several strings at once, each at its key.",
+			Tips:    []string{"request_policy:multi_shard", "response_policy:all_succeeded"},
+			Args:    argsKeyValues,
+			Run:     cmdMset},
+		&Command{Name: "msetnx", Arity: -3, Flags: Write | DenyOOM, Categories: acl.String,
+			KeySpecs: []KeySpec{{Flags: KeyOW | KeyInsert, Index: 1, LastKey: -1, KeyStep: 2}},
+			Group:    "string", Since: "1.0.1", Complexity: "O(N) for N keys.",
+			Summary: "Stores several strings at once, only if none of their keys exists.",
+			Tips:    []string{"request_policy:multi_shard", "response_policy:agg_min"},
+			Args:    argsKeyValues,
+			Run:     cmdMsetnx},
+		&Command{Name: "setnx", Arity: 3, Flags: Write | DenyOOM | Fast, Categories: acl.String,
+			KeySpecs: ksSetNew, Group: "string", Since: "1.0.0", Complexity: "O(1)",
+			Summary: "Stores a string at a key only if the key does not exist.",
+			Args:    []Arg{argKey, argValue},
+			Run:     cmdSetnx},
+		&Command{Name: "setex", Arity: 4, Flags: Write | DenyOOM, Categories: acl.String,
+			KeySpecs: ksOverwrite, Group: "string", Since: "2.0.0", Complexity: "O(1)",
+			Summary: "Stores a string at a key with a time to live in seconds.",
+			Args:    []Arg{argKey, {Name: "seconds", Type: ArgInteger}, argValue},
+			Run:     cmdSetex},
+		&Command{Name: "psetex", Arity: 4, Flags: Write | DenyOOM, Categories: acl.String,
+			KeySpecs: ksOverwrite, Group: "string", Since: "2.6.0", Complexity: "O(1)",
+			Summary: "Stores a string at a key with a time to live in milliseconds.",
+			Args:    []Arg{argKey, {Name: "milliseconds", Type: ArgInteger}, argValue},
+			Run:     cmdPsetex},
+		&Command{Name: "append", Arity: 3, Flags: Write | DenyOOM | Fast, Categories: acl.String,
+			KeySpecs: []KeySpec{{Flags: KeyRW | KeyInsert, Index: 1, KeyStep: 1}},
+			Group:    "string", Since: "2.0.0",
+			Complexity: "O(1) amortized: the value's spare capacity grows geometrically.",
+			Summary:    "Adds bytes to the end of the string at a key, creating it if needed; returns the new length.",
+			Args:       []Arg{argKey, argValue},
+			Run:        cmdAppend},
+		&Command{Name: "strlen", Arity: 2, Flags: ReadOnly | Fast, Categories: acl.String,
+			KeySpecs: []KeySpec{{Flags: KeyRO, Index: 1, KeyStep: 1}},
+			Group:    "string", Since: "2.2.0", Complexity: "O(1)",
+			Summary: "Returns the length in bytes of the string at a key.",
+			Args:    []Arg{argKey},
+			Run:     cmdStrlen},
+		&Command{Name: "setrange", Arity: 4, Flags: Write | DenyOOM, Categories: acl.String,
+			KeySpecs: []KeySpec{{Flags: KeyRW | KeyUpdate, Index: 1, KeyStep: 1}},
+			Group:    "string", Since: "2.2.0",
+			Complexity: "O(M) for a value of M bytes, plus O(N) when the string grows to N bytes.",
+			Summary:    "Writes bytes into the string at a key from an offset on, padding with zero bytes; returns the new length.",
+			Args:       []Arg{argKey, {Name: "offset", Type: ArgInteger}, argValue},
+			Run:        cmdSetrange},
+		&Command{Name: "getrange", Arity: 4, Flags: ReadOnly, Categories: acl.String,
+			KeySpecs: ksReadOne, Group: "string", Since: "2.4.0", Complexity: complexityRange,
+			Summary: "Returns the bytes of the string at a key between two offsets, counting from the end when negative.",
+			Args:    argsRange,
+			Run:     cmdGetrange},
+		&Command{Name: "substr", Arity: 4, Flags: ReadOnly, Categories: acl.String,
+			KeySpecs: ksReadOne, Group: "string", Since: "1.0.0", Complexity: complexityRange,
+			Summary:  "Returns the bytes of the string at a key between two offsets (the old name of GETRANGE).",
+			DocFlags: []string{"deprecated"}, DeprecatedSince: "2.0.0", ReplacedBy: "`GETRANGE`",
+			Args: argsRange,
+			Run:  cmdGetrange},
+		&Command{Name: "incr", Arity: 2, Flags: Write | DenyOOM | Fast, Categories: acl.String,
+			KeySpecs: ksIncr, Group: "string", Since: "1.0.0", Complexity: "O(1)",
+			Summary: "Adds one to the integer stored at a key; returns the result.",
+			Args:    []Arg{argKey},
+			Run:     cmdIncr},
+		&Command{Name: "decr", Arity: 2, Flags: Write | DenyOOM | Fast, Categories: acl.String,
+			KeySpecs: ksIncr, Group: "string", Since: "1.0.0", Complexity: "O(1)",
+			Summary: "Subtracts one from the integer stored at a key; returns the result.",
+			Args:    []Arg{argKey},
+			Run:     cmdDecr},
+		&Command{Name: "incrby", Arity: 3, Flags: Write | DenyOOM | Fast, Categories: acl.String,
+			KeySpecs: ksIncr, Group: "string", Since: "1.0.0", Complexity: "O(1)",
+			Summary: "Adds an integer to the integer stored at a key; returns the result.",
+			Args:    []Arg{argKey, {Name: "increment", Type: ArgInteger}},
+			Run:     cmdIncrby},
+		&Command{Name: "decrby", Arity: 3, Flags: Write | DenyOOM | Fast, Categories: acl.String,
+			KeySpecs: ksIncr, Group: "string", Since: "1.0.0", Complexity: "O(1)",
+			Summary: "Subtracts an integer from the integer stored at a key; returns the result.",
+			Args:    []Arg{argKey, {Name: "decrement", Type: ArgInteger}},
+			Run:     cmdDecrby},
+		&Command{Name: "incrbyfloat", Arity: 3, Flags: Write | DenyOOM | Fast, Categories: acl.String,
+			KeySpecs: ksIncr, Group: "string", Since: "2.6.0", Complexity: "O(1)",
+			Summary: "Adds a decimal number to the number stored at a key, in extended precision; returns the result.",
+			Args:    []Arg{argKey, {Name: "increment", Type: ArgDouble}},
+			Run:     cmdIncrbyfloat},
+		&Command{Name: "lcs", Arity: -3, Flags: ReadOnly, Categories: acl.String,
+			KeySpecs: []KeySpec{{Flags: KeyRO | KeyAccess, Index: 1, LastKey: 1, KeyStep: 1}},
+			Group:    "string", Since: "7.0.0",
+			Complexity: "O(N*M) for strings of N and M bytes.",
+			Summary:    "Finds the longest common subsequence of the strings at two keys: the text, its length, or where its runs are.",
+			Args: []Arg{
+				{Name: "key1", Type: ArgKey},
+				{Name: "key2", Type: ArgKey},
+				{Name: "len", Type: ArgPureToken, Token: "LEN", Flags: ArgOptional},
+				{Name: "idx", Type: ArgPureToken, Token: "IDX", Flags: ArgOptional},
+				{Name: "len", Type: ArgInteger, Token: "MINMATCHLEN", Flags: ArgOptional},
+				{Name: "withmatchlen", Type: ArgPureToken, Token: "WITHMATCHLEN", Flags: ArgOptional},
+			},
+			Run: cmdLcs},
 	)
 }
 
 func cmdGet(c *Conn, args [][]byte) {
 	val, ok, err := c.db.Get(args[1])
+	c.replyValue(val, ok, err)
+}
+
+// replyValue replies with a string the store returned: the value, nil when
+// absent, or the error.
+func (c *Conn) replyValue(val []byte, ok bool, err error) {
 	switch {
 	case err != nil:
 		c.storeError(err)
@@ -70,45 +230,69 @@ const (
 	unitPXAT            // Unix milliseconds
 )
 
-func cmdSet(c *Conn, args [][]byte) {
-	var opt store.SetOptions
-	var unit expireUnit
-	var expire []byte
-	for j := 3; j < len(args); j++ {
+// stringOptions are the options SET and GETEX share, parsed as Redis's
+// parseExtendedStringArgumentsOrReply does.
+type stringOptions struct {
+	nx, xx, get, keepTTL, persist bool
+	unit                          expireUnit
+	expire                        []byte // the argument after EX/PX/EXAT/PXAT
+}
+
+// parseStringOptions parses args (SET's from its value on, GETEX's from its
+// key on) and replies with a syntax error on failure. Options that belong
+// to the other command, and incompatible ones, are syntax errors; the same
+// option may repeat, the last expiry winning.
+func (c *Conn) parseStringOptions(args [][]byte, isSet bool) (stringOptions, bool) {
+	var o stringOptions
+	// expiry reports whether an expiry option of unit u may follow what
+	// was seen so far.
+	expiry := func(u expireUnit) bool {
+		return !o.keepTTL && !o.persist && (o.unit == unitNone || o.unit == u)
+	}
+	for j := 0; j < len(args); j++ {
 		a := args[j]
 		hasNext := j+1 < len(args)
 		switch {
-		case isOpt(a, "nx") && !opt.XX:
-			opt.NX = true
-		case isOpt(a, "xx") && !opt.NX:
-			opt.XX = true
-		case isOpt(a, "get"):
-			opt.Get = true
-		case isOpt(a, "keepttl") && unit == unitNone:
-			opt.KeepTTL = true
-		case isOpt(a, "ex") && !opt.KeepTTL && (unit == unitNone || unit == unitEX) && hasNext:
-			unit, expire = unitEX, args[j+1]
+		case isSet && isOpt(a, "nx") && !o.xx:
+			o.nx = true
+		case isSet && isOpt(a, "xx") && !o.nx:
+			o.xx = true
+		case isSet && isOpt(a, "get"):
+			o.get = true
+		case isSet && isOpt(a, "keepttl") && o.unit == unitNone:
+			o.keepTTL = true
+		case !isSet && isOpt(a, "persist") && o.unit == unitNone:
+			o.persist = true
+		case isOpt(a, "ex") && expiry(unitEX) && hasNext:
+			o.unit, o.expire = unitEX, args[j+1]
 			j++
-		case isOpt(a, "px") && !opt.KeepTTL && (unit == unitNone || unit == unitPX) && hasNext:
-			unit, expire = unitPX, args[j+1]
+		case isOpt(a, "px") && expiry(unitPX) && hasNext:
+			o.unit, o.expire = unitPX, args[j+1]
 			j++
-		case isOpt(a, "exat") && !opt.KeepTTL && (unit == unitNone || unit == unitEXAT) && hasNext:
-			unit, expire = unitEXAT, args[j+1]
+		case isOpt(a, "exat") && expiry(unitEXAT) && hasNext:
+			o.unit, o.expire = unitEXAT, args[j+1]
 			j++
-		case isOpt(a, "pxat") && !opt.KeepTTL && (unit == unitNone || unit == unitPXAT) && hasNext:
-			unit, expire = unitPXAT, args[j+1]
+		case isOpt(a, "pxat") && expiry(unitPXAT) && hasNext:
+			o.unit, o.expire = unitPXAT, args[j+1]
 			j++
 		default:
 			c.writeErrorReply(msgSyntax)
-			return
+			return o, false
 		}
 	}
-	if unit != unitNone {
-		at, ok := c.expireAt(expire, unit)
-		if !ok {
+	return o, true
+}
+
+func cmdSet(c *Conn, args [][]byte) {
+	o, ok := c.parseStringOptions(args[3:], true)
+	if !ok {
+		return
+	}
+	opt := store.SetOptions{NX: o.nx, XX: o.xx, Get: o.get, KeepTTL: o.keepTTL}
+	if o.unit != unitNone {
+		if opt.At, ok = c.expireAt(o.expire, o.unit); !ok {
 			return
 		}
-		opt.At = at
 	}
 	res, err := c.db.Set(args[1], args[2], opt)
 	switch {
@@ -128,14 +312,24 @@ func cmdSet(c *Conn, args [][]byte) {
 // expireAt turns an expiry argument into a Unix-ms deadline with the checks
 // of Redis's getExpireMillisecondsOrReply, replying on error.
 func (c *Conn) expireAt(arg []byte, unit expireUnit) (int64, bool) {
-	ms, ok := c.argInt(arg)
-	if !ok {
+	ms, msg := c.expireDeadline(arg, unit)
+	if msg != "" {
+		c.writeErrorReply(msg)
 		return 0, false
+	}
+	return ms, true
+}
+
+// expireDeadline is expireAt without the reply: it returns the error text
+// instead, for commands that must look the key up before reporting it.
+func (c *Conn) expireDeadline(arg []byte, unit expireUnit) (int64, string) {
+	ms, ok := num.ParseInt(arg)
+	if !ok {
+		return 0, msgNotInteger
 	}
 	seconds := unit == unitEX || unit == unitEXAT
 	if ms <= 0 || (seconds && ms > math.MaxInt64/1000) {
-		c.writeErrorReply(fmt.Sprintf(msgInvalidExpire, c.lastCmd.Load().fullName))
-		return 0, false
+		return 0, fmt.Sprintf(msgInvalidExpire, c.lastCmd.Load().fullName)
 	}
 	if seconds {
 		ms *= 1000
@@ -144,10 +338,297 @@ func (c *Conn) expireAt(arg []byte, unit expireUnit) (int64, bool) {
 		ms += c.s.store.NowMs() // wraps negative on overflow, as in C
 	}
 	if ms <= 0 {
-		c.writeErrorReply(fmt.Sprintf(msgInvalidExpire, c.lastCmd.Load().fullName))
-		return 0, false
+		return 0, fmt.Sprintf(msgInvalidExpire, c.lastCmd.Load().fullName)
 	}
-	return ms, true
+	return ms, ""
+}
+
+func cmdGetex(c *Conn, args [][]byte) {
+	o, ok := c.parseStringOptions(args[2:], false)
+	if !ok {
+		return
+	}
+	// Redis checks the expiry only once it has found the key and checked
+	// its type, so an invalid one is reported after those, and changes
+	// nothing.
+	var opt store.GetExOptions
+	var pending string
+	if o.unit != unitNone {
+		at, msg := c.expireDeadline(o.expire, o.unit)
+		if msg != "" {
+			pending = msg
+		} else {
+			opt = store.GetExOptions{At: at, Absolute: o.unit == unitEXAT || o.unit == unitPXAT}
+		}
+	} else {
+		opt.Persist = o.persist
+	}
+	val, ok, err := c.db.GetEx(args[1], opt)
+	if err == nil && ok && pending != "" {
+		c.writeErrorReply(pending)
+		return
+	}
+	c.replyValue(val, ok, err)
+}
+
+func cmdGetdel(c *Conn, args [][]byte) {
+	val, ok, err := c.db.GetDel(args[1])
+	c.replyValue(val, ok, err)
+}
+
+func cmdGetset(c *Conn, args [][]byte) {
+	res, err := c.db.Set(args[1], args[2], store.SetOptions{Get: true})
+	c.replyValue(res.Old, res.OldOK, err)
+}
+
+func cmdMget(c *Conn, args [][]byte) {
+	c.WriteArray(len(args) - 1)
+	c.db.MGet(args[1:], func(val []byte, ok bool) {
+		if ok {
+			c.WriteBulk(val)
+		} else {
+			c.WriteNull()
+		}
+	})
+}
+
+// msetPairs returns MSET's (key, value) arguments, replying with the arity
+// error when a value is missing.
+func (c *Conn) msetPairs(args [][]byte) ([][]byte, bool) {
+	if len(args)%2 == 0 {
+		c.writeErrorReply(fmt.Sprintf(msgWrongArgs, c.lastCmd.Load().fullName))
+		return nil, false
+	}
+	return args[1:], true
+}
+
+func cmdMset(c *Conn, args [][]byte) {
+	if pairs, ok := c.msetPairs(args); ok {
+		c.db.MSet(pairs)
+		c.WriteOK()
+	}
+}
+
+func cmdMsetnx(c *Conn, args [][]byte) {
+	if pairs, ok := c.msetPairs(args); ok {
+		c.writeIntBool(c.db.MSetNX(pairs))
+	}
+}
+
+func cmdSetnx(c *Conn, args [][]byte) {
+	res, err := c.db.Set(args[1], args[2], store.SetOptions{NX: true})
+	if err != nil {
+		c.storeError(err)
+		return
+	}
+	c.writeIntBool(res.Set)
+}
+
+// writeIntBool writes :1 or :0 in both protocols, as Redis's shared.cone
+// and shared.czero.
+func (c *Conn) writeIntBool(b bool) {
+	if b {
+		c.WriteInt(1)
+	} else {
+		c.WriteInt(0)
+	}
+}
+
+func cmdSetex(c *Conn, args [][]byte)  { setWithTTL(c, args, unitEX) }
+func cmdPsetex(c *Conn, args [][]byte) { setWithTTL(c, args, unitPX) }
+
+// setWithTTL is SETEX and PSETEX: SET key value EX|PX ttl.
+func setWithTTL(c *Conn, args [][]byte, unit expireUnit) {
+	at, ok := c.expireAt(args[2], unit)
+	if !ok {
+		return
+	}
+	if _, err := c.db.Set(args[1], args[3], store.SetOptions{At: at}); err != nil {
+		c.storeError(err)
+		return
+	}
+	c.WriteOK()
+}
+
+func cmdAppend(c *Conn, args [][]byte) {
+	n, err := c.db.Append(args[1], args[2], c.s.maxBulk.Load())
+	c.replyLen(n, err)
+}
+
+// replyLen replies with a length or a store error.
+func (c *Conn) replyLen(n int, err error) {
+	if err != nil {
+		c.storeError(err)
+		return
+	}
+	c.WriteInt(int64(n))
+}
+
+func cmdStrlen(c *Conn, args [][]byte) {
+	n, err := c.db.StrLen(args[1])
+	c.replyLen(n, err)
+}
+
+func cmdSetrange(c *Conn, args [][]byte) {
+	offset, ok := c.argInt(args[2])
+	if !ok {
+		return
+	}
+	if offset < 0 {
+		c.writeErrorReply(msgOffsetRange)
+		return
+	}
+	n, err := c.db.SetRange(args[1], offset, args[3], c.s.maxBulk.Load())
+	c.replyLen(n, err)
+}
+
+func cmdGetrange(c *Conn, args [][]byte) {
+	start, ok := c.argInt(args[2])
+	if !ok {
+		return
+	}
+	end, ok := c.argInt(args[3])
+	if !ok {
+		return
+	}
+	val, err := c.db.GetRange(args[1], start, end)
+	c.replyValue(val, true, err)
+}
+
+func cmdIncr(c *Conn, args [][]byte) { incrBy(c, args[1], 1) }
+func cmdDecr(c *Conn, args [][]byte) { incrBy(c, args[1], -1) }
+
+func cmdIncrby(c *Conn, args [][]byte) {
+	if n, ok := c.argInt(args[2]); ok {
+		incrBy(c, args[1], n)
+	}
+}
+
+func cmdDecrby(c *Conn, args [][]byte) {
+	n, ok := c.argInt(args[2])
+	if !ok {
+		return
+	}
+	if n == math.MinInt64 { // -n would overflow
+		c.writeErrorReply(msgDecrOverflow)
+		return
+	}
+	incrBy(c, args[1], -n)
+}
+
+func incrBy(c *Conn, key []byte, delta int64) {
+	n, err := c.db.IncrBy(key, delta)
+	if err != nil {
+		c.storeError(err)
+		return
+	}
+	c.WriteInt(n)
+}
+
+func cmdIncrbyfloat(c *Conn, args [][]byte) {
+	val, err := c.db.IncrByFloat(args[1], args[2])
+	c.replyValue(val, true, err)
+}
+
+// lcsOptions are LCS's options.
+type lcsOptions struct {
+	getLen, getIdx, withMatchLen bool
+	minMatchLen                  int64
+}
+
+// parseLCSOptions parses LCS's options as Redis does; instead of replying,
+// it returns the error text, which Redis reports only after checking the
+// keys' types.
+func parseLCSOptions(args [][]byte) (lcsOptions, string) {
+	var o lcsOptions
+	for j := 0; j < len(args); j++ {
+		a := args[j]
+		switch {
+		case isOpt(a, "idx"):
+			o.getIdx = true
+		case isOpt(a, "len"):
+			o.getLen = true
+		case isOpt(a, "withmatchlen"):
+			o.withMatchLen = true
+		case isOpt(a, "minmatchlen") && j+1 < len(args):
+			n, ok := num.ParseInt(args[j+1])
+			if !ok {
+				return o, msgNotInteger
+			}
+			o.minMatchLen = max(n, 0)
+			j++
+		default:
+			return o, msgSyntax
+		}
+	}
+	if o.getLen && o.getIdx {
+		return o, msgLCSLenAndIdx
+	}
+	return o, ""
+}
+
+func cmdLcs(c *Conn, args [][]byte) {
+	o, pending := parseLCSOptions(args[3:])
+	a, b, err := c.db.LCSValues(args[1], args[2])
+	switch {
+	case err == store.ErrWrongType:
+		c.writeErrorReply(msgLCSWrongType)
+		return
+	case err != nil:
+		c.storeError(err)
+		return
+	case pending != "":
+		c.writeErrorReply(pending)
+		return
+	case len(a) >= math.MaxUint32-1 || len(b) >= math.MaxUint32-1:
+		c.writeErrorReply(msgLCSTooLong)
+		return
+	}
+	// Redis refuses a table larger than proto-max-bulk-len; Redoubt's
+	// needs 1/32 of that, but refuses the same inputs.
+	if size, ok := store.LCSTableBytes(len(a), len(b)); !ok || size > uint64(c.s.maxBulk.Load()) {
+		c.writeErrorReply(msgLCSTooBig)
+		return
+	}
+	if o.getLen {
+		c.WriteInt(int64(store.LCSLen(a, b)))
+		return
+	}
+	seq, runs, n := store.LCS(a, b, o.getIdx)
+	if !o.getIdx {
+		c.WriteBulk(seq)
+		return
+	}
+	kept := 0
+	for _, r := range runs {
+		if o.minMatchLen == 0 || int64(r.Len()) >= o.minMatchLen {
+			kept++
+		}
+	}
+	c.WriteMap(2)
+	c.WriteBulkString("matches")
+	c.WriteArray(kept)
+	for _, r := range runs {
+		if o.minMatchLen != 0 && int64(r.Len()) < o.minMatchLen {
+			continue
+		}
+		if o.withMatchLen {
+			c.WriteArray(3)
+		} else {
+			c.WriteArray(2)
+		}
+		c.WriteArray(2)
+		c.WriteInt(int64(r.AStart))
+		c.WriteInt(int64(r.AEnd))
+		c.WriteArray(2)
+		c.WriteInt(int64(r.BStart))
+		c.WriteInt(int64(r.BEnd))
+		if o.withMatchLen {
+			c.WriteInt(int64(r.Len()))
+		}
+	}
+	c.WriteBulkString("len")
+	c.WriteInt(int64(n))
 }
 
 // storeError replies with the Redis text for a store error.

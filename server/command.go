@@ -60,7 +60,7 @@ type Command struct {
 	subs     map[string]*Command
 	movable  bool // key positions need GetKeys or a non-range key spec
 	lockDB   bool // Run is called with the selected database locked
-	stats    commandStats
+	id       int  // index of the command's statistics in Server.cmdStats
 }
 
 // FullName returns the name Redis uses in replies and statistics: the name,
@@ -80,12 +80,15 @@ const (
 	LockNone
 )
 
-// commandStats are the counters INFO commandstats reports.
+// commandStats are the counters INFO commandstats reports, one per command
+// and server (Server.cmdStats), so embedded servers sharing a process keep
+// their own figures.
 type commandStats struct {
 	calls    atomic.Int64
-	usec     atomic.Int64
+	nanos    atomic.Int64 // time spent in the command, in nanoseconds
 	rejected atomic.Int64
 	failed   atomic.Int64
+	latency  atomic.Pointer[latencyHist] // nil until the first call (stats.go)
 }
 
 // Flags are command flags. The order of the constants is the order in which
@@ -167,7 +170,9 @@ type KeySpec struct {
 	Notes string
 	Flags KeyFlags
 	// BeginSearch: Index > 0 starts at that argument; otherwise Keyword is
-	// searched for from StartFrom (negative counts from the end).
+	// searched for from StartFrom (negative counts from the end). A spec
+	// with neither is "unknown" (SORT's BY, GET and STORE): Redis cannot say
+	// where its keys are, so the command's GetKeys finds them.
 	Index     int
 	Keyword   string
 	StartFrom int
@@ -262,6 +267,7 @@ type Arg struct {
 type commandTable struct {
 	byName map[string]*Command
 	list   []*Command // top-level commands in registration order
+	count  int        // commands and subcommands: the next Command.id
 }
 
 // commandGroups lists the per-group tables (cmd_<group>.go). Each group adds
@@ -280,6 +286,8 @@ func buildCommandTable() *commandTable {
 				panic(fmt.Sprintf("server: command %q registered twice", cmd.Name))
 			}
 			cmd.fullName = cmd.Name
+			cmd.id = t.count
+			t.count++
 			cmd.finish()
 			t.byName[cmd.Name] = cmd
 			t.list = append(t.list, cmd)
@@ -288,6 +296,8 @@ func buildCommandTable() *commandTable {
 				for _, sub := range cmd.Subcommands {
 					sub.parent = cmd
 					sub.fullName = cmd.Name + "|" + sub.Name
+					sub.id = t.count
+					t.count++
 					sub.finish()
 					cmd.subs[sub.Name] = sub
 				}
@@ -335,7 +345,7 @@ func (cmd *Command) legacyRange() (first, last, step int, movable bool) {
 	if len(specs) == 0 {
 		return 0, 0, 0, false
 	}
-	isRange := func(ks KeySpec) bool { return ks.Index > 0 && !ks.KeyNum }
+	isRange := func(ks KeySpec) bool { return ks.Index > 0 && !ks.isKeyNum() }
 	if len(specs) == 1 && isRange(specs[0]) {
 		ks := specs[0]
 		last := ks.LastKey

@@ -14,8 +14,9 @@ import (
 // zero value is the secure default of an embedded server: loopback only, on a
 // free port, protected mode on, logs discarded.
 //
-// The config file parser (ParseConfig) and CONFIG GET/SET read and write the
-// same fields through one directive table (directives.go).
+// The config file and command line parser (ParseArgs, ApplyArgs) and CONFIG
+// GET/SET read and write the same fields through one directive table
+// (directives.go).
 type Config struct {
 	// Bind lists the addresses to listen on ("bind"). A leading '-' makes an
 	// address optional: it is skipped if it does not exist on this host.
@@ -65,6 +66,16 @@ type Config struct {
 	// PidFile is where the process id is written at start ("pidfile");
 	// empty writes none. The default is empty.
 	PidFile string
+	// IOThreads is how many threads may run Go code at once ("io-threads",
+	// 1 to 128), that is GOMAXPROCS. The redoubt-server binary sets
+	// GOMAXPROCS to it at start, unless the GOMAXPROCS environment
+	// variable is set; its default there is 1, which is Redis's
+	// single-threaded default and measured fastest on a 2-core machine
+	// whose cores the clients share. New never changes GOMAXPROCS, a
+	// setting of the whole process that belongs to the program embedding
+	// the server: 0, the default, means "leave GOMAXPROCS alone", and
+	// CONFIG GET io-threads then reports GOMAXPROCS.
+	IOThreads int
 	// ConfigFile is the absolute path of the config file the server was
 	// started with, reported by INFO server; empty if none.
 	ConfigFile string
@@ -120,7 +131,7 @@ func (cfg Config) withDefaults() Config {
 // from: the embedded defaults with redis-server's port and logs on standard
 // output set by the caller.
 func DefaultConfig() Config {
-	cfg := Config{Port: 6379, TCPKeepAlive: 300}.withDefaults()
+	cfg := Config{Port: 6379, TCPKeepAlive: 300, IOThreads: 1}.withDefaults()
 	return cfg
 }
 
@@ -151,10 +162,13 @@ func (cfg Config) Validate() error {
 	if cfg.ProtoMaxBulkLen < minProtoBulkLen || cfg.ProtoMaxBulkLen > maxProtoBulkLen {
 		bad("proto-max-bulk-len %d out of range [%d, %d]", cfg.ProtoMaxBulkLen, int64(minProtoBulkLen), int64(maxProtoBulkLen))
 	}
-	if cfg.ClientQueryBufferLimit < 1<<20 || cfg.ClientQueryBufferLimit > 1<<40 {
+	if cfg.ClientQueryBufferLimit < minQueryBufferLimit || cfg.ClientQueryBufferLimit > maxQueryBufferLimit {
 		bad("client-query-buffer-limit %d out of range [1mb, 1tb]", cfg.ClientQueryBufferLimit)
 	}
-	if cfg.Hz < 1 || cfg.Hz > 500 {
+	if cfg.IOThreads < 0 || cfg.IOThreads > maxIOThreads {
+		bad("io-threads %d out of range [0, %d]", cfg.IOThreads, maxIOThreads)
+	}
+	if cfg.Hz < minHz || cfg.Hz > maxHz {
 		bad("hz %d out of range [1, 500]", cfg.Hz)
 	}
 	if !validLogLevel(cfg.LogLevel) {

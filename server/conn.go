@@ -52,6 +52,7 @@ type Conn struct {
 
 	// State other goroutines read.
 	dbIndex         atomic.Int32
+	resp            atomic.Int32 // proto, for CLIENT LIST
 	name            atomic.Pointer[string]
 	libName, libVer atomic.Pointer[string]
 	lastCmd         atomic.Pointer[Command]
@@ -73,6 +74,7 @@ func newConn(s *Server, nc net.Conn) *Conn {
 		created: time.Now(),
 	}
 	c.lastInteraction.Store(s.unixTime.Load())
+	c.resp.Store(2)
 	return c
 }
 
@@ -215,7 +217,7 @@ func (c *Conn) execute(args [][]byte) {
 	case cmd == nil:
 		c.rejectUnknown(args)
 	case (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity:
-		cmd.stats.rejected.Add(1)
+		c.s.cmdStats[cmd.id].rejected.Add(1)
 		c.writeErrorReply(fmt.Sprintf(msgWrongArgs, cmd.fullName))
 	default:
 		c.call(cmd, args)
@@ -242,10 +244,13 @@ func (c *Conn) call(cmd *Command, args [][]byte) {
 	errs := c.errors
 	start := time.Now()
 	cmd.Run(c, args)
-	cmd.stats.usec.Add(int64(time.Since(start)))
-	cmd.stats.calls.Add(1)
+	d := time.Since(start)
+	st := &c.s.cmdStats[cmd.id]
+	st.nanos.Add(int64(d))
+	st.recordLatency(d)
+	st.calls.Add(1)
 	if c.errors != errs {
-		cmd.stats.failed.Add(1)
+		st.failed.Add(1)
 	}
 }
 
@@ -255,6 +260,10 @@ func (c *Conn) rejectUnknown(args [][]byte) {
 	name := strings.ToLower(string(args[0]))
 	if name == "post" || name == "host:" {
 		c.s.log.logf(levelWarning, "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.")
+		// Close now, so that not even the replies to earlier commands of
+		// this batch are written: Redis frees such a client
+		// asynchronously and never writes to a client about to close.
+		c.close()
 		c.closeAfterReply = true
 		return
 	}

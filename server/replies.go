@@ -23,3 +23,112 @@ const (
 	msgDenied            = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
 	msgNoProto           = "NOPROTO unsupported protocol version"
 )
+
+// Replies of the "generic" group (key commands).
+const (
+	msgInvalidCursor     = "ERR invalid cursor"
+	msgUnsupportedOption = "ERR Unsupported option %s"
+	msgExpireNXAndOthers = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	msgExpireGTAndLT     = "ERR GT and LT options at the same time are not compatible"
+	msgLFUNotSelected    = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+
+// objectHelp is the reply to OBJECT HELP, one status line each.
+var objectHelp = []string{
+	"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"ENCODING <key>",
+	"    Return the kind of internal representation used in order to store the value",
+	"    associated with a <key>.",
+	"FREQ <key>",
+	"    Return the access frequency index of the <key>. The returned integer is",
+	"    proportional to the logarithm of the recent access frequency of the key.",
+	"IDLETIME <key>",
+	"    Return the idle time of the <key>, that is the approximated number of",
+	"    seconds elapsed since the last access to the key.",
+	"REFCOUNT <key>",
+	"    Return the number of references of the value associated with the specified",
+	"    <key>.",
+	"HELP",
+	"    Prints this help.",
+}
+
+// Replies of the string group.
+const (
+	msgOffsetRange  = "ERR offset is out of range"
+	msgDecrOverflow = "ERR decrement would overflow"
+	msgLCSWrongType = "ERR The specified keys must contain string values"
+	msgLCSLenAndIdx = "ERR If you want both the length and indexes, please just use IDX."
+	msgLCSTooLong   = "ERR String too long for LCS"
+	msgLCSTooBig    = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+)
+
+// Connection, server, CLIENT and INFO commands (HELLO, AUTH, RESET, SWAPDB,
+// SHUTDOWN, WAIT, CLIENT …).
+const (
+	msgHelloProtoNotInt = "ERR Protocol version is not an integer or out of range"
+	msgHelloSyntax      = "ERR Syntax error in HELLO option '%s'"
+	msgWrongPass        = "WRONGPASS invalid username-password pair or user is disabled."
+	msgAuthNoPassword   = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	msgClientNameBad    = "ERR Client names cannot contain spaces, newlines or special characters."
+	msgClientAttrBad    = "ERR %s cannot contain spaces, newlines or special characters."
+	msgClientAttrOption = "ERR Unrecognized option '%s'"
+	msgClientType       = "ERR Unknown client type '%s'"
+	msgClientIDInvalid  = "ERR Invalid client ID"
+	msgClientIDPositive = "ERR client-id should be greater than 0"
+	msgNoSuchUser       = "ERR No such user '%s'"
+	msgNoSuchClient     = "ERR No such client"
+	msgFirstDBIndex     = "ERR invalid first DB index"
+	msgSecondDBIndex    = "ERR invalid second DB index"
+	msgNoShutdown       = "ERR No shutdown in progress."
+	msgShutdownFailed   = "ERR Errors trying to SHUTDOWN. Check logs."
+	msgTimeoutNotInt    = "ERR timeout is not an integer or out of range"
+	msgTimeoutNegative  = "ERR timeout is negative"
+)
+
+// CONFIG (cmd_config.go).
+const (
+	msgConfigSetUnknown = "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
+	msgConfigSetFailed  = "ERR CONFIG SET failed (possibly related to argument '%s') - %s"
+	msgConfigImmutable  = "can't set immutable config"
+	msgConfigProtected  = "can't set protected config"
+	msgConfigDuplicate  = "duplicate parameter"
+	msgConfigNoFile     = "ERR The server is running without a config file"
+	// msgConfigRewriteUnsupported is Redoubt's own: Redis rewrites the file.
+	msgConfigRewriteUnsupported = "ERR CONFIG REWRITE is not supported yet by Redoubt: edit the configuration file instead"
+)
+
+// COMMAND (cmd_command.go).
+const (
+	msgInvalidCommand   = "ERR Invalid command specified"
+	msgNoKeyArguments   = "ERR The command has no key arguments"
+	msgInvalidArgCount  = "ERR Invalid number of arguments specified for command"
+	msgInvalidArguments = "ERR Invalid arguments specified for command"
+	// The first and last lines of a container's HELP reply; %s is the
+	// container's name in capitals.
+	msgHelpHeader  = "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+	msgHelpFooter1 = "HELP"
+	msgHelpFooter2 = "    Prints this help."
+)
+
+// commandHelpLines are the lines of COMMAND HELP between its header and
+// footer.
+var commandHelpLines = []string{
+	"(no subcommand)",
+	"    Return details about all Redis commands.",
+	"COUNT",
+	"    Return the total number of commands in this Redis server.",
+	"LIST",
+	"    Return a list of all commands in this Redis server.",
+	"INFO [<command-name> ...]",
+	"    Return details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	"DOCS [<command-name> ...]",
+	"    Return documentation details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	"GETKEYS <full-command>",
+	"    Return the keys from a full Redis command.",
+	"GETKEYSANDFLAGS <full-command>",
+	"    Return the keys and the access flags from a full Redis command.",
+}

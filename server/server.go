@@ -60,6 +60,9 @@ type Server struct {
 	nextID  int64
 
 	stats serverStats
+	// cmdStats holds every command's statistics, indexed by Command.id.
+	cmdStats []commandStats
+	info     infoState // INFO's own state (stats.go)
 
 	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
 	// refreshed by the cron, for idle and age accounting.
@@ -112,6 +115,8 @@ func New(cfg Config) (*Server, error) {
 		stopCron: make(chan struct{}),
 	}
 	s.stats.errorCodes = map[string]int64{}
+	s.cmdStats = make([]commandStats, commands.count)
+	s.initStats()
 	s.applyHotConfig(cfg)
 	s.unixTime.Store(time.Now().Unix())
 
@@ -358,6 +363,7 @@ func (s *Server) cron() {
 		now := time.Now().Unix()
 		s.unixTime.Store(now)
 		s.store.Cron(hz)
+		s.sampleStats()
 		if now != lastClientsCheck {
 			lastClientsCheck = now
 			s.closeIdleClients(now)
@@ -381,7 +387,8 @@ func (s *Server) closeIdleClients(now int64) {
 	s.connsMu.Lock()
 	var idle []*Conn
 	for _, c := range s.conns {
-		if now-c.lastInteraction.Load() > timeout {
+		// Blocked clients are waiting on the server, not idle.
+		if now-c.lastInteraction.Load() > timeout && !s.info.isBlocked(c) {
 			idle = append(idle, c)
 		}
 	}

@@ -128,6 +128,11 @@ func (e *entry) key() []byte {
 
 // str returns a string entry's value, aliasing the entry's memory.
 func (e *entry) str() []byte {
+	if e.vcap == 0 {
+		// p+klen would point just past the allocation, which Go's
+		// pointer rules (and -race's checkptr) forbid.
+		return []byte{}
+	}
 	return unsafe.Slice((*byte)(unsafe.Add(e.p, e.klen)), e.vlen)
 }
 
@@ -147,8 +152,10 @@ func newStringEntry(key, val []byte, enc Encoding, lru uint32) *entry {
 func (e *entry) storeString(key, val []byte, spare int) {
 	n := len(key) + len(val)
 	// append rounds the capacity up to the allocator's size class, so the
-	// slack the allocator would waste anyway becomes usable capacity.
-	buf := append(make([]byte, 0, n+spare), key...)
+	// slack the allocator would waste anyway becomes usable capacity. At
+	// least one byte of value capacity keeps p+klen inside the allocation
+	// (checkptr, enabled by -race, rejects a pointer one past its end).
+	buf := append(make([]byte, 0, max(n+spare, len(key)+1)), key...)
 	buf = append(buf, val...)
 	buf = buf[:cap(buf)]
 	if len(buf) == 0 {
@@ -165,7 +172,7 @@ func (e *entry) storeString(key, val []byte, spare int) {
 // it fits.
 func (e *entry) setString(val []byte, enc Encoding) {
 	e.setEnc(enc)
-	if uint32(len(val)) <= e.vcap && e.p != nil {
+	if uint32(len(val)) <= e.vcap && e.vcap > 0 && e.p != nil {
 		dst := unsafe.Slice((*byte)(unsafe.Add(e.p, e.klen)), e.vcap)
 		copy(dst, val)
 		e.vlen = uint32(len(val))
@@ -183,7 +190,7 @@ func (e *entry) setString(val []byte, enc Encoding) {
 // bytes. Growth is greedy, as Redis's sds is for APPEND and SETRANGE: double
 // below 1 MiB, then 1 MiB at a time.
 func (e *entry) growString(n int) []byte {
-	if uint64(n) <= uint64(e.vcap) && e.p != nil {
+	if uint64(n) <= uint64(e.vcap) && e.vcap > 0 && e.p != nil {
 		dst := unsafe.Slice((*byte)(unsafe.Add(e.p, e.klen)), n)
 		if n > int(e.vlen) {
 			clear(dst[e.vlen:])
@@ -193,7 +200,7 @@ func (e *entry) growString(n int) []byte {
 	}
 	spare := min(n, 1<<20)
 	key, old := e.key(), e.str()
-	buf := make([]byte, 0, len(key)+n+spare)
+	buf := make([]byte, 0, len(key)+max(n+spare, 1)) // see storeString
 	buf = append(buf, key...)
 	buf = append(buf, old...)
 	buf = buf[:cap(buf)] // make zeroed everything after old
@@ -201,4 +208,39 @@ func (e *entry) growString(n int) []byte {
 	e.vlen = uint32(n)
 	e.vcap = uint32(cap(buf) - len(key))
 	return e.str()
+}
+
+// cloner is implemented by every compound value type, so that COPY can
+// duplicate it. clone returns a deep copy sharing no mutable memory.
+type cloner interface{ clone() any }
+
+// rekeyed returns a new entry holding e's value under a copy of key, for
+// RENAME: the value moves, so e must be dropped afterwards. The type,
+// encoding and access clock are kept; the deadline is not.
+func (e *entry) rekeyed(key []byte) *entry {
+	if e.typ() == TypeString {
+		return newStringEntry(key, e.str(), e.enc(), e.lru())
+	}
+	c := (*compound)(e.p)
+	ne := &entry{meta: e.meta &^ metaVolatileBit, klen: uint32(len(key))}
+	ne.p = unsafe.Pointer(&compound{key: append([]byte{}, key...), val: c.val})
+	return ne
+}
+
+// cloned returns a deep copy of e under a copy of key with the access clock
+// lru and no deadline, for COPY. As Redis's object duplication does, a
+// shared integer becomes a plain one and other encodings are kept.
+func (e *entry) cloned(key []byte, lru uint32) *entry {
+	if e.typ() == TypeString {
+		enc := e.enc()
+		if enc == EncSharedInt {
+			enc = EncInt
+		}
+		return newStringEntry(key, e.str(), enc, lru)
+	}
+	c := (*compound)(e.p)
+	ne := &entry{meta: e.meta &^ metaVolatileBit, klen: uint32(len(key))}
+	ne.setLRU(lru)
+	ne.p = unsafe.Pointer(&compound{key: append([]byte{}, key...), val: c.val.(cloner).clone()})
+	return ne
 }

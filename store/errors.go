@@ -20,3 +20,10 @@ var (
 	// ErrNoSuchKey means the source key of RENAME and the like is missing.
 	ErrNoSuchKey = errors.New("store: no such key")
 )
+
+// Errors of the generic key commands.
+var (
+	// ErrSameObject means a COPY or MOVE names the same key in the same
+	// database as source and destination.
+	ErrSameObject = errors.New("store: source and destination objects are the same")
+)

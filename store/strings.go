@@ -1,6 +1,11 @@
 package store
 
-import "github.com/redoubt-db/redoubt/internal/num"
+import (
+	"math"
+	"strconv"
+
+	"github.com/redoubt-db/redoubt/internal/num"
+)
 
 // Encoding limits, as Redis has them.
 const (
@@ -107,4 +112,285 @@ func (db *DB) setString(e *entry, key, val []byte, enc Encoding, keepTTL bool) *
 	}
 	e.setString(val, enc)
 	return e
+}
+
+// floatEncoding returns the encoding of a string Redis creates without
+// trying the integer form, as INCRBYFLOAT's result: embstr or raw by length.
+func floatEncoding(val []byte) Encoding {
+	if len(val) <= embstrMaxLen {
+		return EncEmbstr
+	}
+	return EncRaw
+}
+
+// intEncoding returns the encoding of an integer result (INCR and friends):
+// a shared object below 10000, an int otherwise.
+func intEncoding(n int64) Encoding {
+	if n >= 0 && n < sharedIntegers {
+		return EncSharedInt
+	}
+	return EncInt
+}
+
+// stringEntry returns the live entry for key and its value, with ErrWrongType
+// when it holds another type. e is nil when the key does not exist.
+func (db *DB) stringEntry(key []byte, flags LookupFlags) (*entry, error) {
+	e := db.lookup(key, flags)
+	if e != nil && e.typ() != TypeString {
+		return nil, ErrWrongType
+	}
+	return e, nil
+}
+
+// GetExOptions say what GETEX does to the key's deadline.
+type GetExOptions struct {
+	// At is the new deadline in Unix ms, or 0 to leave it alone.
+	At int64
+	// Absolute means At came from EXAT or PXAT: a deadline already past
+	// deletes the key.
+	Absolute bool
+	// Persist removes the deadline.
+	Persist bool
+}
+
+// GetEx returns the string at key as GET does, then applies opt. With a
+// zero opt it changes nothing (GETEX whose expiry argument is invalid uses
+// that, so that the key is looked up and type-checked first, as in Redis).
+// The value aliases the store's memory, even when the key was deleted.
+func (db *DB) GetEx(key []byte, opt GetExOptions) (val []byte, ok bool, err error) {
+	e, err := db.stringEntry(key, 0)
+	if e == nil || err != nil {
+		return nil, false, err
+	}
+	val = e.str()
+	switch {
+	case opt.At != 0 && opt.Absolute && opt.At <= db.st.NowMs():
+		db.deleteEntry(e)
+	case opt.At != 0:
+		db.setExpireEntry(e, opt.At)
+	case opt.Persist:
+		db.persistEntry(e)
+	}
+	return val, true, nil
+}
+
+// GetDel returns the string at key and deletes the key. The value aliases
+// the store's memory.
+func (db *DB) GetDel(key []byte) (val []byte, ok bool, err error) {
+	e, err := db.stringEntry(key, 0)
+	if e == nil || err != nil {
+		return nil, false, err
+	}
+	db.deleteEntry(e)
+	return e.str(), true, nil
+}
+
+// MGet calls fn with the value of each key in order; ok is false for a
+// missing key or one that holds another type. Values alias the store's
+// memory.
+func (db *DB) MGet(keys [][]byte, fn func(val []byte, ok bool)) {
+	for _, k := range keys {
+		e := db.lookup(k, 0)
+		if e == nil || e.typ() != TypeString {
+			fn(nil, false)
+			continue
+		}
+		fn(e.str(), true)
+	}
+}
+
+// MSet stores pairs (key, value, key, value…) as SET does each, clearing
+// deadlines. A key given twice ends up with its last value.
+func (db *DB) MSet(pairs [][]byte) {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		key, val := pairs[i], pairs[i+1]
+		db.setString(db.lookup(key, Write), key, val, stringEncoding(val), false)
+	}
+}
+
+// MSetNX stores pairs as MSet does only if none of the keys exists, and
+// reports whether it did. A key given twice is fine (CVE-2023-28425 made
+// Redis assert on it): it ends up with its last value.
+func (db *DB) MSetNX(pairs [][]byte) bool {
+	for i := 0; i < len(pairs); i += 2 {
+		if db.lookup(pairs[i], Write) != nil {
+			return false
+		}
+	}
+	db.MSet(pairs)
+	return true
+}
+
+// StrLen returns the length of the string at key, 0 if it does not exist.
+func (db *DB) StrLen(key []byte) (int, error) {
+	e, err := db.stringEntry(key, 0)
+	if e == nil || err != nil {
+		return 0, err
+	}
+	return int(e.vlen), nil
+}
+
+// Append appends val to the string at key, creating the key as SET would
+// if it does not exist, and returns the new length. It returns ErrTooLarge,
+// changing nothing, when the result would be longer than maxLen
+// (proto-max-bulk-len). The value is then "raw", even when val is empty.
+func (db *DB) Append(key, val []byte, maxLen int64) (int, error) {
+	e, err := db.stringEntry(key, Write)
+	if err != nil {
+		return 0, err
+	}
+	if e == nil {
+		e = db.setString(nil, key, val, stringEncoding(val), false)
+		return int(e.vlen), nil
+	}
+	old := int64(e.vlen)
+	if int64(len(val)) > maxLen-old {
+		return 0, ErrTooLarge
+	}
+	buf := e.growString(int(old) + len(val))
+	copy(buf[old:], val)
+	e.setEnc(EncRaw)
+	return len(buf), nil
+}
+
+// SetRange overwrites the string at key from offset on with val, padding
+// with zero bytes, and returns the new length. offset must not be negative.
+// An empty val changes nothing and creates no key. It returns ErrTooLarge,
+// changing nothing, when offset+len(val) would exceed maxLen
+// (proto-max-bulk-len); the check is made without the addition, which
+// could overflow (CVE-2022-35977). A modified value is "raw".
+func (db *DB) SetRange(key []byte, offset int64, val []byte, maxLen int64) (int, error) {
+	e, err := db.stringEntry(key, Write)
+	if err != nil {
+		return 0, err
+	}
+	if len(val) == 0 {
+		if e == nil {
+			return 0, nil
+		}
+		return int(e.vlen), nil
+	}
+	if offset < 0 || offset > maxLen-int64(len(val)) {
+		return 0, ErrTooLarge
+	}
+	end := int(offset) + len(val)
+	if e == nil {
+		e = db.setString(nil, key, nil, EncRaw, false)
+	}
+	buf := e.growString(max(end, int(e.vlen)))
+	copy(buf[offset:], val)
+	e.setEnc(EncRaw)
+	return len(buf), nil
+}
+
+// GetRange returns the bytes of the string at key between start and end,
+// both included, with GETRANGE's rules: negative indexes count from the
+// end, out-of-range indexes are clamped, and an empty range or a missing
+// key gives an empty (non-nil) slice. The result aliases the store's memory.
+func (db *DB) GetRange(key []byte, start, end int64) ([]byte, error) {
+	e, err := db.stringEntry(key, 0)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return []byte{}, nil
+	}
+	s := e.str()
+	n := int64(len(s))
+	if start < 0 && end < 0 && start > end {
+		return []byte{}, nil
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	start, end = max(start, 0), max(end, 0)
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
+		return []byte{}, nil
+	}
+	return s[start : end+1], nil
+}
+
+// IncrBy adds delta to the integer at key, a missing key counting as 0,
+// and returns the result. The key's deadline is kept. It returns
+// ErrNotInteger when the value is not a 64-bit integer and ErrOverflow when
+// the sum would not be one.
+func (db *DB) IncrBy(key []byte, delta int64) (int64, error) {
+	e, err := db.stringEntry(key, Write)
+	if err != nil {
+		return 0, err
+	}
+	var cur int64
+	if e != nil {
+		var ok bool
+		if cur, ok = num.ParseInt(e.str()); !ok {
+			return 0, ErrNotInteger
+		}
+	}
+	if (delta < 0 && cur < 0 && delta < math.MinInt64-cur) ||
+		(delta > 0 && cur > 0 && delta > math.MaxInt64-cur) {
+		return 0, ErrOverflow
+	}
+	n := cur + delta
+	var buf [num.MaxInt64Len]byte
+	db.setString(e, key, strconv.AppendInt(buf[:0], n, 10), intEncoding(n), true)
+	return n, nil
+}
+
+// IncrByFloat adds the increment incr, given as text, to the number at key,
+// a missing key counting as 0, in C's long double arithmetic as Redis does,
+// and returns the result as Redis prints it. The key's deadline is kept. It
+// returns ErrNotFloat when the value or incr is not a valid float (checked
+// in that order, after the type) and ErrNaNOrInf when the sum is not
+// finite. The result aliases the store's memory.
+func (db *DB) IncrByFloat(key, incr []byte) ([]byte, error) {
+	e, err := db.stringEntry(key, Write)
+	if err != nil {
+		return nil, err
+	}
+	var cur num.LongDouble
+	if e != nil {
+		var ok bool
+		if enc := e.enc(); enc == EncInt || enc == EncSharedInt {
+			n, _ := num.ParseInt(e.str())
+			cur = num.LongDoubleFromInt(n)
+		} else if cur, ok = num.ParseLongDouble(e.str()); !ok {
+			return nil, ErrNotFloat
+		}
+	}
+	d, ok := num.ParseLongDouble(incr)
+	if !ok {
+		return nil, ErrNotFloat
+	}
+	sum, ok := cur.Add(d)
+	if !ok {
+		return nil, ErrNaNOrInf
+	}
+	var buf [64]byte
+	val := num.AppendLongDouble(buf[:0], sum)
+	e = db.setString(e, key, val, floatEncoding(val), true)
+	return e.str(), nil
+}
+
+// LCSValues returns the strings at two keys for LCS, a missing key giving
+// an empty string. Both keys are looked up before either type is checked,
+// as Redis does. The values alias the store's memory.
+func (db *DB) LCSValues(key1, key2 []byte) (a, b []byte, err error) {
+	e1 := db.lookup(key1, 0)
+	e2 := db.lookup(key2, 0)
+	if (e1 != nil && e1.typ() != TypeString) || (e2 != nil && e2.typ() != TypeString) {
+		return nil, nil, ErrWrongType
+	}
+	if e1 != nil {
+		a = e1.str()
+	}
+	if e2 != nil {
+		b = e2.str()
+	}
+	return a, b, nil
 }

@@ -229,8 +229,19 @@ func (rd *Reader) readInline() ([][]byte, error) {
 
 // line returns the length of the count line at b, up to its '\r', and
 // whether the line is complete (Redis needs only one byte after the '\r').
+// Like Redis, which finds the '\r' with strchr, it does not see a '\r' past
+// a NUL byte: such a line is never complete, and waits for more input until
+// it exceeds InlineMax. It returns -1 when there is no '\r' to see.
+//
+// Nor does it see a '\r' more than InlineMax bytes into the line, so that a
+// line too long is "too big" however the input was split into reads. Redis
+// checks the size only while the '\r' has not arrived, so its answer to such
+// a line depends on the timing of its 16 KB reads.
 func line(b []byte) (int, bool) {
-	i := bytes.IndexByte(b, '\r')
+	i := bytes.IndexByte(b[:min(len(b), InlineMax+1)], '\r')
+	if i >= 0 && bytes.IndexByte(b[:i], 0) >= 0 {
+		i = -1
+	}
 	if i < 0 || i > len(b)-2 {
 		return i, false
 	}

@@ -1,0 +1,141 @@
+package conformance
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redoubt-db/redoubt/server"
+	"github.com/redoubt-db/redoubt/store"
+)
+
+var rewrite = flag.Bool("rewrite", false, "record the replies of a real redis-server into the scripts")
+
+func scripts(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts in testdata: %v", err)
+	}
+	return files
+}
+
+// redoubtConfig turns a script's "#! args:" header into a server config:
+// the embedded defaults with the arguments applied as redis-server applies
+// its command line, so "#! args: --hz 100" means the same to both servers.
+// The harness gives Redis its own port, bind and persistence arguments;
+// scripts must not set those.
+func redoubtConfig(args []string) (server.Config, error) {
+	return server.ApplyArgs(server.Config{}, args)
+}
+
+// TestRedoubt replays every script against an embedded Redoubt server and
+// compares each reply with the one recorded from Redis.
+func TestRedoubt(t *testing.T) {
+	if *rewrite {
+		t.Skip("recording from Redis")
+	}
+	for _, path := range scripts(t) {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+			t.Parallel()
+			sc, err := loadScript(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := redoubtConfig(sc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Redoubt's time stands still except where the script
+			// sleeps, so deadlines are met exactly whatever the load on
+			// the machine; TestRedis checks the same script in real time.
+			clock := store.NewManualClock(time.Now())
+			cfg.Clock = clock
+			srv, err := server.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			if names, err := scriptRequires(path); err != nil {
+				t.Fatal(err)
+			} else if missing, err := missingCommands(srv.Addr(), names); err != nil {
+				t.Fatal(err)
+			} else if len(missing) > 0 {
+				t.Skipf("Redoubt lacks %s, which the script needs", strings.Join(missing, ", "))
+			}
+			checkScript(t, sc, srv.Addr(), func(d time.Duration) { clock.Advance(d) })
+		})
+	}
+}
+
+// TestRedis replays every script against a real redis-server, proving that
+// the recorded replies are Redis's. With -rewrite it records them instead.
+func TestRedis(t *testing.T) {
+	bin, err := findRedisServer()
+	if err != nil {
+		if os.Getenv("REDOUBT_REQUIRE_REDIS") != "" || *rewrite {
+			t.Fatalf("redis-server is required (REDOUBT_REQUIRE_REDIS is set): %v", err)
+		}
+		t.Skip("redis-server not installed; set REDOUBT_REQUIRE_REDIS=1 to make this a failure")
+	}
+	for _, path := range scripts(t) {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+			t.Parallel()
+			sc, err := loadScript(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs, err := startRedis(bin, sc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.stop()
+			if !*rewrite {
+				checkScript(t, sc, rs.addr, time.Sleep)
+				return
+			}
+			got, err := run(sc, rs.addr, time.Sleep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := 0
+			for _, it := range sc.items {
+				if it.block != nil {
+					it.block.expected = got[i]
+					it.block.recorded = true
+					i++
+				}
+			}
+			if err := sc.write(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// checkScript runs sc against addr and reports every block whose reply
+// differs from the recording.
+func checkScript(t *testing.T, sc *script, addr string, sleep func(time.Duration)) {
+	t.Helper()
+	got, err := run(sc, addr, sleep)
+	i := 0
+	for _, it := range sc.items {
+		b := it.block
+		if b == nil {
+			continue
+		}
+		if i >= len(got) {
+			break
+		}
+		if cerr := compare(b, got[i]); cerr != nil {
+			t.Errorf("%s:%d: %s\n%v", sc.path, b.line, b.cmdText, cerr)
+		}
+		i++
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,23 @@
+// Package conformance checks that Redoubt answers like Redis, byte for byte.
+//
+// The scripts in testdata/*.txt hold commands and the replies a real
+// redis-server gave to them (see script for the format). Two tests replay
+// them:
+//
+//   - TestRedoubt runs every script against an embedded Redoubt server and
+//     compares each reply with the recorded one. It needs nothing installed.
+//   - TestRedis runs every script against a real redis-server started on a
+//     free loopback port, proving the recordings are Redis's behaviour. It
+//     is skipped when redis-server is missing, unless
+//     REDOUBT_REQUIRE_REDIS=1 (as in CI), which turns the skip into a failure.
+//
+// When both pass, the two servers gave the same bytes for every command.
+//
+// To add a test, write commands into a script (a new file or an existing
+// one) and run
+//
+//	go test ./conformance -run TestRedis -rewrite
+//
+// which records Redis's replies into the files; then make Redoubt pass
+// TestRedoubt. Recordings never come from Redoubt.
+package conformance

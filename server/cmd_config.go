@@ -1,0 +1,275 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/redoubt-db/redoubt/internal/glob"
+)
+
+// The CONFIG container: GET, SET, RESETSTAT, REWRITE and HELP, over the
+// directive table of directives.go.
+
+func init() {
+	adminFlags := Admin | NoScript | Loading | Stale
+	registerCommands(
+		&Command{Name: "config", Arity: -2, Group: "server", Since: "2.0.0",
+			Complexity: "Depends on subcommand.",
+			Summary:    "Groups the commands that read and change the server's configuration.",
+			Subcommands: []*Command{
+				{Name: "get", Arity: -3, Flags: adminFlags, Lock: LockNone,
+					Group: "server", Since: "2.0.0",
+					Complexity: "O(N) when N is the number of configuration parameters provided",
+					Summary:    "Returns the configuration parameters whose names match any of the glob-style patterns, with their values.",
+					Args: []Arg{{Name: "parameter", Type: ArgBlock, Flags: ArgMultiple, Args: []Arg{
+						{Name: "parameter", Type: ArgString},
+					}}},
+					Run: cmdConfigGet},
+				{Name: "set", Arity: -4, Flags: adminFlags, Lock: LockNone,
+					Group: "server", Since: "2.0.0",
+					Complexity: "O(N) when N is the number of configuration parameters provided",
+					Summary:    "Changes configuration parameters at run time, all of them or none.",
+					Tips:       []string{"request_policy:all_nodes", "response_policy:all_succeeded"},
+					Args: []Arg{{Name: "parameter_value", Type: ArgBlock, Flags: ArgMultiple, Args: []Arg{
+						{Name: "parameter", Type: ArgString},
+						{Name: "value", Type: ArgString},
+					}}},
+					Run: cmdConfigSet},
+				{Name: "resetstat", Arity: 2, Flags: adminFlags, Lock: LockNone,
+					Group: "server", Since: "2.0.0", Complexity: "O(1)",
+					Summary: "Sets the statistics that INFO reports back to zero.",
+					Run:     cmdConfigResetstat},
+				{Name: "rewrite", Arity: 2, Flags: adminFlags, Lock: LockNone,
+					Group: "server", Since: "2.8.0", Complexity: "O(1)",
+					Summary: "Writes the running configuration back to the configuration file.",
+					Run:     cmdConfigRewrite},
+				{Name: "help", Arity: 2, Flags: Loading | Stale, Lock: LockNone,
+					Group: "server", Since: "5.0.0", Complexity: "O(1)",
+					Summary: "Lists the CONFIG subcommands and what they do.",
+					Run:     cmdConfigHelp},
+			}},
+	)
+}
+
+// configSnapshot returns the configuration as CONFIG GET reports it: an
+// ephemeral port (Port 0, picked at start) reads as the port bound.
+func (s *Server) configSnapshot() Config {
+	s.cfgMu.RLock()
+	cfg := s.cfg
+	s.cfgMu.RUnlock()
+	if cfg.Port == 0 {
+		cfg.Port = s.port
+		if cfg.Port == 0 {
+			cfg.Port = PortDisabled
+		}
+	}
+	return cfg
+}
+
+// cmdConfigGet is CONFIG GET pattern [pattern …], as Redis 7.0's
+// configGetCommand: a name without glob characters is looked up directly
+// (hidden directives included) and replied under the name as typed; a
+// pattern is matched, ignoring case, against every name and alias but the
+// hidden ones. A directive is listed once, under the name first matched. The
+// reply is a map (a flat array in RESP2). Directives that Redoubt does not
+// implement and does not behave like are left out.
+func cmdConfigGet(c *Conn, args [][]byte) {
+	cfg := c.s.configSnapshot()
+	type match struct {
+		name string
+		d    *directive
+	}
+	var matches []match
+	seen := map[string]bool{} // lower-case names already listed
+	for _, arg := range args[2:] {
+		pat := cString(arg)
+		if !strings.ContainsAny(pat, "[*?") {
+			key := confLower(pat)
+			if seen[key] {
+				continue
+			}
+			// Redis looks the name up with its full length: a NUL
+			// byte makes it unknown.
+			e, ok := lookupDirective(string(arg))
+			if ok && e.d.answers() {
+				matches = append(matches, match{pat, e.d})
+				seen[key] = true
+			}
+			continue
+		}
+		for _, e := range directiveTable.names {
+			if e.d.flags&dirHidden != 0 || seen[e.name] || !e.d.answers() {
+				continue
+			}
+			if glob.MatchString(pat, e.name, true) {
+				matches = append(matches, match{e.name, e.d})
+				seen[e.name] = true
+			}
+		}
+	}
+	c.WriteMap(len(matches))
+	for _, m := range matches {
+		c.WriteBulkString(m.name)
+		c.WriteBulkString(m.d.valueOf(&cfg))
+	}
+}
+
+// configChange is one name/value pair of CONFIG SET.
+type configChange struct {
+	e     dirEntry
+	value string
+}
+
+// cmdConfigSet is CONFIG SET name value [name value …], as Redis 7.0's
+// configSetCommand: every name is checked first (unknown, immutable,
+// protected, given twice), then every value is applied to a copy of the
+// configuration, which replaces the running one only if all of them are
+// good. The first failure is reported, in Redis's words.
+func cmdConfigSet(c *Conn, args [][]byte) {
+	if len(args)%2 != 0 {
+		c.writeErrorReply(msgSyntax)
+		return
+	}
+	changes := make([]configChange, 0, (len(args)-2)/2)
+	var unknown, errArg, errStr string
+	hasUnknown, invalid := false, false
+	for i := 2; i < len(args); i += 2 {
+		name := string(args[i])
+		e, ok := lookupDirective(name)
+		if !ok {
+			if !invalid {
+				unknown, hasUnknown, invalid = cString(args[i]), true, true
+			}
+			continue
+		}
+		if invalid {
+			continue
+		}
+		switch {
+		case e.d.flags&dirImmutable != 0:
+			errStr, errArg, invalid = msgConfigImmutable, cString(args[i]), true
+			continue
+		case e.d.flags&dirProtected != 0:
+			errStr, errArg, invalid = msgConfigProtected, cString(args[i]), true
+			continue
+		}
+		for _, prev := range changes {
+			if prev.e == e {
+				errStr, errArg, invalid = msgConfigDuplicate, cString(args[i]), true
+				break
+			}
+		}
+		changes = append(changes, configChange{e, string(args[i+1])})
+	}
+	if hasUnknown {
+		c.writeErrorReply(fmt.Sprintf(msgConfigSetUnknown, unknown))
+		return
+	}
+	if invalid {
+		c.writeErrorReply(fmt.Sprintf(msgConfigSetFailed, errArg, errStr))
+		return
+	}
+	if name, err := c.s.setConfig(changes); err != nil {
+		c.writeErrorReply(fmt.Sprintf(msgConfigSetFailed, name, err.Error()))
+		return
+	}
+	c.WriteOK()
+}
+
+// setConfig applies changes all together or not at all. On failure it
+// returns the name of the directive at fault and the reason.
+func (s *Server) setConfig(changes []configChange) (string, error) {
+	s.cfgMu.Lock()
+	defer s.cfgMu.Unlock()
+	work := s.cfg
+	for _, ch := range changes {
+		d := ch.e.d
+		vals := []string{ch.value}
+		if d.flags&dirMultiArg != 0 {
+			vals = splitConfigValue(ch.value)
+		}
+		var prev string
+		if d.implemented() {
+			prev = d.get(&work)
+		} else {
+			prev = d.fixedValue()
+		}
+		v, err := d.parse(vals, prev, false)
+		switch {
+		case err != nil:
+			return ch.e.name, err
+		case !d.implemented():
+			if v != d.fixedValue() {
+				return ch.e.name, d.notSupported()
+			}
+		case d.flags&dirStartOnly != 0 && v != s.configSnapshotLocked(d, &work):
+			return ch.e.name, errRuntimeListeners
+		default:
+			d.set(&work, v)
+		}
+	}
+	if err := work.Validate(); err != nil {
+		return changes[len(changes)-1].e.name, err
+	}
+	s.cfg = work
+	s.applyHotConfig(work)
+	return "", nil
+}
+
+// configSnapshotLocked is d's current value as CONFIG GET shows it, with
+// an ephemeral port read as the port bound; cfgMu is held.
+func (s *Server) configSnapshotLocked(d *directive, cfg *Config) string {
+	c := *cfg
+	if c.Port == 0 {
+		c.Port = s.port
+		if c.Port == 0 {
+			c.Port = PortDisabled
+		}
+	}
+	return d.get(&c)
+}
+
+// splitConfigValue splits a CONFIG SET value of a directive taking several
+// arguments at every single space, as Redis's sdssplitlen: "" is no
+// argument, and two spaces in a row make an empty one.
+func splitConfigValue(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, " ")
+}
+
+func cmdConfigResetstat(c *Conn, args [][]byte) {
+	c.s.resetStats()
+	c.WriteOK()
+}
+
+func cmdConfigRewrite(c *Conn, args [][]byte) {
+	if c.s.configSnapshot().ConfigFile == "" {
+		c.writeErrorReply(msgConfigNoFile)
+		return
+	}
+	c.writeErrorReply(msgConfigRewriteUnsupported)
+}
+
+func cmdConfigHelp(c *Conn, args [][]byte) {
+	c.WriteArray(len(configHelp))
+	for _, l := range configHelp {
+		c.WriteSimple(l)
+	}
+}
+
+// configHelp is CONFIG HELP's reply, as Redis 7.0 words it.
+var configHelp = []string{
+	"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"GET <pattern>",
+	"    Return parameters matching the glob-like <pattern> and their values.",
+	"SET <directive> <value>",
+	"    Set the configuration <directive> to <value>.",
+	"RESETSTAT",
+	"    Reset statistics reported by the INFO command.",
+	"REWRITE",
+	"    Rewrite the configuration file.",
+	"HELP",
+	"    Prints this help.",
+}

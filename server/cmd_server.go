@@ -1,0 +1,303 @@
+package server
+
+import (
+	"errors"
+	"math"
+	"os"
+	"time"
+
+	"github.com/redoubt-db/redoubt/acl"
+	"github.com/redoubt-db/redoubt/internal/num"
+)
+
+// Commands of the "server" group (and WAIT, which Redis files under
+// "generic"): database-wide operations and the server's lifecycle.
+
+func init() {
+	flushArgs := []Arg{{Name: "async", Type: ArgOneOf, Flags: ArgOptional, Args: []Arg{
+		{Name: "async", Type: ArgPureToken, Token: "ASYNC", Since: "4.0.0"},
+		{Name: "sync", Type: ArgPureToken, Token: "SYNC", Since: "6.2.0"},
+	}}}
+	allShards := []string{"request_policy:all_shards", "response_policy:all_succeeded"}
+	registerCommands(
+		&Command{Name: "dbsize", Arity: 1, Flags: ReadOnly | Fast, Categories: acl.Keyspace, Lock: LockDB,
+			Group: "server", Since: "1.0.0", Complexity: "O(1)",
+			Summary: "Returns the number of keys in the selected database.",
+			Tips:    []string{"request_policy:all_shards", "response_policy:agg_sum"},
+			Run:     cmdDbsize},
+		&Command{Name: "flushdb", Arity: -1, Flags: Write, Categories: acl.Keyspace | acl.Dangerous, Lock: LockDB,
+			Group: "server", Since: "1.0.0",
+			Complexity: "O(N) where N is the number of keys in the selected database",
+			Summary:    "Deletes every key of the selected database.",
+			Tips:       allShards, Args: flushArgs,
+			Run: cmdFlushdb},
+		&Command{Name: "flushall", Arity: -1, Flags: Write, Categories: acl.Keyspace | acl.Dangerous, Lock: LockNone,
+			Group: "server", Since: "1.0.0",
+			Complexity: "O(N) where N is the total number of keys in all databases",
+			Summary:    "Deletes every key of every database.",
+			Tips:       allShards, Args: flushArgs,
+			Run: cmdFlushall},
+		&Command{Name: "swapdb", Arity: 3, Flags: Write | Fast, Categories: acl.Keyspace | acl.Dangerous, Lock: LockNone,
+			Group: "server", Since: "4.0.0",
+			Complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+			Summary:    "Exchanges the contents of two databases, as every client sees them.",
+			Args:       []Arg{{Name: "index1", Type: ArgInteger}, {Name: "index2", Type: ArgInteger}},
+			Run:        cmdSwapdb},
+		&Command{Name: "time", Arity: 1, Flags: Loading | Stale | Fast, Lock: LockNone,
+			Group: "server", Since: "2.6.0", Complexity: "O(1)",
+			Summary: "Returns the server's clock as Unix seconds and microseconds.",
+			Tips:    []string{"nondeterministic_output"},
+			Run:     cmdTime},
+		&Command{Name: "shutdown", Arity: -1, Flags: Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, Lock: LockNone,
+			Group: "server", Since: "1.0.0",
+			Complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+			Summary:    "Stops the server, saving a snapshot first when asked or configured to.",
+			Args: []Arg{
+				{Name: "nosave_save", Type: ArgOneOf, Flags: ArgOptional, Args: []Arg{
+					{Name: "nosave", Type: ArgPureToken, Token: "NOSAVE"},
+					{Name: "save", Type: ArgPureToken, Token: "SAVE"},
+				}},
+				{Name: "now", Type: ArgPureToken, Token: "NOW", Since: "7.0.0", Flags: ArgOptional},
+				{Name: "force", Type: ArgPureToken, Token: "FORCE", Since: "7.0.0", Flags: ArgOptional},
+				{Name: "abort", Type: ArgPureToken, Token: "ABORT", Since: "7.0.0", Flags: ArgOptional},
+			},
+			Run: cmdShutdown},
+		&Command{Name: "wait", Arity: 3, Flags: NoScript, Categories: acl.Connection, Lock: LockNone,
+			Group: "generic", Since: "3.0.0", Complexity: "O(1)",
+			Summary: "Waits until the given number of replicas have acknowledged the connection's writes, or for a timeout in milliseconds.",
+			Tips:    []string{"request_policy:all_shards", "response_policy:agg_min"},
+			Args:    []Arg{{Name: "numreplicas", Type: ArgInteger}, {Name: "timeout", Type: ArgInteger}},
+			Run:     cmdWait},
+	)
+}
+
+func cmdDbsize(c *Conn, args [][]byte) { c.WriteInt(int64(c.db.Len())) }
+
+// flushOptionOK checks FLUSHDB's and FLUSHALL's optional ASYNC|SYNC. Both
+// modes do the same: a flush swaps in an empty table, which is O(1), and
+// the garbage collector frees the old one in the background.
+func (c *Conn) flushOptionOK(args [][]byte) bool {
+	if len(args) == 1 || (len(args) == 2 && (isOpt(args[1], "async") || isOpt(args[1], "sync"))) {
+		return true
+	}
+	c.writeErrorReply(msgSyntax)
+	return false
+}
+
+func cmdFlushdb(c *Conn, args [][]byte) {
+	if !c.flushOptionOK(args) {
+		return
+	}
+	c.db.Flush()
+	c.WriteOK()
+}
+
+func cmdFlushall(c *Conn, args [][]byte) {
+	if !c.flushOptionOK(args) {
+		return
+	}
+	c.s.store.FlushAll()
+	c.WriteOK()
+}
+
+func cmdSwapdb(c *Conn, args [][]byte) {
+	a, ok := c.argDBIndex(args[1], msgFirstDBIndex)
+	if !ok {
+		return
+	}
+	b, ok := c.argDBIndex(args[2], msgSecondDBIndex)
+	if !ok {
+		return
+	}
+	st := c.s.store
+	if st.DB(a) == nil || st.DB(b) == nil {
+		c.writeErrorReply(msgDBIndexRange)
+		return
+	}
+	unlock := st.LockDBs(a, b)
+	st.Swap(a, b)
+	unlock()
+	c.WriteOK()
+}
+
+// argDBIndex parses a database index as getIntFromObjectOrReply with a
+// custom message, which Redis uses both for a non-integer and for a value
+// outside the C int range.
+func (c *Conn) argDBIndex(b []byte, msg string) (int, bool) {
+	n, ok := num.ParseInt(b)
+	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+		c.writeErrorReply(msg)
+		return 0, false
+	}
+	return int(n), true
+}
+
+// cmdTime reads the store's clock, so that a server embedded with a manual
+// clock reports the same time its TTLs are computed from.
+func cmdTime(c *Conn, args [][]byte) {
+	now := c.s.store.Clock().Now()
+	c.WriteArray(2)
+	c.WriteBulkInt(now.Unix())
+	c.WriteBulkInt(int64(now.Nanosecond() / 1000))
+}
+
+// cmdShutdown stops the server as Redis's SHUTDOWN does. There are no
+// replicas to wait for, so NOW changes nothing and no shutdown is ever left
+// in progress for ABORT to cancel. Snapshots do not exist yet: with no save
+// points configured (the default `save ""`), plain SHUTDOWN and NOSAVE stop
+// at once; SAVE fails the way Redis fails when its final save fails, unless
+// FORCE says to exit anyway.
+func cmdShutdown(c *Conn, args [][]byte) {
+	var noSave, save, now, force, abort bool
+	for _, a := range args[1:] {
+		switch {
+		case isOpt(a, "nosave"):
+			noSave = true
+		case isOpt(a, "save"):
+			save = true
+		case isOpt(a, "now"):
+			now = true // there are no replicas to wait for anyway
+		case isOpt(a, "force"):
+			force = true
+		case isOpt(a, "abort"):
+			abort = true
+		default:
+			c.writeErrorReply(msgSyntax)
+			return
+		}
+	}
+	if (abort && (noSave || save || now || force)) || (noSave && save) {
+		c.writeErrorReply(msgSyntax)
+		return
+	}
+	if abort {
+		c.writeErrorReply(msgNoShutdown)
+		return
+	}
+	log := c.s.log
+	if save {
+		log.logf(levelWarning, "User requested shutdown...")
+		log.logf(levelNotice, "Saving the final RDB snapshot before exiting.")
+		log.logf(levelWarning, "Failed to save the DB: snapshots are not available yet in this version of Redoubt")
+		if !force {
+			log.logf(levelWarning, "Error trying to save the DB, can't exit.")
+			log.logf(levelWarning, "Errors trying to shut down the server. Check the logs for more information.")
+			c.writeErrorReply(msgShutdownFailed)
+			return
+		}
+		log.logf(levelWarning, "Error trying to save the DB. Exit anyway.")
+	}
+	// Redis exits without replying; nothing after SHUTDOWN in the pipeline
+	// runs.
+	c.closeAfterReply = true
+	c.s.shutdownFromCommand()
+}
+
+// cmdWait waits for replicas to acknowledge this connection's writes. There
+// are no replicas, so the count is always 0: WAIT returns at once when it
+// asks for none, and otherwise blocks for its timeout (forever for 0), as
+// Redis does with no replicas attached, then replies 0.
+func cmdWait(c *Conn, args [][]byte) {
+	numReplicas, ok := c.argInt(args[1])
+	if !ok {
+		return
+	}
+	timeout, ok := c.argTimeoutMs(args[2])
+	if !ok {
+		return
+	}
+	const acked = 0
+	if acked >= numReplicas {
+		c.WriteInt(acked)
+		return
+	}
+	if !c.block(timeout) {
+		return // the client went away
+	}
+	c.WriteInt(acked)
+}
+
+// argTimeoutMs parses a timeout in milliseconds as Redis's
+// getTimeoutFromObjectOrReply; 0 means no timeout.
+func (c *Conn) argTimeoutMs(b []byte) (time.Duration, bool) {
+	ms, ok := num.ParseInt(b)
+	if !ok {
+		c.writeErrorReply(msgTimeoutNotInt)
+		return 0, false
+	}
+	if ms < 0 {
+		c.writeErrorReply(msgTimeoutNegative)
+		return 0, false
+	}
+	if ms > math.MaxInt64/int64(time.Millisecond) {
+		return 0, true // beyond any deadline: the same as no timeout
+	}
+	return time.Duration(ms) * time.Millisecond, true
+}
+
+// block parks the connection for d (forever if d is 0) until the client
+// disconnects or the server stops. It holds no database lock while it
+// waits and first sends the replies already produced, as Redis writes them
+// before a client blocks. Meanwhile it keeps reading the client's input
+// into the reader, as Redis keeps reading a blocked client's socket, which
+// is how it sees a disconnect; commands that arrive run after the block.
+// It reports whether the client is still connected; if not, the connection
+// is closing and nothing must be written.
+//
+// Replies already produced are held back when CLIENT REPLY OFF or SKIP is in
+// force, because Conn.execute then trims the output back to where the
+// command began.
+func (c *Conn) block(d time.Duration) (alive bool) {
+	s := c.s
+	c.unlockDB()
+	if len(c.out) > 0 && !c.replyOff && !c.replySkip && !c.flush() {
+		c.closeAfterReply = true
+		return false
+	}
+	s.info.setBlocked(c, true, d > 0)
+	defer s.info.setBlocked(c, false, false)
+
+	var deadline time.Time
+	if d > 0 {
+		deadline = time.Now().Add(d)
+	}
+	c.nc.SetReadDeadline(deadline)
+	defer func() {
+		c.nc.SetReadDeadline(time.Time{})
+		// Shutdown may have set its own deadline to wake this connection
+		// between our last check and the reset: set it again.
+		if s.closing.Load() {
+			c.nc.SetReadDeadline(time.Now())
+		}
+	}()
+	done := make(chan struct{})
+	defer close(done)
+	s.wg.Add(1)
+	go func() { // exits when the block ends or the server stops
+		defer s.wg.Done()
+		select {
+		case <-s.stopCron:
+			// Set after the deadline above, so it always wins.
+			c.nc.SetReadDeadline(time.Now())
+		case <-done:
+		}
+	}()
+	for {
+		n, err := c.rd.Fill(c.nc)
+		if n > 0 {
+			s.stats.netInput.Add(int64(n))
+			c.lastInteraction.Store(s.unixTime.Load())
+			c.qbuf.Store(int64(c.rd.Buffered()))
+		}
+		switch {
+		case err == nil:
+		case !errors.Is(err, os.ErrDeadlineExceeded):
+			c.closeAfterReply = true
+			return false
+		case s.closing.Load():
+			return true // the server is stopping: finish the command
+		case !deadline.IsZero() && !time.Now().Before(deadline):
+			return true
+		}
+	}
+}

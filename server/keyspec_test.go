@@ -1,0 +1,235 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// Commands with the key spec shapes of Redis 7.0 (index and keyword
+// begin-search; range, negative last key, limit and keynum find-keys; not_key,
+// incomplete and variable_flags specs), built here so that key extraction is
+// tested whatever the table holds today. conformance/command_test.go checks
+// the same extraction against a real Redis for every command Redis has.
+var (
+	ksGet = &Command{Name: "get", Arity: 2, KeySpecs: []KeySpec{{Flags: KeyRO | KeyAccess, Index: 1, KeyStep: 1}}}
+	ksSet = &Command{Name: "set", Arity: -3, KeySpecs: []KeySpec{
+		{Flags: KeyRW | KeyAccess | KeyUpdate | KeyVariableFlags, Index: 1, KeyStep: 1}}}
+	ksMset        = &Command{Name: "mset", Arity: -3, KeySpecs: []KeySpec{{Flags: KeyOW | KeyUpdate, Index: 1, LastKey: -1, KeyStep: 2}}}
+	ksBlpop       = &Command{Name: "blpop", Arity: -3, KeySpecs: []KeySpec{{Flags: KeyRW | KeyAccess | KeyDelete, Index: 1, LastKey: -2, KeyStep: 1}}}
+	ksZunionstore = &Command{Name: "zunionstore", Arity: -4, KeySpecs: []KeySpec{
+		{Flags: KeyOW | KeyUpdate, Index: 1, KeyStep: 1},
+		{Flags: KeyRO | KeyAccess, Index: 2, KeyNum: true, FirstKey: 1, KeyStep: 1}}}
+	ksEval = &Command{Name: "eval", Arity: -3, Flags: NoMandatoryKeys, KeySpecs: []KeySpec{
+		{Flags: KeyRW | KeyAccess | KeyUpdate, Index: 2, KeyNum: true, FirstKey: 1, KeyStep: 1}}}
+	ksXread = &Command{Name: "xread", Arity: -4, KeySpecs: []KeySpec{
+		{Flags: KeyRO | KeyAccess, Keyword: "STREAMS", StartFrom: 1, LastKey: -1, KeyStep: 1, Limit: 2}}}
+	ksGeoradius = &Command{Name: "georadius", Arity: -6, KeySpecs: []KeySpec{
+		{Flags: KeyRO | KeyAccess, Index: 1, KeyStep: 1},
+		{Flags: KeyOW | KeyUpdate, Keyword: "STORE", StartFrom: 6, KeyStep: 1},
+		{Flags: KeyOW | KeyUpdate, Keyword: "STOREDIST", StartFrom: 6, KeyStep: 1}}}
+	ksMigrate = &Command{Name: "migrate", Arity: -6, KeySpecs: []KeySpec{
+		{Flags: KeyRW | KeyAccess | KeyDelete | KeyIncomplete, Index: 3, KeyStep: 1},
+		{Flags: KeyRW | KeyAccess | KeyDelete | KeyIncomplete, Keyword: "KEYS", StartFrom: -2, LastKey: -1, KeyStep: 1}},
+		// Not Redis's procedure: enough to show that an incomplete spec
+		// hands over to GetKeys, and that bad positions are dropped.
+		GetKeys: func(args [][]byte) ([]int, error) {
+			for i := 6; i < len(args); i++ {
+				if equalFoldC(args[i], "keys") {
+					var pos []int
+					for j := i + 1; j < len(args); j++ {
+						pos = append(pos, j)
+					}
+					return append(pos, -1, 0, len(args)), nil
+				}
+			}
+			return []int{3}, nil
+		}}
+	ksSpublish = &Command{Name: "spublish", Arity: 3, KeySpecs: []KeySpec{{Flags: KeyNotKey, Index: 1, KeyStep: 1}}}
+	ksLmove    = &Command{Name: "lmove", Arity: 5, KeySpecs: []KeySpec{
+		{Flags: KeyRW | KeyAccess | KeyDelete, Index: 1, KeyStep: 1},
+		{Flags: KeyRW | KeyInsert, Index: 2, KeyStep: 1}}}
+	ksSubcommand = &Command{Name: "encoding", Arity: 3, parent: &Command{Name: "object"},
+		KeySpecs: []KeySpec{{Flags: KeyRO, Index: 2, KeyStep: 1}}}
+
+	keySpecShapes = []*Command{ksGet, ksSet, ksMset, ksBlpop, ksZunionstore, ksEval, ksXread,
+		ksGeoradius, ksMigrate, ksSpublish, ksLmove, ksSubcommand}
+)
+
+func line(s ...string) [][]byte {
+	args := make([][]byte, len(s))
+	for i, a := range s {
+		args[i] = []byte(a)
+	}
+	return args
+}
+
+func TestKeys(t *testing.T) {
+	ro, rw := KeyRO|KeyAccess, KeyRW|KeyAccess|KeyUpdate
+	rwDel := KeyRW | KeyAccess | KeyDelete
+	tests := []struct {
+		cmd  *Command
+		args [][]byte
+		want []KeyRef
+	}{
+		{ksGet, line("get", "k"), []KeyRef{{1, ro}}},
+		{ksGet, line("get"), nil}, // too short for the spec
+		{ksSubcommand, line("object", "encoding", "k"), []KeyRef{{2, KeyRO}}},
+
+		// A negative last key counts from the end; a step skips values.
+		{ksMset, line("mset", "a", "1", "b", "2"), []KeyRef{{1, KeyOW | KeyUpdate}, {3, KeyOW | KeyUpdate}}},
+		{ksMset, line("mset", "a", "1", "b"), []KeyRef{{1, KeyOW | KeyUpdate}, {3, KeyOW | KeyUpdate}}},
+		{ksBlpop, line("blpop", "a", "b", "0"), []KeyRef{{1, rwDel}, {2, rwDel}}},
+		{ksBlpop, line("blpop", "0"), nil},
+
+		// Keys from a key count; the count is parsed strictly, and a count
+		// that does not fit the arguments is refused before any arithmetic.
+		{ksZunionstore, line("zunionstore", "d", "2", "a", "b"), []KeyRef{{1, KeyOW | KeyUpdate}, {3, ro}, {4, ro}}},
+		{ksZunionstore, line("zunionstore", "d", "3", "a", "b"), nil},
+		{ksZunionstore, line("zunionstore", "d", "0", "a"), nil},
+		{ksZunionstore, line("zunionstore", "d", "-1", "a"), nil},
+		{ksZunionstore, line("zunionstore", "d", "2x", "a", "b"), nil},
+		{ksZunionstore, line("zunionstore", "d", "02", "a", "b"), nil},
+		{ksZunionstore, line("zunionstore", "d", "9223372036854775807", "a"), nil},
+		{ksZunionstore, line("zunionstore", "d", "18446744073709551617", "a"), nil},
+		{ksZunionstore, line("zunionstore", "d"), nil},
+		{ksEval, line("eval", "s", "2", "a", "b", "c"), []KeyRef{{3, rw}, {4, rw}}},
+		{ksEval, line("eval", "s", "0"), nil},
+
+		// A keyword search: forwards from StartFrom, never at the last
+		// argument, ignoring case, with a C string's NUL; Limit 2 takes the
+		// first half of what follows.
+		{ksXread, line("xread", "COUNT", "2", "STREAMS", "a", "b", "1", "2"), []KeyRef{{4, ro}, {5, ro}}},
+		{ksXread, line("xread", "streams", "a", "1"), []KeyRef{{2, ro}}},
+		{ksXread, line("xread", "STREAMS\x00junk", "a", "1"), []KeyRef{{2, ro}}},
+		{ksXread, line("xread", "STREAMS", "streams", "s", "1", "2"), []KeyRef{{2, ro}, {3, ro}}},
+		{ksXread, line("xread", "STREAMS", "a"), nil},
+		{ksXread, line("xread", "COUNT", "STREAMS"), nil},
+		{ksXread, line("xread", "STREAMSX", "a", "1"), nil},
+		{ksGeoradius, line("georadius", "k", "0", "0", "1", "m", "STORE", "d"), []KeyRef{{1, ro}, {7, KeyOW | KeyUpdate}}},
+		{ksGeoradius, line("georadius", "k", "0", "0", "1", "m"), []KeyRef{{1, ro}}},
+		{ksGeoradius, line("georadius", "k", "0", "0", "1", "STORE", "d"), []KeyRef{{1, ro}}}, // before StartFrom
+
+		// An incomplete spec hands over to GetKeys, whose positions carry
+		// the flags of Redis's procedure for MIGRATE; positions that name no
+		// argument are dropped.
+		{ksMigrate, line("migrate", "h", "p", "k", "0", "5"), []KeyRef{{3, rwDel}}},
+		{ksMigrate, line("migrate", "h", "p", "", "0", "5", "KEYS", "a", "b"), []KeyRef{{7, rwDel}, {8, rwDel}}},
+
+		// Specs in order, each spec's keys in order.
+		{ksLmove, line("lmove", "a", "b", "LEFT", "RIGHT"), []KeyRef{{1, rwDel}, {2, KeyRW | KeyInsert}}},
+
+		// not_key specs name no keys.
+		{ksSpublish, line("spublish", "ch", "msg"), nil},
+
+		// Variable flags: SET reads the key only when "get" follows the value.
+		{ksSet, line("set", "k", "v"), []KeyRef{{1, KeyOW | KeyUpdate}}},
+		{ksSet, line("set", "k", "v", "NX", "gEt"), []KeyRef{{1, rw}}},
+		{ksSet, line("set", "k", "v", "get\x00x"), []KeyRef{{1, rw}}},
+		{ksSet, line("set", "k", "get"), []KeyRef{{1, KeyOW | KeyUpdate}}},
+	}
+	for _, tt := range tests {
+		got := tt.cmd.Keys(tt.args)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s.Keys(%q) = %v, want %v", tt.cmd.Name, tt.args, got, tt.want)
+		}
+	}
+}
+
+func TestHasKeys(t *testing.T) {
+	for _, tt := range []struct {
+		cmd  *Command
+		want bool
+	}{
+		{ksGet, true}, {ksSpublish, false}, {&Command{Name: "ping"}, false},
+		{&Command{Name: "sort", GetKeys: func([][]byte) ([]int, error) { return nil, nil }}, true},
+	} {
+		if got := tt.cmd.hasKeys(); got != tt.want {
+			t.Errorf("%s.hasKeys() = %v, want %v", tt.cmd.Name, got, tt.want)
+		}
+	}
+}
+
+func TestKeywordPos(t *testing.T) {
+	args := line("cmd", "A", "KW", "B", "KW", "C")
+	for _, tt := range []struct {
+		from, want int
+	}{
+		{1, 3},  // forwards: the first KW
+		{3, 5},  // forwards from the second KW
+		{5, 0},  // the last argument cannot be the keyword
+		{9, 0},  // past the end
+		{-1, 5}, // backwards from the last: the last KW
+		{-3, 3}, // backwards from index 3
+		{-5, 0}, // backwards from index 1: args[1] is never searched
+		{-9, 0}, // before the start
+	} {
+		if got := keywordPos(args, "KW", tt.from); got != tt.want {
+			t.Errorf("keywordPos(%q, KW, %d) = %d, want %d", args, tt.from, got, tt.want)
+		}
+	}
+}
+
+// TestKeysAppendDoesNotAllocate checks that extraction from key specs into a
+// buffer with room does not allocate: ACL checks run it on every command.
+func TestKeysAppendDoesNotAllocate(t *testing.T) {
+	args := line("zunionstore", "d", "2", "a", "b")
+	buf := make([]KeyRef, 0, 8)
+	if n := testing.AllocsPerRun(100, func() { buf = ksZunionstore.appendKeys(buf[:0], args) }); n != 0 {
+		t.Errorf("appendKeys allocated %v times per run, want 0", n)
+	}
+}
+
+// FuzzGetKeys runs key extraction and COMMAND GETKEYSANDFLAGS over every
+// command of the table and the key spec shapes above, with arbitrary
+// argument lists (the input's first byte picks the command, the rest is
+// split at spaces). Neither may panic, and every key must be an argument.
+func FuzzGetKeys(f *testing.F) {
+	initCommands()
+	var all []*Command
+	for _, cmd := range commands.list {
+		all = append(all, cmd)
+		all = append(all, cmd.Subcommands...)
+	}
+	all = append(all, keySpecShapes...)
+	srv, err := New(Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer srv.Close()
+	c := newConn(srv, nil)
+
+	for i, cmd := range all {
+		f.Add([]byte(fmt.Sprintf("%c %s k v", byte(i), cmd.Name)))
+	}
+	f.Add([]byte("\x06 d 2 a b"))
+	f.Add([]byte("\x07 COUNT 2 STREAMS a b 1 2"))
+	f.Add([]byte("\x09 h p  0 5 KEYS a b"))
+	f.Add([]byte("\x06 d 9223372036854775807 a"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		cmd := all[int(data[0])%len(all)]
+		args := bytes.Split(data[1:], []byte(" "))
+		args[0] = []byte(cmd.Name)
+		if cmd.parent != nil {
+			args = append([][]byte{[]byte(cmd.parent.Name)}, args...)
+		}
+		keys := cmd.Keys(args)
+		if !cmd.hasKeys() && len(keys) > 0 {
+			t.Fatalf("%s.Keys(%q) = %v for a command without keys", cmd.Name, args, keys)
+		}
+		for _, k := range keys {
+			if k.Pos < 1 || k.Pos >= len(args) {
+				t.Fatalf("%s.Keys(%q) = %v: position %d is not an argument", cmd.Name, args, keys, k.Pos)
+			}
+		}
+		c.out = c.out[:0]
+		c.commandGetKeys(args, true)
+		if len(c.out) == 0 {
+			t.Fatalf("COMMAND GETKEYSANDFLAGS %q wrote nothing", args)
+		}
+	})
+}

@@ -1,0 +1,87 @@
+package server
+
+import (
+	"math/bits"
+	"testing"
+	"time"
+)
+
+func TestLatencyBuckets(t *testing.T) {
+	if bits.Len64(latMaxNs) != latMaxBits || latBucket(1<<latMaxBits-1) != latBuckets-1 {
+		t.Fatalf("latBuckets = %d does not fit values of %d bits", latBuckets, latMaxBits)
+	}
+	prev := -1
+	for v := uint64(1); v <= latMaxNs; v += 1 + v/97 {
+		i := latBucket(v)
+		if i < prev {
+			t.Fatalf("latBucket(%d) = %d, below the bucket of a smaller value (%d)", v, i, prev)
+		}
+		prev = i
+		top := latBucketTop(i)
+		if top < v {
+			t.Fatalf("latBucketTop(latBucket(%d)) = %d, below the value", v, top)
+		}
+		if i > 0 && latBucketTop(i-1) >= v {
+			t.Fatalf("%d also fits bucket %d (top %d)", v, i-1, latBucketTop(i-1))
+		}
+		if float64(top-v) > 0.04*float64(v) {
+			t.Fatalf("bucket of %d reports %d: more than 4%% off", v, top)
+		}
+	}
+}
+
+func TestLatencyPercentiles(t *testing.T) {
+	var st commandStats
+	// 900 calls of 10µs, 99 of 1ms and one of 2s (clamped to 1s).
+	for i := 0; i < 900; i++ {
+		st.recordLatency(10 * time.Microsecond)
+	}
+	for i := 0; i < 99; i++ {
+		st.recordLatency(time.Millisecond)
+	}
+	st.recordLatency(2 * time.Second)
+	p := st.latency.Load().percentiles(50, 99, 99.9, 100)
+	within := func(got, want float64) bool { return got >= want && got <= want*1.04 }
+	for i, want := range []float64{10, 1000, 1000, 1e6} {
+		if !within(p[i], want) {
+			t.Errorf("percentile %d = %v µs, want about %v", i, p[i], want)
+		}
+	}
+}
+
+func TestInstMetric(t *testing.T) {
+	var m instMetric
+	m.track(1000, 0)
+	for i := 1; i <= instSamples; i++ {
+		// 50 more every 100ms: 500 a second.
+		m.track(int64(1000+100*i), int64(50*i))
+	}
+	if got := m.rate(); got != 500 {
+		t.Errorf("rate = %v, want 500", got)
+	}
+	m.track(int64(1000+100*(instSamples+1)), int64(50*instSamples))
+	if got, want := m.rate(), 500.0*(instSamples-1)/instSamples; got != want {
+		t.Errorf("rate after an idle sample = %v, want %v", got, want)
+	}
+}
+
+func TestBytesToHuman(t *testing.T) {
+	for _, tc := range []struct {
+		n    uint64
+		want string
+	}{
+		{0, "0B"}, {1023, "1023B"}, {1024, "1.00K"}, {1536, "1.50K"}, {1 << 20, "1.00M"},
+		{25276502016, "23.54G"}, {3 << 40, "3.00T"}, {5 << 50, "5.00P"}, {1 << 62, "4611686018427387904B"},
+	} {
+		if got := bytesToHuman(tc.n); got != tc.want {
+			t.Errorf("bytesToHuman(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestReadMemStats(t *testing.T) {
+	m := readMemStats()
+	if m.used == 0 || m.active < m.used || m.resident == 0 || m.rss == 0 {
+		t.Errorf("readMemStats = %+v", m)
+	}
+}
