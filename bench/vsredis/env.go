@@ -22,15 +22,15 @@ func describeEnv(o options, t tools, r *report) []string {
 		fmt.Sprintf("Redis: %s; %s", firstLine(t.redisServer, "--version"), firstLine(t.redisBenchmark, "--version")),
 		"Redoubt: " + redoubtBuild(t.redoubt),
 	}
-	gmp := ""
+	threads := ""
 	switch {
 	case r.throughput != nil:
-		gmp = r.throughput.gomaxprocs
+		threads = r.throughput.threads
 	case r.memory != nil:
-		gmp = r.memory.gomaxprocs
+		threads = r.memory.threads
 	}
-	if gmp != "" {
-		lines = append(lines, "GOMAXPROCS of redoubt-server: "+gmp)
+	if threads != "" {
+		lines = append(lines, "Threads: "+threads)
 	}
 	lines = append(lines, fmt.Sprintf("Both servers: `%s` on loopback; redis-benchmark, both servers and this tool share the machine, unpinned",
 		"--port N --bind 127.0.0.1 --save \"\" --appendonly no"))

@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -89,7 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.keys, "keys", 1_000_000, "keys loaded for the memory comparison")
 	pipelines := fs.String("pipelines", "1,16", "pipeline depths (redis-benchmark -P), comma-separated")
 	tests := fs.String("tests", "ping,set,get,incr,mset", "redis-benchmark tests (-t), comma-separated")
-	fs.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS for the redoubt-server process; 0 leaves Go's default")
+	fs.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS for the redoubt-server process (its environment); 0 leaves the binary's own choice (redoubt-server: io-threads, default 1)")
 	fs.BoolVar(&o.throughput, "throughput", true, "run the redis-benchmark comparison")
 	fs.BoolVar(&o.memory, "memory", true, "run the memory comparison")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "limit for one redis-benchmark run")
@@ -176,7 +177,11 @@ func findTools(o options) (tools, error) {
 	case st.IsDir() || st.Mode()&0o111 == 0:
 		return t, fmt.Errorf("redoubt-server binary %s is not an executable file", o.redoubt)
 	}
-	t.redoubt = o.redoubt
+	// The servers run in a scratch directory, so a relative path would
+	// not be found from there.
+	if t.redoubt, err = filepath.Abs(o.redoubt); err != nil {
+		return t, err
+	}
 	return t, nil
 }
 

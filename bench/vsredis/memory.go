@@ -59,7 +59,7 @@ func usedMemory(ctx context.Context, p *serverProc) int64 {
 type memoryResults struct {
 	keys           int
 	redis, redoubt memoryFigures
-	gomaxprocs     string
+	threads        string
 }
 
 // memKey and memValue are the loaded keys and values: 16 bytes each.
@@ -85,7 +85,7 @@ func runMemory(ctx context.Context, o options, t tools, dir string, progress fun
 	}
 	defer redis.stop()
 	defer redoubt.stop()
-	mr := &memoryResults{keys: o.keys, gomaxprocs: goMaxProcs(redoubt.pid())}
+	mr := &memoryResults{keys: o.keys, threads: fmt.Sprintf("Redis %s; Redoubt %s", redis.threads(ctx), redoubt.threads(ctx))}
 	// Let start-up finish (Redis's first cron, Go's first GC) first.
 	if err := sleep(ctx, time.Second); err != nil {
 		return nil, err

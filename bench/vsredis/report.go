@@ -89,10 +89,10 @@ func (r *report) write(w io.Writer) {
 	}
 	if tr := r.throughput; tr != nil {
 		fmt.Fprintf(w, "\nThroughput: `redis-benchmark -c %d -P <depth> -t <test> -r %d -n <requests> --csv` for each of %s, "+
-			"run against Redis then Redoubt, %d times in turn; each figure is the median over the repetitions, "+
+			"run against Redis then Redoubt, %s in turn; each figure is the median over the repetitions, "+
 			"and each ratio (Redoubt/Redis) the median of the per-repetition ratios, with their range. "+
 			"req/s: higher is better; latency ratios: lower is better. Took %.0fs.\n",
-			o.clients, o.keyspace, strings.Join(tr.tests, ", "), o.reps, tr.elapsed.Seconds())
+			o.clients, o.keyspace, strings.Join(tr.tests, ", "), plural(o.reps, "time"), tr.elapsed.Seconds())
 		if len(tr.otherCPU) > 0 {
 			fmt.Fprintf(w, "\nOther processes on the machine used %s of its CPU time during the median pair of runs, %s at most.",
 				formatPercent(median(tr.otherCPU)), formatPercent(slices.Max(tr.otherCPU)))

@@ -142,6 +142,50 @@ func (p *serverProc) do(ctx context.Context, args ...string) (string, error) {
 	return string(data), nil
 }
 
+// configGet returns the value of one CONFIG GET parameter.
+func (p *serverProc) configGet(ctx context.Context, name string) (string, error) {
+	d := net.Dialer{Timeout: time.Second}
+	nc, err := d.DialContext(ctx, "tcp", p.addr())
+	if err != nil {
+		return "", err
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := nc.Write(wire.AppendCommand(nil, "CONFIG", "GET", name)); err != nil {
+		return "", err
+	}
+	kv, err := wire.NewReader(nc, 4096).ReadStrings()
+	if err != nil {
+		return "", err
+	}
+	if len(kv) != 2 || kv[0] != name {
+		return "", fmt.Errorf("CONFIG GET %s answered %q", name, kv)
+	}
+	return kv[1], nil
+}
+
+// threads describes how many threads run the server's code: for Redoubt
+// its GOMAXPROCS, which CONFIG GET io-threads reports; for Redis its
+// io-threads.
+func (p *serverProc) threads(ctx context.Context) string {
+	v, err := p.configGet(ctx, "io-threads")
+	if p.name == "Redis" {
+		if err != nil {
+			return "io-threads unknown (" + err.Error() + ")"
+		}
+		return "io-threads " + v
+	}
+	// A GOMAXPROCS variable wins over io-threads in redoubt-server, and
+	// CONFIG GET io-threads does not see it, so look at it first.
+	if env, ok := envGOMAXPROCS(p.pid()); ok {
+		return "GOMAXPROCS " + env + " (from its environment)"
+	}
+	if err == nil {
+		return "GOMAXPROCS " + v + " (CONFIG GET io-threads)"
+	}
+	return "GOMAXPROCS " + goMaxProcs(p.pid())
+}
+
 // stop ends the server: SIGTERM, then SIGKILL if it has not exited within
 // ten seconds. It is safe to call more than once.
 func (p *serverProc) stop() {
@@ -218,23 +262,19 @@ func (p *serverProc) rss() (int64, error) {
 	return n * 1024, err
 }
 
-// goMaxProcs describes the GOMAXPROCS the Go runtime of process pid runs
-// with: the GOMAXPROCS variable of its environment if set, or else Go's
-// default, the number of CPUs the process may run on.
+// goMaxProcs guesses the GOMAXPROCS of process pid from outside, for a
+// server that does not report it: the GOMAXPROCS variable of its
+// environment if set, or else Go's default, the number of CPUs the process
+// may run on (a program may also set it itself, which this cannot see).
 func goMaxProcs(pid int) string {
-	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-	if err == nil {
-		for _, kv := range bytes.Split(env, []byte{0}) {
-			if v, ok := bytes.CutPrefix(kv, []byte("GOMAXPROCS=")); ok {
-				return string(v) + " (from the environment)"
-			}
-		}
+	if v, ok := envGOMAXPROCS(pid); ok {
+		return v + " (from the environment)"
 	}
 	cpus, err := procStatus(pid, "Cpus_allowed_list")
 	if err != nil {
 		return "unknown"
 	}
-	return fmt.Sprintf("Go's default: %d (the CPUs it may run on, %s)", countCPUList(cpus), cpus)
+	return fmt.Sprintf("%d (Go's default, the CPUs it may run on: %s)", countCPUList(cpus), cpus)
 }
 
 // countCPUList counts the CPUs of a list such as "0-3,8,10-11".
@@ -272,4 +312,19 @@ func startPair(ctx context.Context, t tools, dir string, o options) (redis, redo
 		return nil, nil, err
 	}
 	return redis, redoubt, nil
+}
+
+// envGOMAXPROCS returns the GOMAXPROCS variable of process pid's
+// environment, if it has one.
+func envGOMAXPROCS(pid int) (string, bool) {
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		return "", false
+	}
+	for _, kv := range bytes.Split(env, []byte{0}) {
+		if v, ok := bytes.CutPrefix(kv, []byte("GOMAXPROCS=")); ok {
+			return string(v), true
+		}
+	}
+	return "", false
 }

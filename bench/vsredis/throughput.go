@@ -179,11 +179,11 @@ type depthResults struct {
 
 // throughputResults is what the throughput phase measured.
 type throughputResults struct {
-	depths     []*depthResults
-	tests      []string // the tests run
-	skipped    []string // tests left out, and why
-	gomaxprocs string   // of the redoubt-server process
-	elapsed    time.Duration
+	depths  []*depthResults
+	tests   []string // the tests run
+	skipped []string // tests left out, and why
+	threads string   // how many threads each server runs its code on
+	elapsed time.Duration
 	// otherCPU is, for each pair of runs, the share of the machine's CPU
 	// that other processes used meanwhile; empty when /proc cannot tell.
 	otherCPU []float64
@@ -199,7 +199,7 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 	}
 	defer redis.stop()
 	defer redoubt.stop()
-	tr := &throughputResults{gomaxprocs: goMaxProcs(redoubt.pid())}
+	tr := &throughputResults{threads: fmt.Sprintf("Redis %s; Redoubt %s", redis.threads(ctx), redoubt.threads(ctx))}
 	tr.tests, tr.skipped, err = supportedTests(ctx, o.tests, redis, redoubt)
 	if err != nil {
 		return nil, err

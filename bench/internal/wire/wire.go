@@ -182,3 +182,39 @@ func parseLen(b []byte) (int, bool) {
 	}
 	return n, true
 }
+
+// ReadStrings reads one reply that is an array of strings, integers or
+// nulls (as CONFIG GET answers) and returns copies of its elements, a null
+// as "". It allocates; it is for set-up and checks, not measured loops. An
+// error reply is returned as an error.
+func (r *Reader) ReadStrings() ([]string, error) {
+	line, err := r.line()
+	if err != nil {
+		return nil, err
+	}
+	switch line[0] {
+	case Error:
+		return nil, fmt.Errorf("wire: error reply: %s", line[1:])
+	case Array:
+	default:
+		return nil, fmt.Errorf("%w: want an array, got %q", ErrProtocol, line)
+	}
+	n, ok := parseLen(line[1:])
+	if !ok {
+		return nil, ErrProtocol
+	}
+	var out []string
+	for ; n > 0; n-- {
+		kind, data, err := r.Read()
+		if err != nil {
+			return nil, err
+		}
+		switch kind {
+		case Simple, Integer, Bulk, Null:
+			out = append(out, string(data))
+		default:
+			return nil, fmt.Errorf("%w: array element of type %q", ErrProtocol, kind)
+		}
+	}
+	return out, nil
+}

@@ -74,3 +74,20 @@ func TestReadDoesNotAllocate(t *testing.T) {
 		t.Fatalf("encoding a command and reading 256 replies allocates %v times, want 0", allocs)
 	}
 }
+
+func TestReadStrings(t *testing.T) {
+	r := NewReader(strings.NewReader("*2\r\n$10\r\nio-threads\r\n$1\r\n1\r\n*0\r\n-ERR no\r\n+OK\r\n"), 64)
+	got, err := r.ReadStrings()
+	if err != nil || len(got) != 2 || got[0] != "io-threads" || got[1] != "1" {
+		t.Fatalf("ReadStrings = %q, %v", got, err)
+	}
+	if got, err := r.ReadStrings(); err != nil || len(got) != 0 {
+		t.Fatalf("ReadStrings of *0 = %q, %v", got, err)
+	}
+	if _, err := r.ReadStrings(); err == nil || !strings.Contains(err.Error(), "ERR no") {
+		t.Fatalf("ReadStrings of an error reply: err = %v", err)
+	}
+	if _, err := r.ReadStrings(); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("ReadStrings of +OK: err = %v, want ErrProtocol", err)
+	}
+}
