@@ -1,0 +1,226 @@
+// Command vsredis runs redis-benchmark against a real redis-server and a
+// redoubt-server side by side and reports Redoubt's throughput, latency and
+// memory per key as ratios to Redis's.
+//
+//	go run ./bench/vsredis -redoubt bin/redoubt-server [-quick]
+//
+// Both servers run on free loopback ports with the same command line
+// (--port N --bind 127.0.0.1 --save "" --appendonly no). For each pipeline
+// depth, redis-benchmark runs against Redis, then Redoubt, then Redis again,
+// and so on for -reps repetitions; the ratio reported for a test is the
+// median of the per-repetition ratios Redoubt/Redis, which cancels most of
+// the drift of a shared machine. A fresh pair of servers then loads -keys
+// small string keys, and the growth of each process's resident set gives
+// bytes per key.
+//
+// The report is Markdown on standard output; progress goes to standard
+// error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// options are the command-line settings of a run.
+type options struct {
+	redoubt           string
+	reps              int
+	requests          int
+	pipelinedRequests int
+	clients           int
+	keyspace          int
+	keys              int
+	pipelines         []int
+	tests             []string
+	gomaxprocs        int
+	throughput        bool
+	memory            bool
+	timeout           time.Duration
+	quietWait         time.Duration
+	verbose           bool
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run is main without the exit, so that deferred clean-ups (stopping the
+// servers) always happen.
+func run(args []string, stdout, stderr io.Writer) int {
+	opts, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "vsredis:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := compare(ctx, opts, stdout, stderr); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("interrupted (%v)", err)
+		}
+		fmt.Fprintln(stderr, "vsredis:", err)
+		return 1
+	}
+	return 0
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("vsredis", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.redoubt, "redoubt", "bin/redoubt-server", "path of the redoubt-server binary")
+	fs.IntVar(&o.reps, "reps", 5, "interleaved repetitions (Redis, Redoubt, Redis, …) per pipeline depth")
+	fs.IntVar(&o.requests, "requests", 100_000, "requests per test at pipeline depth 1 (redis-benchmark -n)")
+	fs.IntVar(&o.pipelinedRequests, "pipelined-requests", 1_000_000, "requests per test at pipeline depths above 1")
+	fs.IntVar(&o.clients, "clients", 50, "parallel connections (redis-benchmark -c)")
+	fs.IntVar(&o.keyspace, "keyspace", 100_000, "random keys per test (redis-benchmark -r)")
+	fs.IntVar(&o.keys, "keys", 1_000_000, "keys loaded for the memory comparison")
+	pipelines := fs.String("pipelines", "1,16", "pipeline depths (redis-benchmark -P), comma-separated")
+	tests := fs.String("tests", "ping,set,get,incr,mset", "redis-benchmark tests (-t), comma-separated")
+	fs.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS for the redoubt-server process (its environment); 0 leaves the binary's own choice (redoubt-server: io-threads, default 1)")
+	fs.BoolVar(&o.throughput, "throughput", true, "run the redis-benchmark comparison")
+	fs.BoolVar(&o.memory, "memory", true, "run the memory comparison")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "limit for one redis-benchmark run")
+	fs.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before each pair of runs, wait up to this long for other processes to leave the CPUs (<10% busy); 0 does not wait")
+	fs.BoolVar(&o.verbose, "v", false, "print every repetition's figures to standard error")
+	quick := fs.Bool("quick", false, "smoke-test mode: 2 repetitions, 20,000/200,000 requests, 100,000 keys, -quiet-wait 10s (explicit flags win)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["reps"] {
+			o.reps = 2
+		}
+		if !set["requests"] {
+			o.requests = 20_000
+		}
+		if !set["pipelined-requests"] {
+			o.pipelinedRequests = 200_000
+		}
+		if !set["keys"] {
+			o.keys = 100_000
+		}
+		if !set["quiet-wait"] {
+			o.quietWait = 10 * time.Second
+		}
+	}
+	for _, p := range strings.Split(*pipelines, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("-pipelines: %q is not a positive integer", p)
+		}
+		o.pipelines = append(o.pipelines, n)
+	}
+	for _, t := range strings.Split(*tests, ",") {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if _, ok := probes[t]; !ok {
+			return o, fmt.Errorf("-tests: unknown test %q (known: ping, set, get, incr, mset)", t)
+		}
+		o.tests = append(o.tests, t)
+	}
+	switch {
+	case o.reps < 1:
+		return o, errors.New("-reps must be at least 1")
+	case o.requests < 1 || o.pipelinedRequests < 1:
+		return o, errors.New("-requests and -pipelined-requests must be at least 1")
+	case o.clients < 1:
+		return o, errors.New("-clients must be at least 1")
+	case o.keyspace < 1:
+		return o, errors.New("-keyspace must be at least 1")
+	case o.memory && o.keys < 1:
+		return o, errors.New("-keys must be at least 1")
+	}
+	return o, nil
+}
+
+// tools are the programs a run needs.
+type tools struct {
+	redisServer, redisBenchmark, redoubt string
+}
+
+func findTools(o options) (tools, error) {
+	var t tools
+	var missing []string
+	var err error
+	if t.redisServer, err = exec.LookPath("redis-server"); err != nil {
+		missing = append(missing, "redis-server")
+	}
+	if t.redisBenchmark, err = exec.LookPath("redis-benchmark"); err != nil {
+		missing = append(missing, "redis-benchmark")
+	}
+	if len(missing) > 0 {
+		return t, fmt.Errorf("%s not found on PATH; install Debian's redis-server and redis-tools packages (apt-get install redis-server redis-tools)",
+			strings.Join(missing, " and "))
+	}
+	st, err := os.Stat(o.redoubt)
+	switch {
+	case err != nil:
+		return t, fmt.Errorf("redoubt-server binary: %w (build it with make build, or pass -redoubt)", err)
+	case st.IsDir() || st.Mode()&0o111 == 0:
+		return t, fmt.Errorf("redoubt-server binary %s is not an executable file", o.redoubt)
+	}
+	// The servers run in a scratch directory, so a relative path would
+	// not be found from there.
+	if t.redoubt, err = filepath.Abs(o.redoubt); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+// compare does the whole run and writes the report.
+func compare(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	t, err := findTools(o)
+	if err != nil {
+		return err
+	}
+	workDir, err := os.MkdirTemp("", "vsredis-")
+	if err != nil {
+		return err
+	}
+	keepWorkDir := false
+	defer func() {
+		if keepWorkDir {
+			fmt.Fprintf(stderr, "vsredis: server logs kept in %s\n", workDir)
+			return
+		}
+		os.RemoveAll(workDir)
+	}()
+	progress := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+
+	rep := &report{opts: o}
+	if o.throughput {
+		rep.throughput, err = runThroughput(ctx, o, t, workDir, progress)
+		if err != nil {
+			keepWorkDir = ctx.Err() == nil
+			return err
+		}
+	}
+	if o.memory {
+		rep.memory, err = runMemory(ctx, o, t, workDir, progress)
+		if err != nil {
+			keepWorkDir = ctx.Err() == nil
+			return err
+		}
+	}
+	rep.env = describeEnv(o, t, rep)
+	rep.write(stdout)
+	return nil
+}

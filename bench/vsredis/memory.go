@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redoubt-db/redoubt/bench/internal/wire"
+)
+
+// loadBatch is how many SETs the loader writes before reading their replies.
+const loadBatch = 1000
+
+// memoryFigures are one server's measurements in the memory phase.
+type memoryFigures struct {
+	rssBefore, rssAfter int64
+	// usedBefore and usedAfter are INFO memory's used_memory (what the
+	// server's allocator reports as in use), or -1 if it reports none.
+	usedBefore, usedAfter int64
+	loadTime              time.Duration
+	dbsize                string // DBSIZE's reply, or why there is none
+	check                 string // spot check of loaded values
+}
+
+func (m memoryFigures) perKey(keys int) float64 {
+	return float64(m.rssAfter-m.rssBefore) / float64(keys)
+}
+
+// usedPerKey is the growth of used_memory per key, or NaN if unknown.
+func (m memoryFigures) usedPerKey(keys int) float64 {
+	if m.usedBefore < 0 || m.usedAfter < 0 {
+		return math.NaN()
+	}
+	return float64(m.usedAfter-m.usedBefore) / float64(keys)
+}
+
+// usedMemory returns INFO memory's used_memory, or -1 if the server does
+// not report it.
+func usedMemory(ctx context.Context, p *serverProc) int64 {
+	info, err := p.do(ctx, "INFO", "memory")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// memoryResults is what the memory phase measured.
+type memoryResults struct {
+	keys           int
+	redis, redoubt memoryFigures
+	threads        string
+}
+
+// memKey and memValue are the loaded keys and values: 16 bytes each.
+func memKey(dst []byte, i int) []byte   { return appendPadded(append(dst, "key:"...), i) }
+func memValue(dst []byte, i int) []byte { return appendPadded(append(dst, "val:"...), i) }
+
+// appendPadded appends i as twelve zero-padded digits.
+func appendPadded(dst []byte, i int) []byte {
+	var b [12]byte
+	for j := len(b) - 1; j >= 0; j-- {
+		b[j] = byte('0' + i%10)
+		i /= 10
+	}
+	return append(dst, b[:]...)
+}
+
+// runMemory starts a fresh pair of servers and, for each, measures the
+// resident set before and after loading o.keys keys.
+func runMemory(ctx context.Context, o options, t tools, dir string, progress func(string, ...any)) (*memoryResults, error) {
+	redis, redoubt, err := startPair(ctx, t, dir, o)
+	if err != nil {
+		return nil, err
+	}
+	defer redis.stop()
+	defer redoubt.stop()
+	mr := &memoryResults{keys: o.keys, threads: fmt.Sprintf("Redis %s; Redoubt %s", redis.threads(ctx), redoubt.threads(ctx))}
+	// Let start-up finish (Redis's first cron, Go's first GC) first.
+	if err := sleep(ctx, time.Second); err != nil {
+		return nil, err
+	}
+	for _, s := range []struct {
+		p   *serverProc
+		dst *memoryFigures
+	}{{redis, &mr.redis}, {redoubt, &mr.redoubt}} {
+		if err := measureLoad(ctx, s.p, o.keys, s.dst, progress); err != nil {
+			return nil, err
+		}
+	}
+	return mr, nil
+}
+
+func measureLoad(ctx context.Context, p *serverProc, keys int, m *memoryFigures, progress func(string, ...any)) error {
+	var err error
+	if m.rssBefore, err = p.rss(); err != nil {
+		return err
+	}
+	m.usedBefore = usedMemory(ctx, p)
+	t0 := time.Now()
+	if err := load(ctx, p, keys); err != nil {
+		return fmt.Errorf("loading %d keys into %s: %w", keys, p.name, err)
+	}
+	m.loadTime = time.Since(t0)
+	progress("memory: loaded %d keys into %s in %.1fs; waiting for its resident set to settle", keys, p.name, m.loadTime.Seconds())
+	// The loader's last batch has been answered, but allocators return and
+	// Go's runtime scavenges memory in the background: wait until the
+	// resident set holds still (two readings 500 ms apart within 0.5%),
+	// for two seconds at least and fifteen at most. The server is not
+	// asked to collect or free anything.
+	if err := sleep(ctx, 2*time.Second); err != nil {
+		return err
+	}
+	prev, err := p.rss()
+	if err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(13 * time.Second); time.Now().Before(deadline); {
+		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+			return err
+		}
+		cur, err := p.rss()
+		if err != nil {
+			return err
+		}
+		settled := abs(cur-prev)*200 <= prev
+		prev = cur
+		if settled {
+			break
+		}
+	}
+	m.rssAfter = prev
+	m.usedAfter = usedMemory(ctx, p)
+	if n, err := p.do(ctx, "DBSIZE"); err != nil {
+		msg, _, _ := strings.Cut(err.Error(), ", with args")
+		m.dbsize = "n/a (" + msg + ")"
+	} else {
+		m.dbsize = n
+	}
+	m.check = spotCheck(ctx, p, keys)
+	return p.alive()
+}
+
+// load sets keys keys on one connection, loadBatch SETs per write.
+func load(ctx context.Context, p *serverProc, keys int) error {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", p.addr())
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Now()) })
+	defer stop()
+	rd := wire.NewReader(nc, 64*1024)
+	var buf, kb, vb []byte
+	for i := 0; i < keys; {
+		buf = buf[:0]
+		n := min(loadBatch, keys-i)
+		for j := 0; j < n; j++ {
+			kb, vb = memKey(kb[:0], i+j), memValue(vb[:0], i+j)
+			buf = wire.AppendArray(buf, 3)
+			buf = wire.AppendBulkString(buf, "SET")
+			buf = wire.AppendBulk(buf, kb)
+			buf = wire.AppendBulk(buf, vb)
+		}
+		if _, err := nc.Write(buf); err != nil {
+			return err
+		}
+		for j := 0; j < n; j++ {
+			kind, data, err := rd.Read()
+			if err != nil {
+				return err
+			}
+			if kind != wire.Simple || string(data) != "OK" {
+				return fmt.Errorf("SET %s replied %c%s", memKey(nil, i+j), kind, data)
+			}
+		}
+		i += n
+	}
+	return nil
+}
+
+// spotCheck reads back the first, middle and last keys loaded.
+func spotCheck(ctx context.Context, p *serverProc, keys int) string {
+	for _, i := range []int{0, keys / 2, keys - 1} {
+		k := string(memKey(nil, i))
+		got, err := p.do(ctx, "GET", k)
+		if err != nil {
+			return fmt.Sprintf("GET %s: %v", k, err)
+		}
+		if want := string(memValue(nil, i)); got != want {
+			return fmt.Sprintf("GET %s = %q, want %q", k, got, want)
+		}
+	}
+	return "ok"
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// formatBytes prints n bytes in MiB with one decimal.
+func formatBytes(n int64) string {
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+}

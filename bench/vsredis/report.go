@@ -1,0 +1,209 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+)
+
+// median returns the median of xs (the mean of the middle two for an even
+// count), or NaN for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[m]
+	}
+	return (s[m-1] + s[m]) / 2
+}
+
+// ratioStats summarizes paired measurements: the median of the ratios
+// b[i]/a[i] and their range. Pairs with a zero denominator are left out.
+type ratioStats struct {
+	median, min, max float64
+	n                int
+}
+
+func pairedRatios(a, b []float64) ratioStats {
+	var rs []float64
+	for i := range min(len(a), len(b)) {
+		if a[i] != 0 {
+			rs = append(rs, b[i]/a[i])
+		}
+	}
+	if len(rs) == 0 {
+		return ratioStats{median: math.NaN(), min: math.NaN(), max: math.NaN()}
+	}
+	return ratioStats{median: median(rs), min: slices.Min(rs), max: slices.Max(rs), n: len(rs)}
+}
+
+// row is one test's line of a throughput table.
+type row struct {
+	test                 string
+	redisRPS, redoubtRPS float64 // medians
+	rps                  ratioStats
+	redisP50, redoubtP50 float64 // medians, ms
+	p50                  ratioStats
+	redisP99, redoubtP99 float64 // medians, ms
+	p99                  ratioStats
+}
+
+func summarize(test string, pairs []pair) row {
+	get := func(f func(pair) float64) []float64 {
+		xs := make([]float64, len(pairs))
+		for i, p := range pairs {
+			xs[i] = f(p)
+		}
+		return xs
+	}
+	redisRPS, redoubtRPS := get(func(p pair) float64 { return p.redis.rps }), get(func(p pair) float64 { return p.redoubt.rps })
+	redisP50, redoubtP50 := get(func(p pair) float64 { return p.redis.p50 }), get(func(p pair) float64 { return p.redoubt.p50 })
+	redisP99, redoubtP99 := get(func(p pair) float64 { return p.redis.p99 }), get(func(p pair) float64 { return p.redoubt.p99 })
+	return row{
+		test:     test,
+		redisRPS: median(redisRPS), redoubtRPS: median(redoubtRPS), rps: pairedRatios(redisRPS, redoubtRPS),
+		redisP50: median(redisP50), redoubtP50: median(redoubtP50), p50: pairedRatios(redisP50, redoubtP50),
+		redisP99: median(redisP99), redoubtP99: median(redoubtP99), p99: pairedRatios(redisP99, redoubtP99),
+	}
+}
+
+// report is everything printed at the end.
+type report struct {
+	opts       options
+	env        []string
+	throughput *throughputResults
+	memory     *memoryResults
+}
+
+func (r *report) write(w io.Writer) {
+	o := r.opts
+	fmt.Fprintf(w, "## Redoubt vs Redis\n\n")
+	for _, line := range r.env {
+		fmt.Fprintf(w, "- %s\n", line)
+	}
+	if tr := r.throughput; tr != nil {
+		fmt.Fprintf(w, "\nThroughput: `redis-benchmark -c %d -P <depth> -t <test> -r %d -n <requests> --csv` for each of %s, "+
+			"run against Redis then Redoubt, %s in turn; each figure is the median over the repetitions, "+
+			"and each ratio (Redoubt/Redis) the median of the per-repetition ratios, with their range. "+
+			"req/s: higher is better; latency ratios: lower is better. Took %.0fs.\n",
+			o.clients, o.keyspace, strings.Join(tr.tests, ", "), plural(o.reps, "time"), tr.elapsed.Seconds())
+		if len(tr.otherCPU) > 0 {
+			fmt.Fprintf(w, "\nOther processes on the machine used %s of its CPU time during the median pair of runs, %s at most.",
+				formatPercent(median(tr.otherCPU)), formatPercent(slices.Max(tr.otherCPU)))
+			if slices.Max(tr.otherCPU) > noisyShare {
+				fmt.Fprintf(w, " **The machine was not quiet: figures from this run are noisier than the ranges suggest; rerun when it is idle.**")
+			}
+			fmt.Fprintln(w)
+		}
+		if len(tr.skipped) > 0 {
+			fmt.Fprintf(w, "\nNot run, because a server does not implement them:\n\n")
+			for _, s := range tr.skipped {
+				fmt.Fprintf(w, "- %s\n", s)
+			}
+		}
+		for _, d := range tr.depths {
+			fmt.Fprintf(w, "\n### Pipeline %d (%d clients, %s requests per test, %s)\n\n",
+				d.pipeline, o.clients, groupDigits(d.requests), plural(o.reps, "repetition"))
+			fmt.Fprintln(w, "| test | Redis req/s | Redoubt req/s | ratio (range) | p50 ms Redis | p50 ms Redoubt | p50 ratio | p99 ms Redis | p99 ms Redoubt | p99 ratio |")
+			fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+			for _, test := range d.order {
+				rw := summarize(test, d.pairs[test])
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %.3f | %.3f | %s | %.3f | %.3f | %s |\n",
+					testLabel(test), formatRPS(rw.redisRPS), formatRPS(rw.redoubtRPS), formatRatioRange(rw.rps),
+					rw.redisP50, rw.redoubtP50, formatRatio(rw.p50.median),
+					rw.redisP99, rw.redoubtP99, formatRatio(rw.p99.median))
+			}
+		}
+	}
+	if m := r.memory; m != nil {
+		fmt.Fprintf(w, "\n### Memory: %s keys of 16 bytes with 16-byte values (SET, pipelined %d at a time)\n\n",
+			groupDigits(m.keys), loadBatch)
+		fmt.Fprintln(w, "| server | RSS at start | RSS loaded | bytes/key (RSS) | bytes/key (used_memory) | load time | DBSIZE | spot check |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|")
+		for _, s := range []struct {
+			name string
+			f    memoryFigures
+		}{{"Redis", m.redis}, {"Redoubt", m.redoubt}} {
+			used := "n/a"
+			if u := s.f.usedPerKey(m.keys); !math.IsNaN(u) {
+				used = fmt.Sprintf("%.1f", u)
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %.1f | %s | %.2fs | %s | %s |\n", s.name,
+				formatBytes(s.f.rssBefore), formatBytes(s.f.rssAfter), s.f.perKey(m.keys), used,
+				s.f.loadTime.Seconds(), s.f.dbsize, s.f.check)
+		}
+		fmt.Fprintf(w, "\nThe resident set is measured from /proc/<pid>/status (VmRSS) after start-up and again once it "+
+			"holds still after the load; used_memory is INFO memory's, where the server reports it. "+
+			"Redoubt/Redis bytes per key (RSS growth): %s; RSS loaded: %s.\n",
+			formatRatio(m.redoubt.perKey(m.keys)/m.redis.perKey(m.keys)),
+			formatRatio(float64(m.redoubt.rssAfter)/float64(m.redis.rssAfter)))
+	}
+}
+
+// noisyShare is the share of CPU time used by other processes above which a
+// run is flagged as disturbed.
+const noisyShare = 0.05
+
+// testLabel names redis-benchmark's two PING tests as the commands they
+// send.
+func testLabel(test string) string {
+	switch test {
+	case "PING_INLINE":
+		return "PING (inline)"
+	case "PING_MBULK":
+		return "PING (multibulk)"
+	}
+	return test
+}
+
+func formatRPS(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "n/a"
+	case x >= 1e6:
+		return fmt.Sprintf("%.2fM", x/1e6)
+	default:
+		return fmt.Sprintf("%.1fk", x/1e3)
+	}
+}
+
+func formatRatio(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f×", x)
+}
+
+func formatRatioRange(s ratioStats) string {
+	if s.n < 2 {
+		return formatRatio(s.median)
+	}
+	return fmt.Sprintf("**%s** (%.2f–%.2f)", formatRatio(s.median), s.min, s.max)
+}
+
+// groupDigits prints n with thousands separators.
+func groupDigits(n int) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// plural returns "1 repetition" or "5 repetitions".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

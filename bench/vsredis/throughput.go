@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A result is one line of redis-benchmark's --csv output. Latencies are in
+// milliseconds.
+type result struct {
+	test                         string // as redis-benchmark names it: "PING_INLINE", "MSET (10 keys)"
+	rps                          float64
+	avg, min, p50, p95, p99, max float64
+}
+
+// parseCSV reads the output of redis-benchmark --csv (7.x):
+//
+//	"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+//	"SET","94339.62","0.277","0.080","0.279","0.319","0.407","0.679"
+//
+// Columns are found by their header names; test, rps, p50 and p99 are
+// required.
+func parseCSV(r io.Reader) ([]result, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("redis-benchmark printed no CSV")
+		}
+		return nil, fmt.Errorf("redis-benchmark CSV header: %w", err)
+	}
+	col := map[string]int{}
+	for i, name := range header {
+		col[name] = i
+	}
+	for _, name := range []string{"test", "rps", "p50_latency_ms", "p99_latency_ms"} {
+		if _, ok := col[name]; !ok {
+			return nil, fmt.Errorf("redis-benchmark CSV header %q has no %q column", header, name)
+		}
+	}
+	var results []result
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redis-benchmark CSV: %w", err)
+		}
+		if len(rec) != len(header) {
+			return nil, fmt.Errorf("redis-benchmark CSV line %d has %d fields, the header %d", line, len(rec), len(header))
+		}
+		res := result{test: rec[col["test"]]}
+		fields := []struct {
+			name string
+			dst  *float64
+		}{
+			{"rps", &res.rps}, {"avg_latency_ms", &res.avg}, {"min_latency_ms", &res.min},
+			{"p50_latency_ms", &res.p50}, {"p95_latency_ms", &res.p95}, {"p99_latency_ms", &res.p99},
+			{"max_latency_ms", &res.max},
+		}
+		for _, f := range fields {
+			i, ok := col[f.name]
+			if !ok {
+				continue
+			}
+			v, err := strconv.ParseFloat(rec[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("redis-benchmark CSV line %d, %s: %w", line, f.name, err)
+			}
+			*f.dst = v
+		}
+		results = append(results, res)
+	}
+	if len(results) == 0 {
+		return nil, errors.New("redis-benchmark CSV has a header but no results")
+	}
+	return results, nil
+}
+
+// probes are, for each redis-benchmark test, a command that tells whether a
+// server implements it.
+var probes = map[string][]string{
+	"ping": {"PING"},
+	"set":  {"SET", "vsredis:probe", "xxx"},
+	"get":  {"GET", "vsredis:probe"},
+	"incr": {"INCR", "vsredis:probe:counter"},
+	"mset": {"MSET", "vsredis:probe:a", "xxx", "vsredis:probe:b", "xxx"},
+}
+
+// supportedTests returns the tests every server answers without an error,
+// and a note for each test left out.
+func supportedTests(ctx context.Context, tests []string, servers ...*serverProc) (ok []string, skipped []string, err error) {
+	for _, t := range tests {
+		var why []string
+		for _, p := range servers {
+			_, err := p.do(ctx, probes[t]...)
+			var er errReply
+			switch {
+			case errors.As(err, &er):
+				msg := string(er)
+				if i := strings.Index(msg, ", with args"); i > 0 {
+					msg = msg[:i]
+				}
+				why = append(why, fmt.Sprintf("%s replies %q", p.name, msg))
+			case err != nil:
+				return nil, nil, fmt.Errorf("probing %s with %s: %w", p.name, probes[t][0], err)
+			}
+		}
+		if len(why) > 0 {
+			skipped = append(skipped, fmt.Sprintf("%s: %s", strings.ToUpper(t), strings.Join(why, "; ")))
+			continue
+		}
+		ok = append(ok, t)
+	}
+	return ok, skipped, nil
+}
+
+// benchmarkArgs is redis-benchmark's command line for one run.
+func benchmarkArgs(port, clients, pipeline, keyspace, requests int, tests []string) []string {
+	return []string{
+		"-h", "127.0.0.1", "-p", strconv.Itoa(port),
+		"-c", strconv.Itoa(clients), "-P", strconv.Itoa(pipeline),
+		"-t", strings.Join(tests, ","), "-r", strconv.Itoa(keyspace),
+		"-n", strconv.Itoa(requests), "--csv",
+	}
+}
+
+// runBenchmark runs redis-benchmark once against p.
+func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, pipeline int, tests []string) ([]result, error) {
+	requests := o.requests
+	if pipeline > 1 {
+		requests = o.pipelinedRequests
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, benchmarkArgs(p.port, o.clients, pipeline, o.keyspace, requests, tests)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err == nil {
+		err = p.alive()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("redis-benchmark against %s (pipeline %d): %w", p.name, pipeline, context.Cause(ctx))
+		}
+		out := strings.TrimSpace(stderr.String() + stdout.String())
+		return nil, fmt.Errorf("redis-benchmark against %s (pipeline %d): %w\n%s", p.name, pipeline, err, out)
+	}
+	res, err := parseCSV(&stdout)
+	if err != nil {
+		return nil, fmt.Errorf("against %s (pipeline %d): %w\nredis-benchmark's error output:\n%s", p.name, pipeline, err, stderr.String())
+	}
+	return res, nil
+}
+
+// pair is one test's results on both servers in one repetition.
+type pair struct{ redis, redoubt result }
+
+// depthResults are the pairs of one pipeline depth, by test, in
+// redis-benchmark's order.
+type depthResults struct {
+	pipeline int
+	requests int
+	order    []string
+	pairs    map[string][]pair
+}
+
+// throughputResults is what the throughput phase measured.
+type throughputResults struct {
+	depths  []*depthResults
+	tests   []string // the tests run
+	skipped []string // tests left out, and why
+	threads string   // how many threads each server runs its code on
+	elapsed time.Duration
+	// otherCPU is, for each pair of runs, the share of the machine's CPU
+	// that other processes used meanwhile; empty when /proc cannot tell.
+	otherCPU []float64
+}
+
+// runThroughput starts a pair of servers and runs redis-benchmark against
+// them, interleaved, o.reps times per pipeline depth.
+func runThroughput(ctx context.Context, o options, t tools, dir string, progress func(string, ...any)) (*throughputResults, error) {
+	start := time.Now()
+	redis, redoubt, err := startPair(ctx, t, dir, o)
+	if err != nil {
+		return nil, err
+	}
+	defer redis.stop()
+	defer redoubt.stop()
+	tr := &throughputResults{threads: fmt.Sprintf("Redis %s; Redoubt %s", redis.threads(ctx), redoubt.threads(ctx))}
+	tr.tests, tr.skipped, err = supportedTests(ctx, o.tests, redis, redoubt)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range tr.skipped {
+		progress("skipping %s", s)
+	}
+	if len(tr.tests) == 0 {
+		return nil, errors.New("no test is supported by both servers")
+	}
+	for _, pl := range o.pipelines {
+		d := &depthResults{pipeline: pl, requests: o.requests, pairs: map[string][]pair{}}
+		if pl > 1 {
+			d.requests = o.pipelinedRequests
+		}
+		tr.depths = append(tr.depths, d)
+	}
+	// One test per redis-benchmark run, Redis then Redoubt, so that the
+	// two runs of a pair are seconds apart and whatever else the machine
+	// does disturbs both alike.
+	for rep := 1; rep <= o.reps; rep++ {
+		for _, d := range tr.depths {
+			t0 := time.Now()
+			var others []float64
+			for _, test := range tr.tests {
+				if o.quietWait > 0 {
+					share, err := waitQuiet(ctx, o.quietWait, redis, redoubt)
+					if err != nil {
+						return nil, err
+					}
+					if share >= quietShare {
+						progress("the machine is busy (other processes use %s of the CPUs); going on after waiting %v", formatPercent(share), o.quietWait)
+					}
+				}
+				snap0, snapOK := takeCPUSnapshot(redis, redoubt)
+				a, err := runBenchmark(ctx, t.redisBenchmark, redis, o, d.pipeline, []string{test})
+				if err != nil {
+					return nil, err
+				}
+				b, err := runBenchmark(ctx, t.redisBenchmark, redoubt, o, d.pipeline, []string{test})
+				if err != nil {
+					return nil, err
+				}
+				if err := d.add(a, b); err != nil {
+					return nil, err
+				}
+				share := -1.0
+				if snap1, ok := takeCPUSnapshot(redis, redoubt); ok && snapOK {
+					share = otherShare(snap0, snap1)
+					tr.otherCPU = append(tr.otherCPU, share)
+					others = append(others, share)
+				}
+				if o.verbose {
+					for i := range a {
+						progress("  %-16s Redis %10.0f req/s p50 %.3f p99 %.3f | Redoubt %10.0f req/s p50 %.3f p99 %.3f | others %s",
+							a[i].test, a[i].rps, a[i].p50, a[i].p99, b[i].rps, b[i].p50, b[i].p99, formatPercent(share))
+					}
+				}
+			}
+			other := ""
+			if len(others) > 0 {
+				other = fmt.Sprintf("; other processes used %s of the CPUs at most", formatPercent(slices.Max(others)))
+			}
+			progress("repetition %d/%d, pipeline %d: done in %.1fs%s", rep, o.reps, d.pipeline, time.Since(t0).Seconds(), other)
+		}
+	}
+	tr.elapsed = time.Since(start)
+	return tr, nil
+}
+
+// add records one repetition; both runs must report the same tests.
+func (d *depthResults) add(redis, redoubt []result) error {
+	if len(redis) != len(redoubt) {
+		return fmt.Errorf("pipeline %d: redis-benchmark reported %d tests for Redis, %d for Redoubt", d.pipeline, len(redis), len(redoubt))
+	}
+	for i := range redis {
+		if redis[i].test != redoubt[i].test {
+			return fmt.Errorf("pipeline %d: test %d is %q for Redis, %q for Redoubt", d.pipeline, i, redis[i].test, redoubt[i].test)
+		}
+		name := redis[i].test
+		if _, seen := d.pairs[name]; !seen {
+			d.order = append(d.order, name)
+		}
+		d.pairs[name] = append(d.pairs[name], pair{redis[i], redoubt[i]})
+	}
+	return nil
+}
