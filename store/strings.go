@@ -80,7 +80,9 @@ func (db *DB) Set(key, val []byte, opt SetOptions) (SetResult, error) {
 	if (opt.NX && e != nil) || (opt.XX && e == nil) {
 		return res, nil
 	}
-	e = db.setString(e, key, val, stringEncoding(val), opt.KeepTTL)
+	// With a new deadline, the old one is overwritten in place below rather
+	// than deleted and added again.
+	e = db.setString(e, key, val, stringEncoding(val), opt.KeepTTL || opt.At != 0)
 	if opt.At != 0 {
 		db.setExpireEntry(e, opt.At)
 	}
