@@ -58,6 +58,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cfg.LogOutput = stdout
 	if cfg.IOThreads > 0 && os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(cfg.IOThreads)
+	} else if cfg.IOThreads > 0 {
+		// The environment wins; report what the process really runs with.
+		cfg.IOThreads = runtime.GOMAXPROCS(0)
 	}
 
 	// As redis-server: a hang-up or a closed pipe does not stop the

@@ -374,3 +374,29 @@ func TestVersionAndHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestGOMAXPROCSEnvironmentWins checks that a GOMAXPROCS environment
+// variable overrides io-threads and that CONFIG GET reports what the process
+// really runs with.
+func TestGOMAXPROCSEnvironmentWins(t *testing.T) {
+	port := freePort(t)
+	p := &proc{t: t, cmd: exec.Command(binary, "--port", strconv.Itoa(port), "--io-threads", "1"), exited: make(chan struct{})}
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	p.cmd.Env = append(os.Environ(), "GOMAXPROCS=3")
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // exits with the process
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+	})
+	p.waitReady()
+	if got := do(t, "127.0.0.1:"+strconv.Itoa(port), "CONFIG", "GET", "io-threads"); got != "io-threads 3" {
+		t.Errorf("CONFIG GET io-threads = %q with GOMAXPROCS=3, want %q", got, "io-threads 3")
+	}
+}
