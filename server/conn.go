@@ -34,6 +34,17 @@ type Conn struct {
 	out     []byte   // replies not yet written
 	argv    [][]byte // the current command's arguments, aliasing rd's buffer
 	nameBuf [64]byte // scratch for lower-casing command names
+	// lastLookup is the last command looked up, if it has no subcommands:
+	// a pipeline usually repeats a command, and comparing its name is
+	// cheaper than a table lookup.
+	lastLookup *Command
+	// pend accumulates the statistics of consecutive calls of one command
+	// in a batch; flushStats adds them to the server's counters when the
+	// command changes or the batch ends, saving atomic operations.
+	pend struct {
+		cmd                  *Command
+		calls, nanos, failed int64
+	}
 
 	db      *store.DB // the selected database
 	locked  *store.DB // the database whose lock the current batch holds
@@ -140,6 +151,7 @@ func (c *Conn) cleanup() {
 // replies. It reports whether the connection must close.
 func (c *Conn) processInput() (stop bool) {
 	defer c.unlockDB()
+	defer c.flushStats()
 	c.mark = -1
 	for !c.closeAfterReply {
 		args, err := c.rd.ReadCommand(c.argv[:0])
@@ -219,7 +231,13 @@ func (c *Conn) unlockDB() {
 // execute looks up and runs one command, as Redis's processCommand.
 func (c *Conn) execute(args [][]byte) {
 	mark := len(c.out)
-	cmd := commands.lookup(args, &c.nameBuf)
+	cmd := c.lastLookup
+	if cmd == nil || !equalLower(args[0], cmd.Name) {
+		cmd = commands.lookup(args, &c.nameBuf)
+		if cmd != nil && cmd.parent == nil && cmd.subs == nil {
+			c.lastLookup = cmd
+		}
+	}
 	switch {
 	case cmd == nil:
 		c.rejectUnknown(args)
@@ -247,7 +265,13 @@ func (c *Conn) call(cmd *Command, args [][]byte) {
 	} else {
 		c.unlockDB()
 	}
-	c.lastCmd.Store(cmd)
+	if c.pend.cmd != cmd {
+		// Another command: what the previous ones did becomes visible
+		// (INFO commandstats), and CLIENT LIST shows this one.
+		c.flushStats()
+		c.pend.cmd = cmd
+		c.lastCmd.Store(cmd)
+	}
 	errs := c.errors
 	start := c.mark
 	if start < 0 {
@@ -257,13 +281,27 @@ func (c *Conn) call(cmd *Command, args [][]byte) {
 	end := time.Since(c.created)
 	c.mark = end
 	d := end - start
-	st := &c.s.cmdStats[cmd.id]
-	st.nanos.Add(int64(d))
-	st.recordLatency(d)
-	st.calls.Add(1)
+	c.s.cmdStats[cmd.id].recordLatency(d)
+	c.pend.calls++
+	c.pend.nanos += int64(d)
 	if c.errors != errs {
-		st.failed.Add(1)
+		c.pend.failed++
 	}
+}
+
+// flushStats adds the pending statistics to the server's counters.
+func (c *Conn) flushStats() {
+	p := &c.pend
+	if p.cmd == nil {
+		return
+	}
+	st := &c.s.cmdStats[p.cmd.id]
+	st.calls.Add(p.calls)
+	st.nanos.Add(p.nanos)
+	if p.failed > 0 {
+		st.failed.Add(p.failed)
+	}
+	p.cmd, p.calls, p.nanos, p.failed = nil, 0, 0, 0
 }
 
 // rejectUnknown replies to a command that is not in the table, with Redis's
@@ -288,6 +326,24 @@ func (c *Conn) rejectUnknown(args [][]byte) {
 		fmt.Fprintf(&b, "'%s' ", cTrunc(args[i], 128-b.Len()))
 	}
 	c.writeErrorReply(fmt.Sprintf(msgUnknownCommand, cTrunc(args[0], 128), b.String()))
+}
+
+// equalLower reports whether b equals the lowercase ASCII name, ignoring
+// the case of b.
+func equalLower(b []byte, name string) bool {
+	if len(b) != len(name) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		ch := b[i]
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		if ch != name[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // cString returns b up to its first NUL byte, as C's string functions see it.

@@ -93,10 +93,11 @@ type Reader struct {
 	// State of a multibulk command partly received, so that a command
 	// spanning many reads is not parsed again from its start each time.
 	// Offsets are relative to r, which stays at the command's first byte.
-	argsLeft int64 // arguments still to come, 0 when between commands
-	pos      int   // parse position, relative to r
-	bulkLen  int64 // length of the bulk being read, -1 before its header
-	offs     []int // start offsets of the arguments read so far, relative to r
+	argsLeft int64    // arguments still to come, 0 when between commands
+	pos      int      // parse position, relative to r
+	bulkLen  int64    // length of the bulk being read, -1 before its header
+	scratch  [][]byte // reused for the words of plain inline commands
+	offs     []int    // start offsets of the arguments read so far, relative to r
 	ends     []int
 }
 
@@ -216,15 +217,61 @@ func (rd *Reader) readInline() ([][]byte, error) {
 	if len(line) > 0 && line[len(line)-1] == '\r' {
 		line = line[:len(line)-1]
 	}
-	args, err := splitargs.Split(line)
-	if err != nil {
-		return nil, errUnbalanced
+	args, ok := splitPlain(line, rd.scratch[:0])
+	if ok {
+		rd.scratch = args[:0] // the caller copies the words out
+	} else {
+		var err error
+		if args, err = splitargs.Split(line); err != nil {
+			return nil, errUnbalanced
+		}
 	}
 	if rd.Unauthenticated && len(args) > PreAuthMaxArgs {
 		return nil, errUnauthMbulk
 	}
 	rd.r += nl + 1
 	return args, nil
+}
+
+// splitPlain splits an inline line that has no quotes and no vertical tab or
+// form feed, which is what people type into telnet, into words separated by
+// spaces, tabs, CRs and LFs: exactly what sdssplitargs gives for such a
+// line, as slices of the line itself. It reports false for any other line,
+// which needs splitargs.
+func splitPlain(line []byte, args [][]byte) ([][]byte, bool) {
+	words := 0
+	inWord := false
+	for _, ch := range line {
+		switch ch {
+		case '"', '\'', '\v', '\f':
+			return nil, false
+		case ' ', '\t', '\r', '\n':
+			inWord = false
+		default:
+			if !inWord {
+				words++
+				inWord = true
+			}
+		}
+	}
+	if words == 0 {
+		return args, true
+	}
+	start := -1
+	for i, ch := range line {
+		sep := ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'
+		switch {
+		case !sep && start < 0:
+			start = i
+		case sep && start >= 0:
+			args = append(args, line[start:i:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		args = append(args, line[start:len(line):len(line)])
+	}
+	return args, true
 }
 
 // line returns the length of the count line at b, up to its '\r', and
@@ -238,14 +285,18 @@ func (rd *Reader) readInline() ([][]byte, error) {
 // checks the size only while the '\r' has not arrived, so its answer to such
 // a line depends on the timing of its 16 KB reads.
 func line(b []byte) (int, bool) {
-	i := bytes.IndexByte(b[:min(len(b), InlineMax+1)], '\r')
-	if i >= 0 && bytes.IndexByte(b[:i], 0) >= 0 {
-		i = -1
+	// Count lines are a few bytes long: a plain loop finds the '\r', or a
+	// NUL before it, in one pass, faster than bytes.IndexByte's set-up.
+	n := min(len(b), InlineMax+1)
+	for i := 0; i < n; i++ {
+		switch b[i] {
+		case '\r':
+			return i, i <= len(b)-2
+		case 0:
+			return -1, false
+		}
 	}
-	if i < 0 || i > len(b)-2 {
-		return i, false
-	}
-	return i, true
+	return -1, false
 }
 
 // readMultibulkHeader consumes "*<n>\r\n" and returns n.

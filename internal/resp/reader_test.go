@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/redoubt-db/redoubt/internal/splitargs"
 )
 
 // The expected results in this file were taken from a real redis-server
@@ -639,5 +642,31 @@ func TestReaderPipelineAcrossBuffers(t *testing.T) {
 				t.Errorf("BufferCap() reached %d for commands of at most %d bytes, want at most %d", maxCap, largest, limit)
 			}
 		})
+	}
+}
+
+// TestSplitPlainMatchesSplitargs checks the allocation-free split of plain
+// inline lines against sdssplitargs on every line it accepts.
+func TestSplitPlainMatchesSplitargs(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	alphabet := []byte("ab \t\r\n\"'\v\f\\x0")
+	for i := 0; i < 200000; i++ {
+		line := make([]byte, r.IntN(12))
+		for j := range line {
+			line[j] = alphabet[r.IntN(len(alphabet))]
+		}
+		got, ok := splitPlain(line, nil)
+		if !ok {
+			continue
+		}
+		want, err := splitargs.Split(line)
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("splitPlain(%q) = %q; splitargs gives %q, %v", line, got, want, err)
+		}
+		for k := range got {
+			if !bytes.Equal(got[k], want[k]) {
+				t.Fatalf("splitPlain(%q) = %q, want %q", line, got, want)
+			}
+		}
 	}
 }
