@@ -240,6 +240,7 @@ func splitConfigValue(v string) []string {
 }
 
 func cmdConfigResetstat(c *Conn, args [][]byte) {
+	c.syncStats()
 	c.s.resetStats()
 	c.WriteOK()
 }

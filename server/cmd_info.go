@@ -110,6 +110,7 @@ func infoSections(args [][]byte) int {
 }
 
 func cmdInfo(c *Conn, args [][]byte) {
+	c.syncStats()
 	c.WriteVerbatim(string(c.s.infoText(infoSections(args[1:]))), "txt")
 }
 

@@ -38,12 +38,15 @@ type Conn struct {
 	// a pipeline usually repeats a command, and comparing its name is
 	// cheaper than a table lookup.
 	lastLookup *Command
-	// pend accumulates the statistics of consecutive calls of one command
-	// in a batch; flushStats adds them to the server's counters when the
-	// command changes or the batch ends, saving atomic operations.
-	pend struct {
-		cmd                  *Command
-		calls, nanos, failed int64
+	// run is the current run: consecutive calls of one command in a
+	// batch, under one lock hold. A run is timed as a whole and its
+	// statistics reach the server's shared counters when it ends (endRun),
+	// so a pipeline of N GETs costs two clock reads and a few atomic adds,
+	// not N of each.
+	run struct {
+		cmd           *Command
+		start         time.Duration // since created, on the monotonic clock
+		calls, failed int64
 	}
 
 	db      *store.DB // the selected database
@@ -52,11 +55,6 @@ type Conn struct {
 	proto   int       // 2 or 3, set by HELLO
 	errors  int       // error replies written, for failed_calls
 	created time.Time
-	// mark is when the previous command of the batch ended, on the
-	// monotonic clock relative to created, or -1: a command of a pipelined
-	// batch starts where the one before it ended, so each costs one clock
-	// read instead of two. lockDB resets it after waiting for a lock.
-	mark time.Duration
 
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
@@ -151,8 +149,7 @@ func (c *Conn) cleanup() {
 // replies. It reports whether the connection must close.
 func (c *Conn) processInput() (stop bool) {
 	defer c.unlockDB()
-	defer c.flushStats()
-	c.mark = -1
+	defer c.endRun()
 	for !c.closeAfterReply {
 		args, err := c.rd.ReadCommand(c.argv[:0])
 		c.argv = args
@@ -172,6 +169,7 @@ func (c *Conn) processInput() (stop bool) {
 		}
 		c.execute(args)
 		if len(c.out) >= flushThreshold {
+			c.endRun()
 			c.unlockDB()
 			if !c.flush() {
 				return true
@@ -211,11 +209,11 @@ func (c *Conn) lockDB() {
 		c.locked.Unlock()
 		c.locked = nil
 	}
+	c.endRun() // time waiting for the lock is no command's
 	c.unlockDB()
 	c.db.Lock()
 	c.locked = c.db
 	c.held = 0
-	c.mark = -1 // time waiting for the lock is not the command's
 	c.db.SetNoTouch(c.noTouch.Load())
 }
 
@@ -265,43 +263,56 @@ func (c *Conn) call(cmd *Command, args [][]byte) {
 	} else {
 		c.unlockDB()
 	}
-	if c.pend.cmd != cmd {
+	if c.run.cmd != cmd {
 		// Another command: what the previous ones did becomes visible
 		// (INFO commandstats), and CLIENT LIST shows this one.
-		c.flushStats()
-		c.pend.cmd = cmd
+		c.endRun()
+		c.run.cmd = cmd
+		c.run.start = time.Since(c.created)
 		c.lastCmd.Store(cmd)
 	}
 	errs := c.errors
-	start := c.mark
-	if start < 0 {
-		start = time.Since(c.created)
-	}
 	cmd.Run(c, args)
-	end := time.Since(c.created)
-	c.mark = end
-	d := end - start
-	c.s.cmdStats[cmd.id].recordLatency(d)
-	c.pend.calls++
-	c.pend.nanos += int64(d)
+	c.run.calls++
 	if c.errors != errs {
-		c.pend.failed++
+		c.run.failed++
 	}
 }
 
-// flushStats adds the pending statistics to the server's counters.
-func (c *Conn) flushStats() {
-	p := &c.pend
-	if p.cmd == nil {
+// endRun ends the current run of calls and adds its statistics to the
+// server's counters: the calls, their total time, and for the latency
+// histogram each call at the run's average.
+func (c *Conn) endRun() {
+	r := &c.run
+	if r.cmd == nil {
 		return
 	}
-	st := &c.s.cmdStats[p.cmd.id]
-	st.calls.Add(p.calls)
-	st.nanos.Add(p.nanos)
-	if p.failed > 0 {
-		st.failed.Add(p.failed)
+	if r.calls == 0 {
+		r.cmd = nil
+		return
 	}
-	p.cmd, p.calls, p.nanos, p.failed = nil, 0, 0, 0
+	d := time.Since(c.created) - r.start
+	st := &c.s.cmdStats[r.cmd.id]
+	st.calls.Add(r.calls)
+	st.nanos.Add(int64(d))
+	st.recordLatency(d/time.Duration(r.calls), r.calls)
+	if r.failed > 0 {
+		st.failed.Add(r.failed)
+	}
+	r.cmd, r.calls, r.failed = nil, 0, 0
+}
+
+// syncStats makes the statistics of the calls before the one running now
+// visible, for commands that read or reset them (INFO, CONFIG RESETSTAT):
+// the calls of a run before this one are counted, as Redis counts each call
+// when it returns, and the run starts again at this call.
+func (c *Conn) syncStats() {
+	cmd := c.run.cmd
+	c.endRun()
+	if cmd != nil {
+		c.run.cmd = cmd
+		c.run.start = time.Since(c.created)
+	}
 }
 
 // rejectUnknown replies to a command that is not in the table, with Redis's

@@ -225,8 +225,9 @@ type latencyHist struct {
 	counts [latBuckets]atomic.Int64
 }
 
-// recordLatency adds d to the command's latency histogram.
-func (st *commandStats) recordLatency(d time.Duration) {
+// recordLatency adds n calls of duration d to the command's latency
+// histogram.
+func (st *commandStats) recordLatency(d time.Duration, n int64) {
 	h := st.latency.Load()
 	if h == nil {
 		h = new(latencyHist)
@@ -235,7 +236,7 @@ func (st *commandStats) recordLatency(d time.Duration) {
 		}
 	}
 	v := uint64(min(max(int64(d), 1), latMaxNs))
-	h.counts[latBucket(v)].Add(1)
+	h.counts[latBucket(v)].Add(n)
 }
 
 // latBucket returns the bucket of v nanoseconds.

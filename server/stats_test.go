@@ -1,7 +1,12 @@
 package server
 
 import (
+	"bufio"
+	"io"
 	"math/bits"
+	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,12 +39,12 @@ func TestLatencyPercentiles(t *testing.T) {
 	var st commandStats
 	// 900 calls of 10µs, 99 of 1ms and one of 2s (clamped to 1s).
 	for i := 0; i < 900; i++ {
-		st.recordLatency(10 * time.Microsecond)
+		st.recordLatency(10*time.Microsecond, 1)
 	}
 	for i := 0; i < 99; i++ {
-		st.recordLatency(time.Millisecond)
+		st.recordLatency(time.Millisecond, 1)
 	}
-	st.recordLatency(2 * time.Second)
+	st.recordLatency(2*time.Second, 1)
 	p := st.latency.Load().percentiles(50, 99, 99.9, 100)
 	within := func(got, want float64) bool { return got >= want && got <= want*1.04 }
 	for i, want := range []float64{10, 1000, 1000, 1e6} {
@@ -83,5 +88,59 @@ func TestReadMemStats(t *testing.T) {
 	m := readMemStats()
 	if m.used == 0 || m.active < m.used || m.resident == 0 || m.rss == 0 {
 		t.Errorf("readMemStats = %+v", m)
+	}
+}
+
+// TestRunStatsInPipeline checks that timing pipelined calls as runs keeps
+// Redis's counts: INFO sees every call that returned before it, including
+// earlier INFO calls of the same pipeline, and the calls of a run all count.
+func TestRunStatsInPipeline(t *testing.T) {
+	s, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	nc, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	var b strings.Builder
+	for i := 0; i < 5; i++ {
+		b.WriteString("*1\r\n$4\r\nPING\r\n")
+	}
+	for i := 0; i < 3; i++ {
+		b.WriteString("*2\r\n$4\r\nINFO\r\n$12\r\ncommandstats\r\n")
+	}
+	nc.Write([]byte(b.String()))
+	r := bufio.NewReader(nc)
+	var infos []string
+	for i := 0; i < 8; i++ {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line[0] != '$' {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			t.Fatal(err)
+		}
+		infos = append(infos, string(buf))
+	}
+	for i, info := range infos {
+		if !strings.Contains(info, "cmdstat_ping:calls=5,") {
+			t.Errorf("INFO #%d does not count the 5 PINGs before it:\n%s", i+1, info)
+		}
+		want := "cmdstat_info:calls=" + strconv.Itoa(i) + ","
+		if i == 0 {
+			if strings.Contains(info, "cmdstat_info:") {
+				t.Errorf("INFO #1 counts itself:\n%s", info)
+			}
+		} else if !strings.Contains(info, want) {
+			t.Errorf("INFO #%d does not show %q:\n%s", i+1, want, info)
+		}
 	}
 }
