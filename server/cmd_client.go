@@ -341,7 +341,6 @@ func cmdClientKill(c *Conn, args [][]byte) {
 }
 
 var clientHelp = []string{
-	"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 	"CACHING (YES|NO)",
 	"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
 	"GETREDIR",
@@ -387,16 +386,11 @@ var clientHelp = []string{
 	"    Report tracking status for the current connection.",
 	"NO-EVICT (ON|OFF)",
 	"    Protect current client connection from eviction.",
-	"HELP",
-	"    Prints this help.",
 }
 
 // cmdClientHelp replies with Redis 7.0's help text, byte for byte.
 func cmdClientHelp(c *Conn, args [][]byte) {
-	c.WriteArray(len(clientHelp))
-	for _, l := range clientHelp {
-		c.WriteSimple(l)
-	}
+	c.writeHelpReply(args[0], clientHelp)
 }
 
 // lookupConn returns the live connection with that id, or nil.

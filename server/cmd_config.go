@@ -254,15 +254,12 @@ func cmdConfigRewrite(c *Conn, args [][]byte) {
 }
 
 func cmdConfigHelp(c *Conn, args [][]byte) {
-	c.WriteArray(len(configHelp))
-	for _, l := range configHelp {
-		c.WriteSimple(l)
-	}
+	c.writeHelpReply(args[0], configHelp)
 }
 
-// configHelp is CONFIG HELP's reply, as Redis 7.0 words it.
+// configHelp is the body of CONFIG HELP, as Redis 7.0 words it
+// (writeHelpReply adds the header and the lines about HELP).
 var configHelp = []string{
-	"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 	"GET <pattern>",
 	"    Return parameters matching the glob-like <pattern> and their values.",
 	"SET <directive> <value>",
@@ -271,6 +268,4 @@ var configHelp = []string{
 	"    Reset statistics reported by the INFO command.",
 	"REWRITE",
 	"    Rewrite the configuration file.",
-	"HELP",
-	"    Prints this help.",
 }

@@ -443,10 +443,7 @@ func cmdObjectFreq(c *Conn, args [][]byte) {
 }
 
 func cmdObjectHelp(c *Conn, args [][]byte) {
-	c.WriteArray(len(objectHelp))
-	for _, line := range objectHelp {
-		c.WriteSimple(line)
-	}
+	c.writeHelpReply(args[0], objectHelp)
 }
 
 func cmdExpire(c *Conn, args [][]byte)    { expireGeneric(c, args, true, true) }

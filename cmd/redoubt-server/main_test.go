@@ -72,7 +72,16 @@ type proc struct {
 
 func start(t *testing.T, stdin string, args ...string) *proc {
 	t.Helper()
+	return startEnv(t, nil, stdin, args...)
+}
+
+// startEnv is start with extra environment variables.
+func startEnv(t *testing.T, env []string, stdin string, args ...string) *proc {
+	t.Helper()
 	p := &proc{t: t, cmd: exec.Command(binary, args...), exited: make(chan struct{})}
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	// Die with the test binary, even if it is killed by -timeout.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
@@ -380,21 +389,7 @@ func TestVersionAndHelp(t *testing.T) {
 // really runs with.
 func TestGOMAXPROCSEnvironmentWins(t *testing.T) {
 	port := freePort(t)
-	p := &proc{t: t, cmd: exec.Command(binary, "--port", strconv.Itoa(port), "--io-threads", "1"), exited: make(chan struct{})}
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p.cmd.Env = append(os.Environ(), "GOMAXPROCS=3")
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { // exits with the process
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.exited
-	})
+	p := startEnv(t, []string{"GOMAXPROCS=3"}, "", "--port", strconv.Itoa(port), "--io-threads", "1")
 	p.waitReady()
 	if got := do(t, "127.0.0.1:"+strconv.Itoa(port), "CONFIG", "GET", "io-threads"); got != "io-threads 3" {
 		t.Errorf("CONFIG GET io-threads = %q with GOMAXPROCS=3, want %q", got, "io-threads 3")
