@@ -1,6 +1,7 @@
 # Redoubt — see README.md. Every target builds or installs what it needs.
 GO        ?= go
 BIN       := bin/redoubt-server
+# Below a few seconds, Go's fuzzer can fail with "context deadline exceeded".
 FUZZTIME  ?= 15s
 PKGS      := ./...
 
