@@ -1,0 +1,48 @@
+// Package server is Redoubt's network server and its embedding API: the
+// listeners, one goroutine per connection, the RESP reader and reply writer,
+// the command table and dispatch, CONFIG, INFO and the lifecycle.
+//
+//	srv, err := server.New(server.Config{}) // secure defaults, a free loopback port
+//	defer srv.Close()
+//
+// # The request path
+//
+// A connection's goroutine (Conn.serve) reads into its buffer
+// (internal/resp), then executes every complete command buffered, which is
+// one pipelined batch: the command is looked up in the table (command.go;
+// each group's commands are in cmd_<group>.go), its arity checked, and its
+// handler run. A handler parses its arguments, makes one call into the store
+// and appends its reply to the connection's output buffer (reply.go), which
+// is written once per batch. Arguments are slices of the read buffer and are
+// copied only when the store keeps them.
+//
+// # Goroutines
+//
+// New starts one accept loop per listener (exits when the listener is
+// closed), the cron (background work hz times a second: active expiry,
+// idle clients, INFO's samples; exits when the server stops) and, per
+// accepted connection, Conn.serve (exits when the client goes away, the
+// connection is closed, or after a protocol error). A panic in a handler is
+// recovered in Conn.serve and closes that connection only. Close and
+// Shutdown wait for all of them.
+//
+// # Locking
+//
+// Each store database has one mutex. A batch takes the selected database's
+// lock before the first command that needs it (commands with keys, and
+// those marked LockDB) and keeps it across the following commands, up to
+// maxLockHold of them, so a pipeline pays for the lock once; commands marked
+// LockNone run with no database lock and take what they need themselves
+// (Store.LockDBs for several databases, in ascending order).
+//
+// Lock order: a database lock may be held while taking Server.connsMu,
+// Server.cfgMu or one of INFO's own mutexes; never the reverse. connsMu and
+// cfgMu are never held together. Everything read by other goroutines about
+// a connection (CLIENT LIST, CLIENT KILL, the cron) is in its atomic fields.
+//
+// # Replies
+//
+// Reply texts that clients match on live in replies.go, copied from Redis
+// 7.0's wire behaviour and checked by the conformance suite. Handlers pick
+// RESP2 or RESP3 shapes through the Conn.Write* methods.
+package server
