@@ -137,6 +137,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.wg.Add(1)
 	go s.cron() // exits when stopCron is closed
+	s.log.logf(levelNotice, "Running mode=standalone, port=%d.", s.port)
 	s.log.logf(levelNotice, "Server initialized")
 	s.log.logf(levelNotice, "Ready to accept connections")
 	return s, nil
@@ -151,7 +152,6 @@ func (s *Server) logStartup() {
 	} else {
 		s.log.logRole(levelWarning, 'C', "Configuration loaded")
 	}
-	s.log.logf(levelNotice, "Running mode=standalone, port=%d.", max(s.cfg.Port, 0))
 }
 
 func newRunID() string {
