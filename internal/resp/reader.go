@@ -10,7 +10,6 @@
 package resp
 
 import (
-	"bytes"
 	"errors"
 	"io"
 
@@ -195,23 +194,17 @@ func (rd *Reader) ReadCommand(dst [][]byte) ([][]byte, error) {
 	return dst, ErrIncomplete
 }
 
-// readInline consumes one inline command. Like Redis, which finds the line's
-// end with strchr, it does not see a newline past a NUL byte: such input
-// waits for more until it exceeds InlineMax.
+// readInline consumes one inline command. Its end is found as Redis finds
+// it (strchr): a NUL byte before the newline hides it, and such input waits
+// for more until it exceeds InlineMax.
 func (rd *Reader) readInline() ([][]byte, error) {
 	b := rd.buf[rd.r:rd.w]
-	nl := bytes.IndexByte(b, '\n')
-	if nl >= 0 && bytes.IndexByte(b[:nl], 0) >= 0 {
-		nl = -1
-	}
+	nl := strchr(b, '\n')
 	if nl < 0 {
 		if len(b) > InlineMax {
 			return nil, errTooBigInline
 		}
 		return nil, ErrIncomplete
-	}
-	if nl > InlineMax {
-		return nil, errTooBigInline
 	}
 	line := b[:nl]
 	if len(line) > 0 && line[len(line)-1] == '\r' {
@@ -239,33 +232,20 @@ func (rd *Reader) readInline() ([][]byte, error) {
 // line, as slices of the line itself. It reports false for any other line,
 // which needs splitargs.
 func splitPlain(line []byte, args [][]byte) ([][]byte, bool) {
-	words := 0
-	inWord := false
-	for _, ch := range line {
+	start := -1
+	for i, ch := range line {
 		switch ch {
 		case '"', '\'', '\v', '\f':
 			return nil, false
 		case ' ', '\t', '\r', '\n':
-			inWord = false
-		default:
-			if !inWord {
-				words++
-				inWord = true
+			if start >= 0 {
+				args = append(args, line[start:i:i])
+				start = -1
 			}
-		}
-	}
-	if words == 0 {
-		return args, true
-	}
-	start := -1
-	for i, ch := range line {
-		sep := ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'
-		switch {
-		case !sep && start < 0:
-			start = i
-		case sep && start >= 0:
-			args = append(args, line[start:i:i])
-			start = -1
+		default:
+			if start < 0 {
+				start = i
+			}
 		}
 	}
 	if start >= 0 {
@@ -274,29 +254,32 @@ func splitPlain(line []byte, args [][]byte) ([][]byte, bool) {
 	return args, true
 }
 
-// line returns the length of the count line at b, up to its '\r', and
-// whether the line is complete (Redis needs only one byte after the '\r').
-// Like Redis, which finds the '\r' with strchr, it does not see a '\r' past
-// a NUL byte: such a line is never complete, and waits for more input until
-// it exceeds InlineMax. It returns -1 when there is no '\r' to see.
-//
-// Nor does it see a '\r' more than InlineMax bytes into the line, so that a
-// line too long is "too big" however the input was split into reads. Redis
-// checks the size only while the '\r' has not arrived, so its answer to such
-// a line depends on the timing of its 16 KB reads.
+// line returns the length of the count line at b, up to its '\r' as strchr
+// finds it (-1 when there is none to see), and whether the line is complete:
+// Redis needs only one byte after the '\r'. Redis checks a line's size only
+// while its '\r' has not arrived, so its answer to an overlong line depends
+// on the timing of its 16 KB reads; ours does not.
 func line(b []byte) (int, bool) {
-	// Count lines are a few bytes long: a plain loop finds the '\r', or a
-	// NUL before it, in one pass, faster than bytes.IndexByte's set-up.
+	i := strchr(b, '\r')
+	return i, i >= 0 && i <= len(b)-2
+}
+
+// strchr returns the index of the first c in b as Redis's strchr on its
+// query buffer finds it: not past a NUL byte, and, so that a line too long
+// is "too big" however the input was split into reads, not more than
+// InlineMax bytes in. It returns -1 when there is no c to see. Lines are a
+// few bytes long: a plain loop finds c, or a NUL before it, in one pass.
+func strchr(b []byte, c byte) int {
 	n := min(len(b), InlineMax+1)
 	for i := 0; i < n; i++ {
 		switch b[i] {
-		case '\r':
-			return i, i <= len(b)-2
+		case c:
+			return i
 		case 0:
-			return -1, false
+			return -1
 		}
 	}
-	return -1, false
+	return -1
 }
 
 // readMultibulkHeader consumes "*<n>\r\n" and returns n.
