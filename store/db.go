@@ -1,7 +1,6 @@
 package store
 
 import (
-	"math"
 	"sync"
 )
 
@@ -15,6 +14,17 @@ type DB struct {
 	// their values point to.
 	mu sync.Mutex
 
+	keyspace
+
+	// noTouch makes lookups leave the access clock alone (CLIENT NO-TOUCH).
+	noTouch bool
+
+	hits, misses, expired int64 // INFO stats counters
+}
+
+// keyspace is what a database holds: its keys and their deadlines. SWAPDB
+// exchanges keyspaces and FLUSHDB replaces one, whole.
+type keyspace struct {
 	keys table
 	// expires holds the deadline (Unix ms) of every volatile key. Entries
 	// carry a flag bit so that reads of persistent keys never look here.
@@ -25,15 +35,14 @@ type DB struct {
 	expiresPeak int
 	// avgTTL is the running estimate of the average TTL for INFO keyspace.
 	avgTTL int64
+}
 
-	// noTouch makes lookups leave the access clock alone (CLIENT NO-TOUCH).
-	noTouch bool
-
-	hits, misses, expired int64 // INFO stats counters
+func newKeyspace() keyspace {
+	return keyspace{keys: newTable(), expires: make(map[*entry]int64)}
 }
 
 func newDB(s *Store, id int) *DB {
-	return &DB{id: id, st: s, keys: newTable(), expires: make(map[*entry]int64)}
+	return &DB{id: id, st: s, keyspace: newKeyspace()}
 }
 
 // ID returns the database number.
@@ -79,9 +88,8 @@ const (
 // lookup returns the live entry for key, deleting it first if it expired.
 func (db *DB) lookup(key []byte, flags LookupFlags) *entry {
 	e := db.keys.find(key)
-	if e != nil && e.volatile() && db.expiredLocked(e) {
-		db.deleteEntry(e)
-		db.expired++
+	if e != nil && e.volatile() && db.expiredAt(e, db.st.NowMs()) {
+		db.expireEntry(e)
 		e = nil
 	}
 	if flags&NoStats == 0 {
@@ -99,15 +107,23 @@ func (db *DB) lookup(key []byte, flags LookupFlags) *entry {
 	return e
 }
 
-// expiredLocked reports whether the volatile entry e is past its deadline.
-func (db *DB) expiredLocked(e *entry) bool {
-	when, ok := db.expires[e]
-	return ok && db.st.NowMs() > when
+// expiredAt reports whether e is past its deadline at now (Unix ms). Callers
+// on hot paths check e.volatile() first, so that keys without a deadline
+// never read the clock.
+func (db *DB) expiredAt(e *entry, now int64) bool {
+	when, ok := db.expiry(e)
+	return ok && now > when
+}
+
+// expireEntry deletes e, whose deadline has passed, counting it for INFO.
+func (db *DB) expireEntry(e *entry) {
+	db.deleteEntry(e)
+	db.expired++
 }
 
 // deleteEntry removes e from the keyspace and the expires index.
 func (db *DB) deleteEntry(e *entry) {
-	db.keys.remove(e.key())
+	db.keys.remove(e)
 	if e.volatile() {
 		delete(db.expires, e)
 		e.setVolatile(false)
@@ -155,21 +171,19 @@ func (db *DB) persistEntry(e *entry) bool {
 	return true
 }
 
-// deadline returns e's deadline in Unix ms, or -1 if it has none.
-func (db *DB) deadline(e *entry) int64 {
+// expiry returns e's deadline and whether it has one, reading the expires
+// index only for entries flagged volatile.
+func (db *DB) expiry(e *entry) (int64, bool) {
 	if !e.volatile() {
-		return -1
+		return 0, false
 	}
-	return db.expires[e]
+	return db.expires[e], true
 }
 
 // Flush deletes every key and reports how many there were.
 func (db *DB) Flush() int {
 	n := db.keys.len()
-	db.keys = newTable()
-	db.expires = make(map[*entry]int64)
-	db.expiresPeak = 0
-	db.avgTTL = 0
+	db.keyspace = newKeyspace()
 	return n
 }
 
@@ -186,11 +200,8 @@ func (s *Store) FlushAll() int {
 
 // ResizeStep does a slice of the housekeeping Redis's cron does on its hash
 // tables: it starts a shrink of a mostly empty table and moves buckets of a
-// resize in progress, for about budget buckets. It reports whether more work
-// remains.
-func (db *DB) ResizeStep(budget int) bool {
+// resize in progress, for about budget buckets.
+func (db *DB) ResizeStep(budget int) {
 	db.keys.shrinkIfNeeded()
-	return db.keys.rehash(budget)
+	db.keys.rehash(budget)
 }
-
-func float64FromBits(b uint64) float64 { return math.Float64frombits(b) }

@@ -128,11 +128,6 @@ func (e *entry) key() []byte {
 
 // str returns a string entry's value, aliasing the entry's memory.
 func (e *entry) str() []byte {
-	if e.vcap == 0 {
-		// p+klen would point just past the allocation, which Go's
-		// pointer rules (and -race's checkptr) forbid.
-		return []byte{}
-	}
 	return unsafe.Slice((*byte)(unsafe.Add(e.p, e.klen)), e.vlen)
 }
 
@@ -148,21 +143,20 @@ func newStringEntry(key, val []byte, enc Encoding, lru uint32) *entry {
 }
 
 // storeString replaces the whole key||value buffer with key followed by val,
-// reserving at least spare extra bytes of value capacity.
+// reserving at least spare extra bytes of value capacity, zeroed.
+//
+// Every string entry has at least one byte of value capacity, so p+klen
+// always points inside the allocation (Go's pointer rules, checked by
+// -race's checkptr, forbid a pointer one past its end); str, setString and
+// growString rely on it.
 func (e *entry) storeString(key, val []byte, spare int) {
 	n := len(key) + len(val)
 	// append rounds the capacity up to the allocator's size class, so the
-	// slack the allocator would waste anyway becomes usable capacity. At
-	// least one byte of value capacity keeps p+klen inside the allocation
-	// (checkptr, enabled by -race, rejects a pointer one past its end).
+	// slack the allocator would waste anyway becomes usable capacity.
 	buf := append(make([]byte, 0, max(n+spare, len(key)+1)), key...)
 	buf = append(buf, val...)
 	buf = buf[:cap(buf)]
-	if len(buf) == 0 {
-		e.p = nil
-	} else {
-		e.p = unsafe.Pointer(unsafe.SliceData(buf))
-	}
+	e.p = unsafe.Pointer(unsafe.SliceData(buf))
 	e.klen = uint32(len(key))
 	e.vlen = uint32(len(val))
 	e.vcap = uint32(cap(buf) - len(key))
@@ -172,7 +166,7 @@ func (e *entry) storeString(key, val []byte, spare int) {
 // it fits.
 func (e *entry) setString(val []byte, enc Encoding) {
 	e.setEnc(enc)
-	if uint32(len(val)) <= e.vcap && e.vcap > 0 && e.p != nil {
+	if uint32(len(val)) <= e.vcap {
 		dst := unsafe.Slice((*byte)(unsafe.Add(e.p, e.klen)), e.vcap)
 		copy(dst, val)
 		e.vlen = uint32(len(val))
@@ -190,7 +184,7 @@ func (e *entry) setString(val []byte, enc Encoding) {
 // bytes. Growth is greedy, as Redis's sds is for APPEND and SETRANGE: double
 // below 1 MiB, then 1 MiB at a time.
 func (e *entry) growString(n int) []byte {
-	if uint64(n) <= uint64(e.vcap) && e.vcap > 0 && e.p != nil {
+	if uint64(n) <= uint64(e.vcap) {
 		dst := unsafe.Slice((*byte)(unsafe.Add(e.p, e.klen)), n)
 		if n > int(e.vlen) {
 			clear(dst[e.vlen:])
@@ -198,15 +192,10 @@ func (e *entry) growString(n int) []byte {
 		e.vlen = uint32(n)
 		return dst
 	}
-	spare := min(n, 1<<20)
-	key, old := e.key(), e.str()
-	buf := make([]byte, 0, len(key)+max(n+spare, 1)) // see storeString
-	buf = append(buf, key...)
-	buf = append(buf, old...)
-	buf = buf[:cap(buf)] // make zeroed everything after old
-	e.p = unsafe.Pointer(unsafe.SliceData(buf))
+	// Room for n bytes plus as many again (at most 1 MiB); the bytes after
+	// the old value come zeroed.
+	e.storeString(e.key(), e.str(), n-int(e.vlen)+min(n, 1<<20))
 	e.vlen = uint32(n)
-	e.vcap = uint32(cap(buf) - len(key))
 	return e.str()
 }
 

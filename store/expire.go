@@ -39,12 +39,11 @@ func (s *Store) Cron(hz int) {
 // keys it deleted.
 func (s *Store) ActiveExpireCycle(budget time.Duration) int {
 	start := time.Now()
-	total, sampledTotal, expiredTotal := 0, 0, 0
+	sampledTotal, expiredTotal := 0, 0
 	timedOut := false
 	for _, db := range s.dbs {
 		for iteration := 0; ; iteration++ {
 			sampled, expired, more := db.expireSample()
-			total += expired
 			sampledTotal += sampled
 			expiredTotal += expired
 			if !more {
@@ -70,7 +69,7 @@ func (s *Store) ActiveExpireCycle(budget time.Duration) int {
 	}
 	old := math.Float64frombits(s.expireStalePerc.Load())
 	s.expireStalePerc.Store(math.Float64bits(perc*0.05 + old*0.95))
-	return total
+	return expiredTotal
 }
 
 // expireSample takes one sample of up to expireKeysPerLoop volatile keys,
@@ -92,8 +91,7 @@ func (db *DB) expireSample() (sampled, expired int, more bool) {
 		}
 		sampled++
 		if now > when {
-			db.deleteEntry(e)
-			db.expired++
+			db.expireEntry(e)
 			expired++
 			continue
 		}

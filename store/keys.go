@@ -133,15 +133,6 @@ func (db *DB) Move(key []byte, dst *DB) (bool, error) {
 	return true, nil
 }
 
-// expiry returns e's deadline and whether it has one, reading the expires
-// index only for entries flagged volatile.
-func (db *DB) expiry(e *entry) (int64, bool) {
-	if !e.volatile() {
-		return 0, false
-	}
-	return db.expires[e], true
-}
-
 // matchAll reports whether pattern is the lone "*" that KEYS and SCAN treat
 // as "every key", including the empty key that the matcher itself rejects.
 func matchAll(pattern []byte) bool { return len(pattern) == 1 && pattern[0] == '*' }
@@ -158,7 +149,7 @@ func (db *DB) Keys(dst [][]byte, pattern []byte) [][]byte {
 		if !all && !glob.Match(pattern, k, false) {
 			return
 		}
-		if e.volatile() && now > db.expires[e] {
+		if db.expiredAt(e, now) {
 			return
 		}
 		dst = append(dst, k)
@@ -240,9 +231,8 @@ func (db *DB) RandomKey() ([]byte, bool) {
 		if e == nil {
 			return nil, false
 		}
-		if e.volatile() && db.expiredLocked(e) {
-			db.deleteEntry(e)
-			db.expired++
+		if e.volatile() && db.expiredAt(e, db.st.NowMs()) {
+			db.expireEntry(e)
 			continue
 		}
 		return e.key(), true
@@ -370,8 +360,7 @@ func (s *Store) DeleteExpired() int {
 		now := db.st.NowMs()
 		for e, when := range db.expires {
 			if now > when {
-				db.deleteEntry(e)
-				db.expired++
+				db.expireEntry(e)
 				total++
 			}
 		}

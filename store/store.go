@@ -22,6 +22,7 @@
 package store
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -129,10 +130,7 @@ func (s *Store) LockAll() (unlock func()) {
 // using database a see b's keys from then on. The caller holds both locks.
 func (s *Store) Swap(a, b int) {
 	da, db := s.dbs[a], s.dbs[b]
-	da.keys, db.keys = db.keys, da.keys
-	da.expires, db.expires = db.expires, da.expires
-	da.expiresPeak, db.expiresPeak = db.expiresPeak, da.expiresPeak
-	da.avgTTL, db.avgTTL = db.avgTTL, da.avgTTL
+	da.keyspace, db.keyspace = db.keyspace, da.keyspace
 }
 
 // Stats are the keyspace counters INFO stats reports, summed over databases.
@@ -155,7 +153,7 @@ func (s *Store) Stats() Stats {
 		st.Expired += db.expired
 		db.mu.Unlock()
 	}
-	st.ExpiredStalePerc = float64FromBits(s.expireStalePerc.Load())
+	st.ExpiredStalePerc = math.Float64frombits(s.expireStalePerc.Load())
 	st.ExpiredTimeCapHits = s.expireTimeCapCount.Load()
 	st.ExpireCycleCPU = time.Duration(s.expireCycleCPU.Load()) * time.Microsecond
 	return st

@@ -18,18 +18,10 @@ const (
 // stringEncoding returns the encoding Redis's tryObjectEncoding gives a
 // string value written whole (SET, MSET, GETSET, APPEND to a new key…).
 func stringEncoding(val []byte) Encoding {
-	if len(val) <= num.MaxInt64Len {
-		if n, ok := num.ParseInt(val); ok {
-			if n >= 0 && n < sharedIntegers {
-				return EncSharedInt
-			}
-			return EncInt
-		}
+	if n, ok := num.ParseInt(val); ok {
+		return intEncoding(n)
 	}
-	if len(val) <= embstrMaxLen {
-		return EncEmbstr
-	}
-	return EncRaw
+	return sizeEncoding(val)
 }
 
 // Get returns the string at key. ok is false when the key does not exist; err
@@ -66,17 +58,20 @@ type SetResult struct {
 // a key of another type it returns ErrWrongType and changes nothing.
 func (db *DB) Set(key, val []byte, opt SetOptions) (SetResult, error) {
 	var res SetResult
+	// SET … GET reads the key as GET does, counting a hit or miss; a plain
+	// SET looks it up only to write it.
+	flags := Write
 	if opt.Get {
-		// SET … GET reads the key as GET would, counting a hit or miss.
-		if e := db.lookup(key, 0); e != nil {
-			if e.typ() != TypeString {
-				return res, ErrWrongType
-			}
-			res.OldOK = true
-			res.Old = append([]byte(nil), e.str()...)
-		}
+		flags = 0
 	}
-	e := db.lookup(key, Write)
+	e := db.lookup(key, flags)
+	if opt.Get && e != nil {
+		if e.typ() != TypeString {
+			return res, ErrWrongType
+		}
+		res.OldOK = true
+		res.Old = append([]byte(nil), e.str()...)
+	}
 	if (opt.NX && e != nil) || (opt.XX && e == nil) {
 		return res, nil
 	}
@@ -116,9 +111,10 @@ func (db *DB) setString(e *entry, key, val []byte, enc Encoding, keepTTL bool) *
 	return e
 }
 
-// floatEncoding returns the encoding of a string Redis creates without
-// trying the integer form, as INCRBYFLOAT's result: embstr or raw by length.
-func floatEncoding(val []byte) Encoding {
+// sizeEncoding returns the encoding of a string Redis creates without
+// trying the integer form (INCRBYFLOAT's result), or that is not one:
+// embstr or raw by length.
+func sizeEncoding(val []byte) Encoding {
 	if len(val) <= embstrMaxLen {
 		return EncEmbstr
 	}
@@ -375,7 +371,7 @@ func (db *DB) IncrByFloat(key, incr []byte) ([]byte, error) {
 	}
 	var buf [64]byte
 	val := num.AppendLongDouble(buf[:0], sum)
-	e = db.setString(e, key, val, floatEncoding(val), true)
+	e = db.setString(e, key, val, sizeEncoding(val), true)
 	return e.str(), nil
 }
 

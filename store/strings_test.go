@@ -318,7 +318,7 @@ func TestDeadlines(t *testing.T) {
 			db.Set([]byte("k"), []byte("41"), SetOptions{At: at})
 			tt.do(db)
 			e := db.keys.find([]byte("k"))
-			if got := db.deadline(e); (got == at) != tt.keep || (!tt.keep && got != -1) {
+			if got := deadline(db, e); (got == at) != tt.keep || (!tt.keep && got != -1) {
 				t.Errorf("deadline = %d, want kept: %v (%d)", got, tt.keep, at)
 			}
 			clk.Advance(1001 * time.Millisecond)
@@ -338,7 +338,7 @@ func TestGetEx(t *testing.T) {
 	if val, ok, err := db.GetEx([]byte("k"), GetExOptions{At: now + 500}); string(val) != "v" || !ok || err != nil {
 		t.Fatalf("GetEx = %q, %v, %v", val, ok, err)
 	}
-	if got := db.deadline(db.keys.find([]byte("k"))); got != now+500 {
+	if got := deadline(db, db.keys.find([]byte("k"))); got != now+500 {
 		t.Errorf("deadline = %d, want %d", got, now+500)
 	}
 	// An absolute deadline now or in the past deletes the key, still
@@ -560,4 +560,12 @@ func TestEmptyStringValues(t *testing.T) {
 			t.Errorf("after Append: %q", got)
 		}
 	}
+}
+
+// deadline returns e's deadline in Unix ms, or -1 if it has none.
+func deadline(db *DB, e *entry) int64 {
+	if at, ok := db.expiry(e); ok {
+		return at
+	}
+	return -1
 }

@@ -28,8 +28,6 @@ const (
 	tableInitialSize = 4
 	// tableMinFill is the fill percentage under which a table shrinks.
 	tableMinFill = 10
-	// tableForceResizeRatio lets a table grow even when resizing is paused.
-	tableForceResizeRatio = 5
 )
 
 func newTable() table {
@@ -88,60 +86,41 @@ func (t *table) insert(e *entry) {
 	t.used[i]++
 }
 
-// remove unlinks and returns the entry for key, or nil.
-func (t *table) remove(key []byte) *entry {
-	if t.len() == 0 {
-		return nil
-	}
+// remove unlinks e, which must be in the table.
+func (t *table) remove(e *entry) {
 	if t.rehashing() {
 		t.rehashStep()
 	}
-	h := t.hash(key)
-	for i := 0; i < 2; i++ {
-		b := t.ht[i]
-		if len(b) == 0 {
-			break
-		}
-		idx := h & uint64(len(b)-1)
-		var prev *entry
-		for e := b[idx]; e != nil; prev, e = e, e.next {
-			if int(e.klen) == len(key) && bytes.Equal(e.key(), key) {
-				if prev == nil {
-					b[idx] = e.next
-				} else {
-					prev.next = e.next
-				}
-				e.next = nil
-				t.used[i]--
-				return e
-			}
-		}
-		if !t.rehashing() {
-			break
-		}
-	}
-	return nil
+	pp, i := t.slot(e)
+	*pp = e.next
+	e.next = nil
+	t.used[i]--
 }
 
 // replace swaps old, which must be in the table, for e with the same key.
 func (t *table) replace(old, e *entry) {
-	h := t.hash(old.key())
+	pp, _ := t.slot(old)
+	e.next = old.next
+	old.next = nil
+	*pp = e
+}
+
+// slot returns the link that points at e, which must be in the table, and
+// the index of the bucket array holding it.
+func (t *table) slot(e *entry) (**entry, int) {
+	h := t.hash(e.key())
 	for i := 0; i < 2; i++ {
 		b := t.ht[i]
 		if len(b) == 0 {
 			break
 		}
-		idx := h & uint64(len(b)-1)
-		for pp := &b[idx]; *pp != nil; pp = &(*pp).next {
-			if *pp == old {
-				e.next = old.next
-				old.next = nil
-				*pp = e
-				return
+		for pp := &b[h&uint64(len(b)-1)]; *pp != nil; pp = &(*pp).next {
+			if *pp == e {
+				return pp, i
 			}
 		}
 	}
-	panic("store: replace of an entry not in the table")
+	panic("store: entry not in the table")
 }
 
 func (t *table) expandIfNeeded() {

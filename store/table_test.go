@@ -34,9 +34,11 @@ func TestTableInsertFindRemove(t *testing.T) {
 		t.Fatal("find(missing) != nil")
 	}
 	for i := 0; i < n; i += 2 {
-		if tb.remove([]byte(fmt.Sprint("key", i))) == nil {
-			t.Fatalf("remove(key%d) = nil", i)
+		e := tb.find([]byte(fmt.Sprint("key", i)))
+		if e == nil {
+			t.Fatalf("find(key%d) = nil before remove", i)
 		}
+		tb.remove(e)
 	}
 	if tb.len() != n/2 {
 		t.Fatalf("len = %d, want %d", tb.len(), n/2)
@@ -81,7 +83,7 @@ func TestTableScanGuarantee(t *testing.T) {
 				}
 			case 1:
 				for len(transient) > 0 && r.IntN(50) != 0 {
-					tb.remove([]byte(transient[len(transient)-1]))
+					tb.remove(tb.find([]byte(transient[len(transient)-1])))
 					transient = transient[:len(transient)-1]
 				}
 				tb.shrinkIfNeeded()
@@ -105,7 +107,7 @@ func TestTableShrinkAndRandom(t *testing.T) {
 		tb.insert(testEntry(fmt.Sprint(i)))
 	}
 	for i := 0; i < 990; i++ {
-		tb.remove([]byte(fmt.Sprint(i)))
+		tb.remove(tb.find([]byte(fmt.Sprint(i))))
 	}
 	if !tb.shrinkIfNeeded() {
 		t.Fatal("shrinkIfNeeded = false for a table 1% full")
