@@ -19,21 +19,23 @@ func (c *Conn) argInt(b []byte) (int64, bool) {
 	return n, ok
 }
 
-// argRange parses an integer in [lo, hi] as getRangeLongFromObjectOrReply;
-// msg replaces the default out-of-range text when not empty.
+// argRange parses an integer in [lo, hi] as getRangeLongFromObjectOrReply:
+// msg, when not empty, replaces the default text both for an argument that
+// is not an integer and for one out of range.
 func (c *Conn) argRange(b []byte, lo, hi int64, msg string) (int64, bool) {
-	n, ok := c.argInt(b)
-	if !ok {
-		return 0, false
+	n, ok := num.ParseInt(b)
+	if ok && lo <= n && n <= hi {
+		return n, true
 	}
-	if n < lo || n > hi {
-		if msg == "" {
+	if msg == "" {
+		if ok {
 			msg = fmt.Sprintf("ERR value is out of range, value must between %d and %d", lo, hi)
+		} else {
+			msg = msgNotInteger
 		}
-		c.writeErrorReply(msg)
-		return 0, false
 	}
-	return n, true
+	c.writeErrorReply(msg)
+	return 0, false
 }
 
 // argInt32 parses an int argument as getIntFromObjectOrReply.
@@ -42,26 +44,58 @@ func (c *Conn) argInt32(b []byte) (int, bool) {
 	return int(n), ok
 }
 
+// writeWrongArgs replies with the arity error for cmd, as Redis's
+// addReplyErrorArity.
+func (c *Conn) writeWrongArgs(cmd *Command) {
+	c.writeErrorReply(fmt.Sprintf(msgWrongArgs, cmd.fullName))
+}
+
+// invalidExpireMsg is the error text for an expire time out of range in
+// the running command, as Redis's addReplyErrorExpireTime.
+func (c *Conn) invalidExpireMsg() string {
+	return fmt.Sprintf(msgInvalidExpire, c.lastCmd.Load().fullName)
+}
+
+// writeInvalidExpire replies with invalidExpireMsg.
+func (c *Conn) writeInvalidExpire() { c.writeErrorReply(c.invalidExpireMsg()) }
+
 // isOpt reports whether arg equals the lowercase option name, ignoring case
-// and, as C's strcasecmp does, anything from a NUL byte on.
+// and, as C's strcasecmp does, anything from a NUL byte on. name holds no
+// NUL, so only a NUL just after its length can make a longer arg equal;
+// a NUL within the first len(name) bytes makes the comparison fail, as a
+// shorter C string would.
 func isOpt(arg []byte, name string) bool {
-	for i, ch := range arg {
-		if ch == 0 {
-			arg = arg[:i]
-			break
-		}
+	return equalLower(cArg(arg, len(name)), name)
+}
+
+// cArg returns arg as C's string functions see it when they compare it
+// with a string of n bytes that holds no NUL: cut to n bytes when a NUL
+// follows them, else whole (a longer arg then cannot be equal).
+func cArg(arg []byte, n int) []byte {
+	if len(arg) > n && arg[n] == 0 {
+		return arg[:n]
 	}
-	if len(arg) != len(name) {
+	return arg
+}
+
+// equalLower reports whether b equals the lowercase ASCII name, ignoring
+// the case of b. Only ASCII letters fold, as in Redis.
+func equalLower(b []byte, name string) bool {
+	if len(b) != len(name) {
 		return false
 	}
-	for i := 0; i < len(arg); i++ {
-		ch := arg[i]
-		if ch >= 'A' && ch <= 'Z' {
-			ch += 'a' - 'A'
-		}
-		if ch != name[i] {
+	for i := 0; i < len(b); i++ {
+		if lowerASCII(b[i]) != name[i] {
 			return false
 		}
 	}
 	return true
+}
+
+// lowerASCII lower-cases an ASCII letter and leaves any other byte alone.
+func lowerASCII(ch byte) byte {
+	if 'A' <= ch && ch <= 'Z' {
+		ch += 'a' - 'A'
+	}
+	return ch
 }

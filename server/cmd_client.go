@@ -126,15 +126,9 @@ func cmdClientSetinfo(c *Conn, args [][]byte) {
 		c.writeErrorReply(fmt.Sprintf(msgClientAttrOption, cString(attr)))
 		return
 	}
-	if !validClientAttr(val) {
+	if !storeAttr(dst, val) {
 		c.writeErrorReply(fmt.Sprintf(msgClientAttrBad, cString(attr)))
 		return
-	}
-	if len(val) == 0 {
-		dst.Store(nil)
-	} else {
-		s := string(val)
-		dst.Store(&s)
 	}
 	c.WriteOK()
 }
@@ -313,11 +307,12 @@ func cmdClientKill(c *Conn, args [][]byte) {
 	}
 	// Every connection is authenticated as the one existing user, so a
 	// USER filter that parsed matches every connection.
+	addrWant, laddrWant := cString(addr), cString(laddr)
 	killed := 0
 	for _, other := range c.s.liveConns() {
 		switch {
-		case hasAddr && addrString(other.nc.RemoteAddr()) != cString(addr),
-			hasLaddr && addrString(other.nc.LocalAddr()) != cString(laddr),
+		case hasAddr && addrString(other.nc.RemoteAddr()) != addrWant,
+			hasLaddr && addrString(other.nc.LocalAddr()) != laddrWant,
 			typ != -1 && other.clientType() != typ,
 			id != 0 && other.id != id,
 			other == c && skipMe:

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"fmt"
-	"strings"
 
 	"github.com/redoubt-db/redoubt/acl"
 	"github.com/redoubt-db/redoubt/internal/glob"
@@ -96,18 +95,13 @@ func cmdCommandInfo(c *Conn, args [][]byte) {
 // cmdCommandDocs is COMMAND DOCS [name ...]: a map from each known name to
 // its documentation; unknown names are left out.
 func cmdCommandDocs(c *Conn, args [][]byte) {
-	if len(args) == 2 {
-		c.WriteMap(len(commands.list))
-		for _, cmd := range commands.list {
-			c.WriteBulkString(cmd.fullName)
-			c.writeCommandDocs(cmd)
-		}
-		return
-	}
-	found := make([]*Command, 0, len(args)-2)
-	for _, name := range args[2:] {
-		if cmd := commands.lookupFullName(name); cmd != nil {
-			found = append(found, cmd)
+	found := commands.list
+	if len(args) > 2 {
+		found = make([]*Command, 0, len(args)-2)
+		for _, name := range args[2:] {
+			if cmd := commands.lookupFullName(name); cmd != nil {
+				found = append(found, cmd)
+			}
 		}
 	}
 	c.WriteMap(len(found))
@@ -175,7 +169,7 @@ func (c *Conn) commandGetKeys(line [][]byte, withFlags bool) {
 	case !cmd.hasKeys():
 		c.writeErrorReply(msgNoKeyArguments)
 		return
-	case (cmd.Arity > 0 && len(line) != cmd.Arity) || len(line) < -cmd.Arity:
+	case !cmd.arityOK(len(line)):
 		c.writeErrorReply(msgInvalidArgCount)
 		return
 	}
@@ -216,18 +210,20 @@ func (c *Conn) writeHelpReply(container []byte, lines []string) {
 }
 
 // lookupFullName finds a command by the name Redis reports: "name" or
-// "container|sub", as Redis's lookupCommandBySds. Anything else, a
-// subcommand of a command without subcommands included, is nil.
+// "container|sub", as Redis's lookupCommandBySds, ignoring ASCII case.
+// Anything else, a subcommand of a command without subcommands included,
+// is nil.
 func (t *commandTable) lookupFullName(name []byte) *Command {
+	var buf [64]byte
 	parent, sub, hasSub := bytes.Cut(name, []byte("|"))
-	cmd := t.byName[strings.ToLower(string(parent))]
+	cmd := t.byName[string(lowerName(parent, &buf))]
 	if !hasSub || cmd == nil {
 		return cmd
 	}
 	if bytes.IndexByte(sub, '|') >= 0 {
 		return nil // one level of subcommands only
 	}
-	return cmd.subs[strings.ToLower(string(sub))]
+	return cmd.subs[string(lowerName(sub, &buf))]
 }
 
 // infoFlags returns the flags COMMAND INFO shows: the table's flags less

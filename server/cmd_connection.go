@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/redoubt-db/redoubt/acl"
 	"github.com/redoubt-db/redoubt/internal/num"
@@ -65,7 +66,7 @@ func init() {
 
 func cmdPing(c *Conn, args [][]byte) {
 	if len(args) > 2 {
-		c.writeErrorReply("ERR wrong number of arguments for 'ping' command")
+		c.writeWrongArgs(c.lastCmd.Load())
 		return
 	}
 	if len(args) == 1 {
@@ -218,16 +219,26 @@ func (c *Conn) setProto(v int) {
 // clientSetNameOrReply: only printable ASCII without spaces; an empty name
 // clears it. It replies with the error and returns false if name is invalid.
 func (c *Conn) setName(name []byte) bool {
-	if !validClientAttr(name) {
+	if !storeAttr(&c.name, name) {
 		c.writeErrorReply(msgClientNameBad)
 		return false
 	}
-	if len(name) == 0 {
-		c.name.Store(nil)
+	return true
+}
+
+// storeAttr sets a client attribute (the name, library name or version) to
+// val, or clears it when val is empty. It reports false, changing nothing,
+// when validClientAttr refuses val.
+func storeAttr(dst *atomic.Pointer[string], val []byte) bool {
+	if !validClientAttr(val) {
+		return false
+	}
+	if len(val) == 0 {
+		dst.Store(nil)
 		return true
 	}
-	s := string(name)
-	c.name.Store(&s)
+	s := string(val)
+	dst.Store(&s)
 	return true
 }
 

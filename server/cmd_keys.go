@@ -12,19 +12,16 @@ import (
 // Commands of the "generic" group: keys whatever their type, and their
 // deadlines.
 
-// Key specs and arguments shared by the generic commands.
+// Key specs and arguments shared by the generic commands (tablespecs.go has
+// those other groups use too).
 var (
-	ksKeysDelete  = []KeySpec{{Flags: KeyRM | KeyDelete, Index: 1, LastKey: -1, KeyStep: 1}}
-	ksKeysRead    = []KeySpec{{Flags: KeyRO, Index: 1, LastKey: -1, KeyStep: 1}}
-	ksKeyRO       = []KeySpec{{Flags: KeyRO, Index: 1, KeyStep: 1}}
-	ksKeyROAccess = []KeySpec{{Flags: KeyRO | KeyAccess, Index: 1, KeyStep: 1}}
-	ksKeyRWUpdate = []KeySpec{{Flags: KeyRW | KeyUpdate, Index: 1, KeyStep: 1}}
-	ksObjectKey   = []KeySpec{{Flags: KeyRO, Index: 2, KeyStep: 1}}
+	ksKeysDelete = []KeySpec{{Flags: KeyRM | KeyDelete, Index: 1, LastKey: -1, KeyStep: 1}}
+	ksKeysRead   = []KeySpec{{Flags: KeyRO, Index: 1, LastKey: -1, KeyStep: 1}}
+	ksObjectKey  = []KeySpec{{Flags: KeyRO, Index: 2, KeyStep: 1}}
 
 	tipsMultiShardSum = []string{"request_policy:multi_shard", "response_policy:agg_sum"}
 
-	argsOneKey         = []Arg{{Name: "key", Type: ArgKey}}
-	argsKeys           = []Arg{{Name: "key", Type: ArgKey, Flags: ArgMultiple}}
+	argsRenameKeys     = []Arg{argKey, {Name: "newkey", Type: ArgKey, KeySpecIndex: 1}}
 	argExpireCondition = Arg{Name: "condition", Type: ArgOneOf, Since: "7.0.0", Flags: ArgOptional, Args: []Arg{
 		{Name: "nx", Type: ArgPureToken, Token: "NX"},
 		{Name: "xx", Type: ArgPureToken, Token: "XX"},
@@ -36,7 +33,7 @@ var (
 // expireArgs returns the arguments of an EXPIRE variant whose time argument
 // is called name.
 func expireArgs(name string, typ ArgType) []Arg {
-	return []Arg{{Name: "key", Type: ArgKey}, {Name: name, Type: typ}, argExpireCondition}
+	return []Arg{argKey, {Name: name, Type: typ}, argExpireCondition}
 }
 
 // objectSub returns an OBJECT subcommand that reads its key.
@@ -76,7 +73,7 @@ func init() {
 			},
 			Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Gives a key a new name, replacing whatever had that name.",
-			Args:    []Arg{{Name: "key", Type: ArgKey}, {Name: "newkey", Type: ArgKey, KeySpecIndex: 1}},
+			Args:    argsRenameKeys,
 			Run:     cmdRename},
 		&Command{Name: "renamenx", Arity: 3, Flags: Write | Fast, Categories: acl.Keyspace,
 			KeySpecs: []KeySpec{
@@ -85,7 +82,7 @@ func init() {
 			},
 			Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Gives a key a new name unless that name is already taken.",
-			Args:    []Arg{{Name: "key", Type: ArgKey}, {Name: "newkey", Type: ArgKey, KeySpecIndex: 1}},
+			Args:    argsRenameKeys,
 			Run:     cmdRenamenx},
 		&Command{Name: "copy", Arity: -3, Flags: Write | DenyOOM, Categories: acl.Keyspace, Lock: LockNone,
 			KeySpecs: []KeySpec{
@@ -103,10 +100,9 @@ func init() {
 			},
 			Run: cmdCopy},
 		&Command{Name: "move", Arity: 3, Flags: Write | Fast, Categories: acl.Keyspace, Lock: LockNone,
-			KeySpecs: []KeySpec{{Flags: KeyRW | KeyAccess | KeyUpdate, Index: 1, KeyStep: 1}},
-			Group:    "generic", Since: "1.0.0", Complexity: "O(1)",
+			KeySpecs: ksKeyRWAccessUpdate, Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Moves a key to another database unless it exists there.",
-			Args:    []Arg{{Name: "key", Type: ArgKey}, {Name: "db", Type: ArgInteger}},
+			Args:    []Arg{argKey, {Name: "db", Type: ArgInteger}},
 			Run:     cmdMove},
 		&Command{Name: "keys", Arity: 2, Flags: ReadOnly, Categories: acl.Keyspace | acl.Dangerous, Lock: LockDB,
 			Group: "generic", Since: "1.0.0",
@@ -215,7 +211,7 @@ func cmdRenamenx(c *Conn, args [][]byte) {
 		c.storeError(err)
 		return
 	}
-	c.WriteInt(flagInt(ok))
+	c.writeIntBool(ok)
 }
 
 func cmdCopy(c *Conn, args [][]byte) {
@@ -244,7 +240,7 @@ func cmdCopy(c *Conn, args [][]byte) {
 		c.keysError(err)
 		return
 	}
-	c.WriteInt(flagInt(ok))
+	c.writeIntBool(ok)
 }
 
 func cmdMove(c *Conn, args [][]byte) {
@@ -259,7 +255,7 @@ func cmdMove(c *Conn, args [][]byte) {
 		c.keysError(err)
 		return
 	}
-	c.WriteInt(flagInt(moved))
+	c.writeIntBool(moved)
 }
 
 // argDB parses a database index as COPY and MOVE do, replying on error.
@@ -488,7 +484,7 @@ func expireGeneric(c *Conn, args [][]byte, relative, seconds bool) {
 	// the unit conversion or of adding the current time is an error.
 	if seconds {
 		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
-			c.invalidExpire()
+			c.writeInvalidExpire()
 			return
 		}
 		when *= 1000
@@ -496,16 +492,12 @@ func expireGeneric(c *Conn, args [][]byte, relative, seconds bool) {
 	if relative {
 		now := c.s.store.NowMs()
 		if (now > 0 && when > math.MaxInt64-now) || (now < 0 && when < math.MinInt64-now) {
-			c.invalidExpire()
+			c.writeInvalidExpire()
 			return
 		}
 		when += now
 	}
-	c.WriteInt(flagInt(c.db.Expire(args[1], when, flags)))
-}
-
-func (c *Conn) invalidExpire() {
-	c.writeErrorReply(fmt.Sprintf(msgInvalidExpire, c.lastCmd.Load().fullName))
+	c.writeIntBool(c.db.Expire(args[1], when, flags))
 }
 
 func cmdTTL(c *Conn, args [][]byte)         { ttlGeneric(c, args, false, false) }
@@ -540,11 +532,4 @@ func ttlGeneric(c *Conn, args [][]byte, ms, absolute bool) {
 	c.WriteInt(v)
 }
 
-func cmdPersist(c *Conn, args [][]byte) { c.WriteInt(flagInt(c.db.Persist(args[1]))) }
-
-func flagInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
+func cmdPersist(c *Conn, args [][]byte) { c.writeIntBool(c.db.Persist(args[1])) }

@@ -124,12 +124,8 @@ func cmdSwapdb(c *Conn, args [][]byte) {
 // custom message, which Redis uses both for a non-integer and for a value
 // outside the C int range.
 func (c *Conn) argDBIndex(b []byte, msg string) (int, bool) {
-	n, ok := num.ParseInt(b)
-	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
-		c.writeErrorReply(msg)
-		return 0, false
-	}
-	return int(n), true
+	n, ok := c.argRange(b, math.MinInt32, math.MaxInt32, msg)
+	return int(n), ok
 }
 
 // cmdTime reads the store's clock, so that a server embedded with a manual

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/redoubt-db/redoubt/acl"
@@ -11,11 +10,9 @@ import (
 
 // Commands of the "string" group.
 
-// Key specs shared by the string commands, as COMMAND INFO shows them.
+// Key specs shared by the string commands, as COMMAND INFO shows them
+// (tablespecs.go has those other groups use too).
 var (
-	ksReadOne = []KeySpec{{Flags: KeyRO | KeyAccess, Index: 1, KeyStep: 1}}
-	// ksIncr is the spec of the INCR family: read, then updated in place.
-	ksIncr = []KeySpec{{Flags: KeyRW | KeyAccess | KeyUpdate, Index: 1, KeyStep: 1}}
 	// ksSetNew is the spec of commands that only create keys (SETNX).
 	ksSetNew = []KeySpec{{Flags: KeyOW | KeyInsert, Index: 1, KeyStep: 1}}
 	// ksOverwrite is the spec of commands that overwrite a key blindly.
@@ -24,7 +21,6 @@ var (
 
 // Arguments shared by several commands' docs.
 var (
-	argKey    = Arg{Name: "key", Type: ArgKey}
 	argValue  = Arg{Name: "value", Type: ArgString}
 	argsRange = []Arg{argKey, {Name: "start", Type: ArgInteger}, {Name: "end", Type: ArgInteger}}
 	// argsKeyValues is MSET's and MSETNX's repeated (key, value) block.
@@ -37,9 +33,9 @@ const complexityRange = "O(N) for a result of N bytes."
 func init() {
 	registerCommands(
 		&Command{Name: "get", Arity: 2, Flags: ReadOnly | Fast, Categories: acl.String,
-			KeySpecs: ksReadOne, Group: "string", Since: "1.0.0", Complexity: "O(1)",
+			KeySpecs: ksKeyROAccess, Group: "string", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Returns the string stored at a key.",
-			Args:    []Arg{argKey},
+			Args:    argsOneKey,
 			Run:     cmdGet},
 		&Command{Name: "set", Arity: -3, Flags: Write | DenyOOM, Categories: acl.String,
 			KeySpecs: []KeySpec{{Notes: "RW and ACCESS due to the optional `GET` argument",
@@ -83,10 +79,10 @@ func init() {
 			KeySpecs: []KeySpec{{Flags: KeyRW | KeyAccess | KeyDelete, Index: 1, KeyStep: 1}},
 			Group:    "string", Since: "6.2.0", Complexity: "O(1)",
 			Summary: "Returns the string stored at a key and removes the key.",
-			Args:    []Arg{argKey},
+			Args:    argsOneKey,
 			Run:     cmdGetdel},
 		&Command{Name: "getset", Arity: 3, Flags: Write | DenyOOM | Fast, Categories: acl.String,
-			KeySpecs: ksIncr, Group: "string", Since: "1.0.0", Complexity: "O(1)",
+			KeySpecs: ksKeyRWAccessUpdate, Group: "string", Since: "1.0.0", Complexity: "O(1)",
 			Summary:  "Replaces the string stored at a key and returns the one it held.",
 			DocFlags: []string{"deprecated"}, DeprecatedSince: "6.2.0",
 			ReplacedBy: "`SET` with the `!GET` argument",
@@ -97,7 +93,7 @@ func init() {
 			Group:    "string", Since: "1.0.0", Complexity: "O(N) for N keys.",
 			Summary: "Returns the strings stored at several keys, with nil for keys that hold none.",
 			Tips:    []string{"request_policy:multi_shard"},
-			Args:    []Arg{{Name: "key", Type: ArgKey, Flags: ArgMultiple}},
+			Args:    argsKeys,
 			Run:     cmdMget},
 		&Command{Name: "mset", Arity: -3, Flags: Write | DenyOOM, Categories: acl.String,
 			KeySpecs: []KeySpec{{Flags: KeyOW | KeyUpdate, Index: 1, LastKey: -1, KeyStep: 2}},
@@ -136,51 +132,49 @@ func init() {
 			Args:       []Arg{argKey, argValue},
 			Run:        cmdAppend},
 		&Command{Name: "strlen", Arity: 2, Flags: ReadOnly | Fast, Categories: acl.String,
-			KeySpecs: []KeySpec{{Flags: KeyRO, Index: 1, KeyStep: 1}},
-			Group:    "string", Since: "2.2.0", Complexity: "O(1)",
+			KeySpecs: ksKeyRO, Group: "string", Since: "2.2.0", Complexity: "O(1)",
 			Summary: "Returns the length in bytes of the string at a key.",
-			Args:    []Arg{argKey},
+			Args:    argsOneKey,
 			Run:     cmdStrlen},
 		&Command{Name: "setrange", Arity: 4, Flags: Write | DenyOOM, Categories: acl.String,
-			KeySpecs: []KeySpec{{Flags: KeyRW | KeyUpdate, Index: 1, KeyStep: 1}},
-			Group:    "string", Since: "2.2.0",
+			KeySpecs: ksKeyRWUpdate, Group: "string", Since: "2.2.0",
 			Complexity: "O(M) for a value of M bytes, plus O(N) when the string grows to N bytes.",
 			Summary:    "Writes bytes into the string at a key from an offset on, padding with zero bytes; returns the new length.",
 			Args:       []Arg{argKey, {Name: "offset", Type: ArgInteger}, argValue},
 			Run:        cmdSetrange},
 		&Command{Name: "getrange", Arity: 4, Flags: ReadOnly, Categories: acl.String,
-			KeySpecs: ksReadOne, Group: "string", Since: "2.4.0", Complexity: complexityRange,
+			KeySpecs: ksKeyROAccess, Group: "string", Since: "2.4.0", Complexity: complexityRange,
 			Summary: "Returns the bytes of the string at a key between two offsets, counting from the end when negative.",
 			Args:    argsRange,
 			Run:     cmdGetrange},
 		&Command{Name: "substr", Arity: 4, Flags: ReadOnly, Categories: acl.String,
-			KeySpecs: ksReadOne, Group: "string", Since: "1.0.0", Complexity: complexityRange,
+			KeySpecs: ksKeyROAccess, Group: "string", Since: "1.0.0", Complexity: complexityRange,
 			Summary:  "Returns the bytes of the string at a key between two offsets (the old name of GETRANGE).",
 			DocFlags: []string{"deprecated"}, DeprecatedSince: "2.0.0", ReplacedBy: "`GETRANGE`",
 			Args: argsRange,
 			Run:  cmdGetrange},
 		&Command{Name: "incr", Arity: 2, Flags: Write | DenyOOM | Fast, Categories: acl.String,
-			KeySpecs: ksIncr, Group: "string", Since: "1.0.0", Complexity: "O(1)",
+			KeySpecs: ksKeyRWAccessUpdate, Group: "string", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Adds one to the integer stored at a key; returns the result.",
-			Args:    []Arg{argKey},
+			Args:    argsOneKey,
 			Run:     cmdIncr},
 		&Command{Name: "decr", Arity: 2, Flags: Write | DenyOOM | Fast, Categories: acl.String,
-			KeySpecs: ksIncr, Group: "string", Since: "1.0.0", Complexity: "O(1)",
+			KeySpecs: ksKeyRWAccessUpdate, Group: "string", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Subtracts one from the integer stored at a key; returns the result.",
-			Args:    []Arg{argKey},
+			Args:    argsOneKey,
 			Run:     cmdDecr},
 		&Command{Name: "incrby", Arity: 3, Flags: Write | DenyOOM | Fast, Categories: acl.String,
-			KeySpecs: ksIncr, Group: "string", Since: "1.0.0", Complexity: "O(1)",
+			KeySpecs: ksKeyRWAccessUpdate, Group: "string", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Adds an integer to the integer stored at a key; returns the result.",
 			Args:    []Arg{argKey, {Name: "increment", Type: ArgInteger}},
 			Run:     cmdIncrby},
 		&Command{Name: "decrby", Arity: 3, Flags: Write | DenyOOM | Fast, Categories: acl.String,
-			KeySpecs: ksIncr, Group: "string", Since: "1.0.0", Complexity: "O(1)",
+			KeySpecs: ksKeyRWAccessUpdate, Group: "string", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Subtracts an integer from the integer stored at a key; returns the result.",
 			Args:    []Arg{argKey, {Name: "decrement", Type: ArgInteger}},
 			Run:     cmdDecrby},
 		&Command{Name: "incrbyfloat", Arity: 3, Flags: Write | DenyOOM | Fast, Categories: acl.String,
-			KeySpecs: ksIncr, Group: "string", Since: "2.6.0", Complexity: "O(1)",
+			KeySpecs: ksKeyRWAccessUpdate, Group: "string", Since: "2.6.0", Complexity: "O(1)",
 			Summary: "Adds a decimal number to the number stored at a key, in extended precision; returns the result.",
 			Args:    []Arg{argKey, {Name: "increment", Type: ArgDouble}},
 			Run:     cmdIncrbyfloat},
@@ -329,7 +323,7 @@ func (c *Conn) expireDeadline(arg []byte, unit expireUnit) (int64, string) {
 	}
 	seconds := unit == unitEX || unit == unitEXAT
 	if ms <= 0 || (seconds && ms > math.MaxInt64/1000) {
-		return 0, fmt.Sprintf(msgInvalidExpire, c.lastCmd.Load().fullName)
+		return 0, c.invalidExpireMsg()
 	}
 	if seconds {
 		ms *= 1000
@@ -338,7 +332,7 @@ func (c *Conn) expireDeadline(arg []byte, unit expireUnit) (int64, string) {
 		ms += c.s.store.NowMs() // wraps negative on overflow, as in C
 	}
 	if ms <= 0 {
-		return 0, fmt.Sprintf(msgInvalidExpire, c.lastCmd.Load().fullName)
+		return 0, c.invalidExpireMsg()
 	}
 	return ms, ""
 }
@@ -396,7 +390,7 @@ func cmdMget(c *Conn, args [][]byte) {
 // error when a value is missing.
 func (c *Conn) msetPairs(args [][]byte) ([][]byte, bool) {
 	if len(args)%2 == 0 {
-		c.writeErrorReply(fmt.Sprintf(msgWrongArgs, c.lastCmd.Load().fullName))
+		c.writeWrongArgs(c.lastCmd.Load())
 		return nil, false
 	}
 	return args[1:], true
@@ -601,7 +595,7 @@ func cmdLcs(c *Conn, args [][]byte) {
 	}
 	kept := 0
 	for _, r := range runs {
-		if o.minMatchLen == 0 || int64(r.Len()) >= o.minMatchLen {
+		if int64(r.Len()) >= o.minMatchLen {
 			kept++
 		}
 	}
@@ -609,7 +603,7 @@ func cmdLcs(c *Conn, args [][]byte) {
 	c.WriteBulkString("matches")
 	c.WriteArray(kept)
 	for _, r := range runs {
-		if o.minMatchLen != 0 && int64(r.Len()) < o.minMatchLen {
+		if int64(r.Len()) < o.minMatchLen {
 			continue
 		}
 		if o.withMatchLen {

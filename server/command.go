@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -285,26 +284,33 @@ func buildCommandTable() *commandTable {
 			if _, dup := t.byName[cmd.Name]; dup {
 				panic(fmt.Sprintf("server: command %q registered twice", cmd.Name))
 			}
-			cmd.fullName = cmd.Name
-			cmd.id = t.count
-			t.count++
-			cmd.finish()
+			t.add(cmd, nil)
 			t.byName[cmd.Name] = cmd
 			t.list = append(t.list, cmd)
 			if len(cmd.Subcommands) > 0 {
 				cmd.subs = map[string]*Command{}
 				for _, sub := range cmd.Subcommands {
-					sub.parent = cmd
-					sub.fullName = cmd.Name + "|" + sub.Name
-					sub.id = t.count
-					t.count++
-					sub.finish()
+					t.add(sub, cmd)
 					cmd.subs[sub.Name] = sub
 				}
 			}
 		}
 	}
 	return t
+}
+
+// add gives cmd, a top-level command (parent nil) or a subcommand of
+// parent, its full name and statistics index, and finishes it; the caller
+// files it under its name.
+func (t *commandTable) add(cmd, parent *Command) {
+	cmd.parent = parent
+	cmd.fullName = cmd.Name
+	if parent != nil {
+		cmd.fullName = parent.Name + "|" + cmd.Name
+	}
+	cmd.id = t.count
+	t.count++
+	cmd.finish()
 }
 
 // finish derives what the table leaves implicit: the implied ACL categories
@@ -332,9 +338,17 @@ func (cmd *Command) finish() {
 		cmd.Categories |= acl.Slow
 	}
 	cmd.lockDB = cmd.Lock == LockDB || (cmd.Lock == LockAuto && len(cmd.KeySpecs) > 0)
-	cmd.movable = cmd.GetKeys != nil
 	_, _, _, movable := cmd.legacyRange()
-	cmd.movable = cmd.movable || movable
+	cmd.movable = cmd.GetKeys != nil || movable
+}
+
+// arityOK reports whether n arguments, the name included, suit the
+// command's arity: exactly Arity, or at least -Arity when it is negative.
+func (cmd *Command) arityOK(n int) bool {
+	if cmd.Arity > 0 {
+		return n == cmd.Arity
+	}
+	return n >= -cmd.Arity
 }
 
 // legacyRange derives the first/last/step triple of COMMAND INFO from the
@@ -405,16 +419,15 @@ func lowerName(b []byte, buf *[64]byte) []byte {
 	}
 	n := copy(buf[:], b)
 	for i := 0; i < n; i++ {
-		if c := buf[i]; c >= 'A' && c <= 'Z' {
-			buf[i] = c + 'a' - 'A'
-		}
+		buf[i] = lowerASCII(buf[i])
 	}
 	return buf[:n]
 }
 
 // isContainer reports whether name is a command with subcommands.
 func (t *commandTable) isContainer(name []byte) bool {
-	cmd := t.byName[strings.ToLower(string(name))]
+	var buf [64]byte
+	cmd := t.byName[string(lowerName(name, &buf))]
 	return cmd != nil && cmd.subs != nil
 }
 

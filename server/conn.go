@@ -239,9 +239,9 @@ func (c *Conn) execute(args [][]byte) {
 	switch {
 	case cmd == nil:
 		c.rejectUnknown(args)
-	case (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity:
+	case !cmd.arityOK(len(args)):
 		c.s.cmdStats[cmd.id].rejected.Add(1)
-		c.writeErrorReply(fmt.Sprintf(msgWrongArgs, cmd.fullName))
+		c.writeWrongArgs(cmd)
 	default:
 		c.call(cmd, args)
 	}
@@ -318,8 +318,7 @@ func (c *Conn) syncStats() {
 // rejectUnknown replies to a command that is not in the table, with Redis's
 // wording, or drops the connection on a cross-protocol attack.
 func (c *Conn) rejectUnknown(args [][]byte) {
-	name := strings.ToLower(string(args[0]))
-	if name == "post" || name == "host:" {
+	if equalLower(args[0], "post") || equalLower(args[0], "host:") {
 		c.s.log.logf(levelWarning, "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.")
 		// Close now, so that not even the replies to earlier commands of
 		// this batch are written: Redis frees such a client
@@ -337,24 +336,6 @@ func (c *Conn) rejectUnknown(args [][]byte) {
 		fmt.Fprintf(&b, "'%s' ", cTrunc(args[i], 128-b.Len()))
 	}
 	c.writeErrorReply(fmt.Sprintf(msgUnknownCommand, cTrunc(args[0], 128), b.String()))
-}
-
-// equalLower reports whether b equals the lowercase ASCII name, ignoring
-// the case of b.
-func equalLower(b []byte, name string) bool {
-	if len(b) != len(name) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		ch := b[i]
-		if ch >= 'A' && ch <= 'Z' {
-			ch += 'a' - 'A'
-		}
-		if ch != name[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // cString returns b up to its first NUL byte, as C's string functions see it.

@@ -55,8 +55,9 @@ func (cmd *Command) appendKeys(dst []KeyRef, args [][]byte) []KeyRef {
 			return dst[:start]
 		}
 		if flagsOf := variableKeyFlags[cmd.topName()]; flagsOf != nil {
+			f := flagsOf(args)
 			for i := start; i < len(keys); i++ {
-				keys[i].Flags = flagsOf(args)
+				keys[i].Flags = f
 			}
 		}
 		return keys
@@ -68,19 +69,20 @@ func (cmd *Command) appendKeys(dst []KeyRef, args [][]byte) []KeyRef {
 	if err != nil {
 		return dst[:start]
 	}
+	// The flags depend on the arguments only, so every key has the same.
+	var f KeyFlags
 	flagsOf := variableKeyFlags[cmd.topName()]
 	if flagsOf == nil {
 		flagsOf = procKeyFlags[cmd.topName()]
+	}
+	if flagsOf != nil {
+		f = flagsOf(args)
 	}
 	for _, p := range pos {
 		// A position that names no argument (or the command name itself)
 		// is a bug in GetKeys; it cannot name a key, so it is dropped.
 		if p < 1 || p >= len(args) {
 			continue
-		}
-		var f KeyFlags
-		if flagsOf != nil {
-			f = flagsOf(args)
 		}
 		dst = append(dst, KeyRef{Pos: p, Flags: f})
 	}
@@ -221,27 +223,16 @@ func keywordPos(args [][]byte, keyword string, startFrom int) int {
 	return 0
 }
 
-// equalFoldC reports whether arg equals s ignoring ASCII case, with arg cut
-// at its first NUL byte as C sees it.
+// equalFoldC reports whether arg equals s ignoring ASCII case on both
+// sides (key spec keywords are uppercase), with arg cut at a NUL byte as C
+// sees it; s holds no NUL.
 func equalFoldC(arg []byte, s string) bool {
-	for i, ch := range arg {
-		if ch == 0 {
-			arg = arg[:i]
-			break
-		}
-	}
+	arg = cArg(arg, len(s))
 	if len(arg) != len(s) {
 		return false
 	}
 	for i := 0; i < len(arg); i++ {
-		a, b := arg[i], s[i]
-		if 'A' <= a && a <= 'Z' {
-			a += 'a' - 'A'
-		}
-		if 'A' <= b && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		if a != b {
+		if lowerASCII(arg[i]) != lowerASCII(s[i]) {
 			return false
 		}
 	}
@@ -257,7 +248,7 @@ var variableKeyFlags = map[string]func(args [][]byte) KeyFlags{
 	// after the value, even where it would be an option's argument.
 	"set": func(args [][]byte) KeyFlags {
 		for _, a := range args[min(3, len(args)):] {
-			if equalFoldC(a, "get") {
+			if isOpt(a, "get") {
 				return KeyRW | KeyAccess | KeyUpdate
 			}
 		}
@@ -270,9 +261,9 @@ var variableKeyFlags = map[string]func(args [][]byte) KeyFlags{
 		for i := 2; i < len(args); i++ {
 			more := len(args) - i - 1
 			switch {
-			case equalFoldC(args[i], "get") && more >= 2:
+			case isOpt(args[i], "get") && more >= 2:
 				i += 2
-			case equalFoldC(args[i], "overflow") && more >= 1:
+			case isOpt(args[i], "overflow") && more >= 1:
 				i++
 			default:
 				return KeyRW | KeyAccess | KeyUpdate
