@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/redoubt-db/redoubt/internal/conf"
 	"github.com/redoubt-db/redoubt/internal/glob"
 )
 
@@ -51,19 +52,13 @@ func init() {
 	)
 }
 
-// configSnapshot returns the configuration as CONFIG GET reports it: an
-// ephemeral port (Port 0, picked at start) reads as the port bound.
+// configSnapshot returns a copy of the running configuration, as CONFIG
+// GET reports it (New has already replaced an ephemeral port by the port
+// bound).
 func (s *Server) configSnapshot() Config {
 	s.cfgMu.RLock()
-	cfg := s.cfg
-	s.cfgMu.RUnlock()
-	if cfg.Port == 0 {
-		cfg.Port = s.port
-		if cfg.Port == 0 {
-			cfg.Port = PortDisabled
-		}
-	}
-	return cfg
+	defer s.cfgMu.RUnlock()
+	return s.cfg
 }
 
 // cmdConfigGet is CONFIG GET pattern [pattern …], as Redis 7.0's
@@ -84,7 +79,7 @@ func cmdConfigGet(c *Conn, args [][]byte) {
 	for _, arg := range args[2:] {
 		pat := cString(arg)
 		if !strings.ContainsAny(pat, "[*?") {
-			key := confLower(pat)
+			key := conf.Lower(pat)
 			if seen[key] {
 				continue
 			}
@@ -188,13 +183,7 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 		if d.flags&dirMultiArg != 0 {
 			vals = splitConfigValue(ch.value)
 		}
-		var prev string
-		if d.implemented() {
-			prev = d.get(&work)
-		} else {
-			prev = d.fixedValue()
-		}
-		v, err := d.parse(vals, prev, false)
+		v, err := d.parse(vals, d.valueOf(&work), false)
 		switch {
 		case err != nil:
 			return ch.e.name, err
@@ -202,7 +191,7 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 			if v != d.fixedValue() {
 				return ch.e.name, d.notSupported()
 			}
-		case d.flags&dirStartOnly != 0 && v != s.configSnapshotLocked(d, &work):
+		case d.flags&dirStartOnly != 0 && v != d.get(&work):
 			return ch.e.name, errRuntimeListeners
 		default:
 			d.set(&work, v)
@@ -214,19 +203,6 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 	s.cfg = work
 	s.applyHotConfig(work)
 	return "", nil
-}
-
-// configSnapshotLocked is d's current value as CONFIG GET shows it, with
-// an ephemeral port read as the port bound; cfgMu is held.
-func (s *Server) configSnapshotLocked(d *directive, cfg *Config) string {
-	c := *cfg
-	if c.Port == 0 {
-		c.Port = s.port
-		if c.Port == 0 {
-			c.Port = PortDisabled
-		}
-	}
-	return d.get(&c)
 }
 
 // splitConfigValue splits a CONFIG SET value of a directive taking several

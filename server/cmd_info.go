@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redoubt-db/redoubt/acl"
@@ -29,9 +30,10 @@ import (
 //     stop the world): used_memory is the bytes in heap objects, including
 //     garbage not yet collected; used_memory_rss is the resident set from
 //     /proc/self/statm; used_memory_peak is the largest used_memory seen by
-//     the 100ms sampler or an INFO call; used_memory_startup is used_memory
-//     when New returned; used_memory_overhead is that startup figure plus an
-//     estimate per connection, and used_memory_dataset the rest.
+//     the 100ms sampler or an INFO call reporting memory;
+//     used_memory_startup is used_memory when New returned;
+//     used_memory_overhead is that startup figure plus an estimate per
+//     connection, and used_memory_dataset the rest.
 //     allocator_allocated is used_memory, allocator_active adds the free
 //     space inside heap spans in use, allocator_resident is everything the
 //     runtime maps less what it returned to the OS; the ratios follow from
@@ -131,14 +133,13 @@ func (s *Server) infoText(sel int) []byte {
 		b = append(b, "\r\n"...)
 		b = body(b)
 	}
-	var mem memStats
-	if sel&(secMemory|secClients) != 0 {
-		mem = readMemStats()
-		s.notePeakMemory(mem.used)
+	var conns connFigures
+	if sel&(secClients|secMemory) != 0 {
+		conns = s.walkConns()
 	}
 	section(secServer, "Server", s.infoServer)
-	section(secClients, "Clients", s.infoClients)
-	section(secMemory, "Memory", func(b []byte) []byte { return s.infoMemory(b, mem) })
+	section(secClients, "Clients", func(b []byte) []byte { return s.infoClients(b, conns) })
+	section(secMemory, "Memory", func(b []byte) []byte { return s.infoMemory(b, conns) })
 	section(secPersistence, "Persistence", s.infoPersistence)
 	section(secStats, "Stats", s.infoStats)
 	section(secReplication, "Replication", s.infoReplication)
@@ -152,6 +153,42 @@ func (s *Server) infoText(sel int) []byte {
 	return b
 }
 
+// connFigures are what INFO clients and INFO memory report about the
+// connections, gathered in one walk.
+type connFigures struct {
+	count    int   // connected_clients
+	maxInput int64 // client_recent_max_input_buffer
+	mem      int64 // mem_clients_normal: structure and unread input
+}
+
+// walkConns walks the connections liveConns lists (those not being
+// closed) once, under connsMu, without copying or sorting them.
+func (s *Server) walkConns() connFigures {
+	var f connFigures
+	s.connsMu.Lock()
+	for _, c := range s.conns {
+		if c.closed.Load() {
+			continue
+		}
+		qbuf := c.qbuf.Load()
+		f.count++
+		f.maxInput = max(f.maxInput, qbuf)
+		f.mem += connBaseMem + qbuf
+	}
+	s.connsMu.Unlock()
+	return f
+}
+
+// Host and process figures of INFO server that do not change while the
+// process runs, computed at the first INFO.
+var (
+	infoOS         = sync.OnceValue(osName)
+	infoExecutable = sync.OnceValue(func() string {
+		exe, _ := os.Executable()
+		return exe
+	})
+)
+
 // field appends "name:value\r\n".
 func field(b []byte, name string, value any) []byte {
 	return fmt.Appendf(b, "%s:%v\r\n", name, value)
@@ -163,14 +200,13 @@ func (s *Server) infoServer(b []byte) []byte {
 	s.cfgMu.RUnlock()
 	now := time.Now()
 	uptime := int64(now.Sub(s.start) / time.Second)
-	exe, _ := os.Executable()
 	b = field(b, "redis_version", RedisVersion)
 	b = field(b, "redoubt_version", Version)
 	b = field(b, "redis_git_sha1", "00000000")
 	b = field(b, "redis_git_dirty", 0)
 	b = field(b, "redis_build_id", "0")
 	b = field(b, "redis_mode", "standalone")
-	b = field(b, "os", osName())
+	b = field(b, "os", infoOS())
 	b = field(b, "arch_bits", strconv.IntSize)
 	b = field(b, "monotonic_clock", "POSIX clock_gettime")
 	b = field(b, "multiplexing_api", multiplexingAPI)
@@ -186,23 +222,18 @@ func (s *Server) infoServer(b []byte) []byte {
 	b = field(b, "hz", hz)
 	b = field(b, "configured_hz", hz)
 	b = field(b, "lru_clock", s.store.LRUClock())
-	b = field(b, "executable", exe)
+	b = field(b, "executable", infoExecutable())
 	b = field(b, "config_file", configFile)
 	b = field(b, "io_threads_active", 0)
 	return b
 }
 
-func (s *Server) infoClients(b []byte) []byte {
-	conns := s.liveConns()
-	var maxInput int64
-	for _, c := range conns {
-		maxInput = max(maxInput, c.qbuf.Load())
-	}
+func (s *Server) infoClients(b []byte, conns connFigures) []byte {
 	blocked, timed := s.info.blockedCounts()
-	b = field(b, "connected_clients", len(conns))
+	b = field(b, "connected_clients", conns.count)
 	b = field(b, "cluster_connections", 0)
 	b = field(b, "maxclients", s.maxClients.Load())
-	b = field(b, "client_recent_max_input_buffer", maxInput)
+	b = field(b, "client_recent_max_input_buffer", conns.maxInput)
 	b = field(b, "client_recent_max_output_buffer", 0)
 	b = field(b, "blocked_clients", blocked)
 	b = field(b, "tracking_clients", 0)
@@ -210,14 +241,14 @@ func (s *Server) infoClients(b []byte) []byte {
 	return b
 }
 
-func (s *Server) infoMemory(b []byte, m memStats) []byte {
-	peak := max(s.info.peakMem.Load(), m.used)
+// infoMemory reads the runtime's memory figures, noting the peak first so
+// that used_memory_peak is never below used_memory.
+func (s *Server) infoMemory(b []byte, conns connFigures) []byte {
+	m := readMemStats()
+	s.notePeakMemory(m.used)
+	peak := s.info.peakMem.Load()
 	startup := s.info.startupMem
-	var clientsMem int64
-	for _, c := range s.liveConns() {
-		clientsMem += connBaseMem + c.qbuf.Load()
-	}
-	overhead := startup + uint64(clientsMem)
+	overhead := startup + uint64(conns.mem)
 	dataset := m.used - min(overhead, m.used)
 	sysMem := totalSystemMemory()
 	b = field(b, "used_memory", m.used)
@@ -264,7 +295,7 @@ func (s *Server) infoMemory(b []byte, m memStats) []byte {
 	b = field(b, "mem_replication_backlog", 0)
 	b = field(b, "mem_total_replication_buffers", 0)
 	b = field(b, "mem_clients_slaves", 0)
-	b = field(b, "mem_clients_normal", clientsMem)
+	b = field(b, "mem_clients_normal", conns.mem)
 	b = field(b, "mem_cluster_links", 0)
 	b = field(b, "mem_aof_buffer", 0)
 	b = field(b, "mem_allocator", "go-"+runtime.Version())
@@ -338,10 +369,9 @@ func (s *Server) infoStats(b []byte) []byte {
 		"latest_fork_usec", "total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys",
 		"active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
 		"total_active_defrag_time", "current_active_defrag_time", "tracking_total_keys",
-		"tracking_total_items", "tracking_total_prefixes"} {
+		"tracking_total_items", "tracking_total_prefixes", "unexpected_error_replies"} {
 		b = field(b, name, 0)
 	}
-	b = field(b, "unexpected_error_replies", s.stats.unexpectedErrors.Load())
 	b = field(b, "total_error_replies", s.stats.errorReplies.Load())
 	for _, name := range []string{"dump_payload_sanitizations", "total_reads_processed",
 		"total_writes_processed", "io_threaded_reads_processed", "io_threaded_writes_processed",
@@ -445,20 +475,16 @@ func (s *Server) infoKeyspace(b []byte) []byte {
 }
 
 // bytesToHuman formats a byte count as Redis's bytesToHuman: "512B",
-// "1.50K", "2.00M" …
+// "1.50K", "2.00M" … up to P; beyond that, plain bytes again.
 func bytesToHuman(n uint64) string {
-	const units = "KMGTP"
 	if n < 1024 {
 		return strconv.FormatUint(n, 10) + "B"
 	}
 	d := float64(n)
-	for i := 0; i < len(units); i++ {
+	for _, unit := range "KMGTP" {
 		d /= 1024
-		if d < 1024 || i == len(units)-1 {
-			if d >= 1024 {
-				break
-			}
-			return fmt.Sprintf("%.2f%c", d, units[i])
+		if d < 1024 {
+			return fmt.Sprintf("%.2f%c", d, unit)
 		}
 	}
 	return strconv.FormatUint(n, 10) + "B"

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -169,9 +170,7 @@ type pendingDirective struct {
 
 func newConfigLoader(base Config) *configLoader {
 	cfg := base.withDefaults()
-	if cfg.Bind != nil {
-		cfg.Bind = append([]string{}, cfg.Bind...)
-	}
+	cfg.Bind = slices.Clone(cfg.Bind) // not shared with base
 	return &configLoader{cfg: cfg, pending: map[*directive]pendingDirective{}}
 }
 
@@ -240,14 +239,12 @@ func (ld *configLoader) line(l conf.Line) error {
 }
 
 // current is a directive's value before the line being read.
+// Only directives that are not implemented are pending.
 func (ld *configLoader) current(d *directive) string {
-	if d.implemented() {
-		return d.get(&ld.cfg)
-	}
 	if p, ok := ld.pending[d]; ok {
 		return p.value
 	}
-	return d.fixedValue()
+	return d.valueOf(&ld.cfg)
 }
 
 // finish checks what only the whole configuration tells: the final value of

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/redoubt-db/redoubt/internal/resp"
@@ -98,10 +99,13 @@ const (
 
 var logLevels = []string{"debug", "verbose", "notice", "warning", "nothing"}
 
+// defaultBind is the bind a nil Config.Bind stands for.
+var defaultBind = []string{"127.0.0.1", "-::1"}
+
 // withDefaults returns a copy of cfg with every unset field at its default.
 func (cfg Config) withDefaults() Config {
 	if cfg.Bind == nil {
-		cfg.Bind = []string{"127.0.0.1", "-::1"}
+		cfg.Bind = slices.Clone(defaultBind)
 	}
 	if cfg.Databases == 0 {
 		cfg.Databases = 16
@@ -171,17 +175,8 @@ func (cfg Config) Validate() error {
 	if cfg.Hz < minHz || cfg.Hz > maxHz {
 		bad("hz %d out of range [1, 500]", cfg.Hz)
 	}
-	if !validLogLevel(cfg.LogLevel) {
+	if !slices.Contains(logLevels, cfg.LogLevel) {
 		bad("loglevel %q is not one of %s", cfg.LogLevel, strings.Join(logLevels, ", "))
 	}
 	return errors.Join(errs...)
-}
-
-func validLogLevel(l string) bool {
-	for _, v := range logLevels {
-		if l == v {
-			return true
-		}
-	}
-	return false
 }

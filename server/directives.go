@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/redoubt-db/redoubt/internal/conf"
 	"github.com/redoubt-db/redoubt/internal/splitargs"
 )
 
@@ -203,9 +204,6 @@ const (
 	minHz, maxHz = 1, 500
 )
 
-// defaultBind is the bind a nil Config.Bind stands for.
-var defaultBind = []string{"127.0.0.1", "-::1"}
-
 // parseHz takes any non-negative hz and caps it to [1, 500], as Redis's
 // updateHZ (CONFIG SET) and its config loader do.
 func parseHz(args []string, prev string, loading bool) (string, error) {
@@ -232,12 +230,7 @@ func formatYesNo(b bool) string {
 // implementedDirectives lists the directives Redoubt implements.
 var implementedDirectives = []*directive{
 	implDirective("bind", dirMultiArg|dirStartOnly, parseBind,
-		func(c *Config) string {
-			if c.Bind == nil {
-				return strings.Join(defaultBind, " ")
-			}
-			return strings.Join(c.Bind, " ")
-		},
+		func(c *Config) string { return strings.Join(c.Bind, " ") },
 		func(c *Config, v string) {
 			if v == "" {
 				c.Bind = []string{}
@@ -529,6 +522,6 @@ var directiveTable = func() struct {
 
 // lookupDirective finds a directive by name or alias, ignoring ASCII case.
 func lookupDirective(name string) (dirEntry, bool) {
-	e, ok := directiveTable.byName[confLower(name)]
+	e, ok := directiveTable.byName[conf.Lower(name)]
 	return e, ok
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/redoubt-db/redoubt/internal/conf"
 	"github.com/redoubt-db/redoubt/internal/num"
 )
 
@@ -57,27 +58,6 @@ const (
 // maxBindAddrs is Redis's CONFIG_BINDADDR_MAX.
 const maxBindAddrs = 16
 
-// confLower lower-cases the ASCII letters of s, as C's tolower in the C
-// locale, and leaves every other byte alone.
-func confLower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
-
-// confEqualFold is C's strcasecmp(a, b) == 0: equal but for the case of
-// ASCII letters (Unicode folding would also take 'ſ' for 's').
-func confEqualFold(a, b string) bool { return confLower(a) == confLower(b) }
-
 // cStringOf is s as C sees it: up to its first NUL byte.
 func cStringOf(s string) string {
 	if i := strings.IndexByte(s, 0); i >= 0 {
@@ -88,7 +68,7 @@ func cStringOf(s string) string {
 
 // parseYesNo parses a yes/no directive (boolConfigSet).
 func parseYesNo(args []string, _ string, _ bool) (string, error) {
-	switch confLower(cStringOf(args[0])) {
+	switch conf.Lower(cStringOf(args[0])) {
 	case "yes":
 		return "yes", nil
 	case "no":
@@ -116,12 +96,12 @@ func parseCheckedStr(valid func(string) error) parseFunc {
 }
 
 // parseEnum parses an enumerated directive (enumConfigSet); names are lower
-// case and matched ignoring case.
+// case and matched ignoring case, as strcasecmp.
 func parseEnum(names ...string) parseFunc {
 	return func(args []string, _ string, _ bool) (string, error) {
-		v := cStringOf(args[0])
+		v := []byte(args[0])
 		for _, n := range names {
-			if confEqualFold(v, n) {
+			if isOpt(v, n) {
 				return n, nil
 			}
 		}
@@ -145,8 +125,9 @@ func parseShutdownFlags(args []string, _ string, _ bool) (string, error) {
 	var set [5]bool
 	for _, a := range args {
 		found := false
+		ab := []byte(a)
 		for i, n := range names {
-			if confEqualFold(cStringOf(a), n) {
+			if isOpt(ab, n) {
 				set[i], found = true, true
 			}
 		}
@@ -264,7 +245,7 @@ func memToUint(p string) (uint64, bool) {
 		u++
 	}
 	var mul uint64
-	switch confLower(p[u:]) {
+	switch conf.Lower(p[u:]) {
 	case "", "b":
 		mul = 1
 	case "k":
@@ -436,7 +417,7 @@ func parseObufLimit(args []string, prev string, _ bool) (string, error) {
 	var next [len(obufClasses)]*limits
 	for j := 0; j < len(args); j += 4 {
 		class := -1
-		switch confLower(cStringOf(args[j])) {
+		switch conf.Lower(cStringOf(args[j])) {
 		case "normal":
 			class = 0
 		case "slave", "replica":
@@ -576,7 +557,7 @@ func parseReplicaOf(args []string, _ string, _ bool) (string, error) {
 	if len(args) != 2 {
 		return "", reasonError(msgWrongArgCount)
 	}
-	if confEqualFold(cStringOf(args[0]), "no") && confEqualFold(cStringOf(args[1]), "one") {
+	if isOpt([]byte(args[0]), "no") && isOpt([]byte(args[1]), "one") {
 		return "", nil
 	}
 	port, ok := cStrtollChecked(args[1])

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,11 +22,10 @@ const (
 // levelMarks are the characters Redis prints for each level.
 var levelMarks = [...]byte{'.', '-', '*', '#'}
 
+// parseLogLevel returns the level named s, or levelNotice if s names none.
 func parseLogLevel(s string) int {
-	for i, v := range logLevels {
-		if v == s {
-			return i
-		}
+	if i := slices.Index(logLevels, s); i >= 0 {
+		return i
 	}
 	return levelNotice
 }

@@ -1,13 +1,13 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,11 +80,9 @@ type Server struct {
 type serverStats struct {
 	connections      atomic.Int64 // total_connections_received
 	rejectedConns    atomic.Int64 // rejected_connections
-	commands         atomic.Int64 // total_commands_processed
 	netInput         atomic.Int64 // total_net_input_bytes
 	netOutput        atomic.Int64 // total_net_output_bytes
 	errorReplies     atomic.Int64 // total_error_replies
-	unexpectedErrors atomic.Int64 // unexpected_error_replies
 	clientQueryLimit atomic.Int64 // client_query_buffer_limit_disconnections
 
 	// errMu guards errorCodes, the errorstats counters by error prefix.
@@ -126,6 +124,12 @@ func New(cfg Config) (*Server, error) {
 		log.close()
 		return nil, err
 	}
+	// From here on an ephemeral port (Port 0) reads as the port bound, or
+	// as PortDisabled when nothing is bound, which is what CONFIG GET
+	// reports. No other goroutine runs yet: cfgMu is not needed.
+	if s.cfg.Port == 0 {
+		s.cfg.Port = cmp.Or(s.port, PortDisabled)
+	}
 	if cfg.PidFile != "" {
 		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 			s.log.logf(levelWarning, "Failed to write PID file: %v", err)
@@ -156,10 +160,7 @@ func (s *Server) logStartup() {
 
 func newRunID() string {
 	var b [20]byte
-	if _, err := readRandom(b[:]); err != nil {
-		// crypto/rand does not fail on supported platforms.
-		panic(err)
-	}
+	rand.Read(b[:]) // never returns an error: since Go 1.24 it crashes the program instead
 	return fmt.Sprintf("%x", b)
 }
 
@@ -283,17 +284,17 @@ func (s *Server) acceptLoop(ln net.Listener) {
 // accept admits or refuses a new connection and starts serving it.
 func (s *Server) accept(nc net.Conn) {
 	s.stats.connections.Add(1)
+	s.cfgMu.RLock()
+	ka, protectedMode := s.cfg.TCPKeepAlive, !s.cfg.InsecureDisableProtectedMode
+	s.cfgMu.RUnlock()
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
-		s.cfgMu.RLock()
-		ka := s.cfg.TCPKeepAlive
-		s.cfgMu.RUnlock()
 		if ka > 0 {
 			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(ka) * time.Second,
 				Interval: time.Duration(ka) * time.Second / 3, Count: 3})
 		}
 	}
-	if s.protectedModeDenies(nc) {
+	if s.protectedModeDenies(nc, protectedMode) {
 		s.stats.rejectedConns.Add(1)
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
 		nc.Write([]byte("-" + msgDenied + "\r\n"))
@@ -318,13 +319,11 @@ func (s *Server) accept(nc net.Conn) {
 	go c.serve() // exits when the client disconnects or is closed
 }
 
-// protectedModeDenies reports whether protected mode refuses nc: it is on,
-// no password is set, and the peer is not on a loopback address.
-func (s *Server) protectedModeDenies(nc net.Conn) bool {
-	s.cfgMu.RLock()
-	off := s.cfg.InsecureDisableProtectedMode
-	s.cfgMu.RUnlock()
-	if off || s.passwordSet() {
+// protectedModeDenies reports whether protected mode refuses nc: it is on
+// (protectedMode, read by the caller under cfgMu), no password is set, and
+// the peer is not on a loopback address.
+func (s *Server) protectedModeDenies(nc net.Conn, protectedMode bool) bool {
+	if !protectedMode || s.passwordSet() {
 		return false
 	}
 	switch a := nc.RemoteAddr().(type) {
@@ -459,19 +458,20 @@ func (s *Server) closeAllConns() {
 	s.connsMu.Unlock()
 }
 
-// finish runs once, after every goroutine has exited.
-func (s *Server) finish() { s.finishOnce.Do(s.finishLocked) }
-
-func (s *Server) finishLocked() {
-	s.cfgMu.RLock()
-	pid := s.cfg.PidFile
-	s.cfgMu.RUnlock()
-	if pid != "" {
-		os.Remove(pid)
-	}
-	s.log.logf(levelWarning, "Redoubt is now ready to exit, bye bye...")
-	s.log.close()
-	close(s.done)
+// finish runs once, after every goroutine has exited: it removes the pid
+// file, logs the last line and closes Done.
+func (s *Server) finish() {
+	s.finishOnce.Do(func() {
+		s.cfgMu.RLock()
+		pid := s.cfg.PidFile
+		s.cfgMu.RUnlock()
+		if pid != "" {
+			os.Remove(pid)
+		}
+		s.log.logf(levelWarning, "Redoubt is now ready to exit, bye bye...")
+		s.log.close()
+		close(s.done)
+	})
 }
 
 // shutdownFromCommand stops the server after SHUTDOWN, without waiting for
@@ -484,7 +484,3 @@ func (s *Server) shutdownFromCommand() {
 		s.Shutdown(ctx)
 	}()
 }
-
-func goVersion() string { return runtime.Version() }
-
-func readRandom(b []byte) (int, error) { return rand.Read(b) }

@@ -192,11 +192,9 @@ func (s *Server) resetStats() {
 	}
 	s.stats.connections.Store(0)
 	s.stats.rejectedConns.Store(0)
-	s.stats.commands.Store(0)
 	s.stats.netInput.Store(0)
 	s.stats.netOutput.Store(0)
 	s.stats.errorReplies.Store(0)
-	s.stats.unexpectedErrors.Store(0)
 	s.stats.clientQueryLimit.Store(0)
 	s.stats.errMu.Lock()
 	s.stats.errorCodes = map[string]int64{}

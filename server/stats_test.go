@@ -77,6 +77,9 @@ func TestBytesToHuman(t *testing.T) {
 	}{
 		{0, "0B"}, {1023, "1023B"}, {1024, "1.00K"}, {1536, "1.50K"}, {1 << 20, "1.00M"},
 		{25276502016, "23.54G"}, {3 << 40, "3.00T"}, {5 << 50, "5.00P"}, {1 << 62, "4611686018427387904B"},
+		// Just below 2^60: float64 rounds up to 1024P, which is bytes;
+		// a little lower, "%.2f" rounds up instead.
+		{1<<60 - 1, "1152921504606846975B"}, {1<<60 - 2048, "1024.00P"},
 	} {
 		if got := bytesToHuman(tc.n); got != tc.want {
 			t.Errorf("bytesToHuman(%d) = %q, want %q", tc.n, got, tc.want)

@@ -56,10 +56,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	cfg.LogOutput = stdout
-	if cfg.IOThreads > 0 && os.Getenv("GOMAXPROCS") == "" {
+	// ParseArgs starts from DefaultConfig (io-threads 1) and the directive
+	// takes 1 to 128, so IOThreads is always set here. A GOMAXPROCS
+	// environment variable wins; then report what the process really runs
+	// with.
+	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(cfg.IOThreads)
-	} else if cfg.IOThreads > 0 {
-		// The environment wins; report what the process really runs with.
+	} else {
 		cfg.IOThreads = runtime.GOMAXPROCS(0)
 	}
 

@@ -91,4 +91,4 @@ func ParseCommandLine(args []string) CommandLine {
 
 // isOption reports whether a equals name but for the case of ASCII letters,
 // as C's strcasecmp.
-func isOption(a, name string) bool { return lower(a) == name }
+func isOption(a, name string) bool { return Lower(a) == name }

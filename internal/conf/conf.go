@@ -142,7 +142,7 @@ func (r *Reader) Parse(source string, text []byte, fn func(Line) error) error {
 		} else {
 			raw, text = text, nil
 		}
-		line := trim(raw)
+		line := bytes.Trim(raw, " \t\r\n") // sdstrim(line, " \t\r\n")
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
@@ -158,7 +158,7 @@ func (r *Reader) Parse(source string, text []byte, fn func(Line) error) error {
 		for i, a := range args {
 			l.Args[i] = string(a)
 		}
-		l.Args[0] = lower(l.Args[0])
+		l.Args[0] = Lower(l.Args[0])
 		if l.Args[0] == "include" && len(l.Args) == 2 {
 			if err := r.include(l, fn); err != nil {
 				return err
@@ -328,27 +328,21 @@ func strerror(err error) string {
 	return err.Error()
 }
 
-// trim removes spaces, tabs, CRs and LFs from both ends, as
-// sdstrim(line, " \t\r\n").
-func trim(b []byte) []byte {
-	isCut := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
-	for len(b) > 0 && isCut(b[0]) {
-		b = b[1:]
-	}
-	for len(b) > 0 && isCut(b[len(b)-1]) {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-// lower lower-cases the ASCII letters of s, as C's tolower in the C locale;
-// other bytes, valid UTF-8 or not, are kept.
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
+// Lower lower-cases the ASCII letters of s, as C's tolower in the C locale;
+// other bytes, valid UTF-8 or not, are kept (strings.ToLower would fold
+// Unicode letters too). It returns s itself when s has no upper-case ASCII
+// letter, without allocating.
+func Lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
 		}
 	}
-	return string(b)
+	return s
 }

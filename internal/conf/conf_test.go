@@ -208,7 +208,7 @@ func FuzzParse(f *testing.F) {
 			t.Skip("reads files")
 		}
 		err := r.Parse("fuzz", text, func(l Line) error {
-			if len(l.Args) == 0 || l.Args[0] != lower(l.Args[0]) {
+			if len(l.Args) == 0 || l.Args[0] != Lower(l.Args[0]) {
 				t.Errorf("bad line %+v", l)
 			}
 			return nil
