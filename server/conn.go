@@ -339,9 +339,9 @@ func (c *Conn) rejectUnknown(args [][]byte) {
 }
 
 // cString returns b up to its first NUL byte, as C's string functions see it.
-func cString(b []byte) string {
-	for i, ch := range b {
-		if ch == 0 {
+func cString[T ~string | ~[]byte](b T) string {
+	for i := 0; i < len(b); i++ {
+		if b[i] == 0 {
 			return string(b[:i])
 		}
 	}

@@ -58,17 +58,9 @@ const (
 // maxBindAddrs is Redis's CONFIG_BINDADDR_MAX.
 const maxBindAddrs = 16
 
-// cStringOf is s as C sees it: up to its first NUL byte.
-func cStringOf(s string) string {
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 // parseYesNo parses a yes/no directive (boolConfigSet).
 func parseYesNo(args []string, _ string, _ bool) (string, error) {
-	switch conf.Lower(cStringOf(args[0])) {
+	switch conf.Lower(cString(args[0])) {
 	case "yes":
 		return "yes", nil
 	case "no":
@@ -78,7 +70,7 @@ func parseYesNo(args []string, _ string, _ bool) (string, error) {
 }
 
 // parseStr parses a string directive: any value, as C sees it.
-func parseStr(args []string, _ string, _ bool) (string, error) { return cStringOf(args[0]), nil }
+func parseStr(args []string, _ string, _ bool) (string, error) { return cString(args[0]), nil }
 
 // parseBinaryStr parses a string directive Redis keeps as an sds (requirepass,
 // masterauth): every byte counts.
@@ -87,7 +79,7 @@ func parseBinaryStr(args []string, _ string, _ bool) (string, error) { return ar
 // parseCheckedStr parses a string directive with a validity check.
 func parseCheckedStr(valid func(string) error) parseFunc {
 	return func(args []string, _ string, _ bool) (string, error) {
-		v := cStringOf(args[0])
+		v := cString(args[0])
 		if err := valid(v); err != nil {
 			return "", err
 		}
@@ -177,7 +169,7 @@ func (n numericSpec) parse(args []string, _ string, _ bool) (string, error) {
 	ll, ok := int64(0), false
 	if n.memory {
 		var u uint64
-		if u, ok = memToUint(cStringOf(v)); ok {
+		if u, ok = memToUint(cString(v)); ok {
 			ll = int64(u)
 		}
 	}
@@ -187,7 +179,7 @@ func (n numericSpec) parse(args []string, _ string, _ bool) (string, error) {
 		}
 	}
 	if !ok && n.octal {
-		ll, ok = cStrtoll(cStringOf(v), 8)
+		ll, ok = cStrtoll(cString(v), 8)
 	}
 	if !ok && !n.memory && !n.percent && !n.octal {
 		ll, ok = num.ParseInt([]byte(v))
@@ -348,7 +340,7 @@ func cIsSpace(c byte) bool { return c == ' ' || '\t' <= c && c <= '\r' }
 // '\0' is an error", which allows blanks and a sign in front, saturates on
 // overflow and reads "" as 0.
 func cStrtollChecked(s string) (int64, bool) {
-	s = cStringOf(s)
+	s = cString(s)
 	v, end, _ := cStrtollEnd(s, 10)
 	return v, end == len(s)
 }
@@ -358,7 +350,7 @@ func cStrtollChecked(s string) (int64, bool) {
 // While a config file is read, each save line adds its points to those of
 // the lines before; CONFIG SET replaces them.
 func parseSave(args []string, prev string, loading bool) (string, error) {
-	if len(args) == 1 && cStringOf(args[0]) == "" {
+	if len(args) == 1 && cString(args[0]) == "" {
 		return "", nil
 	}
 	if len(args)%2 != 0 {
@@ -393,7 +385,7 @@ func parseBind(args []string, _ string, _ bool) (string, error) {
 	}
 	addrs := make([]string, len(args))
 	for i, a := range args {
-		addrs[i] = cStringOf(a)
+		addrs[i] = cString(a)
 	}
 	return strings.Join(addrs, " "), nil
 }
@@ -417,7 +409,7 @@ func parseObufLimit(args []string, prev string, _ bool) (string, error) {
 	var next [len(obufClasses)]*limits
 	for j := 0; j < len(args); j += 4 {
 		class := -1
-		switch conf.Lower(cStringOf(args[j])) {
+		switch conf.Lower(cString(args[j])) {
 		case "normal":
 			class = 0
 		case "slave", "replica":
@@ -428,8 +420,8 @@ func parseObufLimit(args []string, prev string, _ bool) (string, error) {
 		if class < 0 {
 			return "", reasonError(msgObufClass)
 		}
-		hard, hok := memToUint(cStringOf(args[j+1]))
-		soft, sok := memToUint(cStringOf(args[j+2]))
+		hard, hok := memToUint(cString(args[j+1]))
+		soft, sok := memToUint(cString(args[j+2]))
 		secs, tok := cStrtollChecked(args[j+3])
 		secs = int64(int32(secs)) // soft_seconds is a C int
 		if !hok || !sok || !tok || secs < 0 {
@@ -489,7 +481,7 @@ const (
 // printed back in Redis's canonical order.
 func parseKeyspaceEvents(args []string, _ string, _ bool) (string, error) {
 	flags := 0
-	for _, c := range []byte(cStringOf(args[0])) {
+	for _, c := range []byte(cString(args[0])) {
 		switch c {
 		case 'A':
 			flags |= notifyAll
@@ -565,7 +557,7 @@ func parseReplicaOf(args []string, _ string, _ bool) (string, error) {
 	if !ok || port < 0 || port > 65535 {
 		return "", reasonError(msgMasterPort)
 	}
-	return cStringOf(args[0]) + " " + strconv.FormatInt(port, 10), nil
+	return cString(args[0]) + " " + strconv.FormatInt(port, 10), nil
 }
 
 // parsePercentiles is "latency-tracking-info-percentiles": numbers in [0,
@@ -600,7 +592,7 @@ func parsePercentiles(args []string, _ string, _ bool) (string, error) {
 // working directory of the process; the value is the absolute directory
 // the setting names, which must exist.
 func parseDir(args []string, prev string, _ bool) (string, error) {
-	d := cStringOf(args[0])
+	d := cString(args[0])
 	if !filepath.IsAbs(d) {
 		d = filepath.Join(prev, d)
 	}
