@@ -61,38 +61,26 @@ func comparableSubs(redis, redoubt []string) (want, got []string) {
 // the test, so the list cannot go stale.
 var knownTableDifferences = map[string]string{}
 
-// requireRedis returns the redis-server binary, skipping the test when there
-// is none, or failing it when REDOUBT_REQUIRE_REDIS is set (as TestRedis).
-func requireRedis(t *testing.T) string {
-	t.Helper()
-	bin, err := findRedisServer()
-	if err != nil {
-		if os.Getenv("REDOUBT_REQUIRE_REDIS") != "" {
-			t.Fatalf("redis-server is required (REDOUBT_REQUIRE_REDIS is set): %v", err)
-		}
-		t.Skip("redis-server not installed; set REDOUBT_REQUIRE_REDIS=1 to make this a failure")
-	}
-	return bin
-}
-
-// startBoth starts a Redoubt and a redis-server for one test.
+// startBoth starts a Redoubt and a redis-server for one test, and returns a
+// client of each.
 func startBoth(t *testing.T) (redoubt, redis *client) {
 	t.Helper()
-	bin := requireRedis(t)
-	srv, err := server.New(server.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	bin := requireTool(t, "redis-server")
+	srv := startRedoubt(t)
 	rs, err := startRedis(bin, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(rs.stop)
-	redoubt, redis = &client{addr: srv.Addr()}, &client{addr: rs.addr}
-	t.Cleanup(redoubt.drop)
-	t.Cleanup(redis.drop)
-	return redoubt, redis
+	return newClient(t, srv.Addr()), newClient(t, rs.addr)
+}
+
+// newClient returns a client of addr whose connection, once made, is closed
+// when the test ends.
+func newClient(t *testing.T, addr string) *client {
+	c := &client{addr: addr}
+	t.Cleanup(c.drop)
+	return c
 }
 
 // mustDo sends a command and fails the test on a network error.
@@ -127,9 +115,12 @@ func commandNames(t *testing.T, c *client) []string {
 // every command Redoubt registers with Redis's, in RESP2 and, once Redoubt
 // speaks it, RESP3.
 func TestCommandTableMatchesRedis(t *testing.T) {
+	redoubt, redis := startBoth(t)
 	for _, proto := range []string{"2", "3"} {
 		t.Run("RESP"+proto, func(t *testing.T) {
-			redoubt, redis := startBoth(t)
+			// HELLO 3 holds for its connection only: each protocol
+			// gets new clients of the same two servers.
+			redoubt, redis := newClient(t, redoubt.addr), newClient(t, redis.addr)
 			names := commandNames(t, redoubt)
 			if proto == "3" {
 				if v := mustDo(t, redoubt, "HELLO", "3"); v.Kind == '-' {
@@ -614,7 +605,7 @@ func canonicalDocs(v Value) Value {
 // GETKEYSANDFLAGS for the same lines. This covers every key spec shape Redis
 // uses, whatever Redoubt's table holds today.
 func TestKeysMatchRedis(t *testing.T) {
-	bin := requireRedis(t)
+	bin := requireTool(t, "redis-server")
 	rs, err := startRedis(bin, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -812,19 +803,30 @@ func (sc specCommand) randomLine(rng *rand.Rand) [][]byte {
 	return args
 }
 
-// requireTool returns the path of a program an end-to-end test drives,
-// skipping the test when it is missing, or failing it when
-// REDOUBT_REQUIRE_REDIS is set (CI installs redis-tools).
+// requireTool returns the path of a program a test drives: redis-server
+// (see findRedisServer), or redis-cli, script… from PATH. When it is
+// missing the test is skipped, or failed when REDOUBT_REQUIRE_REDIS is set
+// (CI installs Redis and its tools) or, for redis-server, when -rewrite
+// asks for a recording.
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("REDOUBT_REQUIRE_REDIS") != "" {
-			t.Fatalf("%s is required (REDOUBT_REQUIRE_REDIS is set): %v", name, err)
-		}
-		t.Skipf("%s not installed; set REDOUBT_REQUIRE_REDIS=1 to make this a failure", name)
+	var path string
+	var err error
+	if name == "redis-server" {
+		path, err = findRedisServer()
+	} else {
+		path, err = exec.LookPath(name)
 	}
-	return path
+	switch {
+	case err == nil:
+		return path
+	case os.Getenv("REDOUBT_REQUIRE_REDIS") != "":
+		t.Fatalf("%s is required (REDOUBT_REQUIRE_REDIS is set): %v", name, err)
+	case *rewrite && name == "redis-server":
+		t.Fatalf("%s is required to record with -rewrite: %v", name, err)
+	}
+	t.Skipf("%s not installed; set REDOUBT_REQUIRE_REDIS=1 to make this a failure", name)
+	return ""
 }
 
 // startRedoubt starts an embedded Redoubt for one test.
@@ -836,18 +838,6 @@ func startRedoubt(t *testing.T) *server.Server {
 	}
 	t.Cleanup(func() { srv.Close() })
 	return srv
-}
-
-// TestRedisCLIPing is the plainest round trip: redis-cli's one-shot mode.
-func TestRedisCLIPing(t *testing.T) {
-	cli := requireTool(t, "redis-cli")
-	srv := startRedoubt(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, cli, "-h", "127.0.0.1", "-p", strconv.Itoa(srv.Port()), "PING").CombinedOutput()
-	if err != nil || string(out) != "PONG\n" {
-		t.Fatalf("redis-cli PING = %q, %v; want \"PONG\\n\"", out, err)
-	}
 }
 
 // TestRedisCLIHints runs redis-cli interactively under a pseudo-terminal
@@ -865,8 +855,7 @@ func TestRedisCLIHints(t *testing.T) {
 	srv := startRedoubt(t)
 
 	// Redoubt's own summary of SET, asked over the wire.
-	c := &client{addr: srv.Addr()}
-	defer c.drop()
+	c := newClient(t, srv.Addr())
 	summary := field(pairs(mustDo(t, c, "COMMAND", "DOCS", "set"))[0].v, "summary")
 	if summary == nil || summary.Str == "" {
 		t.Fatal("COMMAND DOCS set has no summary")

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/redoubt-db/redoubt/internal/num"
-	"github.com/redoubt-db/redoubt/server"
 )
 
 // randomFloatText returns a number in one of the notations INCRBYFLOAT
@@ -170,24 +169,14 @@ func TestIncrByFloatVsRedis(t *testing.T) {
 		n = 1000
 	}
 	curs, incrs := floatCases(uint64(os.Getpid()), n)
-	srv, err := server.New(server.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startRedoubt(t)
 	ours := runFloatCases(t, srv.Addr(), curs, incrs)
 	for i := range incrs {
 		if want := expectIncrByFloat(curs[i], incrs[i]); ours[i] != want {
 			t.Errorf("Redoubt: SET k %s; INCRBYFLOAT k %q = %q, internal/num says %q", show(curs[i]), incrs[i], ours[i], want)
 		}
 	}
-	bin, err := findRedisServer()
-	if err != nil {
-		if os.Getenv("REDOUBT_REQUIRE_REDIS") != "" {
-			t.Fatalf("redis-server is required: %v", err)
-		}
-		t.Skip("redis-server not installed")
-	}
+	bin := requireTool(t, "redis-server")
 	rs, err := startRedis(bin, nil)
 	if err != nil {
 		t.Fatal(err)

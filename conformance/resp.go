@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -208,5 +207,3 @@ func (v Value) fieldNames() []string {
 	slices.Sort(names)
 	return slices.Compact(names)
 }
-
-var errNoReply = errors.New("conformance: no reply")

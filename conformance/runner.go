@@ -243,7 +243,7 @@ func scanAll(c *client, args [][]byte) ([]string, error) {
 	for k := range seen {
 		lines = append(lines, k)
 	}
-	sortStrings(lines)
+	slices.Sort(lines)
 	return append([]string{fmt.Sprintf("(%d distinct)", len(lines))}, lines...), nil
 }
 
@@ -287,5 +287,3 @@ func compare(b *block, got []string) error {
 	}
 	return nil
 }
-
-func sortStrings(s []string) { slices.Sort(s) }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redoubt-db/redoubt/internal/splitargs"
 )
 
 // A script is a file of commands, each followed by the reply real Redis gave
@@ -49,7 +51,8 @@ import (
 type script struct {
 	path  string
 	items []item
-	// args are extra server arguments from "#! args:" header lines.
+	// args are extra server arguments from "#! args:" header lines, split
+	// as redis-server splits a config line (internal/splitargs).
 	args []string
 }
 
@@ -137,7 +140,13 @@ func loadScript(path string) (*script, error) {
 		l := lines[i]
 		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
 			if rest, ok := strings.CutPrefix(l, "#! args:"); ok {
-				sc.args = append(sc.args, splitQuoted(rest)...)
+				args, err := splitargs.Split([]byte(rest))
+				if err != nil {
+					return nil, fmt.Errorf("%s:%d: #! args: %w", path, i+1, err)
+				}
+				for _, a := range args {
+					sc.args = append(sc.args, string(a))
+				}
 			}
 			verbatim = append(verbatim, l)
 			continue
@@ -169,33 +178,6 @@ func loadScript(path string) (*script, error) {
 	}
 	flush()
 	return sc, nil
-}
-
-// splitQuoted splits an args header on blanks, honouring double quotes.
-func splitQuoted(s string) []string {
-	var out []string
-	var cur strings.Builder
-	inq, has := false, false
-	for _, r := range s {
-		switch {
-		case r == '"':
-			inq = !inq
-			has = true
-		case (r == ' ' || r == '\t') && !inq:
-			if has {
-				out = append(out, cur.String())
-				cur.Reset()
-				has = false
-			}
-		default:
-			cur.WriteRune(r)
-			has = true
-		}
-	}
-	if has {
-		out = append(out, cur.String())
-	}
-	return out
 }
 
 // write saves the script with its blocks' current expectations.

@@ -8,7 +8,6 @@ import (
 	"net"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,29 +22,11 @@ import (
 // threshold: nothing here asserts how fast anything is.
 const ioTimeout = 20 * time.Second
 
-// logCapture collects a server's log for tests to search.
-type logCapture struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logCapture) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logCapture) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // startRobustServer starts a server with cfg for the test and stops it at
 // its end. Its log goes to the returned capture.
-func startRobustServer(t testing.TB, cfg Config) (*Server, *logCapture) {
+func startRobustServer(t testing.TB, cfg Config) (*Server, *logBuffer) {
 	t.Helper()
-	logs := &logCapture{}
+	logs := &logBuffer{}
 	cfg.LogOutput = logs
 	if cfg.LogLevel == "" {
 		cfg.LogLevel = "verbose"
@@ -153,12 +134,8 @@ func isClosed(err error) bool {
 // test knows the server has seen what it sent before it sends more.
 func waitInput(t testing.TB, s *Server, n int64) {
 	t.Helper()
-	deadline := time.Now().Add(ioTimeout)
-	for s.stats.netInput.Load() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("server read %d bytes, want at least %d", s.stats.netInput.Load(), n)
-		}
-		time.Sleep(time.Millisecond)
+	if !waitUntil(ioTimeout, func() bool { return s.stats.netInput.Load() >= n }) {
+		t.Fatalf("server read %d bytes, want at least %d", s.stats.netInput.Load(), n)
 	}
 }
 
@@ -179,16 +156,6 @@ func checkHeapGrowth(t testing.TB, what string, before uint64) {
 	if after := heapInUse(); after > before && after-before > limit {
 		t.Errorf("%s: live heap grew by %d bytes, want under %d", what, after-before, limit)
 	}
-}
-
-// bulk encodes args as a multibulk command.
-func bulk(args ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	return b.String()
 }
 
 // checkHealthy checks that a new, well-behaved client gets correct replies.
@@ -368,21 +335,18 @@ func TestBadInputHugeDeclarations(t *testing.T) {
 // has read them, found no whole command, and waits for more.
 func waitQueryBuffer(t testing.TB, s *Server, n int) {
 	t.Helper()
-	deadline := time.Now().Add(ioTimeout)
-	for {
+	found := func() bool {
 		s.connsMu.Lock()
-		found := false
+		defer s.connsMu.Unlock()
 		for _, c := range s.conns {
-			found = found || c.qbuf.Load() == int64(n)
+			if c.qbuf.Load() == int64(n) {
+				return true
+			}
 		}
-		s.connsMu.Unlock()
-		if found {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no connection holds %d unread bytes", n)
-		}
-		time.Sleep(time.Millisecond)
+		return false
+	}
+	if !waitUntil(ioTimeout, found) {
+		t.Fatalf("no connection holds %d unread bytes", n)
 	}
 }
 
@@ -391,16 +355,9 @@ func waitQueryBuffer(t testing.TB, s *Server, n int) {
 // keep its goroutine running.
 func waitParked(t testing.TB, s *Server) {
 	t.Helper()
-	deadline := time.Now().Add(ioTimeout)
-	for {
-		busy := busyServeGoroutines(s)
-		if busy == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("a connection goroutine is still busy:\n%s", busy)
-		}
-		time.Sleep(time.Millisecond)
+	var busy string
+	if !waitUntil(ioTimeout, func() bool { busy = busyServeGoroutines(s); return busy == "" }) {
+		t.Fatalf("a connection goroutine is still busy:\n%s", busy)
 	}
 }
 

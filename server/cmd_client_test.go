@@ -84,12 +84,8 @@ func TestCmdClientList(t *testing.T) {
 
 	// A closed connection leaves the list.
 	b.nc.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for strings.Count(a.str("CLIENT", "LIST"), "\n") != 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("a closed connection stays in CLIENT LIST")
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !waitUntil(5*time.Second, func() bool { return strings.Count(a.str("CLIENT", "LIST"), "\n") == 2 }) {
+		t.Fatal("a closed connection stays in CLIENT LIST")
 	}
 }
 

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,121 +9,17 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// cfgTestClient is a minimal RESP client for the tests of this package.
-type cfgTestClient struct {
-	t  *testing.T
-	nc net.Conn
-	r  *bufio.Reader
-}
-
-func cfgDial(t *testing.T, addr string) *cfgTestClient {
-	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	return &cfgTestClient{t: t, nc: nc, r: bufio.NewReader(nc)}
-}
-
-// do sends a command and returns its reply rendered as text: "+OK",
-// "-ERR …", ":1", a bulk string's bytes, "(nil)", or "[a b …]".
-func (c *cfgTestClient) do(args ...string) string {
-	c.t.Helper()
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := c.nc.Write(b.Bytes()); err != nil {
-		c.t.Fatal(err)
-	}
-	s, err := cfgReadReply(c.r)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return s
-}
-
-func cfgReadReply(r *bufio.Reader) (string, error) {
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	if line == "" {
-		return "", errors.New("empty reply line")
-	}
-	switch line[0] {
-	case '+', '-', ':':
-		return line, nil
-	case '$':
-		n, _ := strconv.Atoi(line[1:])
-		if n < 0 {
-			return "(nil)", nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return "", err
-		}
-		return string(buf[:n]), nil
-	case '*', '%':
-		n, _ := strconv.Atoi(line[1:])
-		if line[0] == '%' {
-			n *= 2
-		}
-		parts := make([]string, n)
-		for i := range parts {
-			if parts[i], err = cfgReadReply(r); err != nil {
-				return "", err
-			}
-		}
-		return "[" + strings.Join(parts, " ") + "]", nil
-	}
-	return "", fmt.Errorf("unexpected reply %q", line)
-}
-
-// cfgLogBuffer is a log destination safe for concurrent writes and reads.
-type cfgLogBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *cfgLogBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *cfgLogBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func cfgStartServer(t *testing.T, cfg Config) *Server {
-	t.Helper()
-	s, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 // TestConfigSetRefused covers what Redoubt refuses on purpose, where Redis
 // would say OK: values of capabilities it lacks, run-time listener changes,
 // values beyond its tighter caps.
 func TestConfigSetRefused(t *testing.T) {
-	s := cfgStartServer(t, Config{})
-	c := cfgDial(t, s.Addr())
+	s := tcStart(t, Config{})
+	c := tcDial(t, s)
 	port := strconv.Itoa(s.Port())
 	tests := []struct{ cmd, want string }{
 		{"CONFIG SET maxmemory 100mb", "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - not supported yet by Redoubt (a memory limit and eviction): only 'maxmemory 0' is accepted"},
@@ -152,50 +46,50 @@ func TestConfigSetRefused(t *testing.T) {
 		for i := range args {
 			args[i] = strings.ReplaceAll(args[i], "_", " ")
 		}
-		if got := c.do(args...); got != tt.want {
+		if got := c.do(args...).flat(); got != tt.want {
 			t.Errorf("%s = %q\nwant %q", tt.cmd, got, tt.want)
 		}
 	}
 }
 
 func TestConfigRewriteWithFile(t *testing.T) {
-	s := cfgStartServer(t, Config{ConfigFile: "/nonexistent/redis.conf"})
-	c := cfgDial(t, s.Addr())
-	if got := c.do("CONFIG", "REWRITE"); got != "-"+msgConfigRewriteUnsupported {
+	s := tcStart(t, Config{ConfigFile: "/nonexistent/redis.conf"})
+	c := tcDial(t, s)
+	if got := c.do("CONFIG", "REWRITE").flat(); got != "-"+msgConfigRewriteUnsupported {
 		t.Errorf("CONFIG REWRITE = %q", got)
 	}
 }
 
 // TestConfigSetEffects checks that run-time changes take effect.
 func TestConfigSetEffects(t *testing.T) {
-	var logs cfgLogBuffer
-	s := cfgStartServer(t, Config{LogOutput: &logs})
-	c := cfgDial(t, s.Addr())
+	var logs logBuffer
+	s := tcStart(t, Config{LogOutput: &logs})
+	c := tcDial(t, s)
 
 	t.Run("maxclients", func(t *testing.T) {
-		if got := c.do("CONFIG", "SET", "maxclients", "1"); got != "+OK" {
+		if got := c.do("CONFIG", "SET", "maxclients", "1").flat(); got != "+OK" {
 			t.Fatal(got)
 		}
-		c2 := cfgDial(t, s.Addr())
-		if line, _ := c2.r.ReadString('\n'); line != "-"+msgMaxClients+"\r\n" {
-			t.Errorf("second client got %q", line)
+		c2 := tcDial(t, s)
+		if got := c2.read().flat(); got != "-"+msgMaxClients {
+			t.Errorf("second client got %q", got)
 		}
 		c.do("CONFIG", "SET", "maxclients", "10000")
 	})
 	t.Run("proto-max-bulk-len", func(t *testing.T) {
 		c.do("CONFIG", "SET", "proto-max-bulk-len", "1mb")
-		c2 := cfgDial(t, s.Addr())
+		c2 := tcDial(t, s)
 		fmt.Fprintf(c2.nc, "*2\r\n$4\r\nECHO\r\n$%d\r\n", 2<<20)
-		if line, _ := c2.r.ReadString('\n'); line != "-ERR Protocol error: invalid bulk length\r\n" {
-			t.Errorf("2 MB bulk under a 1 MB limit: %q", line)
+		if got := c2.read().flat(); got != "-ERR Protocol error: invalid bulk length" {
+			t.Errorf("2 MB bulk under a 1 MB limit: %q", got)
 		}
 		c.do("CONFIG", "SET", "proto-max-bulk-len", "512mb")
 	})
 	t.Run("loglevel", func(t *testing.T) {
 		mark := func(name string) {
-			c2 := cfgDial(t, s.Addr())
+			c2 := tcDial(t, s)
 			fmt.Fprintf(c2.nc, "*1\r\n$-5\r\n%s\r\n", name) // a protocol error, logged at verbose
-			c2.r.ReadString('\n')
+			c2.read()                                       // the error reply: the server has logged it
 		}
 		c.do("CONFIG", "SET", "loglevel", "warning")
 		mark("quiet")
@@ -210,13 +104,13 @@ func TestConfigSetEffects(t *testing.T) {
 		if testing.Short() {
 			t.Skip("waits for an idle client to be closed")
 		}
-		ctl := cfgDial(t, s.Addr())
+		ctl := tcDial(t, s)
 		ctl.do("CONFIG", "SET", "timeout", "1", "hz", "100")
 		ctl.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 		if _, err := ctl.r.ReadByte(); err != io.EOF {
 			t.Errorf("idle client not closed by timeout 1: %v", err)
 		}
-		cfgDial(t, s.Addr()).do("CONFIG", "SET", "timeout", "0", "hz", "10")
+		tcDial(t, s).do("CONFIG", "SET", "timeout", "0", "hz", "10")
 	})
 }
 
@@ -225,7 +119,7 @@ func cfgGOMAXPROCS() int { return dirAtoi(directiveTable.byName["io-threads"].d.
 // TestConfigGetRESP3 checks that CONFIG GET replies with a map in RESP3, as
 // Redis 7.0 does.
 func TestConfigGetRESP3(t *testing.T) {
-	s := cfgStartServer(t, Config{})
+	s := tcStart(t, Config{})
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
@@ -246,15 +140,15 @@ func TestConfigGetRESP3(t *testing.T) {
 }
 
 func TestConfigResetstat(t *testing.T) {
-	s := cfgStartServer(t, Config{})
-	c := cfgDial(t, s.Addr())
+	s := tcStart(t, Config{})
+	c := tcDial(t, s)
 	c.do("PING")
 	c.do("NOSUCHCOMMAND")
 	ping := commands.byName["ping"]
 	if s.cmdStats[ping.id].calls.Load() == 0 || s.stats.connections.Load() == 0 || s.stats.errorReplies.Load() == 0 {
 		t.Fatal("no statistics to reset")
 	}
-	if got := c.do("CONFIG", "RESETSTAT"); got != "+OK" {
+	if got := c.do("CONFIG", "RESETSTAT").flat(); got != "+OK" {
 		t.Fatal(got)
 	}
 	s.stats.errMu.Lock()
@@ -266,7 +160,7 @@ func TestConfigResetstat(t *testing.T) {
 }
 
 func TestShutdownOnSignal(t *testing.T) {
-	var logs cfgLogBuffer
+	var logs logBuffer
 	s, err := New(Config{LogOutput: &logs})
 	if err != nil {
 		t.Fatal(err)

@@ -1,36 +1,16 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redoubt-db/redoubt/store"
 )
-
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
 
 func stopped(srv *Server, d time.Duration) bool {
 	select {
@@ -42,7 +22,7 @@ func stopped(srv *Server, d time.Duration) bool {
 }
 
 func TestCmdShutdownSaveFails(t *testing.T) {
-	var logs syncBuffer
+	var logs logBuffer
 	srv := tcStart(t, Config{LogOutput: &logs})
 	c := tcDial(t, srv)
 	if v := c.do("SHUTDOWN", "SAVE"); v.Kind != '-' || v.Str != msgShutdownFailed {
@@ -97,17 +77,14 @@ func TestCmdTimeUsesStoreClock(t *testing.T) {
 // blockedCount waits until INFO reports n blocked clients.
 func blockedCount(t *testing.T, c *tcConn, n int) map[string]string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		info := tcInfo(c.str("INFO", "clients"))
-		if info["blocked_clients"] == strconv.Itoa(n) {
-			return info
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("blocked_clients = %s, want %d", info["blocked_clients"], n)
-		}
-		time.Sleep(5 * time.Millisecond)
+	var info map[string]string
+	if !waitUntil(5*time.Second, func() bool {
+		info = tcInfo(c.str("INFO", "clients"))
+		return info["blocked_clients"] == strconv.Itoa(n)
+	}) {
+		t.Fatalf("blocked_clients = %s, want %d", info["blocked_clients"], n)
 	}
+	return info
 }
 
 func TestCmdWaitTimeout(t *testing.T) {

@@ -165,12 +165,8 @@ func TestActiveExpiryWithManualClock(t *testing.T) {
 		db.SetTTL(fmt.Sprint("k", j), time.Second)
 	}
 	clk.Advance(2 * time.Second)
-	deadline := time.Now().Add(5 * time.Second)
-	for db.Len() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("Len = %d five seconds after every key expired", db.Len())
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !waitUntil(5*time.Second, func() bool { return db.Len() == 0 }) {
+		t.Fatalf("Len = %d five seconds after every key expired", db.Len())
 	}
 }
 

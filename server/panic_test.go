@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 // armPanics makes the command name panic, for the rest of the test, when
@@ -48,6 +47,18 @@ func armPanics(t *testing.T, name string) {
 	t.Cleanup(func() { cmd.Run = orig })
 }
 
+// expectDropped sends in, a batch with a command that panics, and checks
+// that the server closes the connection. The batch's replies die with the
+// connection, as after a protocol error nothing is promised past the
+// failure, so what the server sent first does not matter.
+func (c *rawConn) expectDropped(in string) {
+	c.t.Helper()
+	c.write(in)
+	if got, err := readUntilClosed(c.nc); !isClosed(err) {
+		c.t.Fatalf("after %q: read %q, error %v; want the connection closed", in, got, err)
+	}
+}
+
 // TestPanicIsolation checks that a command that panics closes only its own
 // connection: other clients, connected before or after, keep working, the
 // database lock the command held is released, the connection is removed
@@ -71,14 +82,7 @@ func TestPanicIsolation(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := dialRaw(t, s)
-			c.write(tt.in)
-			// The batch's replies die with the connection, as after a
-			// protocol error nothing is promised past the failure.
-			got, err := readUntilClosed(c.nc)
-			if !isClosed(err) {
-				t.Fatalf("after %q: read %q, error %v; want the connection closed", tt.in, got, err)
-			}
+			dialRaw(t, s).expectDropped(tt.in)
 			if log := logs.String(); !strings.Contains(log, tt.log) || !strings.Contains(log, "panic_test.go") {
 				t.Errorf("after %q the log lacks %q or the panic's stack:\n%s", tt.in, tt.log, log)
 			}
@@ -102,12 +106,7 @@ func TestPanicIsolation(t *testing.T) {
 func TestPanicMidPipeline(t *testing.T) {
 	armPanics(t, "get")
 	s, _ := startRobustServer(t, Config{})
-	c := dialRaw(t, s)
-	in := bulk("SET", "a", "1") + "GET panic:mid\r\n" + bulk("SET", "a", "2") + bulk("SET", "b", "2")
-	c.write(in)
-	if _, err := readUntilClosed(c.nc); !isClosed(err) {
-		t.Fatalf("after %q: error %v, want the connection closed", in, err)
-	}
+	dialRaw(t, s).expectDropped(bulk("SET", "a", "1") + "GET panic:mid\r\n" + bulk("SET", "a", "2") + bulk("SET", "b", "2"))
 	check := dialRaw(t, s)
 	q := bulk("GET", "a") + bulk("GET", "b")
 	check.write(q)
@@ -124,25 +123,17 @@ func TestPanicCleanup(t *testing.T) {
 	keep.expectReply("PING", "+PONG\r\n")
 	for i := range 50 {
 		c := dialRaw(t, s)
-		in := fmt.Sprintf("PING\r\nGET panic:n%d\r\n", i)
-		c.write(in)
-		if _, err := readUntilClosed(c.nc); !isClosed(err) {
-			t.Fatalf("after %q: error %v, want the connection closed", in, err)
-		}
+		c.expectDropped(fmt.Sprintf("PING\r\nGET panic:n%d\r\n", i))
 		c.nc.Close()
 	}
-	deadline := time.Now().Add(ioTimeout)
-	for {
+	var n int
+	if !waitUntil(ioTimeout, func() bool {
 		s.connsMu.Lock()
-		n := len(s.conns)
+		n = len(s.conns)
 		s.connsMu.Unlock()
-		if n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 50 panics the server has %d connections, want 1", n)
-		}
-		time.Sleep(time.Millisecond)
+		return n == 1
+	}) {
+		t.Fatalf("after 50 panics the server has %d connections, want 1", n)
 	}
 	keep.write("PING\r\n")
 	keep.expectReply("PING", "+PONG\r\n")

@@ -2,17 +2,20 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// A minimal RESP2/RESP3 client for the tests of this package.
+// A minimal RESP2/RESP3 client for the tests of this package, and the other
+// helpers its tests share: a log buffer, a command encoder, a poll loop.
 
 // tcValue is one reply. Kind is the RESP type byte; Str holds a scalar's
 // text (an error without its '-'); Elems an aggregate's elements (a map's
@@ -37,6 +40,70 @@ func (v tcValue) String() string {
 		return string(v.Kind) + "nil"
 	}
 	return string(v.Kind) + strconv.Quote(v.Str)
+}
+
+// flat renders v as one line: "+OK", "-ERR …", ":1", a bulk string's bytes,
+// "(nil)" for a null, "[a b …]" for an array or a map (keys and values
+// alternating). Other types are rendered as String does.
+func (v tcValue) flat() string {
+	switch {
+	case v.Null:
+		return "(nil)"
+	case v.Kind == '+' || v.Kind == '-' || v.Kind == ':':
+		return string(v.Kind) + v.Str
+	case v.Kind == '$':
+		return v.Str
+	case v.Kind == '*' || v.Kind == '%':
+		parts := make([]string, len(v.Elems))
+		for i, e := range v.Elems {
+			parts[i] = e.flat()
+		}
+		return "[" + strings.Join(parts, " ") + "]"
+	}
+	return v.String()
+}
+
+// bulk encodes args as a multibulk command.
+func bulk(args ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	return b.String()
+}
+
+// logBuffer is a log destination that the server's goroutines may write
+// while a test reads it.
+type logBuffer struct {
+	mu sync.Mutex // guards b
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitUntil calls cond every millisecond until it returns true, and reports
+// whether it did so within d. The caller fails the test if not, saying what
+// it waited for.
+func waitUntil(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
 }
 
 // tcStart starts a server with cfg and closes it when the test ends.
@@ -70,12 +137,7 @@ func tcDial(t *testing.T, srv *Server) *tcConn {
 // send writes one command without reading its reply.
 func (c *tcConn) send(args ...string) {
 	c.t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := io.WriteString(c.nc, b.String()); err != nil {
+	if _, err := io.WriteString(c.nc, bulk(args...)); err != nil {
 		c.t.Fatalf("send %q: %v", args, err)
 	}
 }

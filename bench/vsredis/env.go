@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -33,8 +34,23 @@ func describeEnv(o options, t tools, r *report) []string {
 		lines = append(lines, "Threads: "+threads)
 	}
 	lines = append(lines, fmt.Sprintf("Both servers: `%s` on loopback; redis-benchmark, both servers and this tool share the machine, unpinned",
-		"--port N --bind 127.0.0.1 --save \"\" --appendonly no"))
+		shownServerArgs()))
 	return lines
+}
+
+// shownServerArgs returns serverArgs as a shell command line, with N for the
+// port: --port N --bind 127.0.0.1 --save "" --appendonly no.
+func shownServerArgs() string {
+	args := serverArgs(0)
+	for i, a := range args {
+		switch {
+		case i > 0 && args[i-1] == "--port":
+			args[i] = "N"
+		case a == "" || strings.ContainsAny(a, " \t\"'\\$"):
+			args[i] = strconv.Quote(a)
+		}
+	}
+	return strings.Join(args, " ")
 }
 
 func cpuModel() string {

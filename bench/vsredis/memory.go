@@ -142,8 +142,7 @@ func measureLoad(ctx context.Context, p *serverProc, keys int, m *memoryFigures,
 	m.rssAfter = prev
 	m.usedAfter = usedMemory(ctx, p)
 	if n, err := p.do(ctx, "DBSIZE"); err != nil {
-		msg, _, _ := strings.Cut(err.Error(), ", with args")
-		m.dbsize = "n/a (" + msg + ")"
+		m.dbsize = "n/a (" + shortError(err) + ")"
 	} else {
 		m.dbsize = n
 	}

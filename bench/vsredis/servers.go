@@ -116,45 +116,42 @@ type errReply string
 
 func (e errReply) Error() string { return string(e) }
 
+// shortError returns err's text without the ", with args beginning with: …"
+// that Redis appends to an unknown command's error, for one-line notes.
+func shortError(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), ", with args")
+	return msg
+}
+
 // do sends one command on a new connection and returns the reply's text:
 // the string, the integer's digits, or the bulk string; "(nil)" for a null.
 // An error reply is returned as an errReply.
 func (p *serverProc) do(ctx context.Context, args ...string) (string, error) {
-	d := net.Dialer{Timeout: time.Second}
-	nc, err := d.DialContext(ctx, "tcp", p.addr())
-	if err != nil {
-		return "", err
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := nc.Write(wire.AppendCommand(nil, args...)); err != nil {
-		return "", err
-	}
-	kind, data, err := wire.NewReader(nc, 4096).Read()
-	switch {
-	case err != nil:
-		return "", err
-	case kind == wire.Error:
-		return "", errReply(data)
-	case kind == wire.Null:
-		return "(nil)", nil
-	}
-	return string(data), nil
+	var reply string
+	err := p.request(ctx, args, func(r *wire.Reader) error {
+		kind, data, err := r.Read()
+		switch {
+		case err != nil:
+			return err
+		case kind == wire.Error:
+			return errReply(data)
+		case kind == wire.Null:
+			reply = "(nil)"
+		default:
+			reply = string(data)
+		}
+		return nil
+	})
+	return reply, err
 }
 
 // configGet returns the value of one CONFIG GET parameter.
 func (p *serverProc) configGet(ctx context.Context, name string) (string, error) {
-	d := net.Dialer{Timeout: time.Second}
-	nc, err := d.DialContext(ctx, "tcp", p.addr())
-	if err != nil {
-		return "", err
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := nc.Write(wire.AppendCommand(nil, "CONFIG", "GET", name)); err != nil {
-		return "", err
-	}
-	kv, err := wire.NewReader(nc, 4096).ReadStrings()
+	var kv []string
+	err := p.request(ctx, []string{"CONFIG", "GET", name}, func(r *wire.Reader) (err error) {
+		kv, err = r.ReadStrings()
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
@@ -162,6 +159,23 @@ func (p *serverProc) configGet(ctx context.Context, name string) (string, error)
 		return "", fmt.Errorf("CONFIG GET %s answered %q", name, kv)
 	}
 	return kv[1], nil
+}
+
+// request sends the command args on a new connection, lets read read the
+// reply, and closes the connection. The whole exchange must take less than
+// ten seconds.
+func (p *serverProc) request(ctx context.Context, args []string, read func(*wire.Reader) error) error {
+	d := net.Dialer{Timeout: time.Second}
+	nc, err := d.DialContext(ctx, "tcp", p.addr())
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := nc.Write(wire.AppendCommand(nil, args...)); err != nil {
+		return err
+	}
+	return read(wire.NewReader(nc, 4096))
 }
 
 // threads describes how many threads run the server's code: for Redoubt
@@ -263,13 +277,11 @@ func (p *serverProc) rss() (int64, error) {
 }
 
 // goMaxProcs guesses the GOMAXPROCS of process pid from outside, for a
-// server that does not report it: the GOMAXPROCS variable of its
-// environment if set, or else Go's default, the number of CPUs the process
-// may run on (a program may also set it itself, which this cannot see).
+// server that does not report it and has no GOMAXPROCS variable in its
+// environment (threads looks at that first): Go's default, the number of
+// CPUs the process may run on (a program may also set it itself, which
+// this cannot see).
 func goMaxProcs(pid int) string {
-	if v, ok := envGOMAXPROCS(pid); ok {
-		return v + " (from the environment)"
-	}
 	cpus, err := procStatus(pid, "Cpus_allowed_list")
 	if err != nil {
 		return "unknown"

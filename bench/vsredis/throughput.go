@@ -108,11 +108,7 @@ func supportedTests(ctx context.Context, tests []string, servers ...*serverProc)
 			var er errReply
 			switch {
 			case errors.As(err, &er):
-				msg := string(er)
-				if i := strings.Index(msg, ", with args"); i > 0 {
-					msg = msg[:i]
-				}
-				why = append(why, fmt.Sprintf("%s replies %q", p.name, msg))
+				why = append(why, fmt.Sprintf("%s replies %q", p.name, shortError(er)))
 			case err != nil:
 				return nil, nil, fmt.Errorf("probing %s with %s: %w", p.name, probes[t][0], err)
 			}
@@ -136,12 +132,9 @@ func benchmarkArgs(port, clients, pipeline, keyspace, requests int, tests []stri
 	}
 }
 
-// runBenchmark runs redis-benchmark once against p.
-func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, pipeline int, tests []string) ([]result, error) {
-	requests := o.requests
-	if pipeline > 1 {
-		requests = o.pipelinedRequests
-	}
+// runBenchmark runs redis-benchmark once against p: requests requests of
+// each test, pipeline at a time.
+func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, pipeline, requests int, tests []string) ([]result, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, benchmarkArgs(p.port, o.clients, pipeline, o.keyspace, requests, tests)...)
@@ -235,11 +228,11 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 					}
 				}
 				snap0, snapOK := takeCPUSnapshot(redis, redoubt)
-				a, err := runBenchmark(ctx, t.redisBenchmark, redis, o, d.pipeline, []string{test})
+				a, err := runBenchmark(ctx, t.redisBenchmark, redis, o, d.pipeline, d.requests, []string{test})
 				if err != nil {
 					return nil, err
 				}
-				b, err := runBenchmark(ctx, t.redisBenchmark, redoubt, o, d.pipeline, []string{test})
+				b, err := runBenchmark(ctx, t.redisBenchmark, redoubt, o, d.pipeline, d.requests, []string{test})
 				if err != nil {
 					return nil, err
 				}

@@ -157,6 +157,14 @@ func TestDepthResultsAdd(t *testing.T) {
 	}
 }
 
+// TestShownServerArgs checks the report's line for the servers' command
+// line against what serverArgs gives them.
+func TestShownServerArgs(t *testing.T) {
+	if got, want := shownServerArgs(), `--port N --bind 127.0.0.1 --save "" --appendonly no`; got != want {
+		t.Errorf("shownServerArgs() = %q, want %q", got, want)
+	}
+}
+
 func TestCountCPUList(t *testing.T) {
 	for in, want := range map[string]int{"0-1": 2, "0": 1, "0-3,8,10-11": 7, "": 0} {
 		if got := countCPUList(in); got != want {

@@ -24,16 +24,14 @@ func AppendArray(dst []byte, n int) []byte {
 }
 
 // AppendBulk appends one argument.
-func AppendBulk(dst, arg []byte) []byte {
-	dst = append(dst, '$')
-	dst = strconv.AppendInt(dst, int64(len(arg)), 10)
-	dst = append(dst, '\r', '\n')
-	dst = append(dst, arg...)
-	return append(dst, '\r', '\n')
-}
+func AppendBulk(dst, arg []byte) []byte { return appendBulk(dst, arg) }
 
 // AppendBulkString appends one argument given as a string.
-func AppendBulkString(dst []byte, arg string) []byte {
+func AppendBulkString(dst []byte, arg string) []byte { return appendBulk(dst, arg) }
+
+// appendBulk is AppendBulk and AppendBulkString, for either type of
+// argument.
+func appendBulk[T []byte | string](dst []byte, arg T) []byte {
 	dst = append(dst, '$')
 	dst = strconv.AppendInt(dst, int64(len(arg)), 10)
 	dst = append(dst, '\r', '\n')
