@@ -10,42 +10,28 @@ const MaxInt64Len = 20
 // with no leading zero (except "0" itself), no '+', no spaces, no "-0", and
 // no more than 20 characters; the value must fit in an int64.
 func ParseInt(b []byte) (int64, bool) {
-	if len(b) > MaxInt64Len {
+	n := len(b)
+	if n == 0 || n > MaxInt64Len {
 		return 0, false
 	}
-	neg := len(b) > 0 && b[0] == '-'
-	digits := b
-	if neg {
-		digits = b[1:]
-	}
-	v, ok := ParseUint(digits)
-	switch {
-	case !ok:
-		return 0, false
-	case neg && (v == 0 || v > 1<<63):
-		return 0, false // "-0", or below the smallest int64
-	case neg:
-		return -int64(v), true // wraps correctly for 1<<63
-	case v > 1<<63-1:
-		return 0, false
-	}
-	return int64(v), true
-}
-
-// ParseUint parses b as Redis's string2ull does for unsigned values: digits
-// with no leading zero (except "0" itself), no sign, no spaces, at most 20.
-func ParseUint(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
+	if n == 1 && b[0] == '0' {
 		return 0, true
 	}
-	if b[0] < '1' || b[0] > '9' {
+	i := 0
+	neg := false
+	if b[0] == '-' {
+		neg = true
+		i = 1
+		if n == 1 {
+			return 0, false
+		}
+	}
+	if b[i] < '1' || b[i] > '9' {
 		return 0, false
 	}
 	var v uint64
-	for _, c := range b {
+	for ; i < n; i++ {
+		c := b[i]
 		if c < '0' || c > '9' {
 			return 0, false
 		}
@@ -55,5 +41,14 @@ func ParseUint(b []byte) (uint64, bool) {
 		}
 		v = v*10 + d
 	}
-	return v, true
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true // wraps correctly for 1<<63
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
 }

@@ -56,19 +56,3 @@ func FuzzParseInt(f *testing.F) {
 		}
 	})
 }
-
-func TestParseUint(t *testing.T) {
-	for _, tt := range []struct {
-		in   string
-		want uint64
-		ok   bool
-	}{
-		{"0", 0, true}, {"18446744073709551615", 1<<64 - 1, true}, {"18446744073709551616", 0, false},
-		{"-1", 0, false}, {"01", 0, false}, {"", 0, false},
-	} {
-		got, ok := ParseUint([]byte(tt.in))
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("ParseUint(%q) = %d, %v, want %d, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-}

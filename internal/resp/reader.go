@@ -270,12 +270,11 @@ func line(b []byte) (int, bool) {
 // InlineMax bytes in. It returns -1 when there is no c to see. Lines are a
 // few bytes long: a plain loop finds c, or a NUL before it, in one pass.
 func strchr(b []byte, c byte) int {
-	n := min(len(b), InlineMax+1)
-	for i := 0; i < n; i++ {
-		switch b[i] {
-		case c:
+	for i, ch := range b[:min(len(b), InlineMax+1)] {
+		if ch == c {
 			return i
-		case 0:
+		}
+		if ch == 0 {
 			return -1
 		}
 	}
