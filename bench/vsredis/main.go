@@ -50,6 +50,8 @@ type options struct {
 	timeout           time.Duration
 	quietWait         time.Duration
 	verbose           bool
+	floor             bool
+	floorServer       string
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -64,6 +66,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, "vsredis:", err)
 		return 2
+	}
+	if opts.floorServer != "" {
+		return runFloorServer(opts.floorServer, stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -96,6 +101,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "limit for one redis-benchmark run")
 	fs.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before each pair of runs, wait up to this long for other processes to leave the CPUs (<10% busy); 0 does not wait")
 	fs.BoolVar(&o.verbose, "v", false, "print every repetition's figures to standard error")
+	fs.BoolVar(&o.floor, "floor", true, "also run the PING tests against the floor: a bare Go server that answers +PONG (see floor.go)")
+	fs.StringVar(&o.floorServer, "floor-server", "", "run as the floor server on this loopback port (vsredis starts it so)")
 	quick := fs.Bool("quick", false, "smoke-test mode: 2 repetitions, 20,000/200,000 requests, 100,000 keys, -quiet-wait 10s (explicit flags win)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -107,6 +107,7 @@ func (r *report) write(w io.Writer) {
 				fmt.Fprintf(w, "- %s\n", s)
 			}
 		}
+		floorShown := false
 		for _, d := range tr.depths {
 			fmt.Fprintf(w, "\n### Pipeline %d (%d clients, %s requests per test, %s)\n\n",
 				d.pipeline, o.clients, groupDigits(d.requests), plural(o.reps, "repetition"))
@@ -119,6 +120,8 @@ func (r *report) write(w io.Writer) {
 					rw.redisP50, rw.redoubtP50, formatRatio(rw.p50.median),
 					rw.redisP99, rw.redoubtP99, formatRatio(rw.p99.median))
 			}
+			d.writeFloor(w, !floorShown)
+			floorShown = floorShown || len(d.floor) > 0
 		}
 	}
 	if m := r.memory; m != nil {
@@ -143,6 +146,46 @@ func (r *report) write(w io.Writer) {
 			"Redoubt/Redis bytes per key (RSS growth): %s; RSS loaded: %s.\n",
 			formatRatio(m.redoubt.perKey(m.keys)/m.redis.perKey(m.keys)),
 			formatRatio(float64(m.redoubt.rssAfter)/float64(m.redis.rssAfter)))
+	}
+}
+
+// writeFloor prints the floor server's PING figures of one depth, if it
+// ran, beside Redis's and Redoubt's from the same repetitions; explain says
+// whether to explain what the floor is.
+func (d *depthResults) writeFloor(w io.Writer, explain bool) {
+	var tests []string
+	for _, test := range d.order {
+		if len(d.floor[test]) > 0 {
+			tests = append(tests, test)
+		}
+	}
+	if len(tests) == 0 {
+		return
+	}
+	if !explain {
+		fmt.Fprintf(w, "\nThe floor:\n\n")
+	} else {
+		fmt.Fprintf(w, "\nThe floor, run third in each repetition: a bare Go server (a goroutine per connection, "+
+			"Redoubt's RESP reader, +PONG for each command; no command table, no store) on the same number of threads as Redoubt. "+
+			"What Redoubt shares with it is the cost of Go's runtime and network poller, not of Redoubt's request path.\n\n")
+	}
+	fmt.Fprintln(w, "| test | floor req/s | floor/Redis | Redoubt/floor | p99 ms floor | p99 floor/Redis | p99 Redoubt/floor |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	for _, test := range tests {
+		fl, pairs := d.floor[test], d.pairs[test]
+		n := min(len(fl), len(pairs))
+		var redisRPS, redoubtRPS, floorRPS, redisP99, redoubtP99, floorP99 []float64
+		for i := range n {
+			redisRPS = append(redisRPS, pairs[i].redis.rps)
+			redoubtRPS = append(redoubtRPS, pairs[i].redoubt.rps)
+			floorRPS = append(floorRPS, fl[i].rps)
+			redisP99 = append(redisP99, pairs[i].redis.p99)
+			redoubtP99 = append(redoubtP99, pairs[i].redoubt.p99)
+			floorP99 = append(floorP99, fl[i].p99)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %.3f | %s | %s |\n", testLabel(test), formatRPS(median(floorRPS)),
+			formatRatio(pairedRatios(redisRPS, floorRPS).median), formatRatio(pairedRatios(floorRPS, redoubtRPS).median),
+			median(floorP99), formatRatio(pairedRatios(redisP99, floorP99).median), formatRatio(pairedRatios(floorP99, redoubtP99).median))
 	}
 }
 

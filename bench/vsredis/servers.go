@@ -43,9 +43,10 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startServer starts binary with serverArgs in dir, its output going to a
-// log file there, and waits until it answers PING.
-func startServer(ctx context.Context, name, binary, dir string, env []string) (*serverProc, error) {
+// startServer starts binary in dir with the arguments args gives for a free
+// port, its output going to a log file there, and waits until it answers
+// PING.
+func startServer(ctx context.Context, name, binary string, args func(port int) []string, dir string, env []string) (*serverProc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -56,7 +57,7 @@ func startServer(ctx context.Context, name, binary, dir string, env []string) (*
 		return nil, err
 	}
 	defer logFile.Close() // the child holds its own descriptor
-	cmd := exec.Command(binary, serverArgs(port)...)
+	cmd := exec.Command(binary, args(port)...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = append(os.Environ(), env...)
@@ -310,20 +311,47 @@ func countCPUList(s string) int {
 // startPair starts Redis and Redoubt. If the second fails, the first is
 // stopped.
 func startPair(ctx context.Context, t tools, dir string, o options) (redis, redoubt *serverProc, err error) {
-	redis, err = startServer(ctx, "Redis", t.redisServer, dir, nil)
+	redis, err = startServer(ctx, "Redis", t.redisServer, serverArgs, dir, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	var env []string
-	if o.gomaxprocs > 0 {
-		env = append(env, "GOMAXPROCS="+strconv.Itoa(o.gomaxprocs))
-	}
-	redoubt, err = startServer(ctx, "Redoubt", t.redoubt, dir, env)
+	redoubt, err = startServer(ctx, "Redoubt", t.redoubt, serverArgs, dir, redoubtEnv(o))
 	if err != nil {
 		redis.stop()
 		return nil, nil, err
 	}
 	return redis, redoubt, nil
+}
+
+// redoubtEnv is what redoubt-server's environment adds to ours.
+func redoubtEnv(o options) []string {
+	if o.gomaxprocs > 0 {
+		return []string{"GOMAXPROCS=" + strconv.Itoa(o.gomaxprocs)}
+	}
+	return nil
+}
+
+// startFloor starts the floor server (floor.go): this program again, with
+// -floor-server, on as many threads as redoubt-server runs its code on.
+func startFloor(ctx context.Context, dir string, o options, redoubt *serverProc) (*serverProc, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	procs := o.gomaxprocs
+	if procs == 0 {
+		if v, ok := envGOMAXPROCS(redoubt.pid()); ok {
+			procs, _ = strconv.Atoi(v)
+		} else if v, err := redoubt.configGet(ctx, "io-threads"); err == nil {
+			procs, _ = strconv.Atoi(v)
+		}
+	}
+	var env []string
+	if procs > 0 {
+		env = []string{"GOMAXPROCS=" + strconv.Itoa(procs)}
+	}
+	args := func(port int) []string { return []string{"-floor-server", strconv.Itoa(port)} }
+	return startServer(ctx, "Floor", self, args, dir, env)
 }
 
 // envGOMAXPROCS returns the GOMAXPROCS variable of process pid's

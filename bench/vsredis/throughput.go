@@ -168,6 +168,9 @@ type depthResults struct {
 	requests int
 	order    []string
 	pairs    map[string][]pair
+	// floor holds the floor server's results of the PING tests, one per
+	// repetition as pairs does (floor.go).
+	floor map[string][]result
 }
 
 // throughputResults is what the throughput phase measured.
@@ -192,6 +195,17 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 	}
 	defer redis.stop()
 	defer redoubt.stop()
+	var floor *serverProc
+	if o.floor && slices.Contains(o.tests, "ping") {
+		if floor, err = startFloor(ctx, dir, o, redoubt); err != nil {
+			return nil, err
+		}
+		defer floor.stop()
+	}
+	servers := []*serverProc{redis, redoubt}
+	if floor != nil {
+		servers = append(servers, floor)
+	}
 	tr := &throughputResults{threads: fmt.Sprintf("Redis %s; Redoubt %s", redis.threads(ctx), redoubt.threads(ctx))}
 	tr.tests, tr.skipped, err = supportedTests(ctx, o.tests, redis, redoubt)
 	if err != nil {
@@ -204,14 +218,14 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 		return nil, errors.New("no test is supported by both servers")
 	}
 	for _, pl := range o.pipelines {
-		d := &depthResults{pipeline: pl, requests: o.requests, pairs: map[string][]pair{}}
+		d := &depthResults{pipeline: pl, requests: o.requests, pairs: map[string][]pair{}, floor: map[string][]result{}}
 		if pl > 1 {
 			d.requests = o.pipelinedRequests
 		}
 		tr.depths = append(tr.depths, d)
 	}
-	// One test per redis-benchmark run, Redis then Redoubt, so that the
-	// two runs of a pair are seconds apart and whatever else the machine
+	// One test per redis-benchmark run, Redis then Redoubt (then the floor,
+	// for PING), so that the runs of a repetition are seconds apart and whatever else the machine
 	// does disturbs both alike.
 	for rep := 1; rep <= o.reps; rep++ {
 		for _, d := range tr.depths {
@@ -219,7 +233,7 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 			var others []float64
 			for _, test := range tr.tests {
 				if o.quietWait > 0 {
-					share, err := waitQuiet(ctx, o.quietWait, redis, redoubt)
+					share, err := waitQuiet(ctx, o.quietWait, servers...)
 					if err != nil {
 						return nil, err
 					}
@@ -227,7 +241,7 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 						progress("the machine is busy (other processes use %s of the CPUs); going on after waiting %v", formatPercent(share), o.quietWait)
 					}
 				}
-				snap0, snapOK := takeCPUSnapshot(redis, redoubt)
+				snap0, snapOK := takeCPUSnapshot(servers...)
 				a, err := runBenchmark(ctx, t.redisBenchmark, redis, o, d.pipeline, d.requests, []string{test})
 				if err != nil {
 					return nil, err
@@ -239,8 +253,17 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 				if err := d.add(a, b); err != nil {
 					return nil, err
 				}
+				var c []result
+				if floor != nil && test == "ping" {
+					if c, err = runBenchmark(ctx, t.redisBenchmark, floor, o, d.pipeline, d.requests, []string{test}); err != nil {
+						return nil, err
+					}
+					for _, r := range c {
+						d.floor[r.test] = append(d.floor[r.test], r)
+					}
+				}
 				share := -1.0
-				if snap1, ok := takeCPUSnapshot(redis, redoubt); ok && snapOK {
+				if snap1, ok := takeCPUSnapshot(servers...); ok && snapOK {
 					share = otherShare(snap0, snap1)
 					tr.otherCPU = append(tr.otherCPU, share)
 					others = append(others, share)
@@ -249,6 +272,9 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 					for i := range a {
 						progress("  %-16s Redis %10.0f req/s p50 %.3f p99 %.3f | Redoubt %10.0f req/s p50 %.3f p99 %.3f | others %s",
 							a[i].test, a[i].rps, a[i].p50, a[i].p99, b[i].rps, b[i].p50, b[i].p99, formatPercent(share))
+					}
+					for _, r := range c {
+						progress("  %-16s Floor %10.0f req/s p50 %.3f p99 %.3f", r.test, r.rps, r.p50, r.p99)
 					}
 				}
 			}

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
+	"io"
 	"math"
+	"net"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The testdata files are redis-benchmark 7.0.15's output, captured from
@@ -196,12 +200,13 @@ func TestMemKeys(t *testing.T) {
 }
 
 func TestReportWrite(t *testing.T) {
-	d := &depthResults{pipeline: 16, requests: 1000, pairs: map[string][]pair{}}
+	d := &depthResults{pipeline: 16, requests: 1000, pairs: map[string][]pair{}, floor: map[string][]result{}}
 	redis := []result{{test: "PING_MBULK", rps: 1e6, p50: 0.3, p99: 0.8}, {test: "GET", rps: 900e3, p50: 0.7, p99: 1.0}}
 	redoubt := []result{{test: "PING_MBULK", rps: 1.1e6, p50: 0.3, p99: 1.6}, {test: "GET", rps: 450e3, p50: 1.4, p99: 3.0}}
 	if err := d.add(redis, redoubt); err != nil {
 		t.Fatal(err)
 	}
+	d.floor["PING_MBULK"] = []result{{test: "PING_MBULK", rps: 1.25e6, p50: 0.3, p99: 1.2}}
 	r := &report{
 		opts:       options{clients: 50, keyspace: 100000, reps: 1},
 		throughput: &throughputResults{depths: []*depthResults{d}, tests: []string{"ping", "get"}, skipped: []string{"INCR: Redoubt replies \"ERR unknown command 'INCR'\""}},
@@ -220,10 +225,50 @@ func TestReportWrite(t *testing.T) {
 		"| Redis | 1.0 MiB | 1.1 MiB | 104.0 | 96.0 |",
 		"| Redoubt | 1.0 MiB | 1.2 MiB | 208.0 | n/a |",
 		"Redoubt/Redis bytes per key (RSS growth): 2.00×",
+		// floor/Redis 1.25, Redoubt/floor 0.88; p99 1.5 and 1.33.
+		"| PING (multibulk) | 1.25M | 1.25× | 0.88× | 1.200 | 1.50× | 1.33× |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestFloorServer drives the floor server over loopback as redis-benchmark
+// does: its CONFIG GET probe, then pipelined PINGs, inline and multibulk,
+// split at every byte boundary.
+func TestFloorServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go floorServe(ln) // returns when ln is closed
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	rd := bufio.NewReader(nc)
+	expect := func(want string) {
+		t.Helper()
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(rd, got); err != nil {
+			t.Fatalf("reading %q: %v", want, err)
+		}
+		if string(got) != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	nc.Write([]byte("*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsave\r\n"))
+	expect("*0\r\n")
+	batch := strings.Repeat("*1\r\n$4\r\nPING\r\nping\r\n", 8)
+	for cut := 1; cut < len(batch); cut += 3 {
+		nc.Write([]byte(batch[:cut]))
+		time.Sleep(time.Millisecond) // let the server see the first part alone
+		nc.Write([]byte(batch[cut:]))
+		expect(strings.Repeat("+PONG\r\n", 16))
 	}
 }
 
