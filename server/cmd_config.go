@@ -200,6 +200,16 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 	if err := work.Validate(); err != nil {
 		return changes[len(changes)-1].e.name, err
 	}
+	if work.MaxClients > s.cfg.MaxClients {
+		// As Redis's updateMaxclients: more clients need more open
+		// files, which the system may refuse.
+		fit := processNofile.fitOpenFiles(work.MaxClients)
+		s.logFit(fit, work.MaxClients)
+		if fit.clients != work.MaxClients {
+			s.log.logf(levelWarning, "Failed applying new configuration. Possibly related to new maxclients setting. Restoring previous settings.")
+			return "maxclients", fmt.Errorf(msgMaxClientsOS, fit.clients)
+		}
+	}
 	s.cfg = work
 	s.applyHotConfig(work)
 	return "", nil

@@ -119,6 +119,17 @@ func New(cfg Config) (*Server, error) {
 	s.unixTime.Store(time.Now().Unix())
 
 	s.logStartup()
+	fit := processNofile.fitOpenFiles(cfg.MaxClients)
+	if err := s.logFit(fit, cfg.MaxClients); err != nil {
+		log.close()
+		return nil, err
+	}
+	if fit.clients < cfg.MaxClients {
+		// As Redis, run with the clients that fit; CONFIG GET says so.
+		cfg.MaxClients = fit.clients
+		s.cfg.MaxClients = fit.clients
+		s.maxClients.Store(int64(fit.clients))
+	}
 	if err := s.listen(cfg); err != nil {
 		s.log.logf(levelWarning, "%v", err)
 		log.close()
