@@ -13,6 +13,12 @@
 //
 // When both pass, the two servers gave the same bytes for every command.
 //
+// Other tests ask both servers live: COMMAND INFO and DOCS of every table
+// entry (command_test.go), key extraction, INCRBYFLOAT's formatting, and
+// TestRandomCommandsMatchRedis, which sends one random stream of string and
+// key commands to both, in RESP2 and RESP3, and compares every reply
+// (REDOUBT_RANDOM_SEED and REDOUBT_RANDOM_COUNT choose the stream).
+//
 // To add a test, write commands into a script (a new file or an existing
 // one) and run
 //
