@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -219,4 +220,128 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randDBs)
 	}
 	return kind
+}
+
+// TestRandomProtocolMatchesRedis sends damaged requests, each on a fresh
+// connection to both servers, and compares everything each server sends
+// back and whether it then closes the connection. The requests start as
+// well-formed multibulk and inline commands and get a few random edits:
+// a byte replaced, inserted or removed, a piece repeated, the end cut off.
+// Then a PING follows, to show whether the server still reads commands.
+func TestRandomProtocolMatchesRedis(t *testing.T) {
+	redoubt, redis := startBoth(t)
+	seed, count := uint64(1), 400
+	if s := os.Getenv("REDOUBT_RANDOM_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	if s := os.Getenv("REDOUBT_RANDOM_COUNT"); s != "" {
+		count, _ = strconv.Atoi(s)
+		count = min(count/50, 1000) // each request costs a quiet period
+	}
+	if testing.Short() {
+		count = 60
+	}
+	rng := rand.New(rand.NewPCG(seed, 4))
+	inputs := make([][]byte, count)
+	for i := range inputs {
+		inputs[i] = damagedRequest(rng, fmt.Sprintf("k%03d", i%1000))
+	}
+	if count > 0 {
+		t.Logf("seed %d: %d damaged requests", seed, count)
+	}
+	type outcome struct {
+		data   []byte
+		closed bool
+		err    error
+	}
+	send := func(addr string, in []byte) outcome {
+		c := &client{addr: addr}
+		defer c.drop()
+		if err := c.ensure(); err != nil {
+			return outcome{err: err}
+		}
+		if _, err := c.nc.Write(in); err != nil {
+			return outcome{err: err}
+		}
+		data, closed := c.readAll()
+		return outcome{data: data, closed: closed}
+	}
+	var problems []string
+	const parallel = 25
+	for start := 0; start < count; start += parallel {
+		end := min(start+parallel, count)
+		results := make([][2]outcome, end-start)
+		done := make(chan struct{})
+		for i := start; i < end; i++ {
+			go func() { // ends when both servers have answered or gone quiet
+				results[i-start][0] = send(redis.addr, inputs[i])
+				done <- struct{}{}
+			}()
+			go func() { // ends when both servers have answered or gone quiet
+				results[i-start][1] = send(redoubt.addr, inputs[i])
+				done <- struct{}{}
+			}()
+		}
+		for range 2 * (end - start) {
+			<-done
+		}
+		for i, r := range results {
+			want, got := r[0], r[1]
+			if want.err != nil || got.err != nil {
+				t.Fatalf("input %q: Redis: %v; Redoubt: %v", inputs[start+i], want.err, got.err)
+			}
+			if string(got.data) != string(want.data) || got.closed != want.closed {
+				problems = append(problems, fmt.Sprintf("input %q\n  Redis:   %q closed=%v\n  Redoubt: %q closed=%v",
+					inputs[start+i], want.data, want.closed, got.data, got.closed))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		if len(problems) > 20 {
+			problems = append(problems[:20], fmt.Sprintf("… and %d more", len(problems)-20))
+		}
+		t.Errorf("seed %d: %d of %d damaged requests answered unlike Redis:\n%s", seed, len(problems), count, strings.Join(problems, "\n"))
+	}
+}
+
+// protocolBases are the requests damagedRequest starts from. KKKK stands for
+// a key of the request's own, so that requests sent side by side do not
+// see one another's writes; nothing here may reply with something that
+// differs by connection (HELLO's client id).
+var protocolBases = []string{
+	"*1\r\n$4\r\nPING\r\n",
+	"*2\r\n$4\r\nECHO\r\n$5\r\nhowdy\r\n",
+	"*3\r\n$3\r\nSET\r\n$4\r\nKKKK\r\n$2\r\n10\r\n",
+	"*2\r\n$4\r\nINCR\r\n$4\r\nKKKK\r\n",
+	"PING\r\n",
+	"ECHO \"a b\" 'c'\r\n",
+	"SET KKKK \"\\x41\\n\"\r\n",
+	"GET KKKK\n",
+}
+
+var protocolBytes = []byte("*$\r\n-+:0123456789 \"'\\x\x00abc")
+
+func damagedRequest(rng *rand.Rand, key string) []byte {
+	b := []byte(protocolBases[rng.IntN(len(protocolBases))])
+	if rng.IntN(3) == 0 {
+		b = append(b, protocolBases[rng.IntN(len(protocolBases))]...)
+	}
+	b = bytes.ReplaceAll(b, []byte("KKKK"), []byte(key))
+	for n := 1 + rng.IntN(3); n > 0 && len(b) > 0; n-- {
+		i := rng.IntN(len(b))
+		switch rng.IntN(5) {
+		case 0: // replace
+			b[i] = protocolBytes[rng.IntN(len(protocolBytes))]
+		case 1: // insert
+			b = append(b[:i], append([]byte{protocolBytes[rng.IntN(len(protocolBytes))]}, b[i:]...)...)
+		case 2: // remove
+			b = append(b[:i], b[i+1:]...)
+		case 3: // repeat a piece
+			j := i + rng.IntN(len(b)-i)
+			b = append(b[:j], append(append([]byte(nil), b[i:j]...), b[j:]...)...)
+		case 4: // cut off the end
+			b = b[:i]
+		}
+	}
+	return append(b, "PING\r\n"...)
 }
