@@ -37,9 +37,13 @@ func TestRandomCommandsMatchRedis(t *testing.T) {
 		t.Run("RESP"+proto, func(t *testing.T) {
 			redoubt, redis := startBoth(t)
 			hello := [][]byte{[]byte("HELLO"), []byte(proto)}
+			// The embedded server's default differs (README).
+			keepalive := [][]byte{[]byte("CONFIG"), []byte("SET"), []byte("tcp-keepalive"), []byte("300")}
 			for _, c := range []*client{redoubt, redis} {
-				if _, err := c.do(hello); err != nil {
-					t.Fatal(err)
+				for _, cmd := range [][][]byte{hello, keepalive} {
+					if v, err := c.do(cmd); err != nil || v.Kind == '-' {
+						t.Fatalf("%q: %v %v", cmd, v, err)
+					}
 				}
 			}
 			compareRandomCommands(t, redoubt, redis, seed, count/2)
@@ -126,6 +130,7 @@ var randomTemplates = []cmdTemplate{
 	// Not DBSIZE: it counts keys whose deadline has passed until active
 	// expiry removes them, which the two servers do at their own moments.
 	tpl("TTL k"), tpl("OBJECT ENCODING k"), tpl("OBJECT REFCOUNT k"), tpl("OBJECT FREQ k"),
+	tpl("CONFIG SET c v"), tpl("CONFIG GET c"), tpl("CONFIG SET c v c v"),
 	tpl("KEYS p"), tpl("ECHO v"), tpl("PING o", "hello"), tpl("SELECT d"), tpl("SWAPDB d d"),
 }
 
@@ -144,9 +149,18 @@ var (
 	// in one millisecond and not on the other.
 	randTTLs = []string{"-1", "0", "later", "later", "99999999999", "9223372036854775807",
 		"9223372036854775", "-9223372036854775808", "abc", "1.5", ""}
-	randFloats = []string{"0", "1", "-1", "0.1", "1e3", "1.5e308", "-1.5e308", "inf", "nan", "abc", "3.0", "0x10", "", "5 "}
-	randGlobs  = []string{"*", "k*", "k?", "*1", "[k]*", "\\{*", "nomatch"}
-	randDBs    = []string{"0", "1", "2", "16", "-1", "abc"}
+	randFloats       = []string{"0", "1", "-1", "0.1", "1e3", "1.5e308", "-1.5e308", "inf", "nan", "abc", "3.0", "0x10", "", "5 "}
+	randGlobs        = []string{"*", "k*", "k?", "*1", "[k]*", "\\{*", "nomatch"}
+	randConfigValues = []string{"yes", "no", "1mb", "512mb", "2gb", "1gb", "100000", "10k", "0x10", "warning",
+		"verbose", "debug", "notice", "nothing", "1.5", "-1", "1048575", "4294967296", "500", "501"}
+	randDBs = []string{"0", "1", "2", "16", "-1", "abc"}
+	// Directives CONFIG SET may change without upsetting the run: not
+	// maxclients (its ceiling is the machine's), nor a timeout short
+	// enough to close the test's connections. Not port, which differs,
+	// nor proto-max-bulk-len and client-query-buffer-limit, whose upper
+	// bounds Redoubt lowers on purpose (README), which shows in their
+	// range errors.
+	randDirectives = []string{"hz", "timeout", "loglevel", "tcp-keepalive", "protected-mode", "HZ", "databases"}
 )
 
 func (g *cmdGen) pick(xs []string) string { return xs[g.rng.IntN(len(xs))] }
@@ -204,6 +218,9 @@ func (g *cmdGen) arg(kind string) string {
 	case "k":
 		return g.pick(randKeys)
 	case "v":
+		if g.rng.IntN(3) == 0 {
+			return g.pick(randConfigValues)
+		}
 		return g.pick(randValues)
 	case "i":
 		return g.pick(randInts)
@@ -218,6 +235,8 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randGlobs)
 	case "d":
 		return g.pick(randDBs)
+	case "c":
+		return g.pick(randDirectives)
 	}
 	return kind
 }
