@@ -13,7 +13,8 @@ import (
 // TestRandomCommandsMatchRedis sends the same random command stream to a
 // real redis-server and to Redoubt, one command at a time, and compares
 // every reply byte for byte. The commands are those of the string and key
-// groups whose replies do not depend on timing or chance, over a keyspace
+// groups, CONFIG GET and SET of run-time directives, SELECT and SWAPDB,
+// whose replies do not depend on timing or chance, over a keyspace
 // of a few keys so that they act on one another's results; their
 // arguments are drawn from values Redis treats specially (integer limits,
 // floats, blanks, overflows) and from each command's options, sometimes
