@@ -71,11 +71,20 @@ func startRedis(t *testing.T) int {
 	t.Helper()
 	bin := requireTool(t, "redis-server", "REDIS_SERVER")
 	port := freePort(t)
-	var out syncBuffer
-	cmd := exec.Command(bin, serverArgs(port)...)
+	startListening(t, port, bin, serverArgs(port)...)
+	return port
+}
+
+// startListening runs a server program with args and waits until it
+// accepts connections on the loopback port; it returns the program's
+// output. The test's cleanup kills it.
+func startListening(t *testing.T, port int, program string, args ...string) *syncBuffer {
+	t.Helper()
+	out := &syncBuffer{}
+	cmd := exec.Command(program, args...)
 	// Die with the test binary, even if it is killed by -timeout.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -88,10 +97,10 @@ func startRedis(t *testing.T) int {
 		nc, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			nc.Close()
-			return port
+			return out
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("redis-server not listening on %s after 10s: %v\n%s", addr, err, out.String())
+			t.Fatalf("%s not listening on %s after 10s: %v\n%s", program, addr, err, out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -2,13 +2,10 @@ package main
 
 import (
 	"net"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // limitedServer is a server started under a low open-files limit.
@@ -22,32 +19,9 @@ type limitedServer struct {
 func startLimited(t *testing.T, bin string, nofile int, args ...string) limitedServer {
 	t.Helper()
 	port := freePort(t)
-	args = append(serverArgs(port), args...)
 	script := "ulimit -n " + strconv.Itoa(nofile) + ` && exec "$0" "$@"`
-	cmd := exec.Command("sh", append([]string{"-c", script, bin}, args...)...)
-	// Die with the test binary, even if it is killed by -timeout.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		nc, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			nc.Close()
-			return limitedServer{addr, out}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not listening on %s after 10s: %v\n%s", bin, addr, err, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	out := startListening(t, port, "sh", append([]string{"-c", script, bin}, append(serverArgs(port), args...)...)...)
+	return limitedServer{net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), out}
 }
 
 // fdLogLine matches the log lines about open files and maxclients, and
