@@ -142,13 +142,17 @@ var (
 		"nan", "+1", "007", "-0", "1.5e308", "a\x00b", "12345678901234567890123", strings.Repeat("xy", 30)}
 	randInts = []string{"0", "1", "2", "3", "-1", "-2", "-100", "5", "100", "abc", "",
 		"9223372036854775807", "-9223372036854775808", "1.5", "536870912"}
-	// Times to live: none so short that the two servers could disagree
-	// on whether a key has expired by the time they are asked. "later" is
-	// a random one between 100,000 and 1,100,000 (seconds or
-	// milliseconds): were it always the same, EXPIRE k N GT right after
-	// EXPIRE k N would compare equal deadlines on a server that saw both
-	// in one millisecond and not on the other.
-	randTTLs = []string{"-1", "0", "later", "later", "99999999999", "9223372036854775807",
+	// Times to live. None is so short that the two servers could
+	// disagree on whether a key has expired by the time they are asked,
+	// and none is an absolute time in the future, whose TTL would round
+	// differently on a server that reads the clock across a half second
+	// from the other. "later" is a random whole number of seconds in
+	// milliseconds, between 10^8 and 1.1*10^9: were it always the same,
+	// EXPIRE k N GT right after EXPIRE k N would compare equal deadlines on
+	// a server that saw both in one millisecond and not on the other; as
+	// whole seconds, the TTL of a key rounds the same on both unless half
+	// a second passes between setting and asking.
+	randTTLs = []string{"-1", "0", "later", "later", "9223372036854775807",
 		"9223372036854775", "-9223372036854775808", "abc", "1.5", ""}
 	randFloats       = []string{"0", "1", "-1", "0.1", "1e3", "1.5e308", "-1.5e308", "inf", "nan", "abc", "3.0", "0x10", "", "5 "}
 	randGlobs        = []string{"*", "k*", "k?", "*1", "[k]*", "\\{*", "nomatch"}
@@ -230,7 +234,7 @@ func (g *cmdGen) arg(kind string) string {
 		if t := g.pick(randTTLs); t != "later" {
 			return t
 		}
-		return strconv.Itoa(100000 + g.rng.IntN(1000000))
+		return strconv.Itoa((100000 + g.rng.IntN(1000000)) * 1000)
 	case "f":
 		return g.pick(randFloats)
 	case "p":
