@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/redoubt-db/redoubt/internal/conf"
@@ -191,8 +192,6 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 			if v != d.fixedValue() {
 				return ch.e.name, d.notSupported()
 			}
-		case d.flags&dirStartOnly != 0 && v != d.get(&work):
-			return ch.e.name, errRuntimeListeners
 		default:
 			d.set(&work, v)
 		}
@@ -208,6 +207,19 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 		if fit.clients != work.MaxClients {
 			s.log.logf(levelWarning, "Failed applying new configuration. Possibly related to new maxclients setting. Restoring previous settings.")
 			return "maxclients", fmt.Errorf(msgMaxClientsOS, fit.clients)
+		}
+	}
+	bindChanged := !slices.Equal(work.Bind, s.cfg.Bind)
+	if bindChanged || work.Port != s.cfg.Port {
+		// As Redis's changeBindAddr and changeListenPort: the old
+		// listeners stay if the new ones cannot all be bound.
+		if err := s.rebind(work.Bind, work.Port); err != nil {
+			name, reason := "port", msgListenPort
+			if bindChanged {
+				name, reason = "bind", msgListenBind
+			}
+			s.log.logf(levelWarning, "Failed applying new configuration. Possibly related to new %s setting. Restoring previous settings.", name)
+			return name, reasonError(reason)
 		}
 	}
 	s.cfg = work

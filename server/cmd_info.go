@@ -215,7 +215,7 @@ func (s *Server) infoServer(b []byte) []byte {
 	b = field(b, "process_id", os.Getpid())
 	b = field(b, "process_supervised", "no")
 	b = field(b, "run_id", s.runID)
-	b = field(b, "tcp_port", s.port)
+	b = field(b, "tcp_port", s.Port())
 	b = field(b, "server_time_usec", now.UnixMicro())
 	b = field(b, "uptime_in_seconds", uptime)
 	b = field(b, "uptime_in_days", uptime/86400)

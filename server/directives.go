@@ -51,9 +51,6 @@ const (
 	dirMultiArg
 	// dirHidden: CONFIG GET patterns skip it; its exact name finds it.
 	dirHidden
-	// dirStartOnly: Redoubt cannot change it at run time although Redis
-	// can (the listeners): CONFIG SET accepts only the current value.
-	dirStartOnly
 )
 
 // directive is one entry of the table.
@@ -108,9 +105,6 @@ func (d *directive) notSupported() error {
 	}
 	return reasonf("not supported yet by Redoubt (%s): only %s'%s' is accepted", d.missing, which, configLine(d.name, d.fixedValue()))
 }
-
-// errRuntimeListeners refuses a run-time change of a dirStartOnly directive.
-var errRuntimeListeners = reasonError("not supported yet by Redoubt (changing the listening addresses at run time): restart with the new value")
 
 // configLine shows a directive and value as a config file line, quoting a
 // value that would not read back as one argument.
@@ -229,7 +223,7 @@ func formatYesNo(b bool) string {
 
 // implementedDirectives lists the directives Redoubt implements.
 var implementedDirectives = []*directive{
-	implDirective("bind", dirMultiArg|dirStartOnly, parseBind,
+	implDirective("bind", dirMultiArg, parseBind,
 		func(c *Config) string { return strings.Join(c.Bind, " ") },
 		func(c *Config, v string) {
 			if v == "" {
@@ -238,7 +232,7 @@ var implementedDirectives = []*directive{
 				c.Bind = strings.Split(v, " ")
 			}
 		}),
-	implDirective("port", dirStartOnly, parseIntRange(0, 65535),
+	implDirective("port", 0, parseIntRange(0, 65535),
 		func(c *Config) string {
 			if c.Port == PortDisabled {
 				return "0"

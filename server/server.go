@@ -51,8 +51,11 @@ type Server struct {
 	timeout    atomic.Int64 // seconds
 	maxClients atomic.Int64
 
-	listeners []net.Listener // set by New, closed by shutdownListeners
-	port      int            // the TCP port actually bound, 0 if none
+	// lnMu guards listeners and port, which CONFIG SET bind and port
+	// replace at run time.
+	lnMu      sync.Mutex
+	listeners []net.Listener
+	port      int // the TCP port actually bound, 0 if none
 
 	// connsMu guards conns and nextID.
 	connsMu sync.Mutex
@@ -131,7 +134,7 @@ func New(cfg Config) (*Server, error) {
 		s.maxClients.Store(int64(fit.clients))
 	}
 	if err := s.listen(cfg); err != nil {
-		s.log.logf(levelWarning, "%v", err)
+		s.log.logf(levelWarning, "Failed listening on port %d (tcp), aborting.", cfg.Port)
 		log.close()
 		return nil, err
 	}
@@ -186,11 +189,27 @@ func (s *Server) applyHotConfig(cfg Config) {
 // listen binds every TCP address of cfg. With Port zero, the first address
 // picks a free port and the others reuse it.
 func (s *Server) listen(cfg Config) error {
-	if cfg.Port == PortDisabled || len(cfg.Bind) == 0 {
-		return nil
+	lns, port, err := s.openListeners(cfg.Bind, cfg.Port)
+	if err != nil {
+		return err
 	}
-	port := cfg.Port
-	for _, addr := range cfg.Bind {
+	if cfg.Port != PortDisabled && len(cfg.Bind) > 0 && len(lns) == 0 {
+		return errors.New("server: failed listening on every bind address")
+	}
+	s.listeners, s.port = lns, port
+	return nil
+}
+
+// openListeners binds port on every address of bind, skipping the optional
+// ('-') ones that do not exist here. Port zero picks a free port for the
+// first address, which the others reuse; PortDisabled or no address binds
+// nothing. On failure it closes what it bound.
+func (s *Server) openListeners(bind []string, port int) ([]net.Listener, int, error) {
+	if port == PortDisabled || len(bind) == 0 {
+		return nil, 0, nil
+	}
+	var lns []net.Listener
+	for _, addr := range bind {
 		optional := strings.HasPrefix(addr, "-")
 		host := strings.TrimPrefix(addr, "-")
 		network := "tcp4"
@@ -208,21 +227,48 @@ func (s *Server) listen(cfg Config) error {
 				s.log.logf(levelVerbose, "Skipping optional bind address %s: %v", host, err)
 				continue
 			}
-			for _, l := range s.listeners {
+			for _, l := range lns {
 				l.Close()
 			}
-			s.listeners = nil
-			return fmt.Errorf("server: could not create server TCP listening socket %s: %w", net.JoinHostPort(host, strconv.Itoa(port)), err)
+			s.log.logf(levelWarning, "Warning: Could not create server TCP listening socket %s: %v", net.JoinHostPort(host, strconv.Itoa(port)), err)
+			return nil, 0, fmt.Errorf("server: could not create server TCP listening socket %s: %w", net.JoinHostPort(host, strconv.Itoa(port)), err)
 		}
 		if port == 0 {
 			port = ln.Addr().(*net.TCPAddr).Port
 		}
-		s.listeners = append(s.listeners, ln)
+		lns = append(lns, ln)
 	}
-	if len(s.listeners) == 0 {
+	if len(lns) == 0 {
+		return nil, 0, nil
+	}
+	return lns, port, nil
+}
+
+// rebind replaces the TCP listeners with ones for bind and port (CONFIG SET
+// bind, port), as Redis's changeBindAddr and changeListenPort: the new
+// addresses are bound first, and only if all of them bind are the old ones
+// closed. Connections already accepted stay.
+func (s *Server) rebind(bind []string, port int) error {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	if s.closing.Load() {
+		return errors.New("server: shutting down")
+	}
+	lns, bound, err := s.openListeners(bind, port)
+	if err != nil {
+		return err
+	}
+	if port != PortDisabled && len(bind) > 0 && len(lns) == 0 {
 		return errors.New("server: failed listening on every bind address")
 	}
-	s.port = port
+	for _, ln := range s.listeners {
+		ln.Close() // its accept loop returns
+	}
+	s.listeners, s.port = lns, bound
+	for _, ln := range lns {
+		s.wg.Add(1)
+		go s.acceptLoop(ln) // exits when the listener is closed
+	}
 	return nil
 }
 
@@ -235,6 +281,8 @@ func bindUnavailable(err error) bool {
 
 // Addr returns the host:port of the first TCP listener, or "" if none.
 func (s *Server) Addr() string {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
 	if len(s.listeners) == 0 {
 		return ""
 	}
@@ -243,6 +291,8 @@ func (s *Server) Addr() string {
 
 // Addrs returns the addresses of every listener.
 func (s *Server) Addrs() []string {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
 	var addrs []string
 	for _, ln := range s.listeners {
 		addrs = append(addrs, ln.Addr().String())
@@ -251,7 +301,11 @@ func (s *Server) Addrs() []string {
 }
 
 // Port returns the TCP port the server listens on, 0 if none.
-func (s *Server) Port() int { return s.port }
+func (s *Server) Port() int {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	return s.port
+}
 
 // Store returns the server's keyspace, for direct access from Go. Take a
 // database's lock (store.DB.Lock) around any use; the DB method of Server
@@ -453,10 +507,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // stop closes the listeners and stops the cron; it is idempotent.
 func (s *Server) stop() {
 	s.stopOnce.Do(func() {
+		s.lnMu.Lock()
 		s.closing.Store(true)
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
+		s.lnMu.Unlock()
 		close(s.stopCron)
 	})
 }
