@@ -13,7 +13,8 @@ import (
 // TestRandomCommandsMatchRedis sends the same random command stream to a
 // real redis-server and to Redoubt, one command at a time, and compares
 // every reply byte for byte. The commands are those of the string and key
-// groups, CONFIG GET and SET of run-time directives, SELECT and SWAPDB,
+// groups, CONFIG GET and SET of run-time directives, SELECT, SWAPDB and
+// COMMAND GETKEYS of such lines,
 // whose replies do not depend on timing or chance, over a keyspace
 // of a few keys so that they act on one another's results; their
 // arguments are drawn from values Redis treats specially (integer limits,
@@ -172,6 +173,15 @@ var (
 func (g *cmdGen) pick(xs []string) string { return xs[g.rng.IntN(len(xs))] }
 
 func (g *cmdGen) next() [][]byte {
+	if g.rng.IntN(40) == 0 {
+		// The keys of another command line, by COMMAND GETKEYS.
+		return append([][]byte{[]byte("COMMAND"), []byte("GETKEYS")}, g.line()...)
+	}
+	return g.line()
+}
+
+// line draws one command line from the templates.
+func (g *cmdGen) line() [][]byte {
 	tp := randomTemplates[g.rng.IntN(len(randomTemplates))]
 	var out []string
 	for i, w := range tp.words {
