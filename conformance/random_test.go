@@ -14,9 +14,9 @@ import (
 // real redis-server and to Redoubt, one command at a time, and compares
 // every reply byte for byte. The commands are those of the string and key
 // groups, CONFIG GET and SET of run-time directives, SELECT, SWAPDB and
-// COMMAND GETKEYS of such lines,
-// whose replies do not depend on timing or chance, over a keyspace
-// of a few keys so that they act on one another's results; their
+// COMMAND GETKEYS of such lines, whose replies do not depend on timing or
+// chance, over a keyspace of a few keys so that they act on one another's
+// results; their
 // arguments are drawn from values Redis treats specially (integer limits,
 // floats, blanks, overflows) and from each command's options, sometimes
 // one too few or too many. The scripts in testdata cover each case on
