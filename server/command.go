@@ -53,6 +53,11 @@ type Command struct {
 	// default, LockAuto, locks it for commands with keys.
 	Lock LockMode
 
+	// disabledBy names the directive that turns the command off
+	// (enable-debug-command, enable-module-command); such a command is
+	// refused before it runs, and Run may be nil.
+	disabledBy string
+
 	// Set when the table is built.
 	parent   *Command
 	fullName string // "get", "config|get"

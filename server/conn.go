@@ -242,6 +242,8 @@ func (c *Conn) execute(args [][]byte) {
 	case !cmd.arityOK(len(args)):
 		c.s.cmdStats[cmd.id].rejected.Add(1)
 		c.writeWrongArgs(cmd)
+	case cmd.disabledBy != "":
+		c.refuseDisabled(cmd)
 	default:
 		c.call(cmd, args)
 	}
