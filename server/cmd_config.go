@@ -205,8 +205,7 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 		fit := processNofile.fitOpenFiles(work.MaxClients)
 		s.logFit(fit, work.MaxClients)
 		if fit.clients != work.MaxClients {
-			s.log.logf(levelWarning, "Failed applying new configuration. Possibly related to new maxclients setting. Restoring previous settings.")
-			return "maxclients", fmt.Errorf(msgMaxClientsOS, fit.clients)
+			return s.applyFailed("maxclients", fmt.Errorf(msgMaxClientsOS, fit.clients))
 		}
 	}
 	bindChanged := !slices.Equal(work.Bind, s.cfg.Bind)
@@ -214,17 +213,23 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 		// As Redis's changeBindAddr and changeListenPort: the old
 		// listeners stay if the new ones cannot all be bound.
 		if err := s.rebind(work.Bind, work.Port); err != nil {
-			name, reason := "port", msgListenPort
 			if bindChanged {
-				name, reason = "bind", msgListenBind
+				return s.applyFailed("bind", reasonError(msgListenBind))
 			}
-			s.log.logf(levelWarning, "Failed applying new configuration. Possibly related to new %s setting. Restoring previous settings.", name)
-			return name, reasonError(reason)
+			return s.applyFailed("port", reasonError(msgListenPort))
 		}
 	}
 	s.cfg = work
 	s.applyHotConfig(work)
 	return "", nil
+}
+
+// applyFailed logs, as Redis does, that applying directive name failed and
+// the previous configuration stays, and returns name and reason for
+// setConfig's caller.
+func (s *Server) applyFailed(name string, reason error) (string, error) {
+	s.log.logf(levelWarning, "Failed applying new configuration. Possibly related to new %s setting. Restoring previous settings.", name)
+	return name, reason
 }
 
 // splitConfigValue splits a CONFIG SET value of a directive taking several

@@ -59,7 +59,7 @@ func (nf nofile) fitOpenFiles(maxclients int) fdFit {
 	nofileMu.Lock()
 	defer nofileMu.Unlock()
 	f := fdFit{clients: maxclients, want: uint64(maxclients) + reservedFDs}
-	cur, max, err := nf.get()
+	cur, hard, err := nf.get()
 	if err != nil {
 		// Redis assumes 1024 and sizes maxclients for it.
 		f.getError, f.was, f.limit = err, 1024, 1024
@@ -71,7 +71,7 @@ func (nf nofile) fitOpenFiles(maxclients int) fdFit {
 		return f
 	}
 	try := func(v uint64) bool {
-		err := nf.set(v, maxU64(v, max))
+		err := nf.set(v, max(v, hard))
 		if err != nil {
 			f.refusal = err
 		}
@@ -104,13 +104,6 @@ func (nf nofile) fitOpenFiles(maxclients int) fdFit {
 		f.clients = int(f.limit - reservedFDs)
 	}
 	return f
-}
-
-func maxU64(a, b uint64) uint64 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // errOpenFiles stops start-up when the limit leaves no room for clients.

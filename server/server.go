@@ -129,7 +129,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if fit.clients < cfg.MaxClients {
 		// As Redis, run with the clients that fit; CONFIG GET says so.
-		cfg.MaxClients = fit.clients
 		s.cfg.MaxClients = fit.clients
 		s.maxClients.Store(int64(fit.clients))
 	}
@@ -190,20 +189,15 @@ func (s *Server) applyHotConfig(cfg Config) {
 // picks a free port and the others reuse it.
 func (s *Server) listen(cfg Config) error {
 	lns, port, err := s.openListeners(cfg.Bind, cfg.Port)
-	if err != nil {
-		return err
-	}
-	if cfg.Port != PortDisabled && len(cfg.Bind) > 0 && len(lns) == 0 {
-		return errors.New("server: failed listening on every bind address")
-	}
 	s.listeners, s.port = lns, port
-	return nil
+	return err
 }
 
 // openListeners binds port on every address of bind, skipping the optional
 // ('-') ones that do not exist here. Port zero picks a free port for the
 // first address, which the others reuse; PortDisabled or no address binds
-// nothing. On failure it closes what it bound.
+// nothing; addresses that all turn out optional and missing are an error.
+// On failure it closes what it bound.
 func (s *Server) openListeners(bind []string, port int) ([]net.Listener, int, error) {
 	if port == PortDisabled || len(bind) == 0 {
 		return nil, 0, nil
@@ -221,7 +215,8 @@ func (s *Server) openListeners(bind []string, port int) ([]net.Listener, int, er
 		case strings.Contains(host, ":"):
 			network = "tcp6"
 		}
-		ln, err := net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
+		hostPort := net.JoinHostPort(host, strconv.Itoa(port))
+		ln, err := net.Listen(network, hostPort)
 		if err != nil {
 			if optional && bindUnavailable(err) {
 				s.log.logf(levelVerbose, "Skipping optional bind address %s: %v", host, err)
@@ -230,8 +225,8 @@ func (s *Server) openListeners(bind []string, port int) ([]net.Listener, int, er
 			for _, l := range lns {
 				l.Close()
 			}
-			s.log.logf(levelWarning, "Warning: Could not create server TCP listening socket %s: %v", net.JoinHostPort(host, strconv.Itoa(port)), err)
-			return nil, 0, fmt.Errorf("server: could not create server TCP listening socket %s: %w", net.JoinHostPort(host, strconv.Itoa(port)), err)
+			s.log.logf(levelWarning, "Warning: Could not create server TCP listening socket %s: %v", hostPort, err)
+			return nil, 0, fmt.Errorf("server: could not create server TCP listening socket %s: %w", hostPort, err)
 		}
 		if port == 0 {
 			port = ln.Addr().(*net.TCPAddr).Port
@@ -239,7 +234,7 @@ func (s *Server) openListeners(bind []string, port int) ([]net.Listener, int, er
 		lns = append(lns, ln)
 	}
 	if len(lns) == 0 {
-		return nil, 0, nil
+		return nil, 0, errors.New("server: failed listening on every bind address")
 	}
 	return lns, port, nil
 }
@@ -257,9 +252,6 @@ func (s *Server) rebind(bind []string, port int) error {
 	lns, bound, err := s.openListeners(bind, port)
 	if err != nil {
 		return err
-	}
-	if port != PortDisabled && len(bind) > 0 && len(lns) == 0 {
-		return errors.New("server: failed listening on every bind address")
 	}
 	for _, ln := range s.listeners {
 		ln.Close() // its accept loop returns

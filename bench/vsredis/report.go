@@ -54,14 +54,17 @@ type row struct {
 	p99                  ratioStats
 }
 
-func summarize(test string, pairs []pair) row {
-	get := func(f func(pair) float64) []float64 {
-		xs := make([]float64, len(pairs))
-		for i, p := range pairs {
-			xs[i] = f(p)
-		}
-		return xs
+// column returns f of each of xs.
+func column[T any](xs []T, f func(T) float64) []float64 {
+	col := make([]float64, len(xs))
+	for i, x := range xs {
+		col[i] = f(x)
 	}
+	return col
+}
+
+func summarize(test string, pairs []pair) row {
+	get := func(f func(pair) float64) []float64 { return column(pairs, f) }
 	redisRPS, redoubtRPS := get(func(p pair) float64 { return p.redis.rps }), get(func(p pair) float64 { return p.redoubt.rps })
 	redisP50, redoubtP50 := get(func(p pair) float64 { return p.redis.p50 }), get(func(p pair) float64 { return p.redoubt.p50 })
 	redisP99, redoubtP99 := get(func(p pair) float64 { return p.redis.p99 }), get(func(p pair) float64 { return p.redoubt.p99 })
@@ -172,17 +175,11 @@ func (d *depthResults) writeFloor(w io.Writer, explain bool) {
 	fmt.Fprintln(w, "| test | floor req/s | floor/Redis | Redoubt/floor | p99 ms floor | p99 floor/Redis | p99 Redoubt/floor |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
 	for _, test := range tests {
-		fl, pairs := d.floor[test], d.pairs[test]
-		n := min(len(fl), len(pairs))
-		var redisRPS, redoubtRPS, floorRPS, redisP99, redoubtP99, floorP99 []float64
-		for i := range n {
-			redisRPS = append(redisRPS, pairs[i].redis.rps)
-			redoubtRPS = append(redoubtRPS, pairs[i].redoubt.rps)
-			floorRPS = append(floorRPS, fl[i].rps)
-			redisP99 = append(redisP99, pairs[i].redis.p99)
-			redoubtP99 = append(redoubtP99, pairs[i].redoubt.p99)
-			floorP99 = append(floorP99, fl[i].p99)
-		}
+		n := min(len(d.floor[test]), len(d.pairs[test]))
+		fl, pairs := d.floor[test][:n], d.pairs[test][:n]
+		redisRPS, redoubtRPS := column(pairs, func(p pair) float64 { return p.redis.rps }), column(pairs, func(p pair) float64 { return p.redoubt.rps })
+		redisP99, redoubtP99 := column(pairs, func(p pair) float64 { return p.redis.p99 }), column(pairs, func(p pair) float64 { return p.redoubt.p99 })
+		floorRPS, floorP99 := column(fl, func(r result) float64 { return r.rps }), column(fl, func(r result) float64 { return r.p99 })
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %.3f | %s | %s |\n", testLabel(test), formatRPS(median(floorRPS)),
 			formatRatio(pairedRatios(redisRPS, floorRPS).median), formatRatio(pairedRatios(floorRPS, redoubtRPS).median),
 			median(floorP99), formatRatio(pairedRatios(redisP99, floorP99).median), formatRatio(pairedRatios(floorP99, redoubtP99).median))

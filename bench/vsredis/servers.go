@@ -183,22 +183,30 @@ func (p *serverProc) request(ctx context.Context, args []string, read func(*wire
 // its GOMAXPROCS, which CONFIG GET io-threads reports; for Redis its
 // io-threads.
 func (p *serverProc) threads(ctx context.Context) string {
-	v, err := p.configGet(ctx, "io-threads")
 	if p.name == "Redis" {
+		v, err := p.configGet(ctx, "io-threads")
 		if err != nil {
 			return "io-threads unknown (" + err.Error() + ")"
 		}
 		return "io-threads " + v
 	}
-	// A GOMAXPROCS variable wins over io-threads in redoubt-server, and
-	// CONFIG GET io-threads does not see it, so look at it first.
-	if env, ok := envGOMAXPROCS(p.pid()); ok {
-		return "GOMAXPROCS " + env + " (from its environment)"
-	}
-	if err == nil {
-		return "GOMAXPROCS " + v + " (CONFIG GET io-threads)"
+	if procs, from, ok := p.redoubtProcs(ctx); ok {
+		return "GOMAXPROCS " + procs + " (" + from + ")"
 	}
 	return "GOMAXPROCS " + goMaxProcs(p.pid())
+}
+
+// redoubtProcs returns redoubt-server's GOMAXPROCS and where it was read. A
+// GOMAXPROCS variable wins over io-threads in redoubt-server, and CONFIG GET
+// io-threads does not see it, so it is looked at first.
+func (p *serverProc) redoubtProcs(ctx context.Context) (procs, from string, ok bool) {
+	if env, ok := envGOMAXPROCS(p.pid()); ok {
+		return env, "from its environment", true
+	}
+	if v, err := p.configGet(ctx, "io-threads"); err == nil {
+		return v, "CONFIG GET io-threads", true
+	}
+	return "", "", false
 }
 
 // stop ends the server: SIGTERM, then SIGKILL if it has not exited within
@@ -333,22 +341,14 @@ func redoubtEnv(o options) []string {
 
 // startFloor starts the floor server (floor.go): this program again, with
 // -floor-server, on as many threads as redoubt-server runs its code on.
-func startFloor(ctx context.Context, dir string, o options, redoubt *serverProc) (*serverProc, error) {
+func startFloor(ctx context.Context, dir string, redoubt *serverProc) (*serverProc, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	procs := o.gomaxprocs
-	if procs == 0 {
-		if v, ok := envGOMAXPROCS(redoubt.pid()); ok {
-			procs, _ = strconv.Atoi(v)
-		} else if v, err := redoubt.configGet(ctx, "io-threads"); err == nil {
-			procs, _ = strconv.Atoi(v)
-		}
-	}
 	var env []string
-	if procs > 0 {
-		env = []string{"GOMAXPROCS=" + strconv.Itoa(procs)}
+	if procs, _, ok := redoubt.redoubtProcs(ctx); ok {
+		env = []string{"GOMAXPROCS=" + procs}
 	}
 	args := func(port int) []string { return []string{"-floor-server", strconv.Itoa(port)} }
 	return startServer(ctx, "Floor", self, args, dir, env)

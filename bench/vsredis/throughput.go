@@ -197,7 +197,7 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 	defer redoubt.stop()
 	var floor *serverProc
 	if o.floor && slices.Contains(o.tests, "ping") {
-		if floor, err = startFloor(ctx, dir, o, redoubt); err != nil {
+		if floor, err = startFloor(ctx, dir, redoubt); err != nil {
 			return nil, err
 		}
 		defer floor.stop()
@@ -225,8 +225,8 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 		tr.depths = append(tr.depths, d)
 	}
 	// One test per redis-benchmark run, Redis then Redoubt (then the floor,
-	// for PING), so that the runs of a repetition are seconds apart and whatever else the machine
-	// does disturbs both alike.
+	// for PING), so that the runs of a repetition are seconds apart and
+	// whatever else the machine does disturbs them alike.
 	for rep := 1; rep <= o.reps; rep++ {
 		for _, d := range tr.depths {
 			t0 := time.Now()
