@@ -1,25 +1,15 @@
 package store
 
-import (
-	"sync"
-)
-
 // DB is one numbered database: a keyspace and the deadlines of its volatile
-// keys. See the package doc for the locking rules.
+// keys. Every field is guarded by the store's lock: see the package doc.
 type DB struct {
 	id int
 	st *Store
 
-	// mu guards every field below it, the entries in keys and the memory
-	// their values point to.
-	mu sync.Mutex
-
 	keyspace
 
-	// noTouch makes lookups leave the access clock alone (CLIENT NO-TOUCH).
-	noTouch bool
-
-	hits, misses, expired int64 // INFO stats counters
+	// activeIdx is db's index in Store.active, or -1 when it is not there.
+	activeIdx int
 }
 
 // keyspace is what a database holds: its keys and their deadlines. SWAPDB
@@ -42,7 +32,7 @@ func newKeyspace() keyspace {
 }
 
 func newDB(s *Store, id int) *DB {
-	return &DB{id: id, st: s, keyspace: newKeyspace()}
+	return &DB{id: id, st: s, keyspace: newKeyspace(), activeIdx: -1}
 }
 
 // ID returns the database number.
@@ -50,17 +40,6 @@ func (db *DB) ID() int { return db.id }
 
 // Store returns the store db belongs to.
 func (db *DB) Store() *Store { return db.st }
-
-// Lock locks the database.
-func (db *DB) Lock() { db.mu.Lock() }
-
-// Unlock unlocks the database.
-func (db *DB) Unlock() { db.mu.Unlock() }
-
-// SetNoTouch sets whether lookups leave keys' access time alone, for the
-// command about to run. The server sets it per command for clients in
-// CLIENT NO-TOUCH mode.
-func (db *DB) SetNoTouch(v bool) { db.noTouch = v }
 
 // Len returns the number of keys, counting expired keys not yet deleted, as
 // DBSIZE does.
@@ -88,18 +67,18 @@ const (
 // lookup returns the live entry for key, deleting it first if it expired.
 func (db *DB) lookup(key []byte, flags LookupFlags) *entry {
 	e := db.keys.find(key)
-	if e != nil && e.volatile() && db.expiredAt(e, db.st.NowMs()) {
+	if e != nil && e.volatile() && db.expiredAt(e, db.now()) {
 		db.expireEntry(e)
 		e = nil
 	}
 	if flags&NoStats == 0 {
 		if e == nil {
-			db.misses++
+			db.st.misses++
 		} else {
-			db.hits++
+			db.st.hits++
 		}
 	}
-	if e != nil && flags&NoTouch == 0 && !db.noTouch {
+	if e != nil && flags&NoTouch == 0 && !db.st.tx.noTouch {
 		if clk := db.st.lruClock.Load(); e.lru() != clk {
 			e.setLRU(clk)
 		}
@@ -115,10 +94,26 @@ func (db *DB) expiredAt(e *entry, now int64) bool {
 	return ok && now > when
 }
 
-// expireEntry deletes e, whose deadline has passed, counting it for INFO.
+// now returns the open transaction's time in Unix ms.
+func (db *DB) now() int64 { return db.st.tx.Now() }
+
+// record appends a change of key in db to the open transaction's log.
+func (db *DB) record(op Op, key []byte) {
+	db.st.tx.record(Change{Op: op, DB: db.id, Key: key})
+}
+
+// insertEntry adds e, whose key is not in the keyspace, to it.
+func (db *DB) insertEntry(e *entry) {
+	db.keys.insert(e)
+	db.st.markActive(db)
+}
+
+// expireEntry deletes e, whose deadline has passed, counting and recording
+// it.
 func (db *DB) expireEntry(e *entry) {
 	db.deleteEntry(e)
-	db.expired++
+	db.st.expired++
+	db.record(OpExpired, e.key())
 }
 
 // deleteEntry removes e from the keyspace and the expires index.
@@ -137,6 +132,7 @@ func (db *DB) Delete(key []byte) bool {
 		return false
 	}
 	db.deleteEntry(e)
+	db.record(OpDelete, key)
 	return true
 }
 
@@ -180,19 +176,24 @@ func (db *DB) expiry(e *entry) (int64, bool) {
 	return db.expires[e], true
 }
 
-// Flush deletes every key and reports how many there were.
+// Flush deletes every key and reports how many there were. Flushing an
+// empty database records nothing, so that WATCH and the dirty counter see
+// no change, as in Redis.
 func (db *DB) Flush() int {
 	n := db.keys.len()
+	if n == 0 {
+		return 0
+	}
+	old := db.keyspace
 	db.keyspace = newKeyspace()
+	db.st.tx.record(Change{Op: OpFlush, DB: db.id, N: n, flushed: &old})
 	return n
 }
 
-// FlushAll empties every database. It takes every lock.
+// FlushAll empties every database and reports how many keys there were.
 func (s *Store) FlushAll() int {
-	unlock := s.LockAll()
-	defer unlock()
 	n := 0
-	for _, db := range s.dbs {
+	for _, db := range s.active {
 		n += db.Flush()
 	}
 	return n

@@ -12,11 +12,15 @@ const (
 	expireCPUPerc     = 25 // share of each cron period the cycle may use
 )
 
+// dbsPerCron is how many databases one Cron call moves along their table
+// resizes, round robin, as Redis's CRON_DBS_PER_CALL.
+const dbsPerCron = 16
+
 // Cron does the periodic housekeeping Redis's serverCron does for the
 // keyspace, and must be called hz times a second: it refreshes the access
 // clock, runs an active expiry cycle, and moves hash tables along their
-// resizes. It takes each database's lock briefly, many times, so commands are
-// never held up for long.
+// resizes. It visits only databases that hold or recently held keys, and
+// opens many short transactions, so commands are never held up for long.
 func (s *Store) Cron(hz int) {
 	s.Tick()
 	if hz <= 0 {
@@ -24,26 +28,39 @@ func (s *Store) Cron(hz int) {
 	}
 	budget := time.Second * expireCPUPerc / 100 / time.Duration(hz)
 	s.ActiveExpireCycle(budget)
-	for _, db := range s.dbs {
-		db.mu.Lock()
+
+	tx := s.Begin(TxOptions{AllDBs: true})
+	defer tx.End()
+	for n := 0; n < dbsPerCron && n < len(s.active); n++ {
+		s.resizeCursor = (s.resizeCursor + 1) % len(s.active)
 		// About a millisecond of rehashing, as Redis's incrementallyRehash.
-		db.ResizeStep(1000)
-		db.mu.Unlock()
+		s.active[s.resizeCursor].ResizeStep(1000)
 	}
+	s.pruneActive()
 }
 
 // ActiveExpireCycle deletes expired keys that no client has touched, the
-// way Redis's slow cycle does: for each database it samples keys that have a
-// deadline and deletes the expired ones, and samples again while more than a
-// tenth of a sample had expired, until budget is spent. It reports how many
-// keys it deleted.
+// way Redis's slow cycle does: for each database with volatile keys it
+// samples keys that have a deadline and deletes the expired ones, and samples
+// again while more than a tenth of a sample had expired, until budget is
+// spent. Each sample is a transaction of its own. It reports how many keys it
+// deleted.
 func (s *Store) ActiveExpireCycle(budget time.Duration) int {
 	start := time.Now()
 	sampledTotal, expiredTotal := 0, 0
 	timedOut := false
-	for _, db := range s.dbs {
+	for i := 0; !timedOut; i++ {
+		tx := s.Begin(TxOptions{AllDBs: true})
+		if i >= len(s.active) {
+			tx.End()
+			break
+		}
+		db := s.active[i]
+		tx.End()
 		for iteration := 0; ; iteration++ {
-			sampled, expired, more := db.expireSample()
+			tx := s.Begin(TxOptions{AllDBs: true})
+			sampled, expired, more := db.expireSample(tx.Now())
+			tx.End()
 			sampledTotal += sampled
 			expiredTotal += expired
 			if !more {
@@ -51,15 +68,12 @@ func (s *Store) ActiveExpireCycle(budget time.Duration) int {
 			}
 			if iteration&0xf == 0 && time.Since(start) > budget {
 				timedOut = true
+				s.expireTimeCapCount.Add(1)
 				break
 			}
 			if sampled == 0 || expired*100/sampled <= expireStalePerc {
 				break
 			}
-		}
-		if timedOut {
-			s.expireTimeCapCount.Add(1)
-			break
 		}
 	}
 	s.expireCycleCPU.Add(time.Since(start).Microseconds())
@@ -73,17 +87,14 @@ func (s *Store) ActiveExpireCycle(budget time.Duration) int {
 }
 
 // expireSample takes one sample of up to expireKeysPerLoop volatile keys,
-// deletes those past their deadline and updates the average TTL. more is
-// false when the database has no volatile keys.
-func (db *DB) expireSample() (sampled, expired int, more bool) {
-	db.mu.Lock()
-	defer db.mu.Unlock()
+// deletes those past their deadline at now and updates the average TTL.
+// more is false when the database has no volatile keys.
+func (db *DB) expireSample(now int64) (sampled, expired int, more bool) {
 	if len(db.expires) == 0 {
 		db.avgTTL = 0
 		db.compactExpires()
 		return 0, 0, false
 	}
-	now := db.st.NowMs()
 	var ttlSum, ttlSamples int64
 	for e, when := range db.expires {
 		if sampled == expireKeysPerLoop {

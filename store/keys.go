@@ -72,10 +72,12 @@ func (db *DB) Rename(src, dst []byte, nx bool) (bool, error) {
 	when, volatile := db.expiry(e)
 	ne := e.rekeyed(dst)
 	db.deleteEntry(e)
-	db.keys.insert(ne)
+	db.insertEntry(ne)
 	if volatile {
 		db.setExpireEntry(ne, when)
 	}
+	db.record(OpRenameFrom, src)
+	db.record(OpRenameTo, dst)
 	return true, nil
 }
 
@@ -83,7 +85,6 @@ func (db *DB) Rename(src, dst []byte, nx bool) (bool, error) {
 // dst (which may be db), as COPY does; with replace it overwrites an
 // existing dstKey, otherwise it does nothing when dstKey exists. It reports
 // whether it copied. The same key in the same database is ErrSameObject.
-// The caller holds the locks of db and dst.
 func (db *DB) Copy(src []byte, dst *DB, dstKey []byte, replace bool) (bool, error) {
 	if dst == db && bytes.Equal(src, dstKey) {
 		return false, ErrSameObject
@@ -101,16 +102,17 @@ func (db *DB) Copy(src []byte, dst *DB, dstKey []byte, replace bool) (bool, erro
 		dst.deleteEntry(old)
 	}
 	ne := e.cloned(dstKey, dst.st.lruClock.Load())
-	dst.keys.insert(ne)
+	dst.insertEntry(ne)
 	if volatile {
 		dst.setExpireEntry(ne, when)
 	}
+	db.st.tx.record(Change{Op: OpCopyTo, DB: dst.id, Other: db.id, Key: dstKey})
 	return true, nil
 }
 
 // Move moves key, with its deadline, from db to database dst unless dst
 // already has that key, as MOVE does, and reports whether it moved. dst
-// being db is ErrSameObject. The caller holds the locks of db and dst.
+// being db is ErrSameObject.
 func (db *DB) Move(key []byte, dst *DB) (bool, error) {
 	if dst == db {
 		return false, ErrSameObject
@@ -126,10 +128,12 @@ func (db *DB) Move(key []byte, dst *DB) (bool, error) {
 	// The entry itself moves: its value, encoding and access time go with
 	// it, as the object does in Redis.
 	db.deleteEntry(e)
-	dst.keys.insert(e)
+	dst.insertEntry(e)
 	if volatile {
 		dst.setExpireEntry(e, when)
 	}
+	db.st.tx.record(Change{Op: OpMoveFrom, DB: db.id, Other: dst.id, Key: key})
+	db.st.tx.record(Change{Op: OpMoveTo, DB: dst.id, Other: db.id, Key: key})
 	return true, nil
 }
 
@@ -143,7 +147,7 @@ func matchAll(pattern []byte) bool { return len(pattern) == 1 && pattern[0] == '
 // the store's memory.
 func (db *DB) Keys(dst [][]byte, pattern []byte) [][]byte {
 	all := matchAll(pattern)
-	now := db.st.NowMs()
+	now := db.now()
 	db.keys.each(func(e *entry) {
 		k := e.key()
 		if !all && !glob.Match(pattern, k, false) {
@@ -231,7 +235,7 @@ func (db *DB) RandomKey() ([]byte, bool) {
 		if e == nil {
 			return nil, false
 		}
-		if e.volatile() && db.expiredAt(e, db.st.NowMs()) {
+		if e.volatile() && db.expiredAt(e, db.now()) {
 			db.expireEntry(e)
 			continue
 		}
@@ -306,11 +310,13 @@ func (db *DB) Expire(key []byte, at int64, flags ExpireFlags) bool {
 		flags&ExpireLT != 0 && volatile && at >= cur:
 		return false
 	}
-	if at <= db.st.NowMs() {
+	if at <= db.now() {
 		db.deleteEntry(e)
+		db.record(OpDelete, key)
 		return true
 	}
 	db.setExpireEntry(e, at)
+	db.record(OpExpire, key)
 	return true
 }
 
@@ -318,7 +324,11 @@ func (db *DB) Expire(key []byte, at int64, flags ExpireFlags) bool {
 // does.
 func (db *DB) Persist(key []byte) bool {
 	e := db.lookup(key, Write)
-	return e != nil && db.persistEntry(e)
+	if e == nil || !db.persistEntry(e) {
+		return false
+	}
+	db.record(OpPersist, key)
+	return true
 }
 
 // Deadline returns key's deadline in Unix ms; volatile is false when the key
@@ -348,24 +358,25 @@ func (db *DB) PeekString(key []byte) (val []byte, ok bool, err error) {
 }
 
 // DeleteExpired deletes every key of every database whose deadline has
-// passed, counting each as expired, and returns how many it deleted. It is
-// the active expiry cycle run to completion rather than sampled, for tests
-// that move a ManualClock and want the keyspace to catch up at once. It
-// refreshes the access clock first and takes each database's lock in turn.
+// passed, counting and recording each as expired, and returns how many it
+// deleted. It is the active expiry cycle run to completion rather than
+// sampled, for tests that move a ManualClock and want the keyspace to catch
+// up at once. It refreshes the access clock first and runs in a transaction
+// of its own.
 func (s *Store) DeleteExpired() int {
 	s.Tick()
 	total := 0
-	for _, db := range s.dbs {
-		db.mu.Lock()
-		now := db.st.NowMs()
-		for e, when := range db.expires {
-			if now > when {
-				db.expireEntry(e)
-				total++
+	s.Update(func(tx *Tx) {
+		now := tx.Now()
+		for _, db := range s.active {
+			for e, when := range db.expires {
+				if now > when {
+					db.expireEntry(e)
+					total++
+				}
 			}
+			db.compactExpires()
 		}
-		db.compactExpires()
-		db.mu.Unlock()
-	}
+	})
 	return total
 }

@@ -12,10 +12,29 @@ import (
 // start is the ManualClock's time in the tests below, in Unix ms.
 const start = 1_700_000_000_000
 
-func newTestStore(t *testing.T) (*Store, *ManualClock) {
+// newTestStore returns a store on a manual clock with a transaction open
+// for the whole test; moving the clock starts a new step, so that the
+// transaction's "now" follows it.
+func newTestStore(t *testing.T) (*Store, stepClock) {
 	t.Helper()
 	clk := NewManualClock(time.UnixMilli(start))
-	return New(Options{Clock: clk, Databases: 4}), clk
+	st := New(Options{Clock: clk, Databases: 4})
+	tx := st.Begin(TxOptions{AllDBs: true})
+	t.Cleanup(tx.End)
+	return st, stepClock{clk, st}
+}
+
+// stepClock is a ManualClock whose moves end the open transaction's step.
+type stepClock struct {
+	*ManualClock
+	st *Store
+}
+
+func (c stepClock) Advance(d time.Duration) {
+	c.ManualClock.Advance(d)
+	if c.st.tx != nil {
+		c.st.tx.Commit()
+	}
 }
 
 // set stores a string; at > 0 gives it that deadline (Unix ms).
@@ -86,8 +105,8 @@ func TestCountsAndDuplicates(t *testing.T) {
 	if got := db.CountExisting(bkeys("a", "a", "b", "nokey")); got != 3 {
 		t.Errorf("CountExisting(a a b nokey) = %d, want 3", got)
 	}
-	if db.hits != 3 || db.misses != 1 {
-		t.Errorf("after EXISTS hits, misses = %d, %d, want 3, 1", db.hits, db.misses)
+	if db.st.hits != 3 || db.st.misses != 1 {
+		t.Errorf("after EXISTS hits, misses = %d, %d, want 3, 1", db.st.hits, db.st.misses)
 	}
 	if got := db.Touch(bkeys("a", "nokey", "a")); got != 2 {
 		t.Errorf("Touch(a nokey a) = %d, want 2", got)
@@ -95,8 +114,8 @@ func TestCountsAndDuplicates(t *testing.T) {
 	if got := db.DeleteKeys(bkeys("a", "a", "nokey", "b")); got != 2 {
 		t.Errorf("DeleteKeys(a a nokey b) = %d, want 2", got)
 	}
-	if db.hits != 5 || db.misses != 2 {
-		t.Errorf("after TOUCH and DEL hits, misses = %d, %d, want 5, 2 (DEL counts nothing)", db.hits, db.misses)
+	if db.st.hits != 5 || db.st.misses != 2 {
+		t.Errorf("after TOUCH and DEL hits, misses = %d, %d, want 5, 2 (DEL counts nothing)", db.st.hits, db.st.misses)
 	}
 	if db.Len() != 0 {
 		t.Errorf("Len = %d after deleting everything", db.Len())
@@ -165,8 +184,8 @@ func TestObject(t *testing.T) {
 	if _, ok := db.Object([]byte("nokey")); ok {
 		t.Error("Object(nokey) found a key")
 	}
-	if db.misses != 1 {
-		t.Errorf("misses = %d, want 1: OBJECT counts, as in Redis 7.0", db.misses)
+	if db.st.misses != 1 {
+		t.Errorf("misses = %d, want 1: OBJECT counts, as in Redis 7.0", db.st.misses)
 	}
 }
 
@@ -250,11 +269,11 @@ func TestRenameKeepsEncodingAndAccessTime(t *testing.T) {
 	s.Tick()
 	// With lookups not touching (CLIENT NO-TOUCH), the renamed value keeps
 	// its access time, as Redis's object does.
-	db.SetNoTouch(true)
+	s.tx.SetNoTouch(true)
 	if _, err := db.Rename([]byte("n"), []byte("m"), false); err != nil {
 		t.Fatal(err)
 	}
-	db.SetNoTouch(false)
+	s.tx.SetNoTouch(false)
 	info, _ := db.Object([]byte("m"))
 	if info.Encoding != EncSharedInt || info.Idle != 30 {
 		t.Errorf("after RENAME: %+v, want a shared int idle for 30s", info)
@@ -463,8 +482,8 @@ func TestExpireInThePastDeletes(t *testing.T) {
 			t.Fatalf("key survived a deadline of %d (now %d)", at, int64(start))
 		}
 	}
-	if db.expired != 0 {
-		t.Errorf("expired_keys = %d: EXPIRE's deletion is a DEL, not an expiry", db.expired)
+	if db.st.expired != 0 {
+		t.Errorf("expired_keys = %d: EXPIRE's deletion is a DEL, not an expiry", db.st.expired)
 	}
 	// The conditions still apply to a past deadline.
 	set(t, db, "k", "v", 0)
@@ -497,11 +516,11 @@ func TestPersistAndDeadline(t *testing.T) {
 	if _, _, exists := db.Deadline([]byte("k"), NoTouch); exists {
 		t.Fatal("Deadline found a key past its deadline")
 	}
-	if db.hits != 2 || db.misses != 1 {
-		t.Errorf("hits, misses = %d, %d; want 2, 1", db.hits, db.misses)
+	if db.st.hits != 2 || db.st.misses != 1 {
+		t.Errorf("hits, misses = %d, %d; want 2, 1", db.st.hits, db.st.misses)
 	}
 	db.Deadline([]byte("k"), NoTouch|NoStats)
-	if db.misses != 1 {
+	if db.st.misses != 1 {
 		t.Error("a NoStats lookup counted a miss")
 	}
 }
@@ -534,7 +553,7 @@ func TestKeys(t *testing.T) {
 	if db.Len() != 7 {
 		t.Errorf("Len = %d: KEYS must skip expired keys without deleting them", db.Len())
 	}
-	if db.hits+db.misses != 0 {
+	if db.st.hits+db.st.misses != 0 {
 		t.Error("KEYS counted hits or misses")
 	}
 }
@@ -575,7 +594,7 @@ func TestScan(t *testing.T) {
 	if db.Len() != 501 {
 		t.Errorf("Len = %d: SCAN deletes the expired keys it meets", db.Len())
 	}
-	if db.hits+db.misses != 0 {
+	if db.st.hits+db.st.misses != 0 {
 		t.Error("SCAN without TYPE counted hits or misses")
 	}
 
@@ -592,8 +611,8 @@ func TestScan(t *testing.T) {
 	if len(seen) != 1 || seen["list"] != 1 {
 		t.Errorf("TYPE list saw %v", seen)
 	}
-	if db.hits != 501 {
-		t.Errorf("TYPE filter counted %d hits, want one per key (501)", db.hits)
+	if db.st.hits != 501 {
+		t.Errorf("TYPE filter counted %d hits, want one per key (501)", db.st.hits)
 	}
 	seen, _ = scanAll(db, ScanOptions{FilterType: true, Type: TypeNone})
 	if len(seen) != 0 {
@@ -653,8 +672,8 @@ func TestRandomKey(t *testing.T) {
 	if k, ok := db.RandomKey(); ok {
 		t.Fatalf("RandomKey = %q with every key expired", k)
 	}
-	if db.Len() != 0 || db.expired < 50 {
-		t.Errorf("Len = %d, expired = %d: RandomKey deletes the expired keys it picks", db.Len(), db.expired)
+	if db.Len() != 0 || db.st.expired < 50 {
+		t.Errorf("Len = %d, expired = %d: RandomKey deletes the expired keys it picks", db.Len(), db.st.expired)
 	}
 }
 
@@ -672,7 +691,7 @@ func TestPeekString(t *testing.T) {
 	if _, ok := get(db, "nokey"); ok {
 		t.Error("PeekString(nokey) found a key")
 	}
-	if db.hits+db.misses != 0 {
+	if db.st.hits+db.st.misses != 0 {
 		t.Error("PeekString counted hits or misses")
 	}
 }
@@ -687,15 +706,21 @@ func TestDeleteExpired(t *testing.T) {
 		}
 		set(t, db, "forever", "v", 0)
 	}
-	if n := s.DeleteExpired(); n != 0 {
+	// DeleteExpired opens a transaction of its own.
+	deleteExpired := func() int {
+		s.tx.End()
+		defer s.Begin(TxOptions{AllDBs: true})
+		return s.DeleteExpired()
+	}
+	if n := deleteExpired(); n != 0 {
 		t.Fatalf("DeleteExpired before any deadline = %d", n)
 	}
 	clk.Advance(time.Second) // now == the short deadline: still alive
-	if n := s.DeleteExpired(); n != 0 {
+	if n := deleteExpired(); n != 0 {
 		t.Fatalf("DeleteExpired at the deadline = %d, want 0", n)
 	}
 	clk.Advance(time.Millisecond)
-	if n, want := s.DeleteExpired(), 100*s.NumDBs(); n != want {
+	if n, want := deleteExpired(), 100*s.NumDBs(); n != want {
 		t.Fatalf("DeleteExpired = %d, want %d", n, want)
 	}
 	for i := 0; i < s.NumDBs(); i++ {

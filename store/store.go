@@ -1,18 +1,22 @@
 // Package store holds Redoubt's keyspace: numbered databases of keys, their
 // typed values and their deadlines. It does no I/O and knows nothing of RESP;
-// the server parses a command, takes a database's lock, makes one call here
-// and encodes the reply.
+// the server parses a command, opens a transaction (Tx), calls here and
+// encodes the reply.
 //
-// # Locking
+// # Transactions and locking
 //
-// Each DB has one mutex that guards everything in it. Methods on DB whose
-// names do not say otherwise require the caller to hold it (DB.Lock) for the
-// duration of the call and for as long as it uses any slice returned, since
-// returned values alias the store's memory. Operations on several databases
-// (MOVE, COPY … DB, SWAPDB, FLUSHALL) take the locks in ascending database
-// order through Store.LockDBs and Store.LockAll. The lock is a plain mutex,
-// not a read-write one, because reads change state too: they update the
-// access clock and delete expired keys.
+// One store-wide mutex guards every database, entry and value. It is taken
+// only by Begin (and TryBegin, Update) and released by Tx.End; nothing else
+// in the package locks. Methods on DB and Store whose docs do not say
+// otherwise require an open transaction for the duration of the call and
+// for as long as a returned slice is used, since returned values alias the
+// store's memory. A transaction fixes "now" per step and records every
+// change to a key in its change log (change.go), handed to the OnCommit
+// consumer at each Commit.
+//
+// A later, finer lock (per database, or per shard of keys) needs only Begin
+// to take what TxOptions declares: callers already say which databases they
+// use.
 //
 // # Time
 //
@@ -23,6 +27,8 @@ package store
 
 import (
 	"math"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -33,12 +39,34 @@ type Options struct {
 	Databases int
 	// Clock is the time source. The default is SystemClock.
 	Clock Clock
+	// OnCommit receives the changes of each transaction step, under the
+	// store's lock, in the order they were made. It must not open a
+	// transaction or keep the slice; it may read the store through tx. The
+	// default discards them.
+	OnCommit func(tx *Tx, changes []Change)
 }
 
 // Store is a set of numbered databases sharing one clock.
 type Store struct {
-	clock Clock
-	dbs   []*DB
+	clock    Clock
+	dbs      []*DB
+	onCommit func(tx *Tx, changes []Change)
+
+	// mu is the store-wide lock: it guards every database, every entry and
+	// value, the fields below and txBuf. Only Begin takes it.
+	mu sync.Mutex
+	// tx is the open transaction, nil when none is; txBuf is its storage,
+	// reused so that opening one does not allocate.
+	tx    *Tx
+	txBuf Tx
+	// active lists the databases that may hold keys (in no order); only
+	// they are visited by the background cycle and FLUSHALL, so a server
+	// with a million databases and a few keys costs nothing per tick.
+	active []*DB
+	// resizeCursor is where Cron's round robin over active stands.
+	resizeCursor int
+
+	hits, misses, expired int64 // INFO stats counters
 
 	// lruClock is the access clock in seconds, cached so that lookups do
 	// not read the time; Tick refreshes it.
@@ -58,7 +86,8 @@ func New(opts Options) *Store {
 	if opts.Clock == nil {
 		opts.Clock = SystemClock{}
 	}
-	s := &Store{clock: opts.Clock}
+	s := &Store{clock: opts.Clock, onCommit: opts.OnCommit}
+	s.txBuf.st = s
 	s.dbs = make([]*DB, opts.Databases)
 	for i := range s.dbs {
 		s.dbs[i] = newDB(s, i)
@@ -93,44 +122,60 @@ func (s *Store) DB(i int) *DB {
 	return s.dbs[i]
 }
 
-// LockDBs locks the given databases in ascending order, each once, and
-// returns the function that unlocks them.
-func (s *Store) LockDBs(ids ...int) (unlock func()) {
-	var locked []*DB
-	for i, db := range s.dbs {
-		for _, id := range ids {
-			if id == i {
-				db.mu.Lock()
-				locked = append(locked, db)
-				break
-			}
-		}
-	}
-	return func() {
-		for i := len(locked) - 1; i >= 0; i-- {
-			locked[i].mu.Unlock()
-		}
-	}
-}
-
-// LockAll locks every database in order and returns the function that
-// unlocks them.
-func (s *Store) LockAll() (unlock func()) {
-	for _, db := range s.dbs {
-		db.mu.Lock()
-	}
-	return func() {
-		for i := len(s.dbs) - 1; i >= 0; i-- {
-			s.dbs[i].mu.Unlock()
-		}
-	}
-}
-
 // Swap exchanges the contents of databases a and b, as SWAPDB does: clients
-// using database a see b's keys from then on. The caller holds both locks.
+// using database a see b's keys from then on. Swapping a database with
+// itself changes nothing and records nothing.
 func (s *Store) Swap(a, b int) {
+	if a == b {
+		return
+	}
 	da, db := s.dbs[a], s.dbs[b]
 	da.keyspace, db.keyspace = db.keyspace, da.keyspace
+	s.markActive(da)
+	s.markActive(db)
+	s.tx.record(Change{Op: OpSwap, DB: a, Other: b})
+}
+
+// markActive adds db to the active list if it is not there.
+func (s *Store) markActive(db *DB) {
+	if db.activeIdx < 0 {
+		db.activeIdx = len(s.active)
+		s.active = append(s.active, db)
+	}
+}
+
+// pruneActive drops from the active list the databases that hold no keys
+// and have no table work left.
+func (s *Store) pruneActive() {
+	for i := 0; i < len(s.active); {
+		db := s.active[i]
+		if db.keys.len() == 0 && len(db.expires) == 0 {
+			db.keys.shrinkIfNeeded() // an empty table gives its buckets back first
+			if db.expiresPeak > 0 {
+				db.expires, db.expiresPeak = make(map[*entry]int64), 0
+			}
+		}
+		if db.keys.len() > 0 || db.keys.rehashing() || len(db.expires) > 0 {
+			i++
+			continue
+		}
+		last := len(s.active) - 1
+		s.active[i] = s.active[last]
+		s.active[i].activeIdx = i
+		s.active = s.active[:last]
+		db.activeIdx = -1
+	}
+}
+
+// ActiveDBs returns the numbers of the databases that may hold keys, in
+// ascending order (INFO keyspace lists those with keys among them).
+func (s *Store) ActiveDBs() []int {
+	ids := make([]int, len(s.active))
+	for i, db := range s.active {
+		ids[i] = db.id
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // Stats are the keyspace counters INFO stats reports, summed over databases.
@@ -143,16 +188,9 @@ type Stats struct {
 	ExpireCycleCPU     time.Duration
 }
 
-// Stats returns the keyspace counters. It takes each database's lock in turn.
+// Stats returns the keyspace counters.
 func (s *Store) Stats() Stats {
-	var st Stats
-	for _, db := range s.dbs {
-		db.mu.Lock()
-		st.Hits += db.hits
-		st.Misses += db.misses
-		st.Expired += db.expired
-		db.mu.Unlock()
-	}
+	st := Stats{Hits: s.hits, Misses: s.misses, Expired: s.expired}
 	st.ExpiredStalePerc = math.Float64frombits(s.expireStalePerc.Load())
 	st.ExpiredTimeCapHits = s.expireTimeCapCount.Load()
 	st.ExpireCycleCPU = time.Duration(s.expireCycleCPU.Load()) * time.Microsecond
@@ -161,11 +199,7 @@ func (s *Store) Stats() Stats {
 
 // ResetStats zeroes the counters Stats returns, as CONFIG RESETSTAT does.
 func (s *Store) ResetStats() {
-	for _, db := range s.dbs {
-		db.mu.Lock()
-		db.hits, db.misses, db.expired = 0, 0, 0
-		db.mu.Unlock()
-	}
+	s.hits, s.misses, s.expired = 0, 0, 0
 	s.expireStalePerc.Store(0)
 	s.expireTimeCapCount.Store(0)
 	s.expireCycleCPU.Store(0)

@@ -86,12 +86,13 @@ func (db *DB) Set(key, val []byte, opt SetOptions) (SetResult, error) {
 }
 
 // setString stores val at key, in e if the key exists (e is its live entry)
-// or in a new entry, clearing the deadline unless keepTTL. It returns the
-// entry now holding the key.
+// or in a new entry, clearing the deadline unless keepTTL, and records the
+// write. It returns the entry now holding the key.
 func (db *DB) setString(e *entry, key, val []byte, enc Encoding, keepTTL bool) *entry {
+	db.record(OpWrite, key)
 	if e == nil {
 		e = newStringEntry(key, val, enc, db.st.lruClock.Load())
-		db.keys.insert(e)
+		db.insertEntry(e)
 		return e
 	}
 	if !keepTTL {
@@ -162,12 +163,16 @@ func (db *DB) GetEx(key []byte, opt GetExOptions) (val []byte, ok bool, err erro
 	}
 	val = e.str()
 	switch {
-	case opt.At != 0 && opt.Absolute && opt.At <= db.st.NowMs():
+	case opt.At != 0 && opt.Absolute && opt.At <= db.now():
 		db.deleteEntry(e)
+		db.record(OpDelete, key)
 	case opt.At != 0:
 		db.setExpireEntry(e, opt.At)
+		db.record(OpExpire, key)
 	case opt.Persist:
-		db.persistEntry(e)
+		if db.persistEntry(e) {
+			db.record(OpPersist, key)
+		}
 	}
 	return val, true, nil
 }
@@ -180,6 +185,7 @@ func (db *DB) GetDel(key []byte) (val []byte, ok bool, err error) {
 		return nil, false, err
 	}
 	db.deleteEntry(e)
+	db.record(OpDelete, key)
 	return e.str(), true, nil
 }
 
@@ -248,6 +254,7 @@ func (db *DB) Append(key, val []byte, maxLen int64) (int, error) {
 	buf := e.growString(int(old) + len(val))
 	copy(buf[old:], val)
 	e.setEnc(EncRaw)
+	db.record(OpWrite, key)
 	return len(buf), nil
 }
 
@@ -273,7 +280,9 @@ func (db *DB) SetRange(key []byte, offset int64, val []byte, maxLen int64) (int,
 	}
 	end := int(offset) + len(val)
 	if e == nil {
-		e = db.setString(nil, key, nil, EncRaw, false)
+		e = db.setString(nil, key, nil, EncRaw, false) // records the write
+	} else {
+		db.record(OpWrite, key)
 	}
 	buf := e.growString(max(end, int(e.vlen)))
 	copy(buf[offset:], val)

@@ -1,0 +1,127 @@
+package store
+
+// Transactions. Every read and write of the keyspace happens inside a Tx:
+// the server's dispatcher opens one for a command (or for a pipelined batch
+// of commands, an EXEC, a script), the active expiry cycle opens one for each
+// sample, and embedders open one through Store.Begin or Store.Update.
+//
+// A transaction holds the store's lock from Begin to End. It fixes one "now"
+// for each step (a command, or a whole EXEC), as Redis fixes one per command
+// call, so that a key cannot be alive for one lookup and expired for the next
+// within a step. Every change the step makes to a key is recorded in the
+// transaction's change buffer (see Change), and Commit hands the records to
+// the store's OnCommit consumer, still under the lock, before the next step
+// starts.
+
+// TxOptions configure a transaction.
+type TxOptions struct {
+	// NoTouch makes lookups leave access times alone (CLIENT NO-TOUCH).
+	NoTouch bool
+	// DBs lists the databases the transaction will use, and AllDBs says it
+	// may use any. With one store-wide lock both are advisory; they are the
+	// declaration that a later, finer-grained lock will honour, so callers
+	// state them truthfully now.
+	DBs    []int
+	AllDBs bool
+}
+
+// Tx is an open transaction. It is not safe for concurrent use: one
+// goroutine owns it from Begin to End. At most one Tx is open per store at a
+// time.
+type Tx struct {
+	st      *Store
+	now     int64 // the step's time in Unix ms, once nowSet
+	nowSet  bool
+	noTouch bool
+	changes []Change
+	open    bool
+}
+
+// Begin opens a transaction, waiting for the store's lock. The caller must
+// call End.
+func (s *Store) Begin(opt TxOptions) *Tx {
+	s.mu.Lock()
+	tx := &s.txBuf
+	tx.open = true
+	tx.noTouch = opt.NoTouch
+	tx.nowSet = false
+	s.tx = tx
+	return tx
+}
+
+// TryBegin is Begin that does not wait: it returns nil when the lock is
+// held by another transaction.
+func (s *Store) TryBegin(opt TxOptions) *Tx {
+	if !s.mu.TryLock() {
+		return nil
+	}
+	tx := &s.txBuf
+	tx.open = true
+	tx.noTouch = opt.NoTouch
+	tx.nowSet = false
+	s.tx = tx
+	return tx
+}
+
+// End commits the last step and releases the lock. The Tx must not be used
+// afterwards.
+func (tx *Tx) End() {
+	tx.Commit()
+	tx.open = false
+	tx.st.tx = nil
+	tx.st.mu.Unlock()
+}
+
+// Update runs fn in a transaction of its own with the default options and
+// commits it, as embedders' one-off calls do.
+func (s *Store) Update(fn func(tx *Tx)) {
+	tx := s.Begin(TxOptions{AllDBs: true})
+	defer tx.End()
+	fn(tx)
+}
+
+// Commit ends a step: the changes recorded since the last Commit go to the
+// store's OnCommit consumer, and the next step reads a new "now". EXEC-like
+// callers that run several commands as one step do not commit between them.
+func (tx *Tx) Commit() {
+	tx.nowSet = false
+	if len(tx.changes) == 0 {
+		return
+	}
+	if fn := tx.st.onCommit; fn != nil {
+		fn(tx, tx.changes)
+	}
+	clear(tx.changes) // drop references to keys and flushed keyspaces
+	if cap(tx.changes) > 1024 {
+		tx.changes = nil
+	} else {
+		tx.changes = tx.changes[:0]
+	}
+}
+
+// Now returns the step's time in Unix milliseconds, reading the clock on
+// first use in each step.
+func (tx *Tx) Now() int64 {
+	if !tx.nowSet {
+		tx.now = tx.st.clock.Now().UnixMilli()
+		tx.nowSet = true
+	}
+	return tx.now
+}
+
+// SetNoTouch sets whether lookups of the following steps leave access times
+// alone. A batch of pipelined commands shares one transaction; the
+// dispatcher sets it per command.
+func (tx *Tx) SetNoTouch(v bool) { tx.noTouch = v }
+
+// Store returns the transaction's store.
+func (tx *Tx) Store() *Store { return tx.st }
+
+// DB returns database i, or nil if i is out of range.
+func (tx *Tx) DB(i int) *DB { return tx.st.DB(i) }
+
+// Pending returns the changes recorded since the last Commit. The slice is
+// the transaction's buffer: read it before the next change.
+func (tx *Tx) Pending() []Change { return tx.changes }
+
+func (tx *Tx) record(c Change) { tx.changes = append(tx.changes, c) }
