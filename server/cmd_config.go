@@ -37,7 +37,7 @@ func init() {
 						{Name: "value", Type: ArgString},
 					}}},
 					Run: cmdConfigSet},
-				{Name: "resetstat", Arity: 2, Flags: adminFlags, Lock: LockNone,
+				{Name: "resetstat", Arity: 2, Flags: adminFlags, Lock: LockAll,
 					Group: "server", Since: "2.0.0", Complexity: "O(1)",
 					Summary: "Sets the statistics that INFO reports back to zero.",
 					Run:     cmdConfigResetstat},

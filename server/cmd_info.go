@@ -53,7 +53,7 @@ import (
 //     precision (stats.go).
 
 func init() {
-	registerCommands(&Command{Name: "info", Arity: -1, Flags: Loading | Stale, Categories: acl.Dangerous, Lock: LockNone,
+	registerCommands(&Command{Name: "info", Arity: -1, Flags: Loading | Stale, Categories: acl.Dangerous, Lock: LockAll,
 		Group: "server", Since: "1.0.0", Complexity: "O(1)",
 		Summary: "Reports information and statistics about the server, by section.",
 		Tips:    []string{"nondeterministic_output", "request_policy:all_shards", "response_policy:special"},
@@ -314,10 +314,11 @@ func (s *Server) infoPersistence(b []byte) []byte {
 		b = field(b, name, 0)
 	}
 	b = field(b, "current_fork_perc", "0.00")
-	for _, name := range []string{"current_save_keys_processed", "current_save_keys_total",
-		"rdb_changes_since_last_save", "rdb_bgsave_in_progress"} {
+	for _, name := range []string{"current_save_keys_processed", "current_save_keys_total"} {
 		b = field(b, name, 0)
 	}
+	b = field(b, "rdb_changes_since_last_save", s.stats.dirty.Load())
+	b = field(b, "rdb_bgsave_in_progress", 0)
 	b = field(b, "rdb_last_save_time", s.start.Unix())
 	b = field(b, "rdb_last_bgsave_status", "ok")
 	b = field(b, "rdb_last_bgsave_time_sec", -1)
@@ -460,13 +461,12 @@ func (s *Server) infoLatencystats(b []byte) []byte {
 	return b
 }
 
-// infoKeyspace lists every database holding keys.
+// infoKeyspace lists every database holding keys. It runs in INFO's
+// transaction.
 func (s *Server) infoKeyspace(b []byte) []byte {
-	for i := 0; i < s.store.NumDBs(); i++ {
+	for _, i := range s.store.ActiveDBs() {
 		db := s.store.DB(i)
-		db.Lock()
 		keys, expires, avgTTL := db.Len(), db.Volatile(), db.AvgTTL()
-		db.Unlock()
 		if keys > 0 {
 			b = fmt.Appendf(b, "db%d:keys=%d,expires=%d,avg_ttl=%d\r\n", i, keys, expires, avgTTL)
 		}

@@ -84,7 +84,7 @@ func init() {
 			Summary: "Gives a key a new name unless that name is already taken.",
 			Args:    argsRenameKeys,
 			Run:     cmdRenamenx},
-		&Command{Name: "copy", Arity: -3, Flags: Write | DenyOOM, Categories: acl.Keyspace, Lock: LockNone,
+		&Command{Name: "copy", Arity: -3, Flags: Write | DenyOOM, Categories: acl.Keyspace, Lock: LockAll,
 			KeySpecs: []KeySpec{
 				{Flags: KeyRO | KeyAccess, Index: 1, KeyStep: 1},
 				{Flags: KeyOW | KeyUpdate, Index: 2, KeyStep: 1},
@@ -99,7 +99,7 @@ func init() {
 				{Name: "replace", Type: ArgPureToken, Token: "REPLACE", Flags: ArgOptional},
 			},
 			Run: cmdCopy},
-		&Command{Name: "move", Arity: 3, Flags: Write | Fast, Categories: acl.Keyspace, Lock: LockNone,
+		&Command{Name: "move", Arity: 3, Flags: Write | Fast, Categories: acl.Keyspace, Lock: LockAll,
 			KeySpecs: ksKeyRWAccessUpdate, Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Moves a key to another database unless it exists there.",
 			Args:    []Arg{argKey, {Name: "db", Type: ArgInteger}},
@@ -233,9 +233,7 @@ func cmdCopy(c *Conn, args [][]byte) {
 			return
 		}
 	}
-	unlock := c.lockWith(dst)
 	ok, err := c.db.Copy(args[1], dst, args[2], replace)
-	unlock()
 	if err != nil {
 		c.keysError(err)
 		return
@@ -248,9 +246,7 @@ func cmdMove(c *Conn, args [][]byte) {
 	if !ok {
 		return
 	}
-	unlock := c.lockWith(dst)
 	moved, err := c.db.Move(args[1], dst)
-	unlock()
 	if err != nil {
 		c.keysError(err)
 		return
@@ -270,18 +266,6 @@ func (c *Conn) argDB(b []byte) (*store.DB, bool) {
 		return nil, false
 	}
 	return db, true
-}
-
-// lockWith locks the connection's database and other, in ascending order
-// (once if they are the same), for a command that runs with LockNone, and
-// returns the function that unlocks them.
-func (c *Conn) lockWith(other *store.DB) (unlock func()) {
-	release := c.s.store.LockDBs(c.db.ID(), other.ID())
-	c.db.SetNoTouch(c.noTouch.Load())
-	return func() {
-		c.db.SetNoTouch(false)
-		release()
-	}
 }
 
 // keysError replies to the errors of the generic commands.
@@ -490,7 +474,7 @@ func expireGeneric(c *Conn, args [][]byte, relative, seconds bool) {
 		when *= 1000
 	}
 	if relative {
-		now := c.s.store.NowMs()
+		now := c.tx.Now()
 		if (now > 0 && when > math.MaxInt64-now) || (now < 0 && when < math.MinInt64-now) {
 			c.writeInvalidExpire()
 			return
@@ -520,7 +504,7 @@ func ttlGeneric(c *Conn, args [][]byte, ms, absolute bool) {
 	}
 	v := at
 	if !absolute {
-		v = at - c.s.store.NowMs()
+		v = at - c.tx.Now()
 	}
 	v = max(v, 0)
 	if !ms {

@@ -31,13 +31,13 @@ func init() {
 			Summary:    "Deletes every key of the selected database.",
 			Tips:       allShards, Args: flushArgs,
 			Run: cmdFlushdb},
-		&Command{Name: "flushall", Arity: -1, Flags: Write, Categories: acl.Keyspace | acl.Dangerous, Lock: LockNone,
+		&Command{Name: "flushall", Arity: -1, Flags: Write, Categories: acl.Keyspace | acl.Dangerous, Lock: LockAll,
 			Group: "server", Since: "1.0.0",
 			Complexity: "O(N) where N is the total number of keys in all databases",
 			Summary:    "Deletes every key of every database.",
 			Tips:       allShards, Args: flushArgs,
 			Run: cmdFlushall},
-		&Command{Name: "swapdb", Arity: 3, Flags: Write | Fast, Categories: acl.Keyspace | acl.Dangerous, Lock: LockNone,
+		&Command{Name: "swapdb", Arity: 3, Flags: Write | Fast, Categories: acl.Keyspace | acl.Dangerous, Lock: LockAll,
 			Group: "server", Since: "4.0.0",
 			Complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
 			Summary:    "Exchanges the contents of two databases, as every client sees them.",
@@ -114,9 +114,7 @@ func cmdSwapdb(c *Conn, args [][]byte) {
 		c.writeErrorReply(msgDBIndexRange)
 		return
 	}
-	unlock := st.LockDBs(a, b)
 	st.Swap(a, b)
-	unlock()
 	c.WriteOK()
 }
 
@@ -245,7 +243,7 @@ func (c *Conn) argTimeoutMs(b []byte) (time.Duration, bool) {
 // command began.
 func (c *Conn) block(d time.Duration) (alive bool) {
 	s := c.s
-	c.unlockDB()
+	c.endTx()
 	if len(c.out) > 0 && !c.replyOff && !c.replySkip && !c.flush() {
 		c.closeAfterReply = true
 		return false

@@ -55,10 +55,8 @@ func TestCmdShutdownStops(t *testing.T) {
 		if !c.closed(5*time.Second) || !stopped(srv, 5*time.Second) || !other.closed(5*time.Second) {
 			t.Fatalf("%q did not stop the server and close every connection", args)
 		}
-		db := srv.Store().DB(0)
-		db.Lock()
-		n := db.Len()
-		db.Unlock()
+		var n int
+		srv.Store().Update(func(tx *store.Tx) { n = tx.DB(0).Len() })
 		if n != 0 {
 			t.Errorf("%q: a command pipelined after SHUTDOWN ran", args)
 		}

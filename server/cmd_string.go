@@ -329,7 +329,7 @@ func (c *Conn) expireDeadline(arg []byte, unit expireUnit) (int64, string) {
 		ms *= 1000
 	}
 	if unit == unitEX || unit == unitPX {
-		ms += c.s.store.NowMs() // wraps negative on overflow, as in C
+		ms += c.tx.Now() // wraps negative on overflow, as in C
 	}
 	if ms <= 0 {
 		return 0, c.invalidExpireMsg()

@@ -49,8 +49,8 @@ type Command struct {
 	Run func(c *Conn, args [][]byte)
 	// Subcommands are the container's subcommands (CONFIG GET, CLIENT ID…).
 	Subcommands []*Command
-	// Lock says whether Run needs the connection's database locked. The
-	// default, LockAuto, locks it for commands with keys.
+	// Lock says which store transaction Run needs. The default, LockAuto,
+	// opens one on the selected database for commands with keys.
 	Lock LockMode
 
 	// disabledBy names the directive that turns the command off
@@ -63,7 +63,8 @@ type Command struct {
 	fullName string // "get", "config|get"
 	subs     map[string]*Command
 	movable  bool // key positions need GetKeys or a non-range key spec
-	lockDB   bool // Run is called with the selected database locked
+	lockDB   bool // Run is called inside a store transaction (Conn.tx)
+	allDBs   bool // … that may use every database
 	id       int  // index of the command's statistics in Server.cmdStats
 }
 
@@ -71,17 +72,23 @@ type Command struct {
 // or "container|sub" for a subcommand.
 func (cmd *Command) FullName() string { return cmd.fullName }
 
-// LockMode says which lock a command runs under.
+// LockMode says which store transaction a command runs in. Handlers never
+// lock: the dispatcher opens the transaction the table declares (Conn.call).
 type LockMode uint8
 
 const (
-	// LockAuto locks the selected database for commands with key specs.
+	// LockAuto runs commands with key specs in a transaction on the
+	// selected database, and others in none.
 	LockAuto LockMode = iota
-	// LockDB always locks the selected database (DBSIZE, KEYS, SCAN…).
+	// LockDB always runs in a transaction on the selected database
+	// (DBSIZE, KEYS, SCAN…).
 	LockDB
-	// LockNone runs the command with no lock held; it takes what it needs
-	// itself (SELECT, SWAPDB, MOVE, FLUSHALL, INFO…).
+	// LockNone runs the command outside any transaction: it does not
+	// touch the store (PING, CLIENT, CONFIG GET, SELECT…).
 	LockNone
+	// LockAll runs in a transaction that may use every database (MOVE,
+	// COPY, SWAPDB, FLUSHALL, INFO).
+	LockAll
 )
 
 // commandStats are the counters INFO commandstats reports, one per command
@@ -342,7 +349,8 @@ func (cmd *Command) finish() {
 	if cmd.Categories&acl.Fast == 0 {
 		cmd.Categories |= acl.Slow
 	}
-	cmd.lockDB = cmd.Lock == LockDB || (cmd.Lock == LockAuto && len(cmd.KeySpecs) > 0)
+	cmd.lockDB = cmd.Lock == LockDB || cmd.Lock == LockAll || (cmd.Lock == LockAuto && len(cmd.KeySpecs) > 0)
+	cmd.allDBs = cmd.Lock == LockAll
 	_, _, _, movable := cmd.legacyRange()
 	cmd.movable = cmd.GetKeys != nil || movable
 }

@@ -17,8 +17,8 @@ const (
 	// flushThreshold is the output size at which a batch flushes before it
 	// ends, so a long pipeline does not build up an unbounded reply.
 	flushThreshold = 64 * 1024
-	// maxLockHold is how many commands a batch may run under one database
-	// lock before letting other clients in.
+	// maxLockHold is how many commands a batch may run in one store
+	// transaction before letting other clients in.
 	maxLockHold = 128
 )
 
@@ -49,9 +49,13 @@ type Conn struct {
 		calls, failed int64
 	}
 
-	db      *store.DB // the selected database
-	locked  *store.DB // the database whose lock the current batch holds
-	held    int       // commands run under the current lock hold
+	db *store.DB // the selected database
+	// tx is the store transaction the current batch holds, nil when none
+	// is open. Consecutive commands of a batch share it, up to
+	// maxLockHold of them (held counts them), each committed as a step
+	// of its own.
+	tx   *store.Tx
+	held int
 	proto   int       // 2 or 3, set by HELLO
 	errors  int       // error replies written, for failed_calls
 	created time.Time
@@ -140,7 +144,7 @@ func (c *Conn) serve() {
 
 // cleanup releases everything the connection holds.
 func (c *Conn) cleanup() {
-	c.unlockDB()
+	c.endTx()
 	c.close()
 	c.s.removeConn(c)
 }
@@ -148,7 +152,7 @@ func (c *Conn) cleanup() {
 // processInput executes every complete command buffered and writes the
 // replies. It reports whether the connection must close.
 func (c *Conn) processInput() (stop bool) {
-	defer c.unlockDB()
+	defer c.endTx()
 	defer c.endRun()
 	for !c.closeAfterReply {
 		args, err := c.rd.ReadCommand(c.argv[:0])
@@ -160,7 +164,7 @@ func (c *Conn) processInput() (stop bool) {
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
 				c.s.log.logf(levelVerbose, "Protocol error (%s) from client: id=%d addr=%s", pe.Error(), c.id, c.nc.RemoteAddr())
-				c.unlockDB()
+				c.endTx()
 				c.writeErrorReply("ERR " + pe.Error())
 				c.closeAfterReply = true
 				break
@@ -170,14 +174,14 @@ func (c *Conn) processInput() (stop bool) {
 		c.execute(args)
 		if len(c.out) >= flushThreshold {
 			c.endRun()
-			c.unlockDB()
+			c.endTx()
 			if !c.flush() {
 				return true
 			}
 		}
 	}
 	c.qbuf.Store(int64(c.rd.Buffered()))
-	c.unlockDB()
+	c.endTx()
 	if len(c.out) > 0 && !c.flush() {
 		return true
 	}
@@ -199,30 +203,27 @@ func (c *Conn) flush() bool {
 	return err == nil
 }
 
-// lockDB makes sure the batch holds the selected database's lock.
-func (c *Conn) lockDB() {
-	if c.locked == c.db {
+// beginTx makes sure the batch holds a store transaction for cmd, opening
+// one from what the table declares about it.
+func (c *Conn) beginTx(cmd *Command) {
+	if c.tx != nil {
 		if c.held++; c.held < maxLockHold {
+			c.tx.SetNoTouch(c.noTouch.Load())
 			return
 		}
-		// Let other clients of this database in between long runs.
-		c.locked.Unlock()
-		c.locked = nil
+		// Let other clients in between long runs.
+		c.endTx()
 	}
 	c.endRun() // time waiting for the lock is no command's
-	c.unlockDB()
-	c.db.Lock()
-	c.locked = c.db
+	c.tx = c.s.store.Begin(store.TxOptions{DB: c.db.ID(), AllDBs: cmd.allDBs, NoTouch: c.noTouch.Load()})
 	c.held = 0
-	c.db.SetNoTouch(c.noTouch.Load())
 }
 
-// unlockDB releases the database lock the batch holds, if any.
-func (c *Conn) unlockDB() {
-	if c.locked != nil {
-		c.locked.SetNoTouch(false)
-		c.locked.Unlock()
-		c.locked = nil
+// endTx ends the batch's store transaction, if one is open.
+func (c *Conn) endTx() {
+	if c.tx != nil {
+		c.tx.End()
+		c.tx = nil
 	}
 }
 
@@ -258,12 +259,15 @@ func (c *Conn) execute(args [][]byte) {
 	}
 }
 
-// call runs cmd with the database lock it needs and records its statistics.
+// call runs cmd in the store transaction it needs and records its
+// statistics. The command's changes go to their consumers when it returns,
+// still in the transaction (Tx.Commit), so the next command sees their
+// effects: woken clients, touched WATCHes, and a new "now".
 func (c *Conn) call(cmd *Command, args [][]byte) {
 	if cmd.lockDB {
-		c.lockDB()
+		c.beginTx(cmd)
 	} else {
-		c.unlockDB()
+		c.endTx()
 	}
 	if c.run.cmd != cmd {
 		// Another command: what the previous ones did becomes visible
@@ -275,6 +279,9 @@ func (c *Conn) call(cmd *Command, args [][]byte) {
 	}
 	errs := c.errors
 	cmd.Run(c, args)
+	if c.tx != nil {
+		c.tx.Commit()
+	}
 	c.run.calls++
 	if c.errors != errs {
 		c.run.failed++

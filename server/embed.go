@@ -12,9 +12,11 @@ import (
 // and inspect data; see also package servertest.
 
 // DB is a handle on one numbered database of a running Server. Each method
-// takes the database's lock for its own duration, so a handle is safe to
-// use from any goroutine while clients are connected, and each call is
-// atomic with respect to their commands. Keys and values are copied in and
+// runs in a store transaction of its own, as a command does, so a handle is
+// safe to use from any goroutine while clients are connected, each call is
+// atomic with respect to their commands, and its changes reach the same
+// consumers as a command's (the dirty counter today; blocked clients,
+// WATCH and notifications as they arrive). Keys and values are copied in and
 // out; nothing returned aliases the server's memory.
 //
 // Reads through a handle are inspections, not client accesses: they count no
@@ -38,6 +40,11 @@ func (s *Server) DB(n int) *DB {
 	return &DB{s: s, db: db}
 }
 
+// begin opens a transaction for one call of the handle.
+func (d *DB) begin() *store.Tx {
+	return d.s.store.Begin(store.TxOptions{DB: d.db.ID()})
+}
+
 // DeleteExpired deletes every key, in every database, whose deadline has
 // passed by the server's clock, and returns how many it deleted. The
 // background cycle does the same a few keys at a time, as Redis does; this
@@ -50,8 +57,8 @@ func (s *Server) DeleteExpired() int { return s.store.DeleteExpired() }
 // Set stores value at key, as SET key value does: any previous value of any
 // type is replaced and any deadline removed.
 func (d *DB) Set(key, value string) error {
-	d.db.Lock()
-	defer d.db.Unlock()
+	tx := d.begin()
+	defer tx.End()
 	_, err := d.db.Set([]byte(key), []byte(value), store.SetOptions{})
 	return err
 }
@@ -59,8 +66,8 @@ func (d *DB) Set(key, value string) error {
 // Get returns the string at key and whether the key exists. It returns
 // store.ErrWrongType if the key holds another type.
 func (d *DB) Get(key string) (string, bool, error) {
-	d.db.Lock()
-	defer d.db.Unlock()
+	tx := d.begin()
+	defer tx.End()
 	v, ok, err := d.db.PeekString([]byte(key))
 	return string(v), ok, err
 }
@@ -68,8 +75,8 @@ func (d *DB) Get(key string) (string, bool, error) {
 // Del deletes the keys that exist and returns how many it deleted, as DEL
 // does.
 func (d *DB) Del(keys ...string) int {
-	d.db.Lock()
-	defer d.db.Unlock()
+	tx := d.begin()
+	defer tx.End()
 	n := 0
 	for _, k := range keys {
 		if d.db.Delete([]byte(k)) {
@@ -81,8 +88,8 @@ func (d *DB) Del(keys ...string) int {
 
 // Exists reports whether key exists.
 func (d *DB) Exists(key string) bool {
-	d.db.Lock()
-	defer d.db.Unlock()
+	tx := d.begin()
+	defer tx.End()
 	_, _, exists := d.db.Deadline([]byte(key), store.NoTouch|store.NoStats)
 	return exists
 }
@@ -90,13 +97,13 @@ func (d *DB) Exists(key string) bool {
 // Keys returns the keys matching the glob-style pattern, as KEYS does,
 // sorted. "*" returns every key.
 func (d *DB) Keys(pattern string) []string {
-	d.db.Lock()
+	tx := d.begin()
 	matched := d.db.Keys(nil, []byte(pattern))
 	keys := make([]string, len(matched))
 	for i, k := range matched {
 		keys[i] = string(k)
 	}
-	d.db.Unlock()
+	tx.End()
 	slices.Sort(keys)
 	return keys
 }
@@ -104,13 +111,13 @@ func (d *DB) Keys(pattern string) []string {
 // TTL returns the time left before key expires, by the server's clock. ok is
 // false if the key does not exist or has no deadline.
 func (d *DB) TTL(key string) (ttl time.Duration, ok bool) {
-	d.db.Lock()
-	defer d.db.Unlock()
+	tx := d.begin()
+	defer tx.End()
 	at, volatile, _ := d.db.Deadline([]byte(key), store.NoTouch|store.NoStats)
 	if !volatile {
 		return 0, false
 	}
-	return max(time.UnixMilli(at).Sub(d.s.store.Clock().Now()), 0), true
+	return max(time.Duration(at-tx.Now())*time.Millisecond, 0), true
 }
 
 // SetTTL makes key expire after ttl, counted from the server's clock and
@@ -118,16 +125,16 @@ func (d *DB) TTL(key string) (ttl time.Duration, ok bool) {
 // key exists. A ttl under a millisecond deletes the key at once, as a
 // deadline in the past does.
 func (d *DB) SetTTL(key string, ttl time.Duration) bool {
-	d.db.Lock()
-	defer d.db.Unlock()
-	return d.db.Expire([]byte(key), d.s.store.NowMs()+ttl.Milliseconds(), 0)
+	tx := d.begin()
+	defer tx.End()
+	return d.db.Expire([]byte(key), tx.Now()+ttl.Milliseconds(), 0)
 }
 
 // Persist removes key's deadline and reports whether it had one, as PERSIST
 // does.
 func (d *DB) Persist(key string) bool {
-	d.db.Lock()
-	defer d.db.Unlock()
+	tx := d.begin()
+	defer tx.End()
 	return d.db.Persist([]byte(key))
 }
 
@@ -135,14 +142,14 @@ func (d *DB) Persist(key string) bool {
 // count until something deletes them (a read, the background cycle, or
 // Server.DeleteExpired).
 func (d *DB) Len() int {
-	d.db.Lock()
-	defer d.db.Unlock()
+	tx := d.begin()
+	defer tx.End()
 	return d.db.Len()
 }
 
 // Flush deletes every key of the database, as FLUSHDB does.
 func (d *DB) Flush() {
-	d.db.Lock()
-	defer d.db.Unlock()
+	tx := d.begin()
+	defer tx.End()
 	d.db.Flush()
 }

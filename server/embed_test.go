@@ -121,13 +121,15 @@ func TestDBHandleIsQuiet(t *testing.T) {
 	db.Exists("nokey")
 	db.TTL("k")
 	db.Keys("*")
-	if st := s.Store().Stats(); st.Hits != 0 || st.Misses != 0 {
+	var st store.Stats
+	var info store.ObjectInfo
+	s.Store().Update(func(tx *store.Tx) {
+		st = tx.Store().Stats()
+		info, _ = tx.DB(0).Object([]byte("k"))
+	})
+	if st.Hits != 0 || st.Misses != 0 {
 		t.Errorf("hits, misses = %d, %d; want 0, 0", st.Hits, st.Misses)
 	}
-	sdb := s.Store().DB(0)
-	sdb.Lock()
-	info, _ := sdb.Object([]byte("k"))
-	sdb.Unlock()
 	if info.Idle != 60 {
 		t.Errorf("idle = %d s, want 60: handle reads must not touch", info.Idle)
 	}

@@ -87,6 +87,10 @@ type serverStats struct {
 	netOutput        atomic.Int64 // total_net_output_bytes
 	errorReplies     atomic.Int64 // total_error_replies
 	clientQueryLimit atomic.Int64 // client_query_buffer_limit_disconnections
+	// dirty counts the changes to keys since the last save
+	// (rdb_changes_since_last_save): there are no saves yet, so since
+	// start-up.
+	dirty atomic.Int64
 
 	// errMu guards errorCodes, the errorstats counters by error prefix.
 	errMu      sync.Mutex
@@ -106,7 +110,6 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		store:    store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock}),
 		log:      log,
 		start:    time.Now(),
 		runID:    newRunID(),
@@ -115,6 +118,7 @@ func New(cfg Config) (*Server, error) {
 		done:     make(chan struct{}),
 		stopCron: make(chan struct{}),
 	}
+	s.store = store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock, OnCommit: s.consumeChanges})
 	s.stats.errorCodes = map[string]int64{}
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
@@ -299,10 +303,26 @@ func (s *Server) Port() int {
 	return s.port
 }
 
-// Store returns the server's keyspace, for direct access from Go. Take a
-// database's lock (store.DB.Lock) around any use; the DB method of Server
-// offers a simpler, locked API.
+// Store returns the server's keyspace, for direct access from Go. Use it
+// only inside a transaction (store.Store.Begin or Update), as commands do:
+// the changes an embedder makes reach the same consumers as a client's. The
+// DB method of Server offers a simpler API that does this itself.
 func (s *Server) Store() *store.Store { return s.store }
+
+// consumeChanges receives the change log of every store transaction step,
+// under the store's lock: from commands, the active expiry cycle and
+// embedders alike. It counts the changes for INFO's
+// rdb_changes_since_last_save; blocked clients, WATCH, keyspace
+// notifications, client-side caching and the append log plug in here.
+func (s *Server) consumeChanges(tx *store.Tx, changes []store.Change) {
+	var dirty int64
+	for i := range changes {
+		dirty += changes[i].Dirty()
+	}
+	if dirty != 0 {
+		s.stats.dirty.Add(dirty)
+	}
+}
 
 // Done returns a channel closed once the server has stopped, whether by
 // Close, Shutdown or the SHUTDOWN command.

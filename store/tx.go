@@ -17,11 +17,12 @@ package store
 type TxOptions struct {
 	// NoTouch makes lookups leave access times alone (CLIENT NO-TOUCH).
 	NoTouch bool
-	// DBs lists the databases the transaction will use, and AllDBs says it
-	// may use any. With one store-wide lock both are advisory; they are the
-	// declaration that a later, finer-grained lock will honour, so callers
-	// state them truthfully now.
-	DBs    []int
+	// DB is the database the transaction will use, unless AllDBs says it
+	// may use any (MOVE, COPY … DB, SWAPDB, FLUSHALL, INFO keyspace, a
+	// batch that SELECTs). With one store-wide lock both are advisory; they
+	// are the declaration that a later, finer-grained lock will honour, so
+	// callers state them truthfully now.
+	DB     int
 	AllDBs bool
 }
 
