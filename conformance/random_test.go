@@ -59,7 +59,23 @@ func compareRandomCommands(t *testing.T, redoubt, redis *client, seed uint64, co
 	g := &cmdGen{rng: rand.New(rand.NewPCG(seed, 7))}
 	var history []string
 	var problems []string
+	// Every dirtyEvery commands, the count of changes behind INFO's
+	// rdb_changes_since_last_save must have grown by as much on both.
+	const dirtyEvery = 500
+	dirtyOf := func(c *client) int64 {
+		n, _ := strconv.ParseInt(infoField(t, c, "persistence", "rdb_changes_since_last_save"), 10, 64)
+		return n
+	}
+	wantDirty, gotDirty := dirtyOf(redis), dirtyOf(redoubt)
 	for i := 0; i < count && len(problems) < 20; i++ {
+		if i%dirtyEvery == dirtyEvery-1 || i == count-1 {
+			w, g := dirtyOf(redis), dirtyOf(redoubt)
+			if w-wantDirty != g-gotDirty {
+				problems = append(problems, fmt.Sprintf("commands %d to %d: %d changes counted, Redis counted %d",
+					max(i-dirtyEvery, 0), i, g-gotDirty, w-wantDirty))
+			}
+			wantDirty, gotDirty = w, g
+		}
 		args := g.next()
 		line := quoteArgs(args)
 		history = append(history, line)
@@ -89,7 +105,7 @@ func compareRandomCommands(t *testing.T, redoubt, redis *client, seed uint64, co
 	if len(problems) > 0 {
 		t.Errorf("seed %d: %d replies differ from Redis's:\n%s", seed, len(problems), strings.Join(problems, "\n"))
 	}
-	t.Logf("seed %d: %d commands compared", seed, count)
+	t.Logf("seed %d: %d commands compared, %d changes counted", seed, count, gotDirty)
 }
 
 func isKeys(args [][]byte) bool { return strings.EqualFold(string(args[0]), "keys") }

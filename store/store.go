@@ -124,11 +124,9 @@ func (s *Store) DB(i int) *DB {
 
 // Swap exchanges the contents of databases a and b, as SWAPDB does: clients
 // using database a see b's keys from then on. Swapping a database with
-// itself changes nothing and records nothing.
+// itself changes no key but is recorded all the same, as Redis counts it
+// and touches the WATCHed keys of the database.
 func (s *Store) Swap(a, b int) {
-	if a == b {
-		return
-	}
 	da, db := s.dbs[a], s.dbs[b]
 	da.keyspace, db.keyspace = db.keyspace, da.keyspace
 	s.markActive(da)
