@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/redoubt-db/redoubt/internal/keyspec"
+
 	"github.com/redoubt-db/redoubt/acl"
 	"github.com/redoubt-db/redoubt/internal/glob"
 )
@@ -244,7 +246,7 @@ func (c *Conn) writeCommandInfo(cmd *Command) {
 		c.WriteNull()
 		return
 	}
-	first, last, step, _ := cmd.legacyRange()
+	first, last, step, _ := keyspec.LegacyRange(cmd.KeySpecs)
 	c.WriteArray(10)
 	c.WriteBulkString(cmd.fullName)
 	c.WriteInt(int64(cmd.Arity))
@@ -277,7 +279,7 @@ func (c *Conn) writeCommandInfo(cmd *Command) {
 
 // writeKeySpec writes a key spec as a map of notes (when there are any),
 // flags, begin_search and find_keys.
-func (c *Conn) writeKeySpec(ks *KeySpec) {
+func (c *Conn) writeKeySpec(ks *keyspec.Spec) {
 	if ks.Notes != "" {
 		c.WriteMap(4)
 		c.WriteBulkString("notes")
@@ -319,7 +321,7 @@ func (c *Conn) writeKeySpec(ks *KeySpec) {
 		c.WriteBulkString("spec")
 		c.WriteMap(0)
 		return
-	case ks.isKeyNum():
+	case ks.IsKeyNum():
 		c.WriteBulkString("keynum")
 		c.WriteBulkString("spec")
 		c.WriteMap(3)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/redoubt-db/redoubt/internal/keyspec"
+
 	"github.com/redoubt-db/redoubt/acl"
 	"github.com/redoubt-db/redoubt/store"
 )
@@ -15,9 +17,9 @@ import (
 // Key specs and arguments shared by the generic commands (tablespecs.go has
 // those other groups use too).
 var (
-	ksKeysDelete = []KeySpec{{Flags: KeyRM | KeyDelete, Index: 1, LastKey: -1, KeyStep: 1}}
-	ksKeysRead   = []KeySpec{{Flags: KeyRO, Index: 1, LastKey: -1, KeyStep: 1}}
-	ksObjectKey  = []KeySpec{{Flags: KeyRO, Index: 2, KeyStep: 1}}
+	ksKeysDelete = []keyspec.Spec{{Flags: keyspec.RM | keyspec.Delete, Index: 1, LastKey: -1, KeyStep: 1}}
+	ksKeysRead   = []keyspec.Spec{{Flags: keyspec.RO, Index: 1, LastKey: -1, KeyStep: 1}}
+	ksObjectKey  = []keyspec.Spec{{Flags: keyspec.RO, Index: 2, KeyStep: 1}}
 
 	tipsMultiShardSum = []string{"request_policy:multi_shard", "response_policy:agg_sum"}
 
@@ -67,27 +69,27 @@ func init() {
 			Summary: "Names the type of the value at a key, or none.",
 			Args:    argsOneKey, Run: cmdType},
 		&Command{Name: "rename", Arity: 3, Flags: Write, Categories: acl.Keyspace,
-			KeySpecs: []KeySpec{
-				{Flags: KeyRW | KeyAccess | KeyDelete, Index: 1, KeyStep: 1},
-				{Flags: KeyOW | KeyUpdate, Index: 2, KeyStep: 1},
+			KeySpecs: []keyspec.Spec{
+				{Flags: keyspec.RW | keyspec.Access | keyspec.Delete, Index: 1, KeyStep: 1},
+				{Flags: keyspec.OW | keyspec.Update, Index: 2, KeyStep: 1},
 			},
 			Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Gives a key a new name, replacing whatever had that name.",
 			Args:    argsRenameKeys,
 			Run:     cmdRename},
 		&Command{Name: "renamenx", Arity: 3, Flags: Write | Fast, Categories: acl.Keyspace,
-			KeySpecs: []KeySpec{
-				{Flags: KeyRW | KeyAccess | KeyDelete, Index: 1, KeyStep: 1},
-				{Flags: KeyOW | KeyInsert, Index: 2, KeyStep: 1},
+			KeySpecs: []keyspec.Spec{
+				{Flags: keyspec.RW | keyspec.Access | keyspec.Delete, Index: 1, KeyStep: 1},
+				{Flags: keyspec.OW | keyspec.Insert, Index: 2, KeyStep: 1},
 			},
 			Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Gives a key a new name unless that name is already taken.",
 			Args:    argsRenameKeys,
 			Run:     cmdRenamenx},
 		&Command{Name: "copy", Arity: -3, Flags: Write | DenyOOM, Categories: acl.Keyspace, Lock: LockNone,
-			KeySpecs: []KeySpec{
-				{Flags: KeyRO | KeyAccess, Index: 1, KeyStep: 1},
-				{Flags: KeyOW | KeyUpdate, Index: 2, KeyStep: 1},
+			KeySpecs: []keyspec.Spec{
+				{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyStep: 1},
+				{Flags: keyspec.OW | keyspec.Update, Index: 2, KeyStep: 1},
 			},
 			Group: "generic", Since: "6.2.0",
 			Complexity: "O(1) for strings; O(N) for a collection of N items.",

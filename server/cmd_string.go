@@ -3,6 +3,8 @@ package server
 import (
 	"math"
 
+	"github.com/redoubt-db/redoubt/internal/keyspec"
+
 	"github.com/redoubt-db/redoubt/acl"
 	"github.com/redoubt-db/redoubt/internal/num"
 	"github.com/redoubt-db/redoubt/store"
@@ -14,9 +16,9 @@ import (
 // (tablespecs.go has those other groups use too).
 var (
 	// ksSetNew is the spec of commands that only create keys (SETNX).
-	ksSetNew = []KeySpec{{Flags: KeyOW | KeyInsert, Index: 1, KeyStep: 1}}
+	ksSetNew = []keyspec.Spec{{Flags: keyspec.OW | keyspec.Insert, Index: 1, KeyStep: 1}}
 	// ksOverwrite is the spec of commands that overwrite a key blindly.
-	ksOverwrite = []KeySpec{{Flags: KeyOW | KeyUpdate, Index: 1, KeyStep: 1}}
+	ksOverwrite = []keyspec.Spec{{Flags: keyspec.OW | keyspec.Update, Index: 1, KeyStep: 1}}
 )
 
 // Arguments shared by several commands' docs.
@@ -38,8 +40,8 @@ func init() {
 			Args:    argsOneKey,
 			Run:     cmdGet},
 		&Command{Name: "set", Arity: -3, Flags: Write | DenyOOM, Categories: acl.String,
-			KeySpecs: []KeySpec{{Notes: "RW and ACCESS due to the optional `GET` argument",
-				Flags: KeyRW | KeyAccess | KeyUpdate | KeyVariableFlags, Index: 1, KeyStep: 1}},
+			KeySpecs: []keyspec.Spec{{Notes: "RW and ACCESS due to the optional `GET` argument",
+				Flags: keyspec.RW | keyspec.Access | keyspec.Update | keyspec.VariableFlags, Index: 1, KeyStep: 1}},
 			Group: "string", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Stores a string at a key, optionally only if it exists or not, with a deadline, returning the old value.",
 			Args: []Arg{
@@ -60,8 +62,8 @@ func init() {
 			},
 			Run: cmdSet},
 		&Command{Name: "getex", Arity: -2, Flags: Write | Fast, Categories: acl.String,
-			KeySpecs: []KeySpec{{Notes: "RW and UPDATE because it changes the TTL",
-				Flags: KeyRW | KeyAccess | KeyUpdate, Index: 1, KeyStep: 1}},
+			KeySpecs: []keyspec.Spec{{Notes: "RW and UPDATE because it changes the TTL",
+				Flags: keyspec.RW | keyspec.Access | keyspec.Update, Index: 1, KeyStep: 1}},
 			Group: "string", Since: "6.2.0", Complexity: "O(1)",
 			Summary: "Returns the string stored at a key and optionally sets, moves or removes its deadline.",
 			Args: []Arg{
@@ -76,7 +78,7 @@ func init() {
 			},
 			Run: cmdGetex},
 		&Command{Name: "getdel", Arity: 2, Flags: Write | Fast, Categories: acl.String,
-			KeySpecs: []KeySpec{{Flags: KeyRW | KeyAccess | KeyDelete, Index: 1, KeyStep: 1}},
+			KeySpecs: []keyspec.Spec{{Flags: keyspec.RW | keyspec.Access | keyspec.Delete, Index: 1, KeyStep: 1}},
 			Group:    "string", Since: "6.2.0", Complexity: "O(1)",
 			Summary: "Returns the string stored at a key and removes the key.",
 			Args:    argsOneKey,
@@ -89,21 +91,21 @@ func init() {
 			Args:       []Arg{argKey, argValue},
 			Run:        cmdGetset},
 		&Command{Name: "mget", Arity: -2, Flags: ReadOnly | Fast, Categories: acl.String,
-			KeySpecs: []KeySpec{{Flags: KeyRO | KeyAccess, Index: 1, LastKey: -1, KeyStep: 1}},
+			KeySpecs: []keyspec.Spec{{Flags: keyspec.RO | keyspec.Access, Index: 1, LastKey: -1, KeyStep: 1}},
 			Group:    "string", Since: "1.0.0", Complexity: "O(N) for N keys.",
 			Summary: "Returns the strings stored at several keys, with nil for keys that hold none.",
 			Tips:    []string{"request_policy:multi_shard"},
 			Args:    argsKeys,
 			Run:     cmdMget},
 		&Command{Name: "mset", Arity: -3, Flags: Write | DenyOOM, Categories: acl.String,
-			KeySpecs: []KeySpec{{Flags: KeyOW | KeyUpdate, Index: 1, LastKey: -1, KeyStep: 2}},
+			KeySpecs: []keyspec.Spec{{Flags: keyspec.OW | keyspec.Update, Index: 1, LastKey: -1, KeyStep: 2}},
 			Group:    "string", Since: "1.0.1", Complexity: "O(N) for N keys.",
 			Summary: "Stores several strings at once, each at its key.",
 			Tips:    []string{"request_policy:multi_shard", "response_policy:all_succeeded"},
 			Args:    argsKeyValues,
 			Run:     cmdMset},
 		&Command{Name: "msetnx", Arity: -3, Flags: Write | DenyOOM, Categories: acl.String,
-			KeySpecs: []KeySpec{{Flags: KeyOW | KeyInsert, Index: 1, LastKey: -1, KeyStep: 2}},
+			KeySpecs: []keyspec.Spec{{Flags: keyspec.OW | keyspec.Insert, Index: 1, LastKey: -1, KeyStep: 2}},
 			Group:    "string", Since: "1.0.1", Complexity: "O(N) for N keys.",
 			Summary: "Stores several strings at once, only if none of their keys exists.",
 			Tips:    []string{"request_policy:multi_shard", "response_policy:agg_min"},
@@ -125,7 +127,7 @@ func init() {
 			Args:    []Arg{argKey, {Name: "milliseconds", Type: ArgInteger}, argValue},
 			Run:     cmdPsetex},
 		&Command{Name: "append", Arity: 3, Flags: Write | DenyOOM | Fast, Categories: acl.String,
-			KeySpecs: []KeySpec{{Flags: KeyRW | KeyInsert, Index: 1, KeyStep: 1}},
+			KeySpecs: []keyspec.Spec{{Flags: keyspec.RW | keyspec.Insert, Index: 1, KeyStep: 1}},
 			Group:    "string", Since: "2.0.0",
 			Complexity: "O(1) amortized: the value's spare capacity grows geometrically.",
 			Summary:    "Adds bytes to the end of the string at a key, creating it if needed; returns the new length.",
@@ -179,7 +181,7 @@ func init() {
 			Args:    []Arg{argKey, {Name: "increment", Type: ArgDouble}},
 			Run:     cmdIncrbyfloat},
 		&Command{Name: "lcs", Arity: -3, Flags: ReadOnly, Categories: acl.String,
-			KeySpecs: []KeySpec{{Flags: KeyRO | KeyAccess, Index: 1, LastKey: 1, KeyStep: 1}},
+			KeySpecs: []keyspec.Spec{{Flags: keyspec.RO | keyspec.Access, Index: 1, LastKey: 1, KeyStep: 1}},
 			Group:    "string", Since: "7.0.0",
 			Complexity: "O(N*M) for strings of N and M bytes.",
 			Summary:    "Finds the longest common subsequence of the strings at two keys: the text, its length, or where its runs are.",

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/redoubt-db/redoubt/internal/keyspec"
+
 	"github.com/redoubt-db/redoubt/acl"
 )
 
@@ -23,7 +25,7 @@ type Command struct {
 	// Categories are the ACL categories not implied by Flags.
 	Categories acl.Category
 	// KeySpecs say where the command's keys are, as Redis 7 key specs.
-	KeySpecs []KeySpec
+	KeySpecs []keyspec.Spec
 	// GetKeys finds the keys of a command whose key positions depend on its
 	// arguments; nil means the key specs suffice.
 	GetKeys func(args [][]byte) ([]int, error)
@@ -63,6 +65,9 @@ type Command struct {
 	fullName string // "get", "config|get"
 	subs     map[string]*Command
 	movable  bool // key positions need GetKeys or a non-range key spec
+	// keyFlags is Redis's per-command procedure for the flags of keys that
+	// depend on the arguments (keyspec.ProcFlags), or nil.
+	keyFlags func(args [][]byte) keyspec.Flags
 	lockDB   bool // Run is called with the selected database locked
 	id       int  // index of the command's statistics in Server.cmdStats
 }
@@ -161,61 +166,6 @@ var flagNames = [numFlags]string{
 func (f Flags) Names() []string {
 	var names []string
 	for i, n := range flagNames {
-		if f&(1<<i) != 0 {
-			names = append(names, n)
-		}
-	}
-	return names
-}
-
-// KeySpec is a Redis 7 key specification: where to start looking for keys
-// (BeginSearch) and how to find them from there (FindKeys).
-type KeySpec struct {
-	Notes string
-	Flags KeyFlags
-	// BeginSearch: Index > 0 starts at that argument; otherwise Keyword is
-	// searched for from StartFrom (negative counts from the end). A spec
-	// with neither is "unknown" (SORT's BY, GET and STORE): Redis cannot say
-	// where its keys are, so the command's GetKeys finds them.
-	Index     int
-	Keyword   string
-	StartFrom int
-	// FindKeys: a range (LastKey relative to the first key, -1 the last
-	// argument; KeyStep; Limit), or, when KeyNumIdx > 0 or KeyNum is set, a
-	// key count at KeyNumIdx followed by keys from FirstKey.
-	LastKey, KeyStep, Limit int
-	KeyNum                  bool
-	KeyNumIdx, FirstKey     int
-}
-
-// KeyFlags describe what a command does with the keys of a key spec.
-type KeyFlags uint16
-
-// Key spec flags, in COMMAND INFO's order.
-const (
-	KeyRO KeyFlags = 1 << iota
-	KeyRW
-	KeyOW
-	KeyRM
-	KeyAccess
-	KeyUpdate
-	KeyInsert
-	KeyDelete
-	KeyNotKey
-	KeyIncomplete
-	KeyVariableFlags
-	numKeyFlags = iota
-)
-
-var keyFlagNames = [numKeyFlags]string{
-	"RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key",
-	"incomplete", "variable_flags",
-}
-
-// Names returns the flag names in COMMAND INFO's order.
-func (f KeyFlags) Names() []string {
-	var names []string
-	for i, n := range keyFlagNames {
 		if f&(1<<i) != 0 {
 			names = append(names, n)
 		}
@@ -343,8 +293,11 @@ func (cmd *Command) finish() {
 		cmd.Categories |= acl.Slow
 	}
 	cmd.lockDB = cmd.Lock == LockDB || (cmd.Lock == LockAuto && len(cmd.KeySpecs) > 0)
-	_, _, _, movable := cmd.legacyRange()
+	_, _, _, movable := keyspec.LegacyRange(cmd.KeySpecs)
 	cmd.movable = cmd.GetKeys != nil || movable
+	if cmd.parent == nil {
+		cmd.keyFlags = keyspec.ProcFlags(cmd.Name)
+	}
 }
 
 // arityOK reports whether n arguments, the name included, suit the
@@ -354,55 +307,6 @@ func (cmd *Command) arityOK(n int) bool {
 		return n == cmd.Arity
 	}
 	return n >= -cmd.Arity
-}
-
-// legacyRange derives the first/last/step triple of COMMAND INFO from the
-// key specs the way Redis 7 does, and whether that triple misses keys (which
-// makes the command "movablekeys").
-func (cmd *Command) legacyRange() (first, last, step int, movable bool) {
-	specs := cmd.KeySpecs
-	if len(specs) == 0 {
-		return 0, 0, 0, false
-	}
-	isRange := func(ks KeySpec) bool { return ks.Index > 0 && !ks.isKeyNum() }
-	if len(specs) == 1 && isRange(specs[0]) {
-		ks := specs[0]
-		last := ks.LastKey
-		if last >= 0 {
-			last += ks.Index
-		}
-		return ks.Index, last, ks.KeyStep, ks.Flags&KeyIncomplete != 0
-	}
-	first = 1<<31 - 1
-	lastAbs, prevLast := 0, 0
-	for _, ks := range specs {
-		if !isRange(ks) {
-			movable = true
-			continue
-		}
-		if ks.KeyStep != 1 || (prevLast != 0 && prevLast != ks.Index-1) {
-			movable = true
-			continue
-		}
-		if ks.Flags&KeyIncomplete != 0 {
-			movable = true
-		}
-		first = min(first, ks.Index)
-		abs := ks.LastKey
-		if abs >= 0 {
-			abs += ks.Index
-		}
-		// Redis compares as unsigned, so a negative (relative-to-end)
-		// last key wins over any positive one.
-		if uint32(abs) > uint32(lastAbs) {
-			lastAbs = abs
-		}
-		prevLast = lastAbs
-	}
-	if first == 1<<31-1 {
-		return 0, 0, 0, true
-	}
-	return first, lastAbs, 1, movable
 }
 
 // lookup finds the command for args as Redis's lookupCommand does: a

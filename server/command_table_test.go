@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redoubt-db/redoubt/internal/keyspec"
+
 	"github.com/redoubt-db/redoubt/acl"
 )
 
@@ -29,14 +31,9 @@ func TestCommandTable(t *testing.T) {
 		seen[cmd.Name] = true
 		problems = append(problems, checkCommand(cmd)...)
 	}
-	for name := range variableKeyFlags {
-		if cmd := commands.byName[name]; cmd != nil && !hasKeyFlag(cmd, KeyVariableFlags) {
-			problems = append(problems, fmt.Sprintf("%s: has a variableKeyFlags entry but no variable_flags key spec", name))
-		}
-	}
-	for name := range procKeyFlags {
-		if cmd := commands.byName[name]; cmd != nil && cmd.GetKeys == nil {
-			problems = append(problems, fmt.Sprintf("%s: has a procKeyFlags entry but no GetKeys", name))
+	for _, cmd := range commands.list {
+		if cmd.keyFlags != nil && !hasKeyFlag(cmd, keyspec.VariableFlags) && cmd.GetKeys == nil {
+			problems = append(problems, fmt.Sprintf("%s: Redis's procedure gives its keys flags (keyspec.ProcFlags), but it has neither a variable_flags key spec nor GetKeys", cmd.Name))
 		}
 	}
 	for _, p := range problems {
@@ -133,9 +130,9 @@ func checkCommand(cmd *Command) []string {
 		for _, p := range checkKeySpec(&cmd.KeySpecs[i], cmd.Arity, cmd.GetKeys != nil) {
 			bad("KeySpecs[%d]: %s", i, p)
 		}
-		keyed = keyed || cmd.KeySpecs[i].Flags&KeyNotKey == 0
-		if cmd.KeySpecs[i].Flags&KeyVariableFlags != 0 && cmd.GetKeys == nil && variableKeyFlags[cmd.topName()] == nil {
-			bad("KeySpecs[%d] has variable flags, but there is no GetKeys and no variableKeyFlags entry to compute them", i)
+		keyed = keyed || cmd.KeySpecs[i].Flags&keyspec.NotKey == 0
+		if cmd.KeySpecs[i].Flags&keyspec.VariableFlags != 0 && cmd.GetKeys == nil && (cmd.parent != nil || keyspec.ProcFlags(cmd.Name) == nil) {
+			bad("KeySpecs[%d] has variable flags, but there is no GetKeys and no keyspec.ProcFlags entry to compute them", i)
 		}
 	}
 	if keyed && cmd.Flags&(Write|ReadOnly) == 0 && !keyedNeitherReadNorWrite[name] {
@@ -154,7 +151,7 @@ func checkCommand(cmd *Command) []string {
 		used := map[int]bool{}
 		markSpecs(cmd.Args, used)
 		for i := range cmd.KeySpecs {
-			if cmd.KeySpecs[i].Flags&KeyNotKey == 0 && !used[i] {
+			if cmd.KeySpecs[i].Flags&keyspec.NotKey == 0 && !used[i] {
 				bad("KeySpecs[%d] is no argument's KeySpecIndex", i)
 			}
 		}
@@ -204,20 +201,20 @@ func checkCommand(cmd *Command) []string {
 // a key past its last argument (Redis panics on such a table), and a
 // variadic one cannot start its keys more than one argument past its
 // minimum (PFMERGE's optional source keys start just there).
-func checkKeySpec(ks *KeySpec, arity int, unknownOK bool) []string {
+func checkKeySpec(ks *keyspec.Spec, arity int, unknownOK bool) []string {
 	var out []string
 	bad := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
 
 	access := 0
-	for _, f := range []KeyFlags{KeyRO, KeyRW, KeyOW, KeyRM} {
+	for _, f := range []keyspec.Flags{keyspec.RO, keyspec.RW, keyspec.OW, keyspec.RM} {
 		if ks.Flags&f != 0 {
 			access++
 		}
 	}
-	if ks.Flags&KeyNotKey == 0 && access != 1 {
+	if ks.Flags&keyspec.NotKey == 0 && access != 1 {
 		bad("Flags %v: a key spec has exactly one of RO, RW, OW and RM", ks.Flags.Names())
 	}
-	if ks.Flags&KeyNotKey != 0 && access != 0 {
+	if ks.Flags&keyspec.NotKey != 0 && access != 0 {
 		bad("Flags %v: a not_key spec has none of RO, RW, OW and RM", ks.Flags.Names())
 	}
 
@@ -232,7 +229,7 @@ func checkKeySpec(ks *KeySpec, arity int, unknownOK bool) []string {
 	case ks.Index == 0 && ks.Keyword == "" && !unknownOK:
 		bad("neither Index nor Keyword, and no GetKeys to find the keys of this unknown spec")
 	case ks.Index == 0 && ks.Keyword == "":
-		if ks.StartFrom != 0 || ks.LastKey != 0 || ks.KeyStep != 0 || ks.Limit != 0 || ks.isKeyNum() || ks.FirstKey != 0 {
+		if ks.StartFrom != 0 || ks.LastKey != 0 || ks.KeyStep != 0 || ks.Limit != 0 || ks.IsKeyNum() || ks.FirstKey != 0 {
 			bad("an unknown spec (no Index, no Keyword) has no find-keys fields either")
 		}
 		return out
@@ -244,7 +241,7 @@ func checkKeySpec(ks *KeySpec, arity int, unknownOK bool) []string {
 	if ks.KeyStep < 1 {
 		bad("KeyStep %d: must be at least 1", ks.KeyStep)
 	}
-	if ks.isKeyNum() {
+	if ks.IsKeyNum() {
 		if ks.KeyNumIdx < 0 || ks.FirstKey < 1 || ks.LastKey != 0 || ks.Limit != 0 {
 			bad("keynum spec: KeyNumIdx %d >= 0, FirstKey %d >= 1, and no LastKey (%d) or Limit (%d)", ks.KeyNumIdx, ks.FirstKey, ks.LastKey, ks.Limit)
 		}
@@ -262,10 +259,10 @@ func checkKeySpec(ks *KeySpec, arity int, unknownOK bool) []string {
 		if ks.Index >= arity {
 			bad("Index %d: a command of arity %d has no such argument", ks.Index, arity)
 		}
-		if !ks.isKeyNum() && ks.LastKey >= 0 && ks.Index+ks.LastKey >= arity {
+		if !ks.IsKeyNum() && ks.LastKey >= 0 && ks.Index+ks.LastKey >= arity {
 			bad("last key at %d: a command of arity %d has no such argument", ks.Index+ks.LastKey, arity)
 		}
-		if ks.isKeyNum() && ks.Index+ks.KeyNumIdx >= arity {
+		if ks.IsKeyNum() && ks.Index+ks.KeyNumIdx >= arity {
 			bad("key count at %d: a command of arity %d has no such argument", ks.Index+ks.KeyNumIdx, arity)
 		}
 		if ks.StartFrom >= arity || -ks.StartFrom >= arity {
@@ -335,7 +332,7 @@ func markSpecs(args []Arg, used map[int]bool) {
 	}
 }
 
-func hasKeyFlag(cmd *Command, f KeyFlags) bool {
+func hasKeyFlag(cmd *Command, f keyspec.Flags) bool {
 	for i := range cmd.KeySpecs {
 		if cmd.KeySpecs[i].Flags&f != 0 {
 			return true
@@ -350,7 +347,7 @@ func TestCommandTableCatchesMistakes(t *testing.T) {
 	run := func(c *Conn, args [][]byte) {}
 	good := func() *Command {
 		return &Command{Name: "good", Arity: 2, Flags: ReadOnly | Fast, Categories: acl.String,
-			KeySpecs: []KeySpec{{Flags: KeyRO | KeyAccess, Index: 1, KeyStep: 1}},
+			KeySpecs: []keyspec.Spec{{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyStep: 1}},
 			Group:    "string", Since: "1.0.0", Summary: "A well-formed entry.",
 			Args: []Arg{{Name: "key", Type: ArgKey}}, Run: run}
 	}
@@ -382,8 +379,8 @@ func TestCommandTableCatchesMistakes(t *testing.T) {
 		{"write and readonly", func(c *Command) { c.Flags |= Write }, "both Write and ReadOnly"},
 		{"keyed, neither", func(c *Command) { c.Flags = Fast }, "must be Write or ReadOnly"},
 		{"movablekeys by hand", func(c *Command) { c.Flags |= flagMovableKeys }, "computed"},
-		{"key past arity", func(c *Command) { c.KeySpecs = []KeySpec{{Flags: KeyRO, Index: 2, KeyStep: 1}} }, "Index 2"},
-		{"range past arity", func(c *Command) { c.KeySpecs = []KeySpec{{Flags: KeyRO, Index: 1, LastKey: 1, KeyStep: 1}} }, "last key at 2"},
+		{"key past arity", func(c *Command) { c.KeySpecs = []keyspec.Spec{{Flags: keyspec.RO, Index: 2, KeyStep: 1}} }, "Index 2"},
+		{"range past arity", func(c *Command) { c.KeySpecs = []keyspec.Spec{{Flags: keyspec.RO, Index: 1, LastKey: 1, KeyStep: 1}} }, "last key at 2"},
 		{"variadic key too far", func(c *Command) { c.Arity = -2; c.KeySpecs[0].Index = 3 }, "keys start at 3"},
 		{"no begin search", func(c *Command) { c.KeySpecs[0].Index = 0 }, "neither Index nor Keyword"},
 		{"unknown spec with a step", func(c *Command) {
@@ -391,14 +388,16 @@ func TestCommandTableCatchesMistakes(t *testing.T) {
 			c.GetKeys = func([][]byte) ([]int, error) { return nil, nil }
 		}, "unknown spec"},
 		{"zero step", func(c *Command) { c.KeySpecs[0].KeyStep = 0 }, "KeyStep 0"},
-		{"two access flags", func(c *Command) { c.KeySpecs[0].Flags |= KeyRW }, "exactly one of RO"},
+		{"two access flags", func(c *Command) { c.KeySpecs[0].Flags |= keyspec.RW }, "exactly one of RO"},
 		{"limit without -1", func(c *Command) { c.KeySpecs[0].Limit = 2 }, "Limit 2"},
 		{"keynum without first key", func(c *Command) { c.Arity = -3; c.KeySpecs[0].KeyNum = true }, "keynum spec"},
-		{"lowercase keyword", func(c *Command) { c.KeySpecs[0] = KeySpec{Flags: KeyRO, Keyword: "store", StartFrom: 1, KeyStep: 1} }, "capitals"},
+		{"lowercase keyword", func(c *Command) {
+			c.KeySpecs[0] = keyspec.Spec{Flags: keyspec.RO, Keyword: "store", StartFrom: 1, KeyStep: 1}
+		}, "capitals"},
 		{"key arg, no spec", func(c *Command) { c.Args[0].KeySpecIndex = 1 }, "KeySpecIndex 1"},
 		{"spec of no argument", func(c *Command) {
 			c.Arity = 3
-			c.KeySpecs = append(c.KeySpecs, KeySpec{Flags: KeyOW | KeyUpdate, Index: 2, KeyStep: 1})
+			c.KeySpecs = append(c.KeySpecs, keyspec.Spec{Flags: keyspec.OW | keyspec.Update, Index: 2, KeyStep: 1})
 			c.Args = append(c.Args, Arg{Name: "destination", Type: ArgKey})
 		}, "KeySpecs[1] is no argument's"},
 		{"pure token without token", func(c *Command) { c.Args = append(c.Args, Arg{Name: "nx", Type: ArgPureToken}) }, "needs a Token"},
@@ -406,7 +405,7 @@ func TestCommandTableCatchesMistakes(t *testing.T) {
 		{"read category on a write", func(c *Command) { c.Flags = Write; c.Categories |= acl.Read }, "@read without"},
 		{"fast category, slow command", func(c *Command) { c.Flags = ReadOnly; c.Categories |= acl.Fast }, "@fast goes with"},
 		{"deprecated without replacement", func(c *Command) { c.DocFlags = []string{"deprecated"}; c.DeprecatedSince = "6.2.0" }, "go together"},
-		{"variable flags, nothing to compute them", func(c *Command) { c.KeySpecs[0].Flags |= KeyVariableFlags }, "variable flags"},
+		{"variable flags, nothing to compute them", func(c *Command) { c.KeySpecs[0].Flags |= keyspec.VariableFlags }, "variable flags"},
 		{"subcommand arity", func(c *Command) {
 			c.Run = nil
 			c.Subcommands = []*Command{{Name: "sub", Arity: 1, Group: "server", Since: "1.0.0", Summary: "S.", Run: run}}
