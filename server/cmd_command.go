@@ -22,50 +22,50 @@ import (
 // order.
 
 func init() {
-	noKeysLoading := Loading | Stale
+	noKeysLoading := flagLoading | flagStale
 	registerCommands(
-		&Command{Name: "command", Arity: -1, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+		&command{Name: "command", Arity: -1, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 			Group: "server", Since: "2.8.13", Complexity: "O(N), N being the number of commands",
 			Summary: "Describes every command the server implements: arity, flags, key positions, ACL categories.",
 			Tips:    []string{"nondeterministic_output_order"},
 			Run:     cmdCommand,
-			Subcommands: []*Command{
-				{Name: "count", Arity: 2, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+			Subcommands: []*command{
+				{Name: "count", Arity: 2, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "2.8.13", Complexity: "O(1)",
 					Summary: "Tells how many top-level commands the server implements.",
 					Run:     cmdCommandCount},
-				{Name: "docs", Arity: -2, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+				{Name: "docs", Arity: -2, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "7.0.0", Complexity: "O(N), N being the number of commands asked about",
 					Summary: "Documents the named commands, or all of them: group, version, arguments and their syntax.",
 					Tips:    []string{"nondeterministic_output_order"},
-					Args:    []Arg{{Name: "command-name", Type: ArgString, Flags: ArgOptional | ArgMultiple}},
+					Args:    []cmdArg{{Name: "command-name", Type: argTypeString, Flags: argOptional | argMultiple}},
 					Run:     cmdCommandDocs},
-				{Name: "getkeys", Arity: -4, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+				{Name: "getkeys", Arity: -4, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "2.8.13", Complexity: "O(N), N being the length of the command line",
 					Summary: "Tells which arguments of a complete command line are keys.",
 					Run:     cmdCommandGetKeys},
-				{Name: "getkeysandflags", Arity: -4, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+				{Name: "getkeysandflags", Arity: -4, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "7.0.0", Complexity: "O(N), N being the length of the command line",
 					Summary: "Tells which arguments of a complete command line are keys, and how the command uses each.",
 					Run:     cmdCommandGetKeysAndFlags},
-				{Name: "help", Arity: 2, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+				{Name: "help", Arity: 2, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "5.0.0", Complexity: "O(1)",
 					Summary: "Lists the COMMAND subcommands.",
 					Run:     cmdCommandHelp},
-				{Name: "info", Arity: -2, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+				{Name: "info", Arity: -2, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "2.8.13", Complexity: "O(N), N being the number of commands asked about",
 					Summary: "Describes the named commands (or all of them): arity, flags, key positions, ACL categories.",
 					Tips:    []string{"nondeterministic_output_order"},
-					Args:    []Arg{{Name: "command-name", Type: ArgString, Flags: ArgOptional | ArgMultiple}},
+					Args:    []cmdArg{{Name: "command-name", Type: argTypeString, Flags: argOptional | argMultiple}},
 					Run:     cmdCommandInfo},
-				{Name: "list", Arity: -2, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+				{Name: "list", Arity: -2, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "7.0.0", Complexity: "O(N), N being the number of commands",
 					Summary: "Lists command names, subcommands included, optionally only those of an ACL category or matching a pattern.",
 					Tips:    []string{"nondeterministic_output_order"},
-					Args: []Arg{{Name: "filterby", Type: ArgOneOf, Token: "FILTERBY", Flags: ArgOptional, Args: []Arg{
-						{Name: "module-name", Type: ArgString, Token: "MODULE"},
-						{Name: "category", Type: ArgString, Token: "ACLCAT"},
-						{Name: "pattern", Type: ArgPattern, Token: "PATTERN"},
+					Args: []cmdArg{{Name: "filterby", Type: argTypeOneOf, Token: "FILTERBY", Flags: argOptional, Args: []cmdArg{
+						{Name: "module-name", Type: argTypeString, Token: "MODULE"},
+						{Name: "category", Type: argTypeString, Token: "ACLCAT"},
+						{Name: "pattern", Type: argTypePattern, Token: "PATTERN"},
 					}}},
 					Run: cmdCommandList},
 			}},
@@ -99,7 +99,7 @@ func cmdCommandInfo(c *Conn, args [][]byte) {
 func cmdCommandDocs(c *Conn, args [][]byte) {
 	found := commands.list
 	if len(args) > 2 {
-		found = make([]*Command, 0, len(args)-2)
+		found = make([]*command, 0, len(args)-2)
 		for _, name := range args[2:] {
 			if cmd := commands.lookupFullName(name); cmd != nil {
 				found = append(found, cmd)
@@ -115,7 +115,7 @@ func cmdCommandDocs(c *Conn, args [][]byte) {
 
 // cmdCommandList is COMMAND LIST [FILTERBY MODULE m|ACLCAT cat|PATTERN p].
 func cmdCommandList(c *Conn, args [][]byte) {
-	keep := func(*Command) bool { return true }
+	keep := func(*command) bool { return true }
 	for i := 2; i < len(args); i++ {
 		// FILTERBY must come with exactly its two arguments, and last.
 		if !isOpt(args[i], "filterby") || len(args)-1-i != 2 {
@@ -126,13 +126,13 @@ func cmdCommandList(c *Conn, args [][]byte) {
 		switch {
 		case isOpt(kind, "module"):
 			// No modules can be loaded, so no command belongs to one.
-			keep = func(*Command) bool { return false }
+			keep = func(*command) bool { return false }
 		case isOpt(kind, "aclcat"):
 			cat, ok := acl.ParseCategory(cString(arg))
-			keep = func(cmd *Command) bool { return ok && cmd.Categories&cat != 0 }
+			keep = func(cmd *command) bool { return ok && cmd.Categories&cat != 0 }
 		case isOpt(kind, "pattern"):
 			pattern := string(arg)
-			keep = func(cmd *Command) bool { return glob.MatchString(pattern, cmd.fullName, true) }
+			keep = func(cmd *command) bool { return glob.MatchString(pattern, cmd.fullName, true) }
 		default:
 			c.writeErrorReply(msgSyntax)
 			return
@@ -177,7 +177,7 @@ func (c *Conn) commandGetKeys(line [][]byte, withFlags bool) {
 	}
 	keys := cmd.Keys(line)
 	if len(keys) == 0 {
-		if cmd.Flags&NoMandatoryKeys != 0 {
+		if cmd.Flags&flagNoMandatoryKeys != 0 {
 			c.WriteArray(0)
 		} else {
 			c.writeErrorReply(msgInvalidArguments)
@@ -215,7 +215,7 @@ func (c *Conn) writeHelpReply(container []byte, lines []string) {
 // "container|sub", as Redis's lookupCommandBySds, ignoring ASCII case.
 // Anything else, a subcommand of a command without subcommands included,
 // is nil.
-func (t *commandTable) lookupFullName(name []byte) *Command {
+func (t *commandTable) lookupFullName(name []byte) *command {
 	var buf [64]byte
 	parent, sub, hasSub := bytes.Cut(name, []byte("|"))
 	cmd := t.byName[string(lowerName(parent, &buf))]
@@ -231,8 +231,8 @@ func (t *commandTable) lookupFullName(name []byte) *Command {
 // infoFlags returns the flags COMMAND INFO shows: the table's flags less
 // those Redis hides (may_replicate, sentinel, only_sentinel), plus
 // movablekeys when the key positions depend on the arguments.
-func (cmd *Command) infoFlags() Flags {
-	f := cmd.Flags &^ (MayReplicate | Sentinel | OnlySentinel | flagMovableKeys)
+func (cmd *command) infoFlags() cmdFlags {
+	f := cmd.Flags &^ (flagMayReplicate | flagSentinel | flagOnlySentinel | flagMovableKeys)
 	if cmd.movable {
 		f |= flagMovableKeys
 	}
@@ -241,7 +241,7 @@ func (cmd *Command) infoFlags() Flags {
 
 // writeCommandInfo writes one element of COMMAND INFO: a null for an unknown
 // command, else ten fields, the last being the subcommands' own INFO.
-func (c *Conn) writeCommandInfo(cmd *Command) {
+func (c *Conn) writeCommandInfo(cmd *command) {
 	if cmd == nil {
 		c.WriteNull()
 		return
@@ -343,7 +343,7 @@ func (c *Conn) writeKeySpec(ks *keyspec.Spec) {
 // deprecated_since, replaced_by, arguments and subcommands. Redis also has
 // a "history" of changes per command; that is Redis's documentation prose,
 // which Redoubt does not reproduce.
-func (c *Conn) writeCommandDocs(cmd *Command) {
+func (c *Conn) writeCommandDocs(cmd *command) {
 	n := 1 // group is always there
 	for _, present := range []bool{cmd.Summary != "", cmd.Since != "", cmd.Complexity != "",
 		len(cmd.DocFlags) > 0, cmd.DeprecatedSince != "", cmd.ReplacedBy != "",
@@ -390,16 +390,16 @@ func (c *Conn) writeCommandDocs(cmd *Command) {
 // writeArgs writes an argument list of COMMAND DOCS: an array with a map per
 // argument, holding name and type, then only what the argument has of
 // key_spec_index, token, since, deprecated_since, flags and, for oneof and
-// block, its own arguments. Redis 7.0 has no display_text field; Arg's
+// block, its own arguments. Redis 7.0 has no display_text field; cmdArg's
 // DisplayText is not shown.
-func (c *Conn) writeArgs(args []Arg) {
+func (c *Conn) writeArgs(args []cmdArg) {
 	c.WriteArray(len(args))
 	for i := range args {
 		a := &args[i]
 		// A key always names its key spec; SORT's BY and GET patterns also
 		// refer to one (index 1), so other types show a non-zero index.
-		hasSpec := a.Type == ArgKey || a.KeySpecIndex > 0
-		nested := a.Type == ArgOneOf || a.Type == ArgBlock
+		hasSpec := a.Type == argTypeKey || a.KeySpecIndex > 0
+		nested := a.Type == argTypeOneOf || a.Type == argTypeBlock
 		n := 2
 		for _, present := range []bool{hasSpec, a.Token != "", a.Since != "", a.DeprecatedSince != "", a.Flags != 0, nested} {
 			if present {
@@ -435,7 +435,7 @@ func (c *Conn) writeArgs(args []Arg) {
 var argFlagNames = [...]string{"optional", "multiple", "multiple_token"}
 
 // Names returns the flag names in COMMAND DOCS's order.
-func (f ArgFlags) Names() []string {
+func (f argFlags) Names() []string {
 	var names []string
 	for i, n := range argFlagNames {
 		if f&(1<<i) != 0 {

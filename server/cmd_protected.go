@@ -13,48 +13,48 @@ import (
 // LIST lists no module and MODULE HELP helps.
 
 func init() {
-	loadArgs := []Arg{
-		{Name: "path", Type: ArgString},
-		{Name: "arg", Type: ArgString, Flags: ArgOptional | ArgMultiple},
+	loadArgs := []cmdArg{
+		{Name: "path", Type: argTypeString},
+		{Name: "arg", Type: argTypeString, Flags: argOptional | argMultiple},
 	}
-	loadexArgs := []Arg{
-		{Name: "path", Type: ArgString},
-		{Name: "configs", Type: ArgBlock, Token: "CONFIG", Flags: ArgOptional | ArgMultiple | ArgMultipleToken, Args: []Arg{
-			{Name: "name", Type: ArgString},
-			{Name: "value", Type: ArgString},
+	loadexArgs := []cmdArg{
+		{Name: "path", Type: argTypeString},
+		{Name: "configs", Type: argTypeBlock, Token: "CONFIG", Flags: argOptional | argMultiple | argMultipleToken, Args: []cmdArg{
+			{Name: "name", Type: argTypeString},
+			{Name: "value", Type: argTypeString},
 		}},
-		{Name: "args", Type: ArgBlock, Token: "ARGS", Flags: ArgOptional | ArgMultiple, Args: []Arg{
-			{Name: "arg", Type: ArgString},
+		{Name: "args", Type: argTypeBlock, Token: "ARGS", Flags: argOptional | argMultiple, Args: []cmdArg{
+			{Name: "arg", Type: argTypeString},
 		}},
 	}
 	registerCommands(
-		&Command{Name: "debug", Arity: -2, Flags: Admin | NoScript | Loading | Stale, Lock: LockNone,
+		&command{Name: "debug", Arity: -2, Flags: flagAdmin | flagNoScript | flagLoading | flagStale, Lock: lockNone,
 			Group: "server", Since: "1.0.0", Complexity: "Depends on subcommand.",
 			Summary:    "Holds commands for debugging the server.",
 			DocFlags:   []string{"syscmd"},
 			disabledBy: "enable-debug-command"},
-		&Command{Name: "module", Arity: -2, Group: "server", Since: "4.0.0",
+		&command{Name: "module", Arity: -2, Group: "server", Since: "4.0.0",
 			Complexity: "Depends on subcommand.",
 			Summary:    "Holds the commands that manage modules.",
-			Subcommands: []*Command{
-				{Name: "list", Arity: 2, Flags: Admin | NoScript, Lock: LockNone,
+			Subcommands: []*command{
+				{Name: "list", Arity: 2, Flags: flagAdmin | flagNoScript, Lock: lockNone,
 					Group: "server", Since: "4.0.0", Complexity: "O(N) where N is the number of loaded modules.",
 					Summary: "Lists the modules the server has loaded.",
 					Tips:    []string{"nondeterministic_output_order"},
 					Run:     cmdModuleList},
-				{Name: "load", Arity: -3, Flags: Admin | NoScript | NoAsyncLoading, Lock: LockNone,
+				{Name: "load", Arity: -3, Flags: flagAdmin | flagNoScript | flagNoAsyncLoading, Lock: lockNone,
 					Group: "server", Since: "4.0.0", Complexity: "O(1)",
 					Summary: "Loads a module from a shared library.",
 					Args:    loadArgs, disabledBy: "enable-module-command"},
-				{Name: "loadex", Arity: -3, Flags: Admin | NoScript | NoAsyncLoading, Lock: LockNone,
+				{Name: "loadex", Arity: -3, Flags: flagAdmin | flagNoScript | flagNoAsyncLoading, Lock: lockNone,
 					Group: "server", Since: "7.0.0", Complexity: "O(1)",
 					Summary: "Loads a module from a shared library, with module configuration and arguments.",
 					Args:    loadexArgs, disabledBy: "enable-module-command"},
-				{Name: "unload", Arity: 3, Flags: Admin | NoScript | NoAsyncLoading, Lock: LockNone,
+				{Name: "unload", Arity: 3, Flags: flagAdmin | flagNoScript | flagNoAsyncLoading, Lock: lockNone,
 					Group: "server", Since: "4.0.0", Complexity: "O(1)",
 					Summary: "Unloads a module.",
-					Args:    []Arg{{Name: "name", Type: ArgString}}, disabledBy: "enable-module-command"},
-				{Name: "help", Arity: 2, Flags: Loading | Stale, Lock: LockNone,
+					Args:    []cmdArg{{Name: "name", Type: argTypeString}}, disabledBy: "enable-module-command"},
+				{Name: "help", Arity: 2, Flags: flagLoading | flagStale, Lock: lockNone,
 					Group: "server", Since: "5.0.0", Complexity: "O(1)",
 					Summary: "Lists the MODULE subcommands.",
 					Run:     cmdModuleHelp},
@@ -64,7 +64,7 @@ func init() {
 
 // refuseDisabled rejects a command that its enable-*-command directive
 // turns off, as Redis's processCommand does before running it.
-func (c *Conn) refuseDisabled(cmd *Command) {
+func (c *Conn) refuseDisabled(cmd *command) {
 	c.s.cmdStats[cmd.id].rejected.Add(1)
 	root := cmd
 	if cmd.parent != nil {

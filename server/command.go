@@ -10,10 +10,10 @@ import (
 	"github.com/redoubt-db/redoubt/acl"
 )
 
-// Command is one entry of the command table. The table alone drives dispatch,
+// command is one entry of the command table. The table alone drives dispatch,
 // arity errors, COMMAND (INFO, DOCS, COUNT, LIST, GETKEYS) and, later, ACL
 // checks, so everything Redis reports about a command lives here.
-type Command struct {
+type command struct {
 	// Name is the lowercase command name; a subcommand's is its own word
 	// ("get" under "config").
 	Name string
@@ -21,7 +21,7 @@ type Command struct {
 	// subcommand's arity counts the container's name too.
 	Arity int
 	// Flags are the command's flags, as COMMAND INFO reports them.
-	Flags Flags
+	Flags cmdFlags
 	// Categories are the ACL categories not implied by Flags.
 	Categories acl.Category
 	// KeySpecs say where the command's keys are, as Redis 7 key specs.
@@ -45,15 +45,15 @@ type Command struct {
 	// ("nondeterministic_output", "request_policy:all_shards"…).
 	Tips []string
 	// Args describe the arguments, for COMMAND DOCS and redis-cli's hints.
-	Args []Arg
+	Args []cmdArg
 	// Run executes the command. It is nil for a container whose work is done
 	// by its Subcommands.
 	Run func(c *Conn, args [][]byte)
 	// Subcommands are the container's subcommands (CONFIG GET, CLIENT ID…).
-	Subcommands []*Command
+	Subcommands []*command
 	// Lock says whether Run needs the connection's database locked. The
-	// default, LockAuto, locks it for commands with keys.
-	Lock LockMode
+	// default, lockAuto, locks it for commands with keys.
+	Lock lockMode
 
 	// disabledBy names the directive that turns the command off
 	// (enable-debug-command, enable-module-command); such a command is
@@ -61,9 +61,9 @@ type Command struct {
 	disabledBy string
 
 	// Set when the table is built.
-	parent   *Command
+	parent   *command
 	fullName string // "get", "config|get"
-	subs     map[string]*Command
+	subs     map[string]*command
 	movable  bool // key positions need GetKeys or a non-range key spec
 	// keyFlags is Redis's per-command procedure for the flags of keys that
 	// depend on the arguments (keyspec.ProcFlags), or nil.
@@ -74,19 +74,19 @@ type Command struct {
 
 // FullName returns the name Redis uses in replies and statistics: the name,
 // or "container|sub" for a subcommand.
-func (cmd *Command) FullName() string { return cmd.fullName }
+func (cmd *command) FullName() string { return cmd.fullName }
 
-// LockMode says which lock a command runs under.
-type LockMode uint8
+// lockMode says which lock a command runs under.
+type lockMode uint8
 
 const (
-	// LockAuto locks the selected database for commands with key specs.
-	LockAuto LockMode = iota
-	// LockDB always locks the selected database (DBSIZE, KEYS, SCAN…).
-	LockDB
-	// LockNone runs the command with no lock held; it takes what it needs
+	// lockAuto locks the selected database for commands with key specs.
+	lockAuto lockMode = iota
+	// lockAlways always locks the selected database (DBSIZE, KEYS, SCAN…).
+	lockAlways
+	// lockNone runs the command with no lock held; it takes what it needs
 	// itself (SELECT, SWAPDB, MOVE, FLUSHALL, INFO…).
-	LockNone
+	lockNone
 )
 
 // commandStats are the counters INFO commandstats reports, one per command
@@ -100,56 +100,56 @@ type commandStats struct {
 	latency  atomic.Pointer[latencyHist] // nil until the first call (stats.go)
 }
 
-// Flags are command flags. The order of the constants is the order in which
+// cmdFlags are command flags. The order of the constants is the order in which
 // COMMAND INFO lists them.
-type Flags uint32
+type cmdFlags uint32
 
 const (
-	// Write commands may modify the keyspace.
-	Write Flags = 1 << iota
-	// ReadOnly commands only read keys.
-	ReadOnly
-	// DenyOOM commands may grow memory and are refused when over maxmemory.
-	DenyOOM
+	// flagWrite commands may modify the keyspace.
+	flagWrite cmdFlags = 1 << iota
+	// flagReadOnly commands only read keys.
+	flagReadOnly
+	// flagDenyOOM commands may grow memory and are refused when over maxmemory.
+	flagDenyOOM
 	flagModule
-	// Admin commands administer the server.
-	Admin
-	// PubSub commands are pub/sub related.
-	PubSub
-	// NoScript commands cannot run in scripts.
-	NoScript
-	// Blocking commands may block the client.
-	Blocking
-	// Loading commands are allowed while the dataset loads.
-	Loading
-	// Stale commands are allowed on a replica with stale data.
-	Stale
-	// SkipMonitor commands are not shown to MONITOR.
-	SkipMonitor
-	// SkipSlowlog commands are not logged to SLOWLOG.
-	SkipSlowlog
-	// Asking is cluster-related.
-	Asking
-	// Fast commands run in O(1) or O(log N).
-	Fast
-	// NoAuth commands may run before authentication.
-	NoAuth
-	// MayReplicate commands may replicate even when read-only.
-	MayReplicate
-	// Sentinel commands exist in sentinel mode.
-	Sentinel
-	// OnlySentinel commands exist only in sentinel mode.
-	OnlySentinel
-	// NoMandatoryKeys commands may have no keys although they have key specs.
-	NoMandatoryKeys
-	// NoAsyncLoading commands are refused during asynchronous loading.
-	NoAsyncLoading
-	// NoMulti commands cannot be queued in MULTI.
-	NoMulti
+	// flagAdmin commands administer the server.
+	flagAdmin
+	// flagPubSub commands are pub/sub related.
+	flagPubSub
+	// flagNoScript commands cannot run in scripts.
+	flagNoScript
+	// flagBlocking commands may block the client.
+	flagBlocking
+	// flagLoading commands are allowed while the dataset loads.
+	flagLoading
+	// flagStale commands are allowed on a replica with stale data.
+	flagStale
+	// flagSkipMonitor commands are not shown to MONITOR.
+	flagSkipMonitor
+	// flagSkipSlowlog commands are not logged to SLOWLOG.
+	flagSkipSlowlog
+	// flagAsking is cluster-related.
+	flagAsking
+	// flagFast commands run in O(1) or O(log N).
+	flagFast
+	// flagNoAuth commands may run before authentication.
+	flagNoAuth
+	// flagMayReplicate commands may replicate even when read-only.
+	flagMayReplicate
+	// flagSentinel commands exist in sentinel mode.
+	flagSentinel
+	// flagOnlySentinel commands exist only in sentinel mode.
+	flagOnlySentinel
+	// flagNoMandatoryKeys commands may have no keys although they have key specs.
+	flagNoMandatoryKeys
+	// flagNoAsyncLoading commands are refused during asynchronous loading.
+	flagNoAsyncLoading
+	// flagNoMulti commands cannot be queued in MULTI.
+	flagNoMulti
 	// flagMovableKeys is computed from the key specs, never set by hand.
 	flagMovableKeys
-	// AllowBusy commands may run while a script is busy.
-	AllowBusy
+	// flagAllowBusy commands may run while a script is busy.
+	flagAllowBusy
 
 	numFlags = iota
 )
@@ -163,7 +163,7 @@ var flagNames = [numFlags]string{
 }
 
 // Names returns the flag names in COMMAND INFO's order.
-func (f Flags) Names() []string {
+func (f cmdFlags) Names() []string {
 	var names []string
 	for i, n := range flagNames {
 		if f&(1<<i) != 0 {
@@ -173,67 +173,67 @@ func (f Flags) Names() []string {
 	return names
 }
 
-// ArgType is the type of a command argument in COMMAND DOCS.
-type ArgType uint8
+// argType is the type of a command argument in COMMAND DOCS.
+type argType uint8
 
 // Argument types.
 const (
-	ArgString ArgType = iota
-	ArgInteger
-	ArgDouble
-	ArgKey
-	ArgPattern
-	ArgUnixTime
-	ArgPureToken
-	ArgOneOf
-	ArgBlock
+	argTypeString argType = iota
+	argTypeInteger
+	argTypeDouble
+	argTypeKey
+	argTypePattern
+	argTypeUnixTime
+	argTypePureToken
+	argTypeOneOf
+	argTypeBlock
 )
 
 var argTypeNames = [...]string{"string", "integer", "double", "key", "pattern", "unix-time", "pure-token", "oneof", "block"}
 
-func (t ArgType) String() string { return argTypeNames[t] }
+func (t argType) String() string { return argTypeNames[t] }
 
-// ArgFlags qualify an argument in COMMAND DOCS.
-type ArgFlags uint8
+// argFlags qualify an argument in COMMAND DOCS.
+type argFlags uint8
 
 // Argument flags.
 const (
-	ArgOptional ArgFlags = 1 << iota
-	ArgMultiple
-	ArgMultipleToken
+	argOptional argFlags = 1 << iota
+	argMultiple
+	argMultipleToken
 )
 
-// Arg describes one argument of a command, for COMMAND DOCS.
-type Arg struct {
+// cmdArg describes one argument of a command, for COMMAND DOCS.
+type cmdArg struct {
 	Name            string
-	Type            ArgType
+	Type            argType
 	DisplayText     string
-	KeySpecIndex    int // for ArgKey: index into KeySpecs
+	KeySpecIndex    int // for argTypeKey: index into KeySpecs
 	Token           string
 	Since           string
 	DeprecatedSince string
-	Flags           ArgFlags
-	Args            []Arg // for ArgOneOf and ArgBlock
+	Flags           argFlags
+	Args            []cmdArg // for ArgOneOf and ArgBlock
 }
 
 // commandTable is the table every connection dispatches through. It is built
 // once, at package initialisation, and never changes afterwards.
 type commandTable struct {
-	byName map[string]*Command
-	list   []*Command // top-level commands in registration order
-	count  int        // commands and subcommands: the next Command.id
+	byName map[string]*command
+	list   []*command // top-level commands in registration order
+	count  int        // commands and subcommands: the next command.id
 }
 
 // commandGroups lists the per-group tables (cmd_<group>.go). Each group adds
 // its table to this list in its file's init function.
-var commandGroups [][]*Command
+var commandGroups [][]*command
 
-func registerCommands(cmds ...*Command) { commandGroups = append(commandGroups, cmds) }
+func registerCommands(cmds ...*command) { commandGroups = append(commandGroups, cmds) }
 
 var commands *commandTable
 
 func buildCommandTable() *commandTable {
-	t := &commandTable{byName: map[string]*Command{}}
+	t := &commandTable{byName: map[string]*command{}}
 	for _, group := range commandGroups {
 		for _, cmd := range group {
 			if _, dup := t.byName[cmd.Name]; dup {
@@ -243,7 +243,7 @@ func buildCommandTable() *commandTable {
 			t.byName[cmd.Name] = cmd
 			t.list = append(t.list, cmd)
 			if len(cmd.Subcommands) > 0 {
-				cmd.subs = map[string]*Command{}
+				cmd.subs = map[string]*command{}
 				for _, sub := range cmd.Subcommands {
 					t.add(sub, cmd)
 					cmd.subs[sub.Name] = sub
@@ -257,7 +257,7 @@ func buildCommandTable() *commandTable {
 // add gives cmd, a top-level command (parent nil) or a subcommand of
 // parent, its full name and statistics index, and finishes it; the caller
 // files it under its name.
-func (t *commandTable) add(cmd, parent *Command) {
+func (t *commandTable) add(cmd, parent *command) {
 	cmd.parent = parent
 	cmd.fullName = cmd.Name
 	if parent != nil {
@@ -270,29 +270,29 @@ func (t *commandTable) add(cmd, parent *Command) {
 
 // finish derives what the table leaves implicit: the implied ACL categories
 // (as Redis's setImplicitACLCategories) and whether keys are movable.
-func (cmd *Command) finish() {
-	if cmd.Flags&Write != 0 {
+func (cmd *command) finish() {
+	if cmd.Flags&flagWrite != 0 {
 		cmd.Categories |= acl.Write
 	}
-	if cmd.Flags&ReadOnly != 0 && cmd.Categories&acl.Scripting == 0 {
+	if cmd.Flags&flagReadOnly != 0 && cmd.Categories&acl.Scripting == 0 {
 		cmd.Categories |= acl.Read
 	}
-	if cmd.Flags&Admin != 0 {
+	if cmd.Flags&flagAdmin != 0 {
 		cmd.Categories |= acl.Admin | acl.Dangerous
 	}
-	if cmd.Flags&PubSub != 0 {
+	if cmd.Flags&flagPubSub != 0 {
 		cmd.Categories |= acl.PubSub
 	}
-	if cmd.Flags&Fast != 0 {
+	if cmd.Flags&flagFast != 0 {
 		cmd.Categories |= acl.Fast
 	}
-	if cmd.Flags&Blocking != 0 {
+	if cmd.Flags&flagBlocking != 0 {
 		cmd.Categories |= acl.Blocking
 	}
 	if cmd.Categories&acl.Fast == 0 {
 		cmd.Categories |= acl.Slow
 	}
-	cmd.lockDB = cmd.Lock == LockDB || (cmd.Lock == LockAuto && len(cmd.KeySpecs) > 0)
+	cmd.lockDB = cmd.Lock == lockAlways || (cmd.Lock == lockAuto && len(cmd.KeySpecs) > 0)
 	_, _, _, movable := keyspec.LegacyRange(cmd.KeySpecs)
 	cmd.movable = cmd.GetKeys != nil || movable
 	if cmd.parent == nil {
@@ -302,7 +302,7 @@ func (cmd *Command) finish() {
 
 // arityOK reports whether n arguments, the name included, suit the
 // command's arity: exactly Arity, or at least -Arity when it is negative.
-func (cmd *Command) arityOK(n int) bool {
+func (cmd *command) arityOK(n int) bool {
 	if cmd.Arity > 0 {
 		return n == cmd.Arity
 	}
@@ -312,7 +312,7 @@ func (cmd *Command) arityOK(n int) bool {
 // lookup finds the command for args as Redis's lookupCommand does: a
 // container with at least two arguments resolves to its subcommand, or nil.
 // buf is scratch space for lower-casing, so that lookups do not allocate.
-func (t *commandTable) lookup(args [][]byte, buf *[64]byte) *Command {
+func (t *commandTable) lookup(args [][]byte, buf *[64]byte) *command {
 	cmd := t.byName[string(lowerName(args[0], buf))]
 	if cmd == nil || cmd.subs == nil || len(args) == 1 {
 		return cmd

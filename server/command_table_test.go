@@ -59,7 +59,7 @@ var (
 // checkCommand returns what is wrong with a finished table entry (as
 // buildCommandTable leaves it) and its subcommands, each problem naming the
 // command and the field.
-func checkCommand(cmd *Command) []string {
+func checkCommand(cmd *command) []string {
 	var out []string
 	name := cmd.fullName
 	if name == "" {
@@ -120,7 +120,7 @@ func checkCommand(cmd *Command) []string {
 	if cmd.Flags&(flagMovableKeys|flagModule) != 0 {
 		bad("Flags: movablekeys and module are computed, not set")
 	}
-	if cmd.Flags&Write != 0 && cmd.Flags&ReadOnly != 0 {
+	if cmd.Flags&flagWrite != 0 && cmd.Flags&flagReadOnly != 0 {
 		bad("Flags: both Write and ReadOnly")
 	}
 
@@ -135,10 +135,10 @@ func checkCommand(cmd *Command) []string {
 			bad("KeySpecs[%d] has variable flags, but there is no GetKeys and no keyspec.ProcFlags entry to compute them", i)
 		}
 	}
-	if keyed && cmd.Flags&(Write|ReadOnly) == 0 && !keyedNeitherReadNorWrite[name] {
+	if keyed && cmd.Flags&(flagWrite|flagReadOnly) == 0 && !keyedNeitherReadNorWrite[name] {
 		bad("Flags: a command with keys must be Write or ReadOnly")
 	}
-	if cmd.Flags&NoMandatoryKeys != 0 && !keyed && cmd.GetKeys == nil {
+	if cmd.Flags&flagNoMandatoryKeys != 0 && !keyed && cmd.GetKeys == nil {
 		bad("Flags: NoMandatoryKeys on a command without keys")
 	}
 
@@ -160,25 +160,25 @@ func checkCommand(cmd *Command) []string {
 	// Categories, after finish added the implied ones, must agree with
 	// the flags both ways, as Redis's table does.
 	has := func(c acl.Category) bool { return cmd.Categories&c != 0 }
-	agree := func(flag Flags, cat acl.Category, flagName, catName string) {
+	agree := func(flag cmdFlags, cat acl.Category, flagName, catName string) {
 		if (cmd.Flags&flag != 0) != has(cat) {
 			bad("Categories: @%s goes with the %s flag, and only with it", catName, flagName)
 		}
 	}
-	agree(Write, acl.Write, "Write", "write")
-	agree(Fast, acl.Fast, "Fast", "fast")
-	agree(PubSub, acl.PubSub, "PubSub", "pubsub")
-	agree(Blocking, acl.Blocking, "Blocking", "blocking")
-	if has(acl.Read) && cmd.Flags&ReadOnly == 0 {
+	agree(flagWrite, acl.Write, "Write", "write")
+	agree(flagFast, acl.Fast, "Fast", "fast")
+	agree(flagPubSub, acl.PubSub, "PubSub", "pubsub")
+	agree(flagBlocking, acl.Blocking, "Blocking", "blocking")
+	if has(acl.Read) && cmd.Flags&flagReadOnly == 0 {
 		bad("Categories: @read without the ReadOnly flag")
 	}
-	if cmd.Flags&ReadOnly != 0 && !has(acl.Read) && !has(acl.Scripting) {
+	if cmd.Flags&flagReadOnly != 0 && !has(acl.Read) && !has(acl.Scripting) {
 		bad("Categories: ReadOnly without @read")
 	}
 	if has(acl.Fast) == has(acl.Slow) {
 		bad("Categories: exactly one of @fast and @slow")
 	}
-	if cmd.Flags&Admin != 0 && (!has(acl.Admin) || !has(acl.Dangerous)) {
+	if cmd.Flags&flagAdmin != 0 && (!has(acl.Admin) || !has(acl.Dangerous)) {
 		bad("Categories: Admin implies @admin and @dangerous")
 	}
 
@@ -275,7 +275,7 @@ func checkKeySpec(ks *keyspec.Spec, arity int, unknownOK bool) []string {
 }
 
 // checkArgs returns what is wrong with an argument list for COMMAND DOCS.
-func checkArgs(args []Arg, numSpecs int) []string {
+func checkArgs(args []cmdArg, numSpecs int) []string {
 	var out []string
 	for _, a := range args {
 		bad := func(format string, v ...any) {
@@ -288,26 +288,26 @@ func checkArgs(args []Arg, numSpecs int) []string {
 			bad("Type %d is not an argument type", a.Type)
 			continue
 		}
-		if a.Type == ArgKey && (a.KeySpecIndex < 0 || a.KeySpecIndex >= numSpecs) {
+		if a.Type == argTypeKey && (a.KeySpecIndex < 0 || a.KeySpecIndex >= numSpecs) {
 			bad("KeySpecIndex %d: the command has %d key specs", a.KeySpecIndex, numSpecs)
 		}
-		if a.Type != ArgKey && a.KeySpecIndex != 0 && (a.KeySpecIndex < 0 || a.KeySpecIndex >= numSpecs) {
+		if a.Type != argTypeKey && a.KeySpecIndex != 0 && (a.KeySpecIndex < 0 || a.KeySpecIndex >= numSpecs) {
 			bad("KeySpecIndex %d: the command has %d key specs", a.KeySpecIndex, numSpecs)
 		}
-		if a.Type == ArgPureToken && a.Token == "" {
+		if a.Type == argTypePureToken && a.Token == "" {
 			bad("a pure-token needs a Token")
 		}
-		nested := a.Type == ArgOneOf || a.Type == ArgBlock
+		nested := a.Type == argTypeOneOf || a.Type == argTypeBlock
 		if nested && len(a.Args) == 0 {
 			bad("a %s needs Args", a.Type)
 		}
 		if !nested && len(a.Args) > 0 {
 			bad("only oneof and block have Args")
 		}
-		if a.Flags&^(ArgOptional|ArgMultiple|ArgMultipleToken) != 0 {
+		if a.Flags&^(argOptional|argMultiple|argMultipleToken) != 0 {
 			bad("unknown Flags %#x", a.Flags)
 		}
-		if a.Flags&ArgMultipleToken != 0 && (a.Flags&ArgMultiple == 0 || a.Token == "") {
+		if a.Flags&argMultipleToken != 0 && (a.Flags&argMultiple == 0 || a.Token == "") {
 			bad("multiple_token needs multiple and a Token")
 		}
 		for _, v := range []string{a.Since, a.DeprecatedSince} {
@@ -323,16 +323,16 @@ func checkArgs(args []Arg, numSpecs int) []string {
 }
 
 // markSpecs records the key specs that arguments refer to.
-func markSpecs(args []Arg, used map[int]bool) {
+func markSpecs(args []cmdArg, used map[int]bool) {
 	for _, a := range args {
-		if a.Type == ArgKey || a.KeySpecIndex > 0 {
+		if a.Type == argTypeKey || a.KeySpecIndex > 0 {
 			used[a.KeySpecIndex] = true
 		}
 		markSpecs(a.Args, used)
 	}
 }
 
-func hasKeyFlag(cmd *Command, f keyspec.Flags) bool {
+func hasKeyFlag(cmd *command, f keyspec.Flags) bool {
 	for i := range cmd.KeySpecs {
 		if cmd.KeySpecs[i].Flags&f != 0 {
 			return true
@@ -345,13 +345,13 @@ func hasKeyFlag(cmd *Command, f keyspec.Flags) bool {
 // mistake each, so that TestCommandTable is known to be able to fail.
 func TestCommandTableCatchesMistakes(t *testing.T) {
 	run := func(c *Conn, args [][]byte) {}
-	good := func() *Command {
-		return &Command{Name: "good", Arity: 2, Flags: ReadOnly | Fast, Categories: acl.String,
+	good := func() *command {
+		return &command{Name: "good", Arity: 2, Flags: flagReadOnly | flagFast, Categories: acl.String,
 			KeySpecs: []keyspec.Spec{{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyStep: 1}},
 			Group:    "string", Since: "1.0.0", Summary: "A well-formed entry.",
-			Args: []Arg{{Name: "key", Type: ArgKey}}, Run: run}
+			Args: []cmdArg{{Name: "key", Type: argTypeKey}}, Run: run}
 	}
-	finished := func(c *Command) *Command {
+	finished := func(c *command) *command {
 		c.fullName = c.Name
 		c.finish()
 		for _, s := range c.Subcommands {
@@ -366,53 +366,53 @@ func TestCommandTableCatchesMistakes(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		mutate func(c *Command)
+		mutate func(c *command)
 		want   string // a substring of one problem
 	}{
-		{"uppercase name", func(c *Command) { c.Name = "Good" }, "lowercase"},
-		{"zero arity", func(c *Command) { c.Arity = 0 }, "Arity 0"},
-		{"no handler", func(c *Command) { c.Run = nil }, "Run is nil"},
-		{"no summary", func(c *Command) { c.Summary = " " }, "Summary is empty"},
-		{"no group", func(c *Command) { c.Group = "" }, "Group"},
-		{"no since", func(c *Command) { c.Since = "" }, "Since"},
-		{"bad tip", func(c *Command) { c.Tips = []string{"sometimes"} }, "Tips"},
-		{"write and readonly", func(c *Command) { c.Flags |= Write }, "both Write and ReadOnly"},
-		{"keyed, neither", func(c *Command) { c.Flags = Fast }, "must be Write or ReadOnly"},
-		{"movablekeys by hand", func(c *Command) { c.Flags |= flagMovableKeys }, "computed"},
-		{"key past arity", func(c *Command) { c.KeySpecs = []keyspec.Spec{{Flags: keyspec.RO, Index: 2, KeyStep: 1}} }, "Index 2"},
-		{"range past arity", func(c *Command) { c.KeySpecs = []keyspec.Spec{{Flags: keyspec.RO, Index: 1, LastKey: 1, KeyStep: 1}} }, "last key at 2"},
-		{"variadic key too far", func(c *Command) { c.Arity = -2; c.KeySpecs[0].Index = 3 }, "keys start at 3"},
-		{"no begin search", func(c *Command) { c.KeySpecs[0].Index = 0 }, "neither Index nor Keyword"},
-		{"unknown spec with a step", func(c *Command) {
+		{"uppercase name", func(c *command) { c.Name = "Good" }, "lowercase"},
+		{"zero arity", func(c *command) { c.Arity = 0 }, "Arity 0"},
+		{"no handler", func(c *command) { c.Run = nil }, "Run is nil"},
+		{"no summary", func(c *command) { c.Summary = " " }, "Summary is empty"},
+		{"no group", func(c *command) { c.Group = "" }, "Group"},
+		{"no since", func(c *command) { c.Since = "" }, "Since"},
+		{"bad tip", func(c *command) { c.Tips = []string{"sometimes"} }, "Tips"},
+		{"write and readonly", func(c *command) { c.Flags |= flagWrite }, "both Write and ReadOnly"},
+		{"keyed, neither", func(c *command) { c.Flags = flagFast }, "must be Write or ReadOnly"},
+		{"movablekeys by hand", func(c *command) { c.Flags |= flagMovableKeys }, "computed"},
+		{"key past arity", func(c *command) { c.KeySpecs = []keyspec.Spec{{Flags: keyspec.RO, Index: 2, KeyStep: 1}} }, "Index 2"},
+		{"range past arity", func(c *command) { c.KeySpecs = []keyspec.Spec{{Flags: keyspec.RO, Index: 1, LastKey: 1, KeyStep: 1}} }, "last key at 2"},
+		{"variadic key too far", func(c *command) { c.Arity = -2; c.KeySpecs[0].Index = 3 }, "keys start at 3"},
+		{"no begin search", func(c *command) { c.KeySpecs[0].Index = 0 }, "neither Index nor Keyword"},
+		{"unknown spec with a step", func(c *command) {
 			c.KeySpecs[0].Index = 0
 			c.GetKeys = func([][]byte) ([]int, error) { return nil, nil }
 		}, "unknown spec"},
-		{"zero step", func(c *Command) { c.KeySpecs[0].KeyStep = 0 }, "KeyStep 0"},
-		{"two access flags", func(c *Command) { c.KeySpecs[0].Flags |= keyspec.RW }, "exactly one of RO"},
-		{"limit without -1", func(c *Command) { c.KeySpecs[0].Limit = 2 }, "Limit 2"},
-		{"keynum without first key", func(c *Command) { c.Arity = -3; c.KeySpecs[0].KeyNum = true }, "keynum spec"},
-		{"lowercase keyword", func(c *Command) {
+		{"zero step", func(c *command) { c.KeySpecs[0].KeyStep = 0 }, "KeyStep 0"},
+		{"two access flags", func(c *command) { c.KeySpecs[0].Flags |= keyspec.RW }, "exactly one of RO"},
+		{"limit without -1", func(c *command) { c.KeySpecs[0].Limit = 2 }, "Limit 2"},
+		{"keynum without first key", func(c *command) { c.Arity = -3; c.KeySpecs[0].KeyNum = true }, "keynum spec"},
+		{"lowercase keyword", func(c *command) {
 			c.KeySpecs[0] = keyspec.Spec{Flags: keyspec.RO, Keyword: "store", StartFrom: 1, KeyStep: 1}
 		}, "capitals"},
-		{"key arg, no spec", func(c *Command) { c.Args[0].KeySpecIndex = 1 }, "KeySpecIndex 1"},
-		{"spec of no argument", func(c *Command) {
+		{"key arg, no spec", func(c *command) { c.Args[0].KeySpecIndex = 1 }, "KeySpecIndex 1"},
+		{"spec of no argument", func(c *command) {
 			c.Arity = 3
 			c.KeySpecs = append(c.KeySpecs, keyspec.Spec{Flags: keyspec.OW | keyspec.Update, Index: 2, KeyStep: 1})
-			c.Args = append(c.Args, Arg{Name: "destination", Type: ArgKey})
+			c.Args = append(c.Args, cmdArg{Name: "destination", Type: argTypeKey})
 		}, "KeySpecs[1] is no argument's"},
-		{"pure token without token", func(c *Command) { c.Args = append(c.Args, Arg{Name: "nx", Type: ArgPureToken}) }, "needs a Token"},
-		{"oneof without args", func(c *Command) { c.Args = append(c.Args, Arg{Name: "cond", Type: ArgOneOf}) }, "needs Args"},
-		{"read category on a write", func(c *Command) { c.Flags = Write; c.Categories |= acl.Read }, "@read without"},
-		{"fast category, slow command", func(c *Command) { c.Flags = ReadOnly; c.Categories |= acl.Fast }, "@fast goes with"},
-		{"deprecated without replacement", func(c *Command) { c.DocFlags = []string{"deprecated"}; c.DeprecatedSince = "6.2.0" }, "go together"},
-		{"variable flags, nothing to compute them", func(c *Command) { c.KeySpecs[0].Flags |= keyspec.VariableFlags }, "variable flags"},
-		{"subcommand arity", func(c *Command) {
+		{"pure token without token", func(c *command) { c.Args = append(c.Args, cmdArg{Name: "nx", Type: argTypePureToken}) }, "needs a Token"},
+		{"oneof without args", func(c *command) { c.Args = append(c.Args, cmdArg{Name: "cond", Type: argTypeOneOf}) }, "needs Args"},
+		{"read category on a write", func(c *command) { c.Flags = flagWrite; c.Categories |= acl.Read }, "@read without"},
+		{"fast category, slow command", func(c *command) { c.Flags = flagReadOnly; c.Categories |= acl.Fast }, "@fast goes with"},
+		{"deprecated without replacement", func(c *command) { c.DocFlags = []string{"deprecated"}; c.DeprecatedSince = "6.2.0" }, "go together"},
+		{"variable flags, nothing to compute them", func(c *command) { c.KeySpecs[0].Flags |= keyspec.VariableFlags }, "variable flags"},
+		{"subcommand arity", func(c *command) {
 			c.Run = nil
-			c.Subcommands = []*Command{{Name: "sub", Arity: 1, Group: "server", Since: "1.0.0", Summary: "S.", Run: run}}
+			c.Subcommands = []*command{{Name: "sub", Arity: 1, Group: "server", Since: "1.0.0", Summary: "S.", Run: run}}
 		}, "good|sub: Arity 1"},
-		{"subcommand twice", func(c *Command) {
-			s := &Command{Name: "sub", Arity: 2, Group: "server", Since: "1.0.0", Summary: "S.", Run: run}
-			c.Subcommands = []*Command{s, s}
+		{"subcommand twice", func(c *command) {
+			s := &command{Name: "sub", Arity: 2, Group: "server", Since: "1.0.0", Summary: "S.", Run: run}
+			c.Subcommands = []*command{s, s}
 		}, "registered twice"},
 	}
 	for _, tt := range tests {

@@ -37,14 +37,14 @@ type Conn struct {
 	// lastLookup is the last command looked up, if it has no subcommands:
 	// a pipeline usually repeats a command, and comparing its name is
 	// cheaper than a table lookup.
-	lastLookup *Command
+	lastLookup *command
 	// run is the current run: consecutive calls of one command in a
 	// batch, under one lock hold. A run is timed as a whole and its
 	// statistics reach the server's shared counters when it ends (endRun),
 	// so a pipeline of N GETs costs two clock reads and a few atomic adds,
 	// not N of each.
 	run struct {
-		cmd           *Command
+		cmd           *command
 		start         time.Duration // since created, on the monotonic clock
 		calls, failed int64
 	}
@@ -69,7 +69,7 @@ type Conn struct {
 	resp            atomic.Int32 // proto, for CLIENT LIST
 	name            atomic.Pointer[string]
 	libName, libVer atomic.Pointer[string]
-	lastCmd         atomic.Pointer[Command]
+	lastCmd         atomic.Pointer[command]
 	lastInteraction atomic.Int64 // Unix seconds of the last input
 	noEvict         atomic.Bool
 	noTouch         atomic.Bool
@@ -259,7 +259,7 @@ func (c *Conn) execute(args [][]byte) {
 }
 
 // call runs cmd with the database lock it needs and records its statistics.
-func (c *Conn) call(cmd *Command, args [][]byte) {
+func (c *Conn) call(cmd *command, args [][]byte) {
 	if cmd.lockDB {
 		c.lockDB()
 	} else {

@@ -30,9 +30,9 @@
 //
 // Each store database has one mutex. A batch takes the selected database's
 // lock before the first command that needs it (commands with keys, and
-// those marked LockDB) and keeps it across the following commands, up to
+// those marked lockAlways) and keeps it across the following commands, up to
 // maxLockHold of them, so a pipeline pays for the lock once; commands marked
-// LockNone run with no database lock and take what they need themselves
+// lockNone run with no database lock and take what they need themselves
 // (Store.LockDBs for several databases, in ascending order).
 //
 // Lock order: a database lock may be held while taking Server.connsMu,

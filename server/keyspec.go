@@ -12,20 +12,20 @@ import "github.com/redoubt-db/redoubt/internal/keyspec"
 // (args[0] is the command name; for a subcommand args[1] is its name), in
 // the order COMMAND GETKEYS lists them, as keyspec.Append finds them. It
 // does not check the arity.
-func (cmd *Command) Keys(args [][]byte) []keyspec.Ref {
+func (cmd *command) Keys(args [][]byte) []keyspec.Ref {
 	return cmd.appendKeys(nil, args)
 }
 
 // appendKeys is Keys appending to dst, so that callers on a hot path (ACL
 // checks) can reuse a buffer.
-func (cmd *Command) appendKeys(dst []keyspec.Ref, args [][]byte) []keyspec.Ref {
+func (cmd *command) appendKeys(dst []keyspec.Ref, args [][]byte) []keyspec.Ref {
 	return keyspec.Append(dst, args, cmd.KeySpecs, keyspec.Options{GetKeys: cmd.GetKeys, Flags: cmd.keyFlags})
 }
 
 // hasKeys reports whether the command can have key arguments at all, as
 // Redis's doesCommandHaveKeys: a GetKeys function, or a key spec that is not
 // "not_key".
-func (cmd *Command) hasKeys() bool {
+func (cmd *command) hasKeys() bool {
 	if cmd.GetKeys != nil {
 		return true
 	}

@@ -15,23 +15,23 @@ import (
 // tested whatever the table holds today. conformance/command_test.go checks
 // the same extraction against a real Redis for every command Redis has.
 var (
-	ksGet = &Command{Name: "get", Arity: 2, KeySpecs: []keyspec.Spec{{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyStep: 1}}}
-	ksSet = &Command{Name: "set", Arity: -3, KeySpecs: []keyspec.Spec{
+	ksGet = &command{Name: "get", Arity: 2, KeySpecs: []keyspec.Spec{{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyStep: 1}}}
+	ksSet = &command{Name: "set", Arity: -3, KeySpecs: []keyspec.Spec{
 		{Flags: keyspec.RW | keyspec.Access | keyspec.Update | keyspec.VariableFlags, Index: 1, KeyStep: 1}}}
-	ksMset        = &Command{Name: "mset", Arity: -3, KeySpecs: []keyspec.Spec{{Flags: keyspec.OW | keyspec.Update, Index: 1, LastKey: -1, KeyStep: 2}}}
-	ksBlpop       = &Command{Name: "blpop", Arity: -3, KeySpecs: []keyspec.Spec{{Flags: keyspec.RW | keyspec.Access | keyspec.Delete, Index: 1, LastKey: -2, KeyStep: 1}}}
-	ksZunionstore = &Command{Name: "zunionstore", Arity: -4, KeySpecs: []keyspec.Spec{
+	ksMset        = &command{Name: "mset", Arity: -3, KeySpecs: []keyspec.Spec{{Flags: keyspec.OW | keyspec.Update, Index: 1, LastKey: -1, KeyStep: 2}}}
+	ksBlpop       = &command{Name: "blpop", Arity: -3, KeySpecs: []keyspec.Spec{{Flags: keyspec.RW | keyspec.Access | keyspec.Delete, Index: 1, LastKey: -2, KeyStep: 1}}}
+	ksZunionstore = &command{Name: "zunionstore", Arity: -4, KeySpecs: []keyspec.Spec{
 		{Flags: keyspec.OW | keyspec.Update, Index: 1, KeyStep: 1},
 		{Flags: keyspec.RO | keyspec.Access, Index: 2, KeyNum: true, FirstKey: 1, KeyStep: 1}}}
-	ksEval = &Command{Name: "eval", Arity: -3, Flags: NoMandatoryKeys, KeySpecs: []keyspec.Spec{
+	ksEval = &command{Name: "eval", Arity: -3, Flags: flagNoMandatoryKeys, KeySpecs: []keyspec.Spec{
 		{Flags: keyspec.RW | keyspec.Access | keyspec.Update, Index: 2, KeyNum: true, FirstKey: 1, KeyStep: 1}}}
-	ksXread = &Command{Name: "xread", Arity: -4, KeySpecs: []keyspec.Spec{
+	ksXread = &command{Name: "xread", Arity: -4, KeySpecs: []keyspec.Spec{
 		{Flags: keyspec.RO | keyspec.Access, Keyword: "STREAMS", StartFrom: 1, LastKey: -1, KeyStep: 1, Limit: 2}}}
-	ksGeoradius = &Command{Name: "georadius", Arity: -6, KeySpecs: []keyspec.Spec{
+	ksGeoradius = &command{Name: "georadius", Arity: -6, KeySpecs: []keyspec.Spec{
 		{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyStep: 1},
 		{Flags: keyspec.OW | keyspec.Update, Keyword: "STORE", StartFrom: 6, KeyStep: 1},
 		{Flags: keyspec.OW | keyspec.Update, Keyword: "STOREDIST", StartFrom: 6, KeyStep: 1}}}
-	ksMigrate = &Command{Name: "migrate", Arity: -6, KeySpecs: []keyspec.Spec{
+	ksMigrate = &command{Name: "migrate", Arity: -6, KeySpecs: []keyspec.Spec{
 		{Flags: keyspec.RW | keyspec.Access | keyspec.Delete | keyspec.Incomplete, Index: 3, KeyStep: 1},
 		{Flags: keyspec.RW | keyspec.Access | keyspec.Delete | keyspec.Incomplete, Keyword: "KEYS", StartFrom: -2, LastKey: -1, KeyStep: 1}},
 		// Not Redis's procedure: enough to show that an incomplete spec
@@ -48,14 +48,14 @@ var (
 			}
 			return []int{3}, nil
 		}}
-	ksSpublish = &Command{Name: "spublish", Arity: 3, KeySpecs: []keyspec.Spec{{Flags: keyspec.NotKey, Index: 1, KeyStep: 1}}}
-	ksLmove    = &Command{Name: "lmove", Arity: 5, KeySpecs: []keyspec.Spec{
+	ksSpublish = &command{Name: "spublish", Arity: 3, KeySpecs: []keyspec.Spec{{Flags: keyspec.NotKey, Index: 1, KeyStep: 1}}}
+	ksLmove    = &command{Name: "lmove", Arity: 5, KeySpecs: []keyspec.Spec{
 		{Flags: keyspec.RW | keyspec.Access | keyspec.Delete, Index: 1, KeyStep: 1},
 		{Flags: keyspec.RW | keyspec.Insert, Index: 2, KeyStep: 1}}}
-	ksSubcommand = &Command{Name: "encoding", Arity: 3, parent: &Command{Name: "object"},
+	ksSubcommand = &command{Name: "encoding", Arity: 3, parent: &command{Name: "object"},
 		KeySpecs: []keyspec.Spec{{Flags: keyspec.RO, Index: 2, KeyStep: 1}}}
 
-	keySpecShapes = []*Command{ksGet, ksSet, ksMset, ksBlpop, ksZunionstore, ksEval, ksXread,
+	keySpecShapes = []*command{ksGet, ksSet, ksMset, ksBlpop, ksZunionstore, ksEval, ksXread,
 		ksGeoradius, ksMigrate, ksSpublish, ksLmove, ksSubcommand}
 )
 
@@ -79,7 +79,7 @@ func TestKeys(t *testing.T) {
 	ro, rw := keyspec.RO|keyspec.Access, keyspec.RW|keyspec.Access|keyspec.Update
 	rwDel := keyspec.RW | keyspec.Access | keyspec.Delete
 	tests := []struct {
-		cmd  *Command
+		cmd  *command
 		args [][]byte
 		want []keyspec.Ref
 	}{
@@ -149,11 +149,11 @@ func TestKeys(t *testing.T) {
 
 func TestHasKeys(t *testing.T) {
 	for _, tt := range []struct {
-		cmd  *Command
+		cmd  *command
 		want bool
 	}{
-		{ksGet, true}, {ksSpublish, false}, {&Command{Name: "ping"}, false},
-		{&Command{Name: "sort", GetKeys: func([][]byte) ([]int, error) { return nil, nil }}, true},
+		{ksGet, true}, {ksSpublish, false}, {&command{Name: "ping"}, false},
+		{&command{Name: "sort", GetKeys: func([][]byte) ([]int, error) { return nil, nil }}, true},
 	} {
 		if got := tt.cmd.hasKeys(); got != tt.want {
 			t.Errorf("%s.hasKeys() = %v, want %v", tt.cmd.Name, got, tt.want)
@@ -177,7 +177,7 @@ func TestKeysAppendDoesNotAllocate(t *testing.T) {
 // split at spaces). Neither may panic, and every key must be an argument.
 func FuzzGetKeys(f *testing.F) {
 	initCommands()
-	var all []*Command
+	var all []*command
 	for _, cmd := range commands.list {
 		all = append(all, cmd)
 		all = append(all, cmd.Subcommands...)

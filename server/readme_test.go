@@ -40,7 +40,7 @@ func TestREADMEListsEveryCommand(t *testing.T) {
 		}
 	}
 	inTable := map[string][]string{}
-	forEachCommand(func(cmd *Command) {
+	forEachCommand(func(cmd *command) {
 		group := cmd.Group
 		if cmd.parent != nil {
 			group = cmd.parent.Group

@@ -63,7 +63,7 @@ type Server struct {
 	nextID  int64
 
 	stats serverStats
-	// cmdStats holds every command's statistics, indexed by Command.id.
+	// cmdStats holds every command's statistics, indexed by command.id.
 	cmdStats []commandStats
 	info     infoState // INFO's own state (stats.go)
 

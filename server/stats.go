@@ -158,7 +158,7 @@ func (st *infoState) blockedCounts() (blocked, timed int) {
 
 // forEachCommand calls fn for every command of the table, subcommands
 // after their container.
-func forEachCommand(fn func(*Command)) {
+func forEachCommand(fn func(*command)) {
 	for _, cmd := range commands.list {
 		fn(cmd)
 		for _, sub := range cmd.Subcommands {

@@ -16,7 +16,7 @@ var (
 
 // Key arguments, for COMMAND DOCS.
 var (
-	argKey     = Arg{Name: "key", Type: ArgKey}
-	argsOneKey = []Arg{argKey}
-	argsKeys   = []Arg{{Name: "key", Type: ArgKey, Flags: ArgMultiple}}
+	argKey     = cmdArg{Name: "key", Type: argTypeKey}
+	argsOneKey = []cmdArg{argKey}
+	argsKeys   = []cmdArg{{Name: "key", Type: argTypeKey, Flags: argMultiple}}
 )
