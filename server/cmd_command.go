@@ -20,6 +20,10 @@ import (
 // subcommands), the order is not part of the contract: Redis's own order
 // changes from one start to the next. Redoubt lists commands in registration
 // order.
+//
+// As in Redis, COMMAND sees the server's own names (names.go): a removed
+// command is not counted, listed or found, and a renamed one is found by
+// its new name only, while the replies show its table name.
 
 func init() {
 	noKeysLoading := flagLoading | flagStale
@@ -74,13 +78,13 @@ func init() {
 
 // cmdCommand is COMMAND with no subcommand: every command's INFO.
 func cmdCommand(c *Conn, args [][]byte) {
-	c.WriteArray(len(commands.list))
-	for _, cmd := range commands.list {
+	c.WriteArray(len(c.s.cmds.list))
+	for _, cmd := range c.s.cmds.list {
 		c.writeCommandInfo(cmd)
 	}
 }
 
-func cmdCommandCount(c *Conn, args [][]byte) { c.WriteInt(int64(len(commands.list))) }
+func cmdCommandCount(c *Conn, args [][]byte) { c.WriteInt(int64(len(c.s.cmds.list))) }
 
 // cmdCommandInfo is COMMAND INFO [name ...]; an unknown name gets a null.
 func cmdCommandInfo(c *Conn, args [][]byte) {
@@ -90,18 +94,18 @@ func cmdCommandInfo(c *Conn, args [][]byte) {
 	}
 	c.WriteArray(len(args) - 2)
 	for _, name := range args[2:] {
-		c.writeCommandInfo(commands.lookupFullName(name))
+		c.writeCommandInfo(c.s.cmds.lookupFullName(name))
 	}
 }
 
 // cmdCommandDocs is COMMAND DOCS [name ...]: a map from each known name to
 // its documentation; unknown names are left out.
 func cmdCommandDocs(c *Conn, args [][]byte) {
-	found := commands.list
+	found := c.s.cmds.list
 	if len(args) > 2 {
 		found = make([]*command, 0, len(args)-2)
 		for _, name := range args[2:] {
-			if cmd := commands.lookupFullName(name); cmd != nil {
+			if cmd := c.s.cmds.lookupFullName(name); cmd != nil {
 				found = append(found, cmd)
 			}
 		}
@@ -140,7 +144,7 @@ func cmdCommandList(c *Conn, args [][]byte) {
 		i += 2
 	}
 	var names []string
-	for _, cmd := range commands.list {
+	for _, cmd := range c.s.cmds.list {
 		if keep(cmd) {
 			names = append(names, cmd.fullName)
 		}
@@ -162,8 +166,8 @@ func cmdCommandGetKeysAndFlags(c *Conn, args [][]byte) { c.commandGetKeys(args[2
 // commandGetKeys replies with the keys of the command line line, checked as
 // Redis's getKeysSubcommandImpl checks it.
 func (c *Conn) commandGetKeys(line [][]byte, withFlags bool) {
-	var buf [64]byte
-	cmd := commands.lookup(line, &buf)
+	var buf [maxNameLen]byte
+	cmd := c.s.cmds.lookup(line, &buf)
 	switch {
 	case cmd == nil:
 		c.writeErrorReply(msgInvalidCommand)
@@ -209,23 +213,6 @@ func (c *Conn) writeHelpReply(container []byte, lines []string) {
 	}
 	c.WriteSimple(msgHelpFooter1)
 	c.WriteSimple(msgHelpFooter2)
-}
-
-// lookupFullName finds a command by the name Redis reports: "name" or
-// "container|sub", as Redis's lookupCommandBySds, ignoring ASCII case.
-// Anything else, a subcommand of a command without subcommands included,
-// is nil.
-func (t *commandTable) lookupFullName(name []byte) *command {
-	var buf [64]byte
-	parent, sub, hasSub := bytes.Cut(name, []byte("|"))
-	cmd := t.byName[string(lowerName(parent, &buf))]
-	if !hasSub || cmd == nil {
-		return cmd
-	}
-	if bytes.IndexByte(sub, '|') >= 0 {
-		return nil // one level of subcommands only
-	}
-	return cmd.subs[string(lowerName(sub, &buf))]
 }
 
 // infoFlags returns the flags COMMAND INFO shows: the table's flags less

@@ -410,10 +410,10 @@ func infoCPU(b []byte) []byte {
 	return b
 }
 
-// infoCommandstats lists every command called, rejected or failed at least
-// once, subcommands as "container|sub".
+// infoCommandstats lists every command of the server called, rejected or
+// failed at least once, by its table name, subcommands as "container|sub".
 func (s *Server) infoCommandstats(b []byte) []byte {
-	forEachCommand(func(cmd *command) {
+	s.cmds.each(func(cmd *command) {
 		st := &s.cmdStats[cmd.id]
 		calls, ns := st.calls.Load(), st.nanos.Load()
 		rejected, failed := st.rejected.Load(), st.failed.Load()
@@ -447,9 +447,10 @@ func (s *Server) infoErrorstats(b []byte) []byte {
 }
 
 // infoLatencystats lists the 50th, 99th and 99.9th percentiles of every
-// command called since the start or the last reset, in microseconds.
+// command of the server called since the start or the last reset, in
+// microseconds.
 func (s *Server) infoLatencystats(b []byte) []byte {
-	forEachCommand(func(cmd *command) {
+	s.cmds.each(func(cmd *command) {
 		h := s.cmdStats[cmd.id].latency.Load()
 		if h == nil {
 			return

@@ -55,10 +55,10 @@ type command struct {
 	// default, lockAuto, locks it for commands with keys.
 	Lock lockMode
 
-	// disabledBy names the directive that turns the command off
-	// (enable-debug-command, enable-module-command); such a command is
-	// refused before it runs, and Run may be nil.
-	disabledBy string
+	// protectedBy names the directive that guards the command
+	// (enable-debug-command, enable-module-command); each server's
+	// setting of it decides whether the command runs (names.go).
+	protectedBy protection
 
 	// Set when the table is built.
 	parent   *command
@@ -216,12 +216,13 @@ type cmdArg struct {
 	Args            []cmdArg // for ArgOneOf and ArgBlock
 }
 
-// commandTable is the table every connection dispatches through. It is built
-// once, at package initialisation, and never changes afterwards.
+// commandTable is the description of every command. It is built once, at
+// package initialisation, and never changes afterwards; each server
+// dispatches through its own commandNames, built from it (names.go).
 type commandTable struct {
-	byName map[string]*command
-	list   []*command // top-level commands in registration order
-	count  int        // commands and subcommands: the next command.id
+	byName map[string]*command // top-level commands by their table name
+	list   []*command          // top-level commands in registration order
+	count  int                 // commands and subcommands: the next command.id
 }
 
 // commandGroups lists the per-group tables (cmd_<group>.go). Each group adds
@@ -307,37 +308,6 @@ func (cmd *command) arityOK(n int) bool {
 		return n == cmd.Arity
 	}
 	return n >= -cmd.Arity
-}
-
-// lookup finds the command for args as Redis's lookupCommand does: a
-// container with at least two arguments resolves to its subcommand, or nil.
-// buf is scratch space for lower-casing, so that lookups do not allocate.
-func (t *commandTable) lookup(args [][]byte, buf *[64]byte) *command {
-	cmd := t.byName[string(lowerName(args[0], buf))]
-	if cmd == nil || cmd.subs == nil || len(args) == 1 {
-		return cmd
-	}
-	return cmd.subs[string(lowerName(args[1], buf))]
-}
-
-// lowerName lower-cases a command name into buf; a name longer than buf
-// cannot be a command and is returned as is.
-func lowerName(b []byte, buf *[64]byte) []byte {
-	if len(b) > len(buf) {
-		return b
-	}
-	n := copy(buf[:], b)
-	for i := 0; i < n; i++ {
-		buf[i] = lowerASCII(buf[i])
-	}
-	return buf[:n]
-}
-
-// isContainer reports whether name is a command with subcommands.
-func (t *commandTable) isContainer(name []byte) bool {
-	var buf [64]byte
-	cmd := t.byName[string(lowerName(name, &buf))]
-	return cmd != nil && cmd.subs != nil
 }
 
 var commandsOnce sync.Once

@@ -77,11 +77,11 @@ func checkCommand(cmd *command) []string {
 	if cmd.Arity == 0 || (cmd.Arity > 0 && cmd.Arity < minArity) || (cmd.Arity < 0 && -cmd.Arity < minArity) {
 		bad("Arity %d: must not be 0, and must count the name (and a subcommand's container's name)", cmd.Arity)
 	}
-	if cmd.Run == nil && len(cmd.Subcommands) == 0 && cmd.disabledBy == "" {
+	if cmd.Run == nil && len(cmd.Subcommands) == 0 {
 		bad("Run is nil and there are no Subcommands")
 	}
-	if cmd.disabledBy != "" && (cmd.Run != nil || len(cmd.Subcommands) > 0) {
-		bad("disabled by %s but has a Run or Subcommands, which would never be reached", cmd.disabledBy)
+	if cmd.protectedBy != unprotected && len(cmd.Subcommands) > 0 {
+		bad("a container cannot be protected: Redis guards the command that runs")
 	}
 	if cmd.parent != nil && len(cmd.Subcommands) > 0 {
 		bad("a subcommand cannot have subcommands (Redis has one level)")

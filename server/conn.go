@@ -31,13 +31,14 @@ type Conn struct {
 	id int64 // set by accept before serve starts, then constant
 
 	rd      *resp.Reader
-	out     []byte   // replies not yet written
-	argv    [][]byte // the current command's arguments, aliasing rd's buffer
-	nameBuf [64]byte // scratch for lower-casing command names
-	// lastLookup is the last command looked up, if it has no subcommands:
-	// a pipeline usually repeats a command, and comparing its name is
-	// cheaper than a table lookup.
+	out     []byte           // replies not yet written
+	argv    [][]byte         // the current command's arguments, aliasing rd's buffer
+	nameBuf [maxNameLen]byte // scratch for lower-casing command names
+	// lastLookup is the last command looked up, if it has no subcommands,
+	// and lastName the name it has on this server: a pipeline usually
+	// repeats a command, and comparing its name is cheaper than a lookup.
 	lastLookup *command
+	lastName   string
 	// run is the current run: consecutive calls of one command in a
 	// batch, under one lock hold. A run is timed as a whole and its
 	// statistics reach the server's shared counters when it ends (endRun),
@@ -230,10 +231,10 @@ func (c *Conn) unlockDB() {
 func (c *Conn) execute(args [][]byte) {
 	mark := len(c.out)
 	cmd := c.lastLookup
-	if cmd == nil || !equalLower(args[0], cmd.Name) {
-		cmd = commands.lookup(args, &c.nameBuf)
+	if cmd == nil || !equalLower(args[0], c.lastName) {
+		cmd = c.s.cmds.lookup(args, &c.nameBuf)
 		if cmd != nil && cmd.parent == nil && cmd.subs == nil {
-			c.lastLookup = cmd
+			c.lastLookup, c.lastName = cmd, c.s.cmds.names[cmd.id]
 		}
 	}
 	switch {
@@ -242,8 +243,8 @@ func (c *Conn) execute(args [][]byte) {
 	case !cmd.arityOK(len(args)):
 		c.s.cmdStats[cmd.id].rejected.Add(1)
 		c.writeWrongArgs(cmd)
-	case cmd.disabledBy != "":
-		c.refuseDisabled(cmd)
+	case cmd.protectedBy != unprotected && !c.allowed(cmd):
+		c.refuseProtected(cmd)
 	default:
 		c.call(cmd, args)
 	}
@@ -317,7 +318,7 @@ func (c *Conn) syncStats() {
 	}
 }
 
-// rejectUnknown replies to a command that is not in the table, with Redis's
+// rejectUnknown replies to a command this server does not have, with Redis's
 // wording, or drops the connection on a cross-protocol attack.
 func (c *Conn) rejectUnknown(args [][]byte) {
 	if equalLower(args[0], "post") || equalLower(args[0], "host:") {
@@ -329,7 +330,7 @@ func (c *Conn) rejectUnknown(args [][]byte) {
 		c.closeAfterReply = true
 		return
 	}
-	if len(args) >= 2 && commands.isContainer(args[0]) {
+	if len(args) >= 2 && c.s.cmds.isContainer(args[0]) {
 		c.writeErrorReply(fmt.Sprintf(msgUnknownSubcommand, cTrunc(args[1], 128), strings.ToUpper(cString(args[0]))))
 		return
 	}

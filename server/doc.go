@@ -9,9 +9,10 @@
 //
 // A connection's goroutine (Conn.serve) reads into its buffer
 // (internal/resp), then executes every complete command buffered, which is
-// one pipelined batch: the command is looked up in the table (command.go;
-// each group's commands are in cmd_<group>.go), its arity checked, and its
-// handler run. A handler parses its arguments, makes one call into the store
+// one pipelined batch: the command is looked up by the server's own names
+// (names.go: rename-command and the enable-*-command switches are per
+// server) among the commands of the table (command.go; each group's
+// commands are in cmd_<group>.go), its arity checked, and its handler run. A handler parses its arguments, makes one call into the store
 // and appends its reply to the connection's output buffer (reply.go), which
 // is written once per batch. Arguments are slices of the read buffer and are
 // copied only when the store keeps them.
