@@ -39,11 +39,12 @@ type Conn struct {
 	// repeats a command, and comparing its name is cheaper than a lookup.
 	lastLookup *command
 	lastName   string
-	// run is the current run: consecutive calls of one command in a
-	// batch, under one lock hold. A run is timed as a whole and its
-	// statistics reach the server's shared counters when it ends (endRun),
-	// so a pipeline of N GETs costs two clock reads and a few atomic adds,
-	// not N of each.
+	// run is the current run: consecutive calls of one fast command in a
+	// batch, under one lock hold, or a single call of any other command. A
+	// run is timed as a whole and its statistics reach the server's shared
+	// counters when it ends (endRun), so a pipeline of N GETs costs two
+	// clock reads and a few atomic adds, not N of each, while each call of
+	// a slow command has its own duration, as SLOWLOG and LATENCY need.
 	run struct {
 		cmd           *command
 		start         time.Duration // since created, on the monotonic clock
@@ -280,11 +281,15 @@ func (c *Conn) call(cmd *command, args [][]byte) {
 	if c.errors != errs {
 		c.run.failed++
 	}
+	if cmd.Flags&flagFast == 0 {
+		c.endRun()
+	}
 }
 
 // endRun ends the current run of calls and adds its statistics to the
 // server's counters: the calls, their total time, and for the latency
-// histogram each call at the run's average.
+// histogram each call at the run's average (a slow command's run is one
+// call, so its average is its own time).
 func (c *Conn) endRun() {
 	r := &c.run
 	if r.cmd == nil {
