@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redoubt-db/redoubt/internal/keyspec"
 	"github.com/redoubt-db/redoubt/server"
 )
 
@@ -600,7 +601,7 @@ func canonicalDocs(v Value) Value {
 
 // TestKeysMatchRedis checks key extraction against Redis for every command
 // Redis has, implemented by Redoubt or not: each command's key specs, as
-// Redis's COMMAND INFO states them, are given to server.Command.Keys, and
+// Redis's COMMAND INFO states them, are given to keyspec.Append, and
 // what it finds in generated command lines is compared with Redis's COMMAND
 // GETKEYSANDFLAGS for the same lines. This covers every key spec shape Redis
 // uses, whatever Redoubt's table holds today.
@@ -629,7 +630,7 @@ func TestKeysMatchRedis(t *testing.T) {
 		}
 		for n := 0; n < 60; n++ {
 			args := sc.randomLine(rng)
-			keys := sc.cmd.Keys(args)
+			keys := keyspec.Append(nil, args, sc.specs, sc.opts)
 			ask := append([][]byte{[]byte("COMMAND"), []byte("GETKEYSANDFLAGS")}, args...)
 			v, err := redis.do(ask)
 			if err != nil {
@@ -660,7 +661,7 @@ func TestKeysMatchRedis(t *testing.T) {
 				got = "[" + strings.Join(parts, " ") + "]"
 			}
 			if want != got {
-				problems = append(problems, fmt.Sprintf("%s: keys of %q: want %s (Redis: %s), got %s", sc.cmd.Name, args, want, compact(v), got))
+				problems = append(problems, fmt.Sprintf("%s: keys of %q: want %s (Redis: %s), got %s", sc.name, args, want, compact(v), got))
 			}
 		}
 	}
@@ -686,22 +687,25 @@ func statusList(names []string) Value {
 
 // specCommand is a Redis command rebuilt from its COMMAND INFO entry.
 type specCommand struct {
-	cmd        *server.Command
-	words      []string // the command's name, or container and subcommand
-	keywords   []string // keywords its key specs search for
-	incomplete bool     // a spec is incomplete: Redis's procedure decides
+	name       string // the full name: "get", "config|get"
+	arity      int
+	specs      []keyspec.Spec
+	opts       keyspec.Options // Redis's flags procedure for the command, if any
+	words      []string        // the command's name, or container and subcommand
+	keywords   []string        // keywords its key specs search for
+	incomplete bool            // a spec is incomplete: Redis's procedure decides
 	movable    bool
 }
 
-var keyFlagByName = map[string]server.KeyFlags{
-	"RO": server.KeyRO, "RW": server.KeyRW, "OW": server.KeyOW, "RM": server.KeyRM,
-	"access": server.KeyAccess, "update": server.KeyUpdate, "insert": server.KeyInsert,
-	"delete": server.KeyDelete, "not_key": server.KeyNotKey, "incomplete": server.KeyIncomplete,
-	"variable_flags": server.KeyVariableFlags,
+var keyFlagByName = map[string]keyspec.Flags{
+	"RO": keyspec.RO, "RW": keyspec.RW, "OW": keyspec.OW, "RM": keyspec.RM,
+	"access": keyspec.Access, "update": keyspec.Update, "insert": keyspec.Insert,
+	"delete": keyspec.Delete, "not_key": keyspec.NotKey, "incomplete": keyspec.Incomplete,
+	"variable_flags": keyspec.VariableFlags,
 }
 
 // parseSpecCommand turns a COMMAND INFO entry (and its subcommands) into
-// server.Commands carrying Redis's key specs.
+// specCommands carrying Redis's key specs.
 func parseSpecCommand(t *testing.T, e Value, parent []string) []specCommand {
 	t.Helper()
 	if len(e.Elems) != 10 {
@@ -714,18 +718,17 @@ func parseSpecCommand(t *testing.T, e Value, parent []string) []specCommand {
 		words = append(slices.Clone(parent), sub)
 	}
 	arity, _ := strconv.Atoi(e.Elems[1].Str)
-	sc := specCommand{words: words}
-	cmd := &server.Command{Name: full, Arity: arity}
+	sc := specCommand{name: full, arity: arity, words: words}
+	if parent == nil {
+		sc.opts.Flags = keyspec.ProcFlags(full)
+	}
 	for _, f := range e.Elems[2].Elems {
-		switch f.Str {
-		case "no_mandatory_keys":
-			cmd.Flags |= server.NoMandatoryKeys
-		case "movablekeys":
+		if f.Str == "movablekeys" {
 			sc.movable = true
 		}
 	}
 	for _, s := range e.Elems[8].Elems {
-		var ks server.KeySpec
+		var ks keyspec.Spec
 		m := pairs(s)
 		for _, f := range lookupPair(m, "flags").Elems {
 			fl, ok := keyFlagByName[f.Str]
@@ -734,7 +737,7 @@ func parseSpecCommand(t *testing.T, e Value, parent []string) []specCommand {
 			}
 			ks.Flags |= fl
 		}
-		if ks.Flags&server.KeyIncomplete != 0 {
+		if ks.Flags&keyspec.Incomplete != 0 {
 			sc.incomplete = true
 		}
 		bs, fk := pairs(*lookupPair(m, "begin_search")), pairs(*lookupPair(m, "find_keys"))
@@ -770,9 +773,8 @@ func parseSpecCommand(t *testing.T, e Value, parent []string) []specCommand {
 		default:
 			t.Fatalf("%s: unknown find_keys %s", full, compact(s))
 		}
-		cmd.KeySpecs = append(cmd.KeySpecs, ks)
+		sc.specs = append(sc.specs, ks)
 	}
-	sc.cmd = cmd
 	out := []specCommand{sc}
 	for _, sub := range e.Elems[9].Elems {
 		out = append(out, parseSpecCommand(t, sub, words)...)
@@ -789,7 +791,7 @@ func (sc specCommand) randomLine(rng *rand.Rand) [][]byte {
 	for _, kw := range sc.keywords {
 		pool = append(pool, kw, strings.ToLower(kw), kw, kw)
 	}
-	n := sc.cmd.Arity
+	n := sc.arity
 	if n < 0 {
 		n = -n + rng.IntN(7)
 	}

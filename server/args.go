@@ -46,7 +46,7 @@ func (c *Conn) argInt32(b []byte) (int, bool) {
 
 // writeWrongArgs replies with the arity error for cmd, as Redis's
 // addReplyErrorArity.
-func (c *Conn) writeWrongArgs(cmd *Command) {
+func (c *Conn) writeWrongArgs(cmd *command) {
 	c.writeErrorReply(fmt.Sprintf(msgWrongArgs, cmd.fullName))
 }
 

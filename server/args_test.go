@@ -34,6 +34,10 @@ func TestIsOpt(t *testing.T) {
 // them: ASCII letters only.
 func TestLookupFoldsASCIIOnly(t *testing.T) {
 	initCommands()
+	names, err := newCommandNames(commands, commandOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		want bool
@@ -44,12 +48,12 @@ func TestLookupFoldsASCIIOnly(t *testing.T) {
 		{"config|\u212Aeys", false},
 	}
 	for _, tt := range tests {
-		if got := commands.lookupFullName([]byte(tt.name)) != nil; got != tt.want {
+		if got := names.lookupFullName([]byte(tt.name)) != nil; got != tt.want {
 			t.Errorf("lookupFullName(%q) found = %v, want %v", tt.name, got, tt.want)
 		}
 	}
-	if !commands.isContainer([]byte("CONFIG")) || commands.isContainer([]byte("GET")) {
+	if !names.isContainer([]byte("CONFIG")) || names.isContainer([]byte("GET")) {
 		t.Errorf("isContainer(CONFIG), isContainer(GET) = %v, %v, want true, false",
-			commands.isContainer([]byte("CONFIG")), commands.isContainer([]byte("GET")))
+			names.isContainer([]byte("CONFIG")), names.isContainer([]byte("GET")))
 	}
 }

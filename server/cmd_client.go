@@ -18,28 +18,28 @@ import (
 // administration of other connections.
 
 func init() {
-	sub := func(name string, arity int, flags Flags, since, complexity, summary string, args []Arg, run func(*Conn, [][]byte)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: flags, Categories: acl.Connection, Lock: LockNone,
+	sub := func(name string, arity int, flags cmdFlags, since, complexity, summary string, args []cmdArg, run func(*Conn, [][]byte)) *command {
+		return &command{Name: name, Arity: arity, Flags: flags, Categories: acl.Connection, Lock: lockNone,
 			Group: "connection", Since: since, Complexity: complexity, Summary: summary, Args: args, Run: run}
 	}
-	const perClient = NoScript | Loading | Stale
-	onOff := []Arg{{Name: "enabled", Type: ArgOneOf, Args: []Arg{
-		{Name: "on", Type: ArgPureToken, Token: "ON"},
-		{Name: "off", Type: ArgPureToken, Token: "OFF"},
+	const perClient = flagNoScript | flagLoading | flagStale
+	onOff := []cmdArg{{Name: "enabled", Type: argTypeOneOf, Args: []cmdArg{
+		{Name: "on", Type: argTypePureToken, Token: "ON"},
+		{Name: "off", Type: argTypePureToken, Token: "OFF"},
 	}}}
 	const connsComplexity = "O(N) where N is the number of client connections"
 
-	list := sub("list", -2, Admin|perClient, "2.4.0", connsComplexity,
+	list := sub("list", -2, flagAdmin|perClient, "2.4.0", connsComplexity,
 		"Describes every client connection, or those of one type or with the given ids, one line each.",
-		[]Arg{
-			{Name: "normal_master_replica_pubsub", Type: ArgOneOf, Token: "TYPE", Since: "5.0.0", Flags: ArgOptional, Args: []Arg{
-				{Name: "normal", Type: ArgPureToken, Token: "NORMAL"},
-				{Name: "master", Type: ArgPureToken, Token: "MASTER"},
-				{Name: "replica", Type: ArgPureToken, Token: "REPLICA"},
-				{Name: "pubsub", Type: ArgPureToken, Token: "PUBSUB"},
+		[]cmdArg{
+			{Name: "normal_master_replica_pubsub", Type: argTypeOneOf, Token: "TYPE", Since: "5.0.0", Flags: argOptional, Args: []cmdArg{
+				{Name: "normal", Type: argTypePureToken, Token: "NORMAL"},
+				{Name: "master", Type: argTypePureToken, Token: "MASTER"},
+				{Name: "replica", Type: argTypePureToken, Token: "REPLICA"},
+				{Name: "pubsub", Type: argTypePureToken, Token: "PUBSUB"},
 			}},
-			{Name: "id", Type: ArgBlock, Token: "ID", Since: "6.2.0", Flags: ArgOptional, Args: []Arg{
-				{Name: "client-id", Type: ArgInteger, Flags: ArgMultiple},
+			{Name: "id", Type: argTypeBlock, Token: "ID", Since: "6.2.0", Flags: argOptional, Args: []cmdArg{
+				{Name: "client-id", Type: argTypeInteger, Flags: argMultiple},
 			}},
 		}, cmdClientList)
 	list.Tips = []string{"nondeterministic_output"}
@@ -47,48 +47,48 @@ func init() {
 		"Describes the current connection in the format of CLIENT LIST.", nil, cmdClientInfo)
 	info.Tips = []string{"nondeterministic_output"}
 
-	registerCommands(&Command{Name: "client", Arity: -2, Group: "connection", Since: "2.4.0",
+	registerCommands(&command{Name: "client", Arity: -2, Group: "connection", Since: "2.4.0",
 		Complexity: "Depends on subcommand.",
 		Summary:    "A container for the commands that inspect and configure client connections.",
-		Subcommands: []*Command{
+		Subcommands: []*command{
 			sub("id", 2, perClient, "5.0.0", "O(1)", "Returns the unique id of the current connection.", nil, cmdClientID),
 			info,
-			sub("kill", -3, Admin|perClient, "2.4.0", connsComplexity,
+			sub("kill", -3, flagAdmin|perClient, "2.4.0", connsComplexity,
 				"Closes the connections that match an address or a set of filters.",
-				[]Arg{{Name: "filter", Type: ArgOneOf, Args: []Arg{
-					{Name: "ip:port", Type: ArgString, DeprecatedSince: "2.8.12"},
-					{Name: "new-format", Type: ArgOneOf, Flags: ArgMultiple, Args: []Arg{
-						{Name: "client-id", Type: ArgInteger, Token: "ID", Since: "2.8.12", Flags: ArgOptional},
-						{Name: "normal_master_slave_pubsub", Type: ArgOneOf, Token: "TYPE", Since: "2.8.12", Flags: ArgOptional, Args: []Arg{
-							{Name: "normal", Type: ArgPureToken, Token: "NORMAL"},
-							{Name: "master", Type: ArgPureToken, Token: "MASTER", Since: "3.2.0"},
-							{Name: "slave", Type: ArgPureToken, Token: "SLAVE"},
-							{Name: "replica", Type: ArgPureToken, Token: "REPLICA", Since: "5.0.0"},
-							{Name: "pubsub", Type: ArgPureToken, Token: "PUBSUB"},
+				[]cmdArg{{Name: "filter", Type: argTypeOneOf, Args: []cmdArg{
+					{Name: "ip:port", Type: argTypeString, DeprecatedSince: "2.8.12"},
+					{Name: "new-format", Type: argTypeOneOf, Flags: argMultiple, Args: []cmdArg{
+						{Name: "client-id", Type: argTypeInteger, Token: "ID", Since: "2.8.12", Flags: argOptional},
+						{Name: "normal_master_slave_pubsub", Type: argTypeOneOf, Token: "TYPE", Since: "2.8.12", Flags: argOptional, Args: []cmdArg{
+							{Name: "normal", Type: argTypePureToken, Token: "NORMAL"},
+							{Name: "master", Type: argTypePureToken, Token: "MASTER", Since: "3.2.0"},
+							{Name: "slave", Type: argTypePureToken, Token: "SLAVE"},
+							{Name: "replica", Type: argTypePureToken, Token: "REPLICA", Since: "5.0.0"},
+							{Name: "pubsub", Type: argTypePureToken, Token: "PUBSUB"},
 						}},
-						{Name: "username", Type: ArgString, Token: "USER", Flags: ArgOptional},
-						{Name: "ip:port", Type: ArgString, Token: "ADDR", Flags: ArgOptional},
-						{Name: "ip:port", Type: ArgString, Token: "LADDR", Since: "6.2.0", Flags: ArgOptional},
-						{Name: "yes/no", Type: ArgString, Token: "SKIPME", Flags: ArgOptional},
+						{Name: "username", Type: argTypeString, Token: "USER", Flags: argOptional},
+						{Name: "ip:port", Type: argTypeString, Token: "ADDR", Flags: argOptional},
+						{Name: "ip:port", Type: argTypeString, Token: "LADDR", Since: "6.2.0", Flags: argOptional},
+						{Name: "yes/no", Type: argTypeString, Token: "SKIPME", Flags: argOptional},
 					}},
 				}}}, cmdClientKill),
 			list,
-			sub("help", 2, Loading|Stale, "5.0.0", "O(1)", "Lists the CLIENT subcommands.", nil, cmdClientHelp),
+			sub("help", 2, flagLoading|flagStale, "5.0.0", "O(1)", "Lists the CLIENT subcommands.", nil, cmdClientHelp),
 			sub("getname", 2, perClient, "2.6.9", "O(1)", "Returns the name of the current connection, or null.", nil, cmdClientGetname),
 			sub("setname", 3, perClient, "2.6.9", "O(1)", "Names the current connection; an empty name removes it.",
-				[]Arg{{Name: "connection-name", Type: ArgString}}, cmdClientSetname),
+				[]cmdArg{{Name: "connection-name", Type: argTypeString}}, cmdClientSetname),
 			sub("setinfo", 4, perClient, "7.2.0", "O(1)", "Records the client library's name or version, shown by CLIENT LIST.",
-				[]Arg{{Name: "attr", Type: ArgOneOf, Args: []Arg{
-					{Name: "libname", Type: ArgString, Token: "lib-name"},
-					{Name: "libver", Type: ArgString, Token: "lib-ver"},
+				[]cmdArg{{Name: "attr", Type: argTypeOneOf, Args: []cmdArg{
+					{Name: "libname", Type: argTypeString, Token: "lib-name"},
+					{Name: "libver", Type: argTypeString, Token: "lib-ver"},
 				}}}, cmdClientSetinfo),
 			sub("reply", 3, perClient, "3.2.0", "O(1)", "Turns the replies to this connection's commands on, off, or off for the next command only.",
-				[]Arg{{Name: "on_off_skip", Type: ArgOneOf, Args: []Arg{
-					{Name: "on", Type: ArgPureToken, Token: "ON"},
-					{Name: "off", Type: ArgPureToken, Token: "OFF"},
-					{Name: "skip", Type: ArgPureToken, Token: "SKIP"},
+				[]cmdArg{{Name: "on_off_skip", Type: argTypeOneOf, Args: []cmdArg{
+					{Name: "on", Type: argTypePureToken, Token: "ON"},
+					{Name: "off", Type: argTypePureToken, Token: "OFF"},
+					{Name: "skip", Type: argTypePureToken, Token: "SKIP"},
 				}}}, cmdClientReply),
-			sub("no-evict", 3, Admin|perClient, "7.0.0", "O(1)", "Exempts the current connection from client eviction, or makes it subject to it again.",
+			sub("no-evict", 3, flagAdmin|perClient, "7.0.0", "O(1)", "Exempts the current connection from client eviction, or makes it subject to it again.",
 				onOff, cmdClientNoEvict),
 			sub("no-touch", 3, perClient, "7.2.0", "O(1)", "Stops or resumes updating the access time of the keys this connection reads.",
 				onOff, cmdClientNoTouch),

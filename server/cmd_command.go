@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/redoubt-db/redoubt/internal/keyspec"
+
 	"github.com/redoubt-db/redoubt/acl"
 	"github.com/redoubt-db/redoubt/internal/glob"
 )
@@ -18,52 +20,56 @@ import (
 // subcommands), the order is not part of the contract: Redis's own order
 // changes from one start to the next. Redoubt lists commands in registration
 // order.
+//
+// As in Redis, COMMAND sees the server's own names (names.go): a removed
+// command is not counted, listed or found, and a renamed one is found by
+// its new name only, while the replies show its table name.
 
 func init() {
-	noKeysLoading := Loading | Stale
+	noKeysLoading := flagLoading | flagStale
 	registerCommands(
-		&Command{Name: "command", Arity: -1, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+		&command{Name: "command", Arity: -1, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 			Group: "server", Since: "2.8.13", Complexity: "O(N), N being the number of commands",
 			Summary: "Describes every command the server implements: arity, flags, key positions, ACL categories.",
 			Tips:    []string{"nondeterministic_output_order"},
 			Run:     cmdCommand,
-			Subcommands: []*Command{
-				{Name: "count", Arity: 2, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+			Subcommands: []*command{
+				{Name: "count", Arity: 2, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "2.8.13", Complexity: "O(1)",
 					Summary: "Tells how many top-level commands the server implements.",
 					Run:     cmdCommandCount},
-				{Name: "docs", Arity: -2, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+				{Name: "docs", Arity: -2, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "7.0.0", Complexity: "O(N), N being the number of commands asked about",
 					Summary: "Documents the named commands, or all of them: group, version, arguments and their syntax.",
 					Tips:    []string{"nondeterministic_output_order"},
-					Args:    []Arg{{Name: "command-name", Type: ArgString, Flags: ArgOptional | ArgMultiple}},
+					Args:    []cmdArg{{Name: "command-name", Type: argTypeString, Flags: argOptional | argMultiple}},
 					Run:     cmdCommandDocs},
-				{Name: "getkeys", Arity: -4, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+				{Name: "getkeys", Arity: -4, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "2.8.13", Complexity: "O(N), N being the length of the command line",
 					Summary: "Tells which arguments of a complete command line are keys.",
 					Run:     cmdCommandGetKeys},
-				{Name: "getkeysandflags", Arity: -4, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+				{Name: "getkeysandflags", Arity: -4, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "7.0.0", Complexity: "O(N), N being the length of the command line",
 					Summary: "Tells which arguments of a complete command line are keys, and how the command uses each.",
 					Run:     cmdCommandGetKeysAndFlags},
-				{Name: "help", Arity: 2, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+				{Name: "help", Arity: 2, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "5.0.0", Complexity: "O(1)",
 					Summary: "Lists the COMMAND subcommands.",
 					Run:     cmdCommandHelp},
-				{Name: "info", Arity: -2, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+				{Name: "info", Arity: -2, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "2.8.13", Complexity: "O(N), N being the number of commands asked about",
 					Summary: "Describes the named commands (or all of them): arity, flags, key positions, ACL categories.",
 					Tips:    []string{"nondeterministic_output_order"},
-					Args:    []Arg{{Name: "command-name", Type: ArgString, Flags: ArgOptional | ArgMultiple}},
+					Args:    []cmdArg{{Name: "command-name", Type: argTypeString, Flags: argOptional | argMultiple}},
 					Run:     cmdCommandInfo},
-				{Name: "list", Arity: -2, Flags: noKeysLoading, Categories: acl.Connection, Lock: LockNone,
+				{Name: "list", Arity: -2, Flags: noKeysLoading, Categories: acl.Connection, Lock: lockNone,
 					Group: "server", Since: "7.0.0", Complexity: "O(N), N being the number of commands",
 					Summary: "Lists command names, subcommands included, optionally only those of an ACL category or matching a pattern.",
 					Tips:    []string{"nondeterministic_output_order"},
-					Args: []Arg{{Name: "filterby", Type: ArgOneOf, Token: "FILTERBY", Flags: ArgOptional, Args: []Arg{
-						{Name: "module-name", Type: ArgString, Token: "MODULE"},
-						{Name: "category", Type: ArgString, Token: "ACLCAT"},
-						{Name: "pattern", Type: ArgPattern, Token: "PATTERN"},
+					Args: []cmdArg{{Name: "filterby", Type: argTypeOneOf, Token: "FILTERBY", Flags: argOptional, Args: []cmdArg{
+						{Name: "module-name", Type: argTypeString, Token: "MODULE"},
+						{Name: "category", Type: argTypeString, Token: "ACLCAT"},
+						{Name: "pattern", Type: argTypePattern, Token: "PATTERN"},
 					}}},
 					Run: cmdCommandList},
 			}},
@@ -72,13 +78,13 @@ func init() {
 
 // cmdCommand is COMMAND with no subcommand: every command's INFO.
 func cmdCommand(c *Conn, args [][]byte) {
-	c.WriteArray(len(commands.list))
-	for _, cmd := range commands.list {
+	c.WriteArray(len(c.s.cmds.list))
+	for _, cmd := range c.s.cmds.list {
 		c.writeCommandInfo(cmd)
 	}
 }
 
-func cmdCommandCount(c *Conn, args [][]byte) { c.WriteInt(int64(len(commands.list))) }
+func cmdCommandCount(c *Conn, args [][]byte) { c.WriteInt(int64(len(c.s.cmds.list))) }
 
 // cmdCommandInfo is COMMAND INFO [name ...]; an unknown name gets a null.
 func cmdCommandInfo(c *Conn, args [][]byte) {
@@ -88,18 +94,18 @@ func cmdCommandInfo(c *Conn, args [][]byte) {
 	}
 	c.WriteArray(len(args) - 2)
 	for _, name := range args[2:] {
-		c.writeCommandInfo(commands.lookupFullName(name))
+		c.writeCommandInfo(c.s.cmds.lookupFullName(name))
 	}
 }
 
 // cmdCommandDocs is COMMAND DOCS [name ...]: a map from each known name to
 // its documentation; unknown names are left out.
 func cmdCommandDocs(c *Conn, args [][]byte) {
-	found := commands.list
+	found := c.s.cmds.list
 	if len(args) > 2 {
-		found = make([]*Command, 0, len(args)-2)
+		found = make([]*command, 0, len(args)-2)
 		for _, name := range args[2:] {
-			if cmd := commands.lookupFullName(name); cmd != nil {
+			if cmd := c.s.cmds.lookupFullName(name); cmd != nil {
 				found = append(found, cmd)
 			}
 		}
@@ -113,7 +119,7 @@ func cmdCommandDocs(c *Conn, args [][]byte) {
 
 // cmdCommandList is COMMAND LIST [FILTERBY MODULE m|ACLCAT cat|PATTERN p].
 func cmdCommandList(c *Conn, args [][]byte) {
-	keep := func(*Command) bool { return true }
+	keep := func(*command) bool { return true }
 	for i := 2; i < len(args); i++ {
 		// FILTERBY must come with exactly its two arguments, and last.
 		if !isOpt(args[i], "filterby") || len(args)-1-i != 2 {
@@ -124,13 +130,13 @@ func cmdCommandList(c *Conn, args [][]byte) {
 		switch {
 		case isOpt(kind, "module"):
 			// No modules can be loaded, so no command belongs to one.
-			keep = func(*Command) bool { return false }
+			keep = func(*command) bool { return false }
 		case isOpt(kind, "aclcat"):
 			cat, ok := acl.ParseCategory(cString(arg))
-			keep = func(cmd *Command) bool { return ok && cmd.Categories&cat != 0 }
+			keep = func(cmd *command) bool { return ok && cmd.Categories&cat != 0 }
 		case isOpt(kind, "pattern"):
 			pattern := string(arg)
-			keep = func(cmd *Command) bool { return glob.MatchString(pattern, cmd.fullName, true) }
+			keep = func(cmd *command) bool { return glob.MatchString(pattern, cmd.fullName, true) }
 		default:
 			c.writeErrorReply(msgSyntax)
 			return
@@ -138,7 +144,7 @@ func cmdCommandList(c *Conn, args [][]byte) {
 		i += 2
 	}
 	var names []string
-	for _, cmd := range commands.list {
+	for _, cmd := range c.s.cmds.list {
 		if keep(cmd) {
 			names = append(names, cmd.fullName)
 		}
@@ -160,8 +166,8 @@ func cmdCommandGetKeysAndFlags(c *Conn, args [][]byte) { c.commandGetKeys(args[2
 // commandGetKeys replies with the keys of the command line line, checked as
 // Redis's getKeysSubcommandImpl checks it.
 func (c *Conn) commandGetKeys(line [][]byte, withFlags bool) {
-	var buf [64]byte
-	cmd := commands.lookup(line, &buf)
+	var buf [maxNameLen]byte
+	cmd := c.s.cmds.lookup(line, &buf)
 	switch {
 	case cmd == nil:
 		c.writeErrorReply(msgInvalidCommand)
@@ -175,7 +181,7 @@ func (c *Conn) commandGetKeys(line [][]byte, withFlags bool) {
 	}
 	keys := cmd.Keys(line)
 	if len(keys) == 0 {
-		if cmd.Flags&NoMandatoryKeys != 0 {
+		if cmd.Flags&flagNoMandatoryKeys != 0 {
 			c.WriteArray(0)
 		} else {
 			c.writeErrorReply(msgInvalidArguments)
@@ -209,28 +215,11 @@ func (c *Conn) writeHelpReply(container []byte, lines []string) {
 	c.WriteSimple(msgHelpFooter2)
 }
 
-// lookupFullName finds a command by the name Redis reports: "name" or
-// "container|sub", as Redis's lookupCommandBySds, ignoring ASCII case.
-// Anything else, a subcommand of a command without subcommands included,
-// is nil.
-func (t *commandTable) lookupFullName(name []byte) *Command {
-	var buf [64]byte
-	parent, sub, hasSub := bytes.Cut(name, []byte("|"))
-	cmd := t.byName[string(lowerName(parent, &buf))]
-	if !hasSub || cmd == nil {
-		return cmd
-	}
-	if bytes.IndexByte(sub, '|') >= 0 {
-		return nil // one level of subcommands only
-	}
-	return cmd.subs[string(lowerName(sub, &buf))]
-}
-
 // infoFlags returns the flags COMMAND INFO shows: the table's flags less
 // those Redis hides (may_replicate, sentinel, only_sentinel), plus
 // movablekeys when the key positions depend on the arguments.
-func (cmd *Command) infoFlags() Flags {
-	f := cmd.Flags &^ (MayReplicate | Sentinel | OnlySentinel | flagMovableKeys)
+func (cmd *command) infoFlags() cmdFlags {
+	f := cmd.Flags &^ (flagMayReplicate | flagSentinel | flagOnlySentinel | flagMovableKeys)
 	if cmd.movable {
 		f |= flagMovableKeys
 	}
@@ -239,12 +228,12 @@ func (cmd *Command) infoFlags() Flags {
 
 // writeCommandInfo writes one element of COMMAND INFO: a null for an unknown
 // command, else ten fields, the last being the subcommands' own INFO.
-func (c *Conn) writeCommandInfo(cmd *Command) {
+func (c *Conn) writeCommandInfo(cmd *command) {
 	if cmd == nil {
 		c.WriteNull()
 		return
 	}
-	first, last, step, _ := cmd.legacyRange()
+	first, last, step, _ := keyspec.LegacyRange(cmd.KeySpecs)
 	c.WriteArray(10)
 	c.WriteBulkString(cmd.fullName)
 	c.WriteInt(int64(cmd.Arity))
@@ -277,7 +266,7 @@ func (c *Conn) writeCommandInfo(cmd *Command) {
 
 // writeKeySpec writes a key spec as a map of notes (when there are any),
 // flags, begin_search and find_keys.
-func (c *Conn) writeKeySpec(ks *KeySpec) {
+func (c *Conn) writeKeySpec(ks *keyspec.Spec) {
 	if ks.Notes != "" {
 		c.WriteMap(4)
 		c.WriteBulkString("notes")
@@ -319,7 +308,7 @@ func (c *Conn) writeKeySpec(ks *KeySpec) {
 		c.WriteBulkString("spec")
 		c.WriteMap(0)
 		return
-	case ks.isKeyNum():
+	case ks.IsKeyNum():
 		c.WriteBulkString("keynum")
 		c.WriteBulkString("spec")
 		c.WriteMap(3)
@@ -341,7 +330,7 @@ func (c *Conn) writeKeySpec(ks *KeySpec) {
 // deprecated_since, replaced_by, arguments and subcommands. Redis also has
 // a "history" of changes per command; that is Redis's documentation prose,
 // which Redoubt does not reproduce.
-func (c *Conn) writeCommandDocs(cmd *Command) {
+func (c *Conn) writeCommandDocs(cmd *command) {
 	n := 1 // group is always there
 	for _, present := range []bool{cmd.Summary != "", cmd.Since != "", cmd.Complexity != "",
 		len(cmd.DocFlags) > 0, cmd.DeprecatedSince != "", cmd.ReplacedBy != "",
@@ -388,16 +377,16 @@ func (c *Conn) writeCommandDocs(cmd *Command) {
 // writeArgs writes an argument list of COMMAND DOCS: an array with a map per
 // argument, holding name and type, then only what the argument has of
 // key_spec_index, token, since, deprecated_since, flags and, for oneof and
-// block, its own arguments. Redis 7.0 has no display_text field; Arg's
+// block, its own arguments. Redis 7.0 has no display_text field; cmdArg's
 // DisplayText is not shown.
-func (c *Conn) writeArgs(args []Arg) {
+func (c *Conn) writeArgs(args []cmdArg) {
 	c.WriteArray(len(args))
 	for i := range args {
 		a := &args[i]
 		// A key always names its key spec; SORT's BY and GET patterns also
 		// refer to one (index 1), so other types show a non-zero index.
-		hasSpec := a.Type == ArgKey || a.KeySpecIndex > 0
-		nested := a.Type == ArgOneOf || a.Type == ArgBlock
+		hasSpec := a.Type == argTypeKey || a.KeySpecIndex > 0
+		nested := a.Type == argTypeOneOf || a.Type == argTypeBlock
 		n := 2
 		for _, present := range []bool{hasSpec, a.Token != "", a.Since != "", a.DeprecatedSince != "", a.Flags != 0, nested} {
 			if present {
@@ -433,7 +422,7 @@ func (c *Conn) writeArgs(args []Arg) {
 var argFlagNames = [...]string{"optional", "multiple", "multiple_token"}
 
 // Names returns the flag names in COMMAND DOCS's order.
-func (f ArgFlags) Names() []string {
+func (f argFlags) Names() []string {
 	var names []string
 	for i, n := range argFlagNames {
 		if f&(1<<i) != 0 {

@@ -22,7 +22,7 @@ func TestCommandRESP3(t *testing.T) {
 	bulk := func(s string) string { return "$" + strconv.Itoa(len(s)) + "\r\n" + s + "\r\n" }
 	// Redis's documentation text is not ours; these fields carry our own.
 	ours := func(recorded, name string) string {
-		cmd := commands.lookupFullName([]byte(name))
+		cmd := srv.cmds.lookupFullName([]byte(name))
 		r := strings.NewReplacer(
 			bulk("Get the value of a key"), bulk(cmd.Summary),
 			bulk("Get an array of Redis command names"), bulk(cmd.Summary),

@@ -13,39 +13,39 @@ import (
 // directive table of directives.go.
 
 func init() {
-	adminFlags := Admin | NoScript | Loading | Stale
+	adminFlags := flagAdmin | flagNoScript | flagLoading | flagStale
 	registerCommands(
-		&Command{Name: "config", Arity: -2, Group: "server", Since: "2.0.0",
+		&command{Name: "config", Arity: -2, Group: "server", Since: "2.0.0",
 			Complexity: "Depends on subcommand.",
 			Summary:    "Groups the commands that read and change the server's configuration.",
-			Subcommands: []*Command{
-				{Name: "get", Arity: -3, Flags: adminFlags, Lock: LockNone,
+			Subcommands: []*command{
+				{Name: "get", Arity: -3, Flags: adminFlags, Lock: lockNone,
 					Group: "server", Since: "2.0.0",
 					Complexity: "O(N) when N is the number of configuration parameters provided",
 					Summary:    "Returns the configuration parameters whose names match any of the glob-style patterns, with their values.",
-					Args: []Arg{{Name: "parameter", Type: ArgBlock, Flags: ArgMultiple, Args: []Arg{
-						{Name: "parameter", Type: ArgString},
+					Args: []cmdArg{{Name: "parameter", Type: argTypeBlock, Flags: argMultiple, Args: []cmdArg{
+						{Name: "parameter", Type: argTypeString},
 					}}},
 					Run: cmdConfigGet},
-				{Name: "set", Arity: -4, Flags: adminFlags, Lock: LockNone,
+				{Name: "set", Arity: -4, Flags: adminFlags, Lock: lockNone,
 					Group: "server", Since: "2.0.0",
 					Complexity: "O(N) when N is the number of configuration parameters provided",
 					Summary:    "Changes configuration parameters at run time, all of them or none.",
 					Tips:       []string{"request_policy:all_nodes", "response_policy:all_succeeded"},
-					Args: []Arg{{Name: "parameter_value", Type: ArgBlock, Flags: ArgMultiple, Args: []Arg{
-						{Name: "parameter", Type: ArgString},
-						{Name: "value", Type: ArgString},
+					Args: []cmdArg{{Name: "parameter_value", Type: argTypeBlock, Flags: argMultiple, Args: []cmdArg{
+						{Name: "parameter", Type: argTypeString},
+						{Name: "value", Type: argTypeString},
 					}}},
 					Run: cmdConfigSet},
-				{Name: "resetstat", Arity: 2, Flags: adminFlags, Lock: LockAll,
+				{Name: "resetstat", Arity: 2, Flags: adminFlags, Lock: lockAllDBs,
 					Group: "server", Since: "2.0.0", Complexity: "O(1)",
 					Summary: "Sets the statistics that INFO reports back to zero.",
 					Run:     cmdConfigResetstat},
-				{Name: "rewrite", Arity: 2, Flags: adminFlags, Lock: LockNone,
+				{Name: "rewrite", Arity: 2, Flags: adminFlags, Lock: lockNone,
 					Group: "server", Since: "2.8.0", Complexity: "O(1)",
 					Summary: "Writes the running configuration back to the configuration file.",
 					Run:     cmdConfigRewrite},
-				{Name: "help", Arity: 2, Flags: Loading | Stale, Lock: LockNone,
+				{Name: "help", Arity: 2, Flags: flagLoading | flagStale, Lock: lockNone,
 					Group: "server", Since: "5.0.0", Complexity: "O(1)",
 					Summary: "Lists the CONFIG subcommands and what they do.",
 					Run:     cmdConfigHelp},

@@ -53,11 +53,11 @@ import (
 //     precision (stats.go).
 
 func init() {
-	registerCommands(&Command{Name: "info", Arity: -1, Flags: Loading | Stale, Categories: acl.Dangerous, Lock: LockAll,
+	registerCommands(&command{Name: "info", Arity: -1, Flags: flagLoading | flagStale, Categories: acl.Dangerous, Lock: lockAllDBs,
 		Group: "server", Since: "1.0.0", Complexity: "O(1)",
 		Summary: "Reports information and statistics about the server, by section.",
 		Tips:    []string{"nondeterministic_output", "request_policy:all_shards", "response_policy:special"},
-		Args:    []Arg{{Name: "section", Type: ArgString, Flags: ArgOptional | ArgMultiple}},
+		Args:    []cmdArg{{Name: "section", Type: argTypeString, Flags: argOptional | argMultiple}},
 		Run:     cmdInfo})
 }
 
@@ -411,10 +411,10 @@ func infoCPU(b []byte) []byte {
 	return b
 }
 
-// infoCommandstats lists every command called, rejected or failed at least
-// once, subcommands as "container|sub".
+// infoCommandstats lists every command of the server called, rejected or
+// failed at least once, by its table name, subcommands as "container|sub".
 func (s *Server) infoCommandstats(b []byte) []byte {
-	forEachCommand(func(cmd *Command) {
+	s.cmds.each(func(cmd *command) {
 		st := &s.cmdStats[cmd.id]
 		calls, ns := st.calls.Load(), st.nanos.Load()
 		rejected, failed := st.rejected.Load(), st.failed.Load()
@@ -448,9 +448,10 @@ func (s *Server) infoErrorstats(b []byte) []byte {
 }
 
 // infoLatencystats lists the 50th, 99th and 99.9th percentiles of every
-// command called since the start or the last reset, in microseconds.
+// command of the server called since the start or the last reset, in
+// microseconds.
 func (s *Server) infoLatencystats(b []byte) []byte {
-	forEachCommand(func(cmd *Command) {
+	s.cmds.each(func(cmd *command) {
 		h := s.cmdStats[cmd.id].latency.Load()
 		if h == nil {
 			return

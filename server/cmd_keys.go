@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/redoubt-db/redoubt/internal/keyspec"
+
 	"github.com/redoubt-db/redoubt/acl"
 	"github.com/redoubt-db/redoubt/store"
 )
@@ -15,172 +17,172 @@ import (
 // Key specs and arguments shared by the generic commands (tablespecs.go has
 // those other groups use too).
 var (
-	ksKeysDelete = []KeySpec{{Flags: KeyRM | KeyDelete, Index: 1, LastKey: -1, KeyStep: 1}}
-	ksKeysRead   = []KeySpec{{Flags: KeyRO, Index: 1, LastKey: -1, KeyStep: 1}}
-	ksObjectKey  = []KeySpec{{Flags: KeyRO, Index: 2, KeyStep: 1}}
+	ksKeysDelete = []keyspec.Spec{{Flags: keyspec.RM | keyspec.Delete, Index: 1, LastKey: -1, KeyStep: 1}}
+	ksKeysRead   = []keyspec.Spec{{Flags: keyspec.RO, Index: 1, LastKey: -1, KeyStep: 1}}
+	ksObjectKey  = []keyspec.Spec{{Flags: keyspec.RO, Index: 2, KeyStep: 1}}
 
 	tipsMultiShardSum = []string{"request_policy:multi_shard", "response_policy:agg_sum"}
 
-	argsRenameKeys     = []Arg{argKey, {Name: "newkey", Type: ArgKey, KeySpecIndex: 1}}
-	argExpireCondition = Arg{Name: "condition", Type: ArgOneOf, Since: "7.0.0", Flags: ArgOptional, Args: []Arg{
-		{Name: "nx", Type: ArgPureToken, Token: "NX"},
-		{Name: "xx", Type: ArgPureToken, Token: "XX"},
-		{Name: "gt", Type: ArgPureToken, Token: "GT"},
-		{Name: "lt", Type: ArgPureToken, Token: "LT"},
+	argsRenameKeys     = []cmdArg{argKey, {Name: "newkey", Type: argTypeKey, KeySpecIndex: 1}}
+	argExpireCondition = cmdArg{Name: "condition", Type: argTypeOneOf, Since: "7.0.0", Flags: argOptional, Args: []cmdArg{
+		{Name: "nx", Type: argTypePureToken, Token: "NX"},
+		{Name: "xx", Type: argTypePureToken, Token: "XX"},
+		{Name: "gt", Type: argTypePureToken, Token: "GT"},
+		{Name: "lt", Type: argTypePureToken, Token: "LT"},
 	}}
 )
 
 // expireArgs returns the arguments of an EXPIRE variant whose time argument
 // is called name.
-func expireArgs(name string, typ ArgType) []Arg {
-	return []Arg{argKey, {Name: name, Type: typ}, argExpireCondition}
+func expireArgs(name string, typ argType) []cmdArg {
+	return []cmdArg{argKey, {Name: name, Type: typ}, argExpireCondition}
 }
 
 // objectSub returns an OBJECT subcommand that reads its key.
-func objectSub(name, since, summary string, run func(*Conn, [][]byte)) *Command {
-	return &Command{Name: name, Arity: 3, Flags: ReadOnly, Categories: acl.Keyspace,
+func objectSub(name, since, summary string, run func(*Conn, [][]byte)) *command {
+	return &command{Name: name, Arity: 3, Flags: flagReadOnly, Categories: acl.Keyspace,
 		KeySpecs: ksObjectKey, Group: "generic", Since: since, Complexity: "O(1)",
 		Tips: []string{"nondeterministic_output"}, Summary: summary, Args: argsOneKey, Run: run}
 }
 
 func init() {
 	registerCommands(
-		&Command{Name: "del", Arity: -2, Flags: Write, Categories: acl.Keyspace,
+		&command{Name: "del", Arity: -2, Flags: flagWrite, Categories: acl.Keyspace,
 			KeySpecs: ksKeysDelete, Group: "generic", Since: "1.0.0",
 			Complexity: "O(N) for N keys, plus O(M) for each removed value of M elements.",
 			Tips:       tipsMultiShardSum,
 			Summary:    "Removes keys and returns how many existed.",
 			Args:       argsKeys, Run: cmdDel},
-		&Command{Name: "unlink", Arity: -2, Flags: Write | Fast, Categories: acl.Keyspace,
+		&command{Name: "unlink", Arity: -2, Flags: flagWrite | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeysDelete, Group: "generic", Since: "4.0.0",
 			Complexity: "O(1) per key; freeing the values happens later.",
 			Tips:       tipsMultiShardSum,
 			Summary:    "Removes keys like DEL, leaving the memory to be reclaimed in the background.",
 			Args:       argsKeys, Run: cmdDel},
-		&Command{Name: "exists", Arity: -2, Flags: ReadOnly | Fast, Categories: acl.Keyspace,
+		&command{Name: "exists", Arity: -2, Flags: flagReadOnly | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeysRead, Group: "generic", Since: "1.0.0", Complexity: "O(N) for N keys.",
 			Tips:    tipsMultiShardSum,
 			Summary: "Counts how many of the given keys exist; a key named twice counts twice.",
 			Args:    argsKeys, Run: cmdExists},
-		&Command{Name: "type", Arity: 2, Flags: ReadOnly | Fast, Categories: acl.Keyspace,
+		&command{Name: "type", Arity: 2, Flags: flagReadOnly | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeyRO, Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Names the type of the value at a key, or none.",
 			Args:    argsOneKey, Run: cmdType},
-		&Command{Name: "rename", Arity: 3, Flags: Write, Categories: acl.Keyspace,
-			KeySpecs: []KeySpec{
-				{Flags: KeyRW | KeyAccess | KeyDelete, Index: 1, KeyStep: 1},
-				{Flags: KeyOW | KeyUpdate, Index: 2, KeyStep: 1},
+		&command{Name: "rename", Arity: 3, Flags: flagWrite, Categories: acl.Keyspace,
+			KeySpecs: []keyspec.Spec{
+				{Flags: keyspec.RW | keyspec.Access | keyspec.Delete, Index: 1, KeyStep: 1},
+				{Flags: keyspec.OW | keyspec.Update, Index: 2, KeyStep: 1},
 			},
 			Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Gives a key a new name, replacing whatever had that name.",
 			Args:    argsRenameKeys,
 			Run:     cmdRename},
-		&Command{Name: "renamenx", Arity: 3, Flags: Write | Fast, Categories: acl.Keyspace,
-			KeySpecs: []KeySpec{
-				{Flags: KeyRW | KeyAccess | KeyDelete, Index: 1, KeyStep: 1},
-				{Flags: KeyOW | KeyInsert, Index: 2, KeyStep: 1},
+		&command{Name: "renamenx", Arity: 3, Flags: flagWrite | flagFast, Categories: acl.Keyspace,
+			KeySpecs: []keyspec.Spec{
+				{Flags: keyspec.RW | keyspec.Access | keyspec.Delete, Index: 1, KeyStep: 1},
+				{Flags: keyspec.OW | keyspec.Insert, Index: 2, KeyStep: 1},
 			},
 			Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Gives a key a new name unless that name is already taken.",
 			Args:    argsRenameKeys,
 			Run:     cmdRenamenx},
-		&Command{Name: "copy", Arity: -3, Flags: Write | DenyOOM, Categories: acl.Keyspace, Lock: LockAll,
-			KeySpecs: []KeySpec{
-				{Flags: KeyRO | KeyAccess, Index: 1, KeyStep: 1},
-				{Flags: KeyOW | KeyUpdate, Index: 2, KeyStep: 1},
+		&command{Name: "copy", Arity: -3, Flags: flagWrite | flagDenyOOM, Categories: acl.Keyspace, Lock: lockAllDBs,
+			KeySpecs: []keyspec.Spec{
+				{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyStep: 1},
+				{Flags: keyspec.OW | keyspec.Update, Index: 2, KeyStep: 1},
 			},
 			Group: "generic", Since: "6.2.0",
 			Complexity: "O(1) for strings; O(N) for a collection of N items.",
 			Summary:    "Duplicates a key's value and deadline under another name, possibly in another database.",
-			Args: []Arg{
-				{Name: "source", Type: ArgKey},
-				{Name: "destination", Type: ArgKey, KeySpecIndex: 1},
-				{Name: "destination-db", Type: ArgInteger, Token: "DB", Flags: ArgOptional},
-				{Name: "replace", Type: ArgPureToken, Token: "REPLACE", Flags: ArgOptional},
+			Args: []cmdArg{
+				{Name: "source", Type: argTypeKey},
+				{Name: "destination", Type: argTypeKey, KeySpecIndex: 1},
+				{Name: "destination-db", Type: argTypeInteger, Token: "DB", Flags: argOptional},
+				{Name: "replace", Type: argTypePureToken, Token: "REPLACE", Flags: argOptional},
 			},
 			Run: cmdCopy},
-		&Command{Name: "move", Arity: 3, Flags: Write | Fast, Categories: acl.Keyspace, Lock: LockAll,
+		&command{Name: "move", Arity: 3, Flags: flagWrite | flagFast, Categories: acl.Keyspace, Lock: lockAllDBs,
 			KeySpecs: ksKeyRWAccessUpdate, Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Moves a key to another database unless it exists there.",
-			Args:    []Arg{argKey, {Name: "db", Type: ArgInteger}},
+			Args:    []cmdArg{argKey, {Name: "db", Type: argTypeInteger}},
 			Run:     cmdMove},
-		&Command{Name: "keys", Arity: 2, Flags: ReadOnly, Categories: acl.Keyspace | acl.Dangerous, Lock: LockDB,
+		&command{Name: "keys", Arity: 2, Flags: flagReadOnly, Categories: acl.Keyspace | acl.Dangerous, Lock: lockAlways,
 			Group: "generic", Since: "1.0.0",
 			Complexity: "O(N) for N keys in the database, with short keys and pattern.",
 			Tips:       []string{"request_policy:all_shards", "nondeterministic_output_order"},
 			Summary:    "Lists every key matching a glob-style pattern, all at once.",
-			Args:       []Arg{{Name: "pattern", Type: ArgPattern}},
+			Args:       []cmdArg{{Name: "pattern", Type: argTypePattern}},
 			Run:        cmdKeys},
-		&Command{Name: "scan", Arity: -2, Flags: ReadOnly, Categories: acl.Keyspace, Lock: LockDB,
+		&command{Name: "scan", Arity: -2, Flags: flagReadOnly, Categories: acl.Keyspace, Lock: lockAlways,
 			Group: "generic", Since: "2.8.0",
 			Complexity: "O(1) per call; O(N) over a whole iteration of N keys.",
 			Tips:       []string{"nondeterministic_output", "request_policy:special"},
 			Summary:    "Walks the keyspace a few keys at a time with a cursor, optionally filtered by pattern and type.",
-			Args: []Arg{
-				{Name: "cursor", Type: ArgInteger},
-				{Name: "pattern", Type: ArgPattern, Token: "MATCH", Flags: ArgOptional},
-				{Name: "count", Type: ArgInteger, Token: "COUNT", Flags: ArgOptional},
-				{Name: "type", Type: ArgString, Token: "TYPE", Since: "6.0.0", Flags: ArgOptional},
+			Args: []cmdArg{
+				{Name: "cursor", Type: argTypeInteger},
+				{Name: "pattern", Type: argTypePattern, Token: "MATCH", Flags: argOptional},
+				{Name: "count", Type: argTypeInteger, Token: "COUNT", Flags: argOptional},
+				{Name: "type", Type: argTypeString, Token: "TYPE", Since: "6.0.0", Flags: argOptional},
 			},
 			Run: cmdScan},
-		&Command{Name: "randomkey", Arity: 1, Flags: ReadOnly, Categories: acl.Keyspace, Lock: LockDB,
+		&command{Name: "randomkey", Arity: 1, Flags: flagReadOnly, Categories: acl.Keyspace, Lock: lockAlways,
 			Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Tips:    []string{"request_policy:all_shards", "nondeterministic_output"},
 			Summary: "Returns the name of a key picked at random.",
 			Run:     cmdRandomkey},
-		&Command{Name: "touch", Arity: -2, Flags: ReadOnly | Fast, Categories: acl.Keyspace,
+		&command{Name: "touch", Arity: -2, Flags: flagReadOnly | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeysRead, Group: "generic", Since: "3.2.1", Complexity: "O(N) for N keys.",
 			Tips:    tipsMultiShardSum,
 			Summary: "Marks keys as just used and counts how many exist.",
 			Args:    argsKeys, Run: cmdTouch},
-		&Command{Name: "object", Arity: -2, Group: "generic", Since: "2.2.3",
+		&command{Name: "object", Arity: -2, Group: "generic", Since: "2.2.3",
 			Complexity: "Depends on subcommand.",
 			Summary:    "Inspects how the server holds a key's value.",
-			Subcommands: []*Command{
+			Subcommands: []*command{
 				objectSub("refcount", "2.2.3", "Returns how many references the value of a key has.", cmdObjectRefcount),
 				objectSub("freq", "4.0.0", "Returns a key's logarithmic access frequency counter under an LFU policy.", cmdObjectFreq),
 				objectSub("idletime", "2.2.3", "Returns the seconds since a key was last read or written.", cmdObjectIdletime),
 				objectSub("encoding", "2.2.3", "Names the internal representation of a key's value.", cmdObjectEncoding),
-				{Name: "help", Arity: 2, Flags: Loading | Stale, Categories: acl.Keyspace,
+				{Name: "help", Arity: 2, Flags: flagLoading | flagStale, Categories: acl.Keyspace,
 					Group: "generic", Since: "6.2.0", Complexity: "O(1)",
 					Summary: "Lists the OBJECT subcommands.",
 					Run:     cmdObjectHelp},
 			}},
-		&Command{Name: "expire", Arity: -3, Flags: Write | Fast, Categories: acl.Keyspace,
+		&command{Name: "expire", Arity: -3, Flags: flagWrite | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeyRWUpdate, Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Sets a key to expire after a number of seconds.",
-			Args:    expireArgs("seconds", ArgInteger), Run: cmdExpire},
-		&Command{Name: "pexpire", Arity: -3, Flags: Write | Fast, Categories: acl.Keyspace,
+			Args:    expireArgs("seconds", argTypeInteger), Run: cmdExpire},
+		&command{Name: "pexpire", Arity: -3, Flags: flagWrite | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeyRWUpdate, Group: "generic", Since: "2.6.0", Complexity: "O(1)",
 			Summary: "Sets a key to expire after a number of milliseconds.",
-			Args:    expireArgs("milliseconds", ArgInteger), Run: cmdPexpire},
-		&Command{Name: "expireat", Arity: -3, Flags: Write | Fast, Categories: acl.Keyspace,
+			Args:    expireArgs("milliseconds", argTypeInteger), Run: cmdPexpire},
+		&command{Name: "expireat", Arity: -3, Flags: flagWrite | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeyRWUpdate, Group: "generic", Since: "1.2.0", Complexity: "O(1)",
 			Summary: "Sets a key to expire at a Unix time in seconds.",
-			Args:    expireArgs("unix-time-seconds", ArgUnixTime), Run: cmdExpireat},
-		&Command{Name: "pexpireat", Arity: -3, Flags: Write | Fast, Categories: acl.Keyspace,
+			Args:    expireArgs("unix-time-seconds", argTypeUnixTime), Run: cmdExpireat},
+		&command{Name: "pexpireat", Arity: -3, Flags: flagWrite | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeyRWUpdate, Group: "generic", Since: "2.6.0", Complexity: "O(1)",
 			Summary: "Sets a key to expire at a Unix time in milliseconds.",
-			Args:    expireArgs("unix-time-milliseconds", ArgUnixTime), Run: cmdPexpireat},
-		&Command{Name: "ttl", Arity: 2, Flags: ReadOnly | Fast, Categories: acl.Keyspace,
+			Args:    expireArgs("unix-time-milliseconds", argTypeUnixTime), Run: cmdPexpireat},
+		&command{Name: "ttl", Arity: 2, Flags: flagReadOnly | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeyROAccess, Group: "generic", Since: "1.0.0", Complexity: "O(1)",
 			Tips:    []string{"nondeterministic_output"},
 			Summary: "Returns the seconds left before a key expires, -1 if it never does, -2 if there is no key.",
 			Args:    argsOneKey, Run: cmdTTL},
-		&Command{Name: "pttl", Arity: 2, Flags: ReadOnly | Fast, Categories: acl.Keyspace,
+		&command{Name: "pttl", Arity: 2, Flags: flagReadOnly | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeyROAccess, Group: "generic", Since: "2.6.0", Complexity: "O(1)",
 			Tips:    []string{"nondeterministic_output"},
 			Summary: "Returns the milliseconds left before a key expires, -1 if it never does, -2 if there is no key.",
 			Args:    argsOneKey, Run: cmdPTTL},
-		&Command{Name: "expiretime", Arity: 2, Flags: ReadOnly | Fast, Categories: acl.Keyspace,
+		&command{Name: "expiretime", Arity: 2, Flags: flagReadOnly | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeyROAccess, Group: "generic", Since: "7.0.0", Complexity: "O(1)",
 			Summary: "Returns the Unix time in seconds at which a key expires.",
 			Args:    argsOneKey, Run: cmdExpiretime},
-		&Command{Name: "pexpiretime", Arity: 2, Flags: ReadOnly | Fast, Categories: acl.Keyspace,
+		&command{Name: "pexpiretime", Arity: 2, Flags: flagReadOnly | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeyROAccess, Group: "generic", Since: "7.0.0", Complexity: "O(1)",
 			Summary: "Returns the Unix time in milliseconds at which a key expires.",
 			Args:    argsOneKey, Run: cmdPexpiretime},
-		&Command{Name: "persist", Arity: 2, Flags: Write | Fast, Categories: acl.Keyspace,
+		&command{Name: "persist", Arity: 2, Flags: flagWrite | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeyRWUpdate, Group: "generic", Since: "2.2.0", Complexity: "O(1)",
 			Summary: "Removes a key's deadline so that it never expires.",
 			Args:    argsOneKey, Run: cmdPersist},

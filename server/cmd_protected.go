@@ -11,50 +11,54 @@ import (
 // exist in the table so that they answer as a default Redis does: DEBUG and
 // MODULE LOAD, LOADEX and UNLOAD are refused with Redis's words, MODULE
 // LIST lists no module and MODULE HELP helps.
+//
+// Whether a protected command is refused is each server's setting
+// (Config.commands, names.go). Where a server allows them, they answer as a
+// Redis that has no such debugging subcommand and fails to load any module.
 
 func init() {
-	loadArgs := []Arg{
-		{Name: "path", Type: ArgString},
-		{Name: "arg", Type: ArgString, Flags: ArgOptional | ArgMultiple},
+	loadArgs := []cmdArg{
+		{Name: "path", Type: argTypeString},
+		{Name: "arg", Type: argTypeString, Flags: argOptional | argMultiple},
 	}
-	loadexArgs := []Arg{
-		{Name: "path", Type: ArgString},
-		{Name: "configs", Type: ArgBlock, Token: "CONFIG", Flags: ArgOptional | ArgMultiple | ArgMultipleToken, Args: []Arg{
-			{Name: "name", Type: ArgString},
-			{Name: "value", Type: ArgString},
+	loadexArgs := []cmdArg{
+		{Name: "path", Type: argTypeString},
+		{Name: "configs", Type: argTypeBlock, Token: "CONFIG", Flags: argOptional | argMultiple | argMultipleToken, Args: []cmdArg{
+			{Name: "name", Type: argTypeString},
+			{Name: "value", Type: argTypeString},
 		}},
-		{Name: "args", Type: ArgBlock, Token: "ARGS", Flags: ArgOptional | ArgMultiple, Args: []Arg{
-			{Name: "arg", Type: ArgString},
+		{Name: "args", Type: argTypeBlock, Token: "ARGS", Flags: argOptional | argMultiple, Args: []cmdArg{
+			{Name: "arg", Type: argTypeString},
 		}},
 	}
 	registerCommands(
-		&Command{Name: "debug", Arity: -2, Flags: Admin | NoScript | Loading | Stale, Lock: LockNone,
+		&command{Name: "debug", Arity: -2, Flags: flagAdmin | flagNoScript | flagLoading | flagStale, Lock: lockNone,
 			Group: "server", Since: "1.0.0", Complexity: "Depends on subcommand.",
-			Summary:    "Holds commands for debugging the server.",
-			DocFlags:   []string{"syscmd"},
-			disabledBy: "enable-debug-command"},
-		&Command{Name: "module", Arity: -2, Group: "server", Since: "4.0.0",
+			Summary:     "Holds commands for debugging the server.",
+			DocFlags:    []string{"syscmd"},
+			protectedBy: protectedDebug, Run: cmdDebug},
+		&command{Name: "module", Arity: -2, Group: "server", Since: "4.0.0",
 			Complexity: "Depends on subcommand.",
 			Summary:    "Holds the commands that manage modules.",
-			Subcommands: []*Command{
-				{Name: "list", Arity: 2, Flags: Admin | NoScript, Lock: LockNone,
+			Subcommands: []*command{
+				{Name: "list", Arity: 2, Flags: flagAdmin | flagNoScript, Lock: lockNone,
 					Group: "server", Since: "4.0.0", Complexity: "O(N) where N is the number of loaded modules.",
 					Summary: "Lists the modules the server has loaded.",
 					Tips:    []string{"nondeterministic_output_order"},
 					Run:     cmdModuleList},
-				{Name: "load", Arity: -3, Flags: Admin | NoScript | NoAsyncLoading, Lock: LockNone,
+				{Name: "load", Arity: -3, Flags: flagAdmin | flagNoScript | flagNoAsyncLoading, Lock: lockNone,
 					Group: "server", Since: "4.0.0", Complexity: "O(1)",
 					Summary: "Loads a module from a shared library.",
-					Args:    loadArgs, disabledBy: "enable-module-command"},
-				{Name: "loadex", Arity: -3, Flags: Admin | NoScript | NoAsyncLoading, Lock: LockNone,
+					Args:    loadArgs, protectedBy: protectedModule, Run: cmdModuleLoad},
+				{Name: "loadex", Arity: -3, Flags: flagAdmin | flagNoScript | flagNoAsyncLoading, Lock: lockNone,
 					Group: "server", Since: "7.0.0", Complexity: "O(1)",
 					Summary: "Loads a module from a shared library, with module configuration and arguments.",
-					Args:    loadexArgs, disabledBy: "enable-module-command"},
-				{Name: "unload", Arity: 3, Flags: Admin | NoScript | NoAsyncLoading, Lock: LockNone,
+					Args:    loadexArgs, protectedBy: protectedModule, Run: cmdModuleLoad},
+				{Name: "unload", Arity: 3, Flags: flagAdmin | flagNoScript | flagNoAsyncLoading, Lock: lockNone,
 					Group: "server", Since: "4.0.0", Complexity: "O(1)",
 					Summary: "Unloads a module.",
-					Args:    []Arg{{Name: "name", Type: ArgString}}, disabledBy: "enable-module-command"},
-				{Name: "help", Arity: 2, Flags: Loading | Stale, Lock: LockNone,
+					Args:    []cmdArg{{Name: "name", Type: argTypeString}}, protectedBy: protectedModule, Run: cmdModuleUnload},
+				{Name: "help", Arity: 2, Flags: flagLoading | flagStale, Lock: lockNone,
 					Group: "server", Since: "5.0.0", Complexity: "O(1)",
 					Summary: "Lists the MODULE subcommands.",
 					Run:     cmdModuleHelp},
@@ -62,16 +66,39 @@ func init() {
 	)
 }
 
-// refuseDisabled rejects a command that its enable-*-command directive
-// turns off, as Redis's processCommand does before running it.
-func (c *Conn) refuseDisabled(cmd *Command) {
+// refuseProtected rejects a protected command that the server's
+// enable-*-command setting does not allow the client, as Redis's
+// processCommand does before running it.
+func (c *Conn) refuseProtected(cmd *command) {
 	c.s.cmdStats[cmd.id].rejected.Add(1)
 	root := cmd
 	if cmd.parent != nil {
 		root = cmd.parent
 	}
-	c.writeErrorReply(fmt.Sprintf(msgCommandDisabled, strings.ToUpper(root.Name), cmd.disabledBy))
+	c.writeErrorReply(fmt.Sprintf(msgCommandDisabled, strings.ToUpper(root.Name), protectionDirectives[cmd.protectedBy]))
 }
+
+// cmdDebug is DEBUG where the server allows it. Redoubt has no debugging
+// subcommands: HELP lists none, and every other subcommand gets the error
+// Redis gives one it does not know.
+func cmdDebug(c *Conn, args [][]byte) {
+	if len(args) == 2 && isOpt(args[1], "help") {
+		c.writeHelpReply(args[0], nil)
+		return
+	}
+	c.writeErrorReply(fmt.Sprintf(msgSubcommandSyntax, cTrunc(args[1], 128), strings.ToUpper(cString(args[0]))))
+}
+
+// cmdModuleLoad is MODULE LOAD and LOADEX where the server allows them: the
+// load fails, as it does in Redis for a library that is not a module.
+func cmdModuleLoad(c *Conn, args [][]byte) {
+	c.s.log.logf(levelWarning, "Module %s failed to load: Redoubt cannot load modules", cString(args[2]))
+	c.writeErrorReply(msgModuleLoad)
+}
+
+// cmdModuleUnload is MODULE UNLOAD where the server allows it: no module is
+// loaded, so there is none by that name.
+func cmdModuleUnload(c *Conn, args [][]byte) { c.writeErrorReply(msgModuleUnload) }
 
 func cmdModuleList(c *Conn, args [][]byte) { c.WriteArray(0) }
 

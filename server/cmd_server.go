@@ -14,59 +14,59 @@ import (
 // "generic"): database-wide operations and the server's lifecycle.
 
 func init() {
-	flushArgs := []Arg{{Name: "async", Type: ArgOneOf, Flags: ArgOptional, Args: []Arg{
-		{Name: "async", Type: ArgPureToken, Token: "ASYNC", Since: "4.0.0"},
-		{Name: "sync", Type: ArgPureToken, Token: "SYNC", Since: "6.2.0"},
+	flushArgs := []cmdArg{{Name: "async", Type: argTypeOneOf, Flags: argOptional, Args: []cmdArg{
+		{Name: "async", Type: argTypePureToken, Token: "ASYNC", Since: "4.0.0"},
+		{Name: "sync", Type: argTypePureToken, Token: "SYNC", Since: "6.2.0"},
 	}}}
 	allShards := []string{"request_policy:all_shards", "response_policy:all_succeeded"}
 	registerCommands(
-		&Command{Name: "dbsize", Arity: 1, Flags: ReadOnly | Fast, Categories: acl.Keyspace, Lock: LockDB,
+		&command{Name: "dbsize", Arity: 1, Flags: flagReadOnly | flagFast, Categories: acl.Keyspace, Lock: lockAlways,
 			Group: "server", Since: "1.0.0", Complexity: "O(1)",
 			Summary: "Returns the number of keys in the selected database.",
 			Tips:    []string{"request_policy:all_shards", "response_policy:agg_sum"},
 			Run:     cmdDbsize},
-		&Command{Name: "flushdb", Arity: -1, Flags: Write, Categories: acl.Keyspace | acl.Dangerous, Lock: LockDB,
+		&command{Name: "flushdb", Arity: -1, Flags: flagWrite, Categories: acl.Keyspace | acl.Dangerous, Lock: lockAlways,
 			Group: "server", Since: "1.0.0",
 			Complexity: "O(N) where N is the number of keys in the selected database",
 			Summary:    "Deletes every key of the selected database.",
 			Tips:       allShards, Args: flushArgs,
 			Run: cmdFlushdb},
-		&Command{Name: "flushall", Arity: -1, Flags: Write, Categories: acl.Keyspace | acl.Dangerous, Lock: LockAll,
+		&command{Name: "flushall", Arity: -1, Flags: flagWrite, Categories: acl.Keyspace | acl.Dangerous, Lock: lockAllDBs,
 			Group: "server", Since: "1.0.0",
 			Complexity: "O(N) where N is the total number of keys in all databases",
 			Summary:    "Deletes every key of every database.",
 			Tips:       allShards, Args: flushArgs,
 			Run: cmdFlushall},
-		&Command{Name: "swapdb", Arity: 3, Flags: Write | Fast, Categories: acl.Keyspace | acl.Dangerous, Lock: LockAll,
+		&command{Name: "swapdb", Arity: 3, Flags: flagWrite | flagFast, Categories: acl.Keyspace | acl.Dangerous, Lock: lockAllDBs,
 			Group: "server", Since: "4.0.0",
 			Complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
 			Summary:    "Exchanges the contents of two databases, as every client sees them.",
-			Args:       []Arg{{Name: "index1", Type: ArgInteger}, {Name: "index2", Type: ArgInteger}},
+			Args:       []cmdArg{{Name: "index1", Type: argTypeInteger}, {Name: "index2", Type: argTypeInteger}},
 			Run:        cmdSwapdb},
-		&Command{Name: "time", Arity: 1, Flags: Loading | Stale | Fast, Lock: LockNone,
+		&command{Name: "time", Arity: 1, Flags: flagLoading | flagStale | flagFast, Lock: lockNone,
 			Group: "server", Since: "2.6.0", Complexity: "O(1)",
 			Summary: "Returns the server's clock as Unix seconds and microseconds.",
 			Tips:    []string{"nondeterministic_output"},
 			Run:     cmdTime},
-		&Command{Name: "shutdown", Arity: -1, Flags: Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, Lock: LockNone,
+		&command{Name: "shutdown", Arity: -1, Flags: flagAdmin | flagNoScript | flagLoading | flagStale | flagNoMulti | flagAllowBusy, Lock: lockNone,
 			Group: "server", Since: "1.0.0",
 			Complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
 			Summary:    "Stops the server, saving a snapshot first when asked or configured to.",
-			Args: []Arg{
-				{Name: "nosave_save", Type: ArgOneOf, Flags: ArgOptional, Args: []Arg{
-					{Name: "nosave", Type: ArgPureToken, Token: "NOSAVE"},
-					{Name: "save", Type: ArgPureToken, Token: "SAVE"},
+			Args: []cmdArg{
+				{Name: "nosave_save", Type: argTypeOneOf, Flags: argOptional, Args: []cmdArg{
+					{Name: "nosave", Type: argTypePureToken, Token: "NOSAVE"},
+					{Name: "save", Type: argTypePureToken, Token: "SAVE"},
 				}},
-				{Name: "now", Type: ArgPureToken, Token: "NOW", Since: "7.0.0", Flags: ArgOptional},
-				{Name: "force", Type: ArgPureToken, Token: "FORCE", Since: "7.0.0", Flags: ArgOptional},
-				{Name: "abort", Type: ArgPureToken, Token: "ABORT", Since: "7.0.0", Flags: ArgOptional},
+				{Name: "now", Type: argTypePureToken, Token: "NOW", Since: "7.0.0", Flags: argOptional},
+				{Name: "force", Type: argTypePureToken, Token: "FORCE", Since: "7.0.0", Flags: argOptional},
+				{Name: "abort", Type: argTypePureToken, Token: "ABORT", Since: "7.0.0", Flags: argOptional},
 			},
 			Run: cmdShutdown},
-		&Command{Name: "wait", Arity: 3, Flags: NoScript, Categories: acl.Connection, Lock: LockNone,
+		&command{Name: "wait", Arity: 3, Flags: flagNoScript, Categories: acl.Connection, Lock: lockNone,
 			Group: "generic", Since: "3.0.0", Complexity: "O(1)",
 			Summary: "Waits until the given number of replicas have acknowledged the connection's writes, or for a timeout in milliseconds.",
 			Tips:    []string{"request_policy:all_shards", "response_policy:agg_min"},
-			Args:    []Arg{{Name: "numreplicas", Type: ArgInteger}, {Name: "timeout", Type: ArgInteger}},
+			Args:    []cmdArg{{Name: "numreplicas", Type: argTypeInteger}, {Name: "timeout", Type: argTypeInteger}},
 			Run:     cmdWait},
 	)
 }

@@ -5,13 +5,15 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/redoubt-db/redoubt/internal/keyspec"
+
 	"github.com/redoubt-db/redoubt/acl"
 )
 
-// Command is one entry of the command table. The table alone drives dispatch,
+// command is one entry of the command table. The table alone drives dispatch,
 // arity errors, COMMAND (INFO, DOCS, COUNT, LIST, GETKEYS) and, later, ACL
 // checks, so everything Redis reports about a command lives here.
-type Command struct {
+type command struct {
 	// Name is the lowercase command name; a subcommand's is its own word
 	// ("get" under "config").
 	Name string
@@ -19,11 +21,11 @@ type Command struct {
 	// subcommand's arity counts the container's name too.
 	Arity int
 	// Flags are the command's flags, as COMMAND INFO reports them.
-	Flags Flags
+	Flags cmdFlags
 	// Categories are the ACL categories not implied by Flags.
 	Categories acl.Category
 	// KeySpecs say where the command's keys are, as Redis 7 key specs.
-	KeySpecs []KeySpec
+	KeySpecs []keyspec.Spec
 	// GetKeys finds the keys of a command whose key positions depend on its
 	// arguments; nil means the key specs suffice.
 	GetKeys func(args [][]byte) ([]int, error)
@@ -43,26 +45,29 @@ type Command struct {
 	// ("nondeterministic_output", "request_policy:all_shards"…).
 	Tips []string
 	// Args describe the arguments, for COMMAND DOCS and redis-cli's hints.
-	Args []Arg
+	Args []cmdArg
 	// Run executes the command. It is nil for a container whose work is done
 	// by its Subcommands.
 	Run func(c *Conn, args [][]byte)
 	// Subcommands are the container's subcommands (CONFIG GET, CLIENT ID…).
-	Subcommands []*Command
-	// Lock says which store transaction Run needs. The default, LockAuto,
+	Subcommands []*command
+	// Lock says which store transaction Run needs. The default, lockAuto,
 	// opens one on the selected database for commands with keys.
-	Lock LockMode
+	Lock lockMode
 
-	// disabledBy names the directive that turns the command off
-	// (enable-debug-command, enable-module-command); such a command is
-	// refused before it runs, and Run may be nil.
-	disabledBy string
+	// protectedBy names the directive that guards the command
+	// (enable-debug-command, enable-module-command); each server's
+	// setting of it decides whether the command runs (names.go).
+	protectedBy protection
 
 	// Set when the table is built.
-	parent   *Command
+	parent   *command
 	fullName string // "get", "config|get"
-	subs     map[string]*Command
+	subs     map[string]*command
 	movable  bool // key positions need GetKeys or a non-range key spec
+	// keyFlags is Redis's per-command procedure for the flags of keys that
+	// depend on the arguments (keyspec.ProcFlags), or nil.
+	keyFlags func(args [][]byte) keyspec.Flags
 	lockDB   bool // Run is called inside a store transaction (Conn.tx)
 	allDBs   bool // … that may use every database
 	id       int  // index of the command's statistics in Server.cmdStats
@@ -70,25 +75,25 @@ type Command struct {
 
 // FullName returns the name Redis uses in replies and statistics: the name,
 // or "container|sub" for a subcommand.
-func (cmd *Command) FullName() string { return cmd.fullName }
+func (cmd *command) FullName() string { return cmd.fullName }
 
-// LockMode says which store transaction a command runs in. Handlers never
+// lockMode says which store transaction a command runs in. Handlers never
 // lock: the dispatcher opens the transaction the table declares (Conn.call).
-type LockMode uint8
+type lockMode uint8
 
 const (
-	// LockAuto runs commands with key specs in a transaction on the
+	// lockAuto runs commands with key specs in a transaction on the
 	// selected database, and others in none.
-	LockAuto LockMode = iota
-	// LockDB always runs in a transaction on the selected database
+	lockAuto lockMode = iota
+	// lockAlways always runs in a transaction on the selected database
 	// (DBSIZE, KEYS, SCAN…).
-	LockDB
-	// LockNone runs the command outside any transaction: it does not
+	lockAlways
+	// lockNone runs the command outside any transaction: it does not
 	// touch the store (PING, CLIENT, CONFIG GET, SELECT…).
-	LockNone
-	// LockAll runs in a transaction that may use every database (MOVE,
-	// COPY, SWAPDB, FLUSHALL, INFO).
-	LockAll
+	lockNone
+	// lockAllDBs runs in a transaction that may use every database (MOVE,
+	// COPY, SWAPDB, FLUSHALL, INFO, CONFIG RESETSTAT).
+	lockAllDBs
 )
 
 // commandStats are the counters INFO commandstats reports, one per command
@@ -102,56 +107,56 @@ type commandStats struct {
 	latency  atomic.Pointer[latencyHist] // nil until the first call (stats.go)
 }
 
-// Flags are command flags. The order of the constants is the order in which
+// cmdFlags are command flags. The order of the constants is the order in which
 // COMMAND INFO lists them.
-type Flags uint32
+type cmdFlags uint32
 
 const (
-	// Write commands may modify the keyspace.
-	Write Flags = 1 << iota
-	// ReadOnly commands only read keys.
-	ReadOnly
-	// DenyOOM commands may grow memory and are refused when over maxmemory.
-	DenyOOM
+	// flagWrite commands may modify the keyspace.
+	flagWrite cmdFlags = 1 << iota
+	// flagReadOnly commands only read keys.
+	flagReadOnly
+	// flagDenyOOM commands may grow memory and are refused when over maxmemory.
+	flagDenyOOM
 	flagModule
-	// Admin commands administer the server.
-	Admin
-	// PubSub commands are pub/sub related.
-	PubSub
-	// NoScript commands cannot run in scripts.
-	NoScript
-	// Blocking commands may block the client.
-	Blocking
-	// Loading commands are allowed while the dataset loads.
-	Loading
-	// Stale commands are allowed on a replica with stale data.
-	Stale
-	// SkipMonitor commands are not shown to MONITOR.
-	SkipMonitor
-	// SkipSlowlog commands are not logged to SLOWLOG.
-	SkipSlowlog
-	// Asking is cluster-related.
-	Asking
-	// Fast commands run in O(1) or O(log N).
-	Fast
-	// NoAuth commands may run before authentication.
-	NoAuth
-	// MayReplicate commands may replicate even when read-only.
-	MayReplicate
-	// Sentinel commands exist in sentinel mode.
-	Sentinel
-	// OnlySentinel commands exist only in sentinel mode.
-	OnlySentinel
-	// NoMandatoryKeys commands may have no keys although they have key specs.
-	NoMandatoryKeys
-	// NoAsyncLoading commands are refused during asynchronous loading.
-	NoAsyncLoading
-	// NoMulti commands cannot be queued in MULTI.
-	NoMulti
+	// flagAdmin commands administer the server.
+	flagAdmin
+	// flagPubSub commands are pub/sub related.
+	flagPubSub
+	// flagNoScript commands cannot run in scripts.
+	flagNoScript
+	// flagBlocking commands may block the client.
+	flagBlocking
+	// flagLoading commands are allowed while the dataset loads.
+	flagLoading
+	// flagStale commands are allowed on a replica with stale data.
+	flagStale
+	// flagSkipMonitor commands are not shown to MONITOR.
+	flagSkipMonitor
+	// flagSkipSlowlog commands are not logged to SLOWLOG.
+	flagSkipSlowlog
+	// flagAsking is cluster-related.
+	flagAsking
+	// flagFast commands run in O(1) or O(log N).
+	flagFast
+	// flagNoAuth commands may run before authentication.
+	flagNoAuth
+	// flagMayReplicate commands may replicate even when read-only.
+	flagMayReplicate
+	// flagSentinel commands exist in sentinel mode.
+	flagSentinel
+	// flagOnlySentinel commands exist only in sentinel mode.
+	flagOnlySentinel
+	// flagNoMandatoryKeys commands may have no keys although they have key specs.
+	flagNoMandatoryKeys
+	// flagNoAsyncLoading commands are refused during asynchronous loading.
+	flagNoAsyncLoading
+	// flagNoMulti commands cannot be queued in MULTI.
+	flagNoMulti
 	// flagMovableKeys is computed from the key specs, never set by hand.
 	flagMovableKeys
-	// AllowBusy commands may run while a script is busy.
-	AllowBusy
+	// flagAllowBusy commands may run while a script is busy.
+	flagAllowBusy
 
 	numFlags = iota
 )
@@ -165,7 +170,7 @@ var flagNames = [numFlags]string{
 }
 
 // Names returns the flag names in COMMAND INFO's order.
-func (f Flags) Names() []string {
+func (f cmdFlags) Names() []string {
 	var names []string
 	for i, n := range flagNames {
 		if f&(1<<i) != 0 {
@@ -175,122 +180,68 @@ func (f Flags) Names() []string {
 	return names
 }
 
-// KeySpec is a Redis 7 key specification: where to start looking for keys
-// (BeginSearch) and how to find them from there (FindKeys).
-type KeySpec struct {
-	Notes string
-	Flags KeyFlags
-	// BeginSearch: Index > 0 starts at that argument; otherwise Keyword is
-	// searched for from StartFrom (negative counts from the end). A spec
-	// with neither is "unknown" (SORT's BY, GET and STORE): Redis cannot say
-	// where its keys are, so the command's GetKeys finds them.
-	Index     int
-	Keyword   string
-	StartFrom int
-	// FindKeys: a range (LastKey relative to the first key, -1 the last
-	// argument; KeyStep; Limit), or, when KeyNumIdx > 0 or KeyNum is set, a
-	// key count at KeyNumIdx followed by keys from FirstKey.
-	LastKey, KeyStep, Limit int
-	KeyNum                  bool
-	KeyNumIdx, FirstKey     int
-}
-
-// KeyFlags describe what a command does with the keys of a key spec.
-type KeyFlags uint16
-
-// Key spec flags, in COMMAND INFO's order.
-const (
-	KeyRO KeyFlags = 1 << iota
-	KeyRW
-	KeyOW
-	KeyRM
-	KeyAccess
-	KeyUpdate
-	KeyInsert
-	KeyDelete
-	KeyNotKey
-	KeyIncomplete
-	KeyVariableFlags
-	numKeyFlags = iota
-)
-
-var keyFlagNames = [numKeyFlags]string{
-	"RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key",
-	"incomplete", "variable_flags",
-}
-
-// Names returns the flag names in COMMAND INFO's order.
-func (f KeyFlags) Names() []string {
-	var names []string
-	for i, n := range keyFlagNames {
-		if f&(1<<i) != 0 {
-			names = append(names, n)
-		}
-	}
-	return names
-}
-
-// ArgType is the type of a command argument in COMMAND DOCS.
-type ArgType uint8
+// argType is the type of a command argument in COMMAND DOCS.
+type argType uint8
 
 // Argument types.
 const (
-	ArgString ArgType = iota
-	ArgInteger
-	ArgDouble
-	ArgKey
-	ArgPattern
-	ArgUnixTime
-	ArgPureToken
-	ArgOneOf
-	ArgBlock
+	argTypeString argType = iota
+	argTypeInteger
+	argTypeDouble
+	argTypeKey
+	argTypePattern
+	argTypeUnixTime
+	argTypePureToken
+	argTypeOneOf
+	argTypeBlock
 )
 
 var argTypeNames = [...]string{"string", "integer", "double", "key", "pattern", "unix-time", "pure-token", "oneof", "block"}
 
-func (t ArgType) String() string { return argTypeNames[t] }
+func (t argType) String() string { return argTypeNames[t] }
 
-// ArgFlags qualify an argument in COMMAND DOCS.
-type ArgFlags uint8
+// argFlags qualify an argument in COMMAND DOCS.
+type argFlags uint8
 
 // Argument flags.
 const (
-	ArgOptional ArgFlags = 1 << iota
-	ArgMultiple
-	ArgMultipleToken
+	argOptional argFlags = 1 << iota
+	argMultiple
+	argMultipleToken
 )
 
-// Arg describes one argument of a command, for COMMAND DOCS.
-type Arg struct {
+// cmdArg describes one argument of a command, for COMMAND DOCS.
+type cmdArg struct {
 	Name            string
-	Type            ArgType
+	Type            argType
 	DisplayText     string
-	KeySpecIndex    int // for ArgKey: index into KeySpecs
+	KeySpecIndex    int // for argTypeKey: index into KeySpecs
 	Token           string
 	Since           string
 	DeprecatedSince string
-	Flags           ArgFlags
-	Args            []Arg // for ArgOneOf and ArgBlock
+	Flags           argFlags
+	Args            []cmdArg // for ArgOneOf and ArgBlock
 }
 
-// commandTable is the table every connection dispatches through. It is built
-// once, at package initialisation, and never changes afterwards.
+// commandTable is the description of every command. It is built once, at
+// package initialisation, and never changes afterwards; each server
+// dispatches through its own commandNames, built from it (names.go).
 type commandTable struct {
-	byName map[string]*Command
-	list   []*Command // top-level commands in registration order
-	count  int        // commands and subcommands: the next Command.id
+	byName map[string]*command // top-level commands by their table name
+	list   []*command          // top-level commands in registration order
+	count  int                 // commands and subcommands: the next command.id
 }
 
 // commandGroups lists the per-group tables (cmd_<group>.go). Each group adds
 // its table to this list in its file's init function.
-var commandGroups [][]*Command
+var commandGroups [][]*command
 
-func registerCommands(cmds ...*Command) { commandGroups = append(commandGroups, cmds) }
+func registerCommands(cmds ...*command) { commandGroups = append(commandGroups, cmds) }
 
 var commands *commandTable
 
 func buildCommandTable() *commandTable {
-	t := &commandTable{byName: map[string]*Command{}}
+	t := &commandTable{byName: map[string]*command{}}
 	for _, group := range commandGroups {
 		for _, cmd := range group {
 			if _, dup := t.byName[cmd.Name]; dup {
@@ -300,7 +251,7 @@ func buildCommandTable() *commandTable {
 			t.byName[cmd.Name] = cmd
 			t.list = append(t.list, cmd)
 			if len(cmd.Subcommands) > 0 {
-				cmd.subs = map[string]*Command{}
+				cmd.subs = map[string]*command{}
 				for _, sub := range cmd.Subcommands {
 					t.add(sub, cmd)
 					cmd.subs[sub.Name] = sub
@@ -314,7 +265,7 @@ func buildCommandTable() *commandTable {
 // add gives cmd, a top-level command (parent nil) or a subcommand of
 // parent, its full name and statistics index, and finishes it; the caller
 // files it under its name.
-func (t *commandTable) add(cmd, parent *Command) {
+func (t *commandTable) add(cmd, parent *command) {
 	cmd.parent = parent
 	cmd.fullName = cmd.Name
 	if parent != nil {
@@ -327,121 +278,44 @@ func (t *commandTable) add(cmd, parent *Command) {
 
 // finish derives what the table leaves implicit: the implied ACL categories
 // (as Redis's setImplicitACLCategories) and whether keys are movable.
-func (cmd *Command) finish() {
-	if cmd.Flags&Write != 0 {
+func (cmd *command) finish() {
+	if cmd.Flags&flagWrite != 0 {
 		cmd.Categories |= acl.Write
 	}
-	if cmd.Flags&ReadOnly != 0 && cmd.Categories&acl.Scripting == 0 {
+	if cmd.Flags&flagReadOnly != 0 && cmd.Categories&acl.Scripting == 0 {
 		cmd.Categories |= acl.Read
 	}
-	if cmd.Flags&Admin != 0 {
+	if cmd.Flags&flagAdmin != 0 {
 		cmd.Categories |= acl.Admin | acl.Dangerous
 	}
-	if cmd.Flags&PubSub != 0 {
+	if cmd.Flags&flagPubSub != 0 {
 		cmd.Categories |= acl.PubSub
 	}
-	if cmd.Flags&Fast != 0 {
+	if cmd.Flags&flagFast != 0 {
 		cmd.Categories |= acl.Fast
 	}
-	if cmd.Flags&Blocking != 0 {
+	if cmd.Flags&flagBlocking != 0 {
 		cmd.Categories |= acl.Blocking
 	}
 	if cmd.Categories&acl.Fast == 0 {
 		cmd.Categories |= acl.Slow
 	}
-	cmd.lockDB = cmd.Lock == LockDB || cmd.Lock == LockAll || (cmd.Lock == LockAuto && len(cmd.KeySpecs) > 0)
-	cmd.allDBs = cmd.Lock == LockAll
-	_, _, _, movable := cmd.legacyRange()
+	cmd.lockDB = cmd.Lock == lockAlways || cmd.Lock == lockAllDBs || (cmd.Lock == lockAuto && len(cmd.KeySpecs) > 0)
+	cmd.allDBs = cmd.Lock == lockAllDBs
+	_, _, _, movable := keyspec.LegacyRange(cmd.KeySpecs)
 	cmd.movable = cmd.GetKeys != nil || movable
+	if cmd.parent == nil {
+		cmd.keyFlags = keyspec.ProcFlags(cmd.Name)
+	}
 }
 
 // arityOK reports whether n arguments, the name included, suit the
 // command's arity: exactly Arity, or at least -Arity when it is negative.
-func (cmd *Command) arityOK(n int) bool {
+func (cmd *command) arityOK(n int) bool {
 	if cmd.Arity > 0 {
 		return n == cmd.Arity
 	}
 	return n >= -cmd.Arity
-}
-
-// legacyRange derives the first/last/step triple of COMMAND INFO from the
-// key specs the way Redis 7 does, and whether that triple misses keys (which
-// makes the command "movablekeys").
-func (cmd *Command) legacyRange() (first, last, step int, movable bool) {
-	specs := cmd.KeySpecs
-	if len(specs) == 0 {
-		return 0, 0, 0, false
-	}
-	isRange := func(ks KeySpec) bool { return ks.Index > 0 && !ks.isKeyNum() }
-	if len(specs) == 1 && isRange(specs[0]) {
-		ks := specs[0]
-		last := ks.LastKey
-		if last >= 0 {
-			last += ks.Index
-		}
-		return ks.Index, last, ks.KeyStep, ks.Flags&KeyIncomplete != 0
-	}
-	first = 1<<31 - 1
-	lastAbs, prevLast := 0, 0
-	for _, ks := range specs {
-		if !isRange(ks) {
-			movable = true
-			continue
-		}
-		if ks.KeyStep != 1 || (prevLast != 0 && prevLast != ks.Index-1) {
-			movable = true
-			continue
-		}
-		if ks.Flags&KeyIncomplete != 0 {
-			movable = true
-		}
-		first = min(first, ks.Index)
-		abs := ks.LastKey
-		if abs >= 0 {
-			abs += ks.Index
-		}
-		// Redis compares as unsigned, so a negative (relative-to-end)
-		// last key wins over any positive one.
-		if uint32(abs) > uint32(lastAbs) {
-			lastAbs = abs
-		}
-		prevLast = lastAbs
-	}
-	if first == 1<<31-1 {
-		return 0, 0, 0, true
-	}
-	return first, lastAbs, 1, movable
-}
-
-// lookup finds the command for args as Redis's lookupCommand does: a
-// container with at least two arguments resolves to its subcommand, or nil.
-// buf is scratch space for lower-casing, so that lookups do not allocate.
-func (t *commandTable) lookup(args [][]byte, buf *[64]byte) *Command {
-	cmd := t.byName[string(lowerName(args[0], buf))]
-	if cmd == nil || cmd.subs == nil || len(args) == 1 {
-		return cmd
-	}
-	return cmd.subs[string(lowerName(args[1], buf))]
-}
-
-// lowerName lower-cases a command name into buf; a name longer than buf
-// cannot be a command and is returned as is.
-func lowerName(b []byte, buf *[64]byte) []byte {
-	if len(b) > len(buf) {
-		return b
-	}
-	n := copy(buf[:], b)
-	for i := 0; i < n; i++ {
-		buf[i] = lowerASCII(buf[i])
-	}
-	return buf[:n]
-}
-
-// isContainer reports whether name is a command with subcommands.
-func (t *commandTable) isContainer(name []byte) bool {
-	var buf [64]byte
-	cmd := t.byName[string(lowerName(name, &buf))]
-	return cmd != nil && cmd.subs != nil
 }
 
 var commandsOnce sync.Once

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redoubt-db/redoubt/internal/keyspec"
+
 	"github.com/redoubt-db/redoubt/acl"
 )
 
@@ -29,14 +31,9 @@ func TestCommandTable(t *testing.T) {
 		seen[cmd.Name] = true
 		problems = append(problems, checkCommand(cmd)...)
 	}
-	for name := range variableKeyFlags {
-		if cmd := commands.byName[name]; cmd != nil && !hasKeyFlag(cmd, KeyVariableFlags) {
-			problems = append(problems, fmt.Sprintf("%s: has a variableKeyFlags entry but no variable_flags key spec", name))
-		}
-	}
-	for name := range procKeyFlags {
-		if cmd := commands.byName[name]; cmd != nil && cmd.GetKeys == nil {
-			problems = append(problems, fmt.Sprintf("%s: has a procKeyFlags entry but no GetKeys", name))
+	for _, cmd := range commands.list {
+		if cmd.keyFlags != nil && !hasKeyFlag(cmd, keyspec.VariableFlags) && cmd.GetKeys == nil {
+			problems = append(problems, fmt.Sprintf("%s: Redis's procedure gives its keys flags (keyspec.ProcFlags), but it has neither a variable_flags key spec nor GetKeys", cmd.Name))
 		}
 	}
 	for _, p := range problems {
@@ -62,7 +59,7 @@ var (
 // checkCommand returns what is wrong with a finished table entry (as
 // buildCommandTable leaves it) and its subcommands, each problem naming the
 // command and the field.
-func checkCommand(cmd *Command) []string {
+func checkCommand(cmd *command) []string {
 	var out []string
 	name := cmd.fullName
 	if name == "" {
@@ -80,11 +77,11 @@ func checkCommand(cmd *Command) []string {
 	if cmd.Arity == 0 || (cmd.Arity > 0 && cmd.Arity < minArity) || (cmd.Arity < 0 && -cmd.Arity < minArity) {
 		bad("Arity %d: must not be 0, and must count the name (and a subcommand's container's name)", cmd.Arity)
 	}
-	if cmd.Run == nil && len(cmd.Subcommands) == 0 && cmd.disabledBy == "" {
+	if cmd.Run == nil && len(cmd.Subcommands) == 0 {
 		bad("Run is nil and there are no Subcommands")
 	}
-	if cmd.disabledBy != "" && (cmd.Run != nil || len(cmd.Subcommands) > 0) {
-		bad("disabled by %s but has a Run or Subcommands, which would never be reached", cmd.disabledBy)
+	if cmd.protectedBy != unprotected && len(cmd.Subcommands) > 0 {
+		bad("a container cannot be protected: Redis guards the command that runs")
 	}
 	if cmd.parent != nil && len(cmd.Subcommands) > 0 {
 		bad("a subcommand cannot have subcommands (Redis has one level)")
@@ -123,7 +120,7 @@ func checkCommand(cmd *Command) []string {
 	if cmd.Flags&(flagMovableKeys|flagModule) != 0 {
 		bad("Flags: movablekeys and module are computed, not set")
 	}
-	if cmd.Flags&Write != 0 && cmd.Flags&ReadOnly != 0 {
+	if cmd.Flags&flagWrite != 0 && cmd.Flags&flagReadOnly != 0 {
 		bad("Flags: both Write and ReadOnly")
 	}
 
@@ -133,15 +130,15 @@ func checkCommand(cmd *Command) []string {
 		for _, p := range checkKeySpec(&cmd.KeySpecs[i], cmd.Arity, cmd.GetKeys != nil) {
 			bad("KeySpecs[%d]: %s", i, p)
 		}
-		keyed = keyed || cmd.KeySpecs[i].Flags&KeyNotKey == 0
-		if cmd.KeySpecs[i].Flags&KeyVariableFlags != 0 && cmd.GetKeys == nil && variableKeyFlags[cmd.topName()] == nil {
-			bad("KeySpecs[%d] has variable flags, but there is no GetKeys and no variableKeyFlags entry to compute them", i)
+		keyed = keyed || cmd.KeySpecs[i].Flags&keyspec.NotKey == 0
+		if cmd.KeySpecs[i].Flags&keyspec.VariableFlags != 0 && cmd.GetKeys == nil && (cmd.parent != nil || keyspec.ProcFlags(cmd.Name) == nil) {
+			bad("KeySpecs[%d] has variable flags, but there is no GetKeys and no keyspec.ProcFlags entry to compute them", i)
 		}
 	}
-	if keyed && cmd.Flags&(Write|ReadOnly) == 0 && !keyedNeitherReadNorWrite[name] {
+	if keyed && cmd.Flags&(flagWrite|flagReadOnly) == 0 && !keyedNeitherReadNorWrite[name] {
 		bad("Flags: a command with keys must be Write or ReadOnly")
 	}
-	if cmd.Flags&NoMandatoryKeys != 0 && !keyed && cmd.GetKeys == nil {
+	if cmd.Flags&flagNoMandatoryKeys != 0 && !keyed && cmd.GetKeys == nil {
 		bad("Flags: NoMandatoryKeys on a command without keys")
 	}
 
@@ -154,7 +151,7 @@ func checkCommand(cmd *Command) []string {
 		used := map[int]bool{}
 		markSpecs(cmd.Args, used)
 		for i := range cmd.KeySpecs {
-			if cmd.KeySpecs[i].Flags&KeyNotKey == 0 && !used[i] {
+			if cmd.KeySpecs[i].Flags&keyspec.NotKey == 0 && !used[i] {
 				bad("KeySpecs[%d] is no argument's KeySpecIndex", i)
 			}
 		}
@@ -163,25 +160,25 @@ func checkCommand(cmd *Command) []string {
 	// Categories, after finish added the implied ones, must agree with
 	// the flags both ways, as Redis's table does.
 	has := func(c acl.Category) bool { return cmd.Categories&c != 0 }
-	agree := func(flag Flags, cat acl.Category, flagName, catName string) {
+	agree := func(flag cmdFlags, cat acl.Category, flagName, catName string) {
 		if (cmd.Flags&flag != 0) != has(cat) {
 			bad("Categories: @%s goes with the %s flag, and only with it", catName, flagName)
 		}
 	}
-	agree(Write, acl.Write, "Write", "write")
-	agree(Fast, acl.Fast, "Fast", "fast")
-	agree(PubSub, acl.PubSub, "PubSub", "pubsub")
-	agree(Blocking, acl.Blocking, "Blocking", "blocking")
-	if has(acl.Read) && cmd.Flags&ReadOnly == 0 {
+	agree(flagWrite, acl.Write, "Write", "write")
+	agree(flagFast, acl.Fast, "Fast", "fast")
+	agree(flagPubSub, acl.PubSub, "PubSub", "pubsub")
+	agree(flagBlocking, acl.Blocking, "Blocking", "blocking")
+	if has(acl.Read) && cmd.Flags&flagReadOnly == 0 {
 		bad("Categories: @read without the ReadOnly flag")
 	}
-	if cmd.Flags&ReadOnly != 0 && !has(acl.Read) && !has(acl.Scripting) {
+	if cmd.Flags&flagReadOnly != 0 && !has(acl.Read) && !has(acl.Scripting) {
 		bad("Categories: ReadOnly without @read")
 	}
 	if has(acl.Fast) == has(acl.Slow) {
 		bad("Categories: exactly one of @fast and @slow")
 	}
-	if cmd.Flags&Admin != 0 && (!has(acl.Admin) || !has(acl.Dangerous)) {
+	if cmd.Flags&flagAdmin != 0 && (!has(acl.Admin) || !has(acl.Dangerous)) {
 		bad("Categories: Admin implies @admin and @dangerous")
 	}
 
@@ -204,20 +201,20 @@ func checkCommand(cmd *Command) []string {
 // a key past its last argument (Redis panics on such a table), and a
 // variadic one cannot start its keys more than one argument past its
 // minimum (PFMERGE's optional source keys start just there).
-func checkKeySpec(ks *KeySpec, arity int, unknownOK bool) []string {
+func checkKeySpec(ks *keyspec.Spec, arity int, unknownOK bool) []string {
 	var out []string
 	bad := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
 
 	access := 0
-	for _, f := range []KeyFlags{KeyRO, KeyRW, KeyOW, KeyRM} {
+	for _, f := range []keyspec.Flags{keyspec.RO, keyspec.RW, keyspec.OW, keyspec.RM} {
 		if ks.Flags&f != 0 {
 			access++
 		}
 	}
-	if ks.Flags&KeyNotKey == 0 && access != 1 {
+	if ks.Flags&keyspec.NotKey == 0 && access != 1 {
 		bad("Flags %v: a key spec has exactly one of RO, RW, OW and RM", ks.Flags.Names())
 	}
-	if ks.Flags&KeyNotKey != 0 && access != 0 {
+	if ks.Flags&keyspec.NotKey != 0 && access != 0 {
 		bad("Flags %v: a not_key spec has none of RO, RW, OW and RM", ks.Flags.Names())
 	}
 
@@ -232,7 +229,7 @@ func checkKeySpec(ks *KeySpec, arity int, unknownOK bool) []string {
 	case ks.Index == 0 && ks.Keyword == "" && !unknownOK:
 		bad("neither Index nor Keyword, and no GetKeys to find the keys of this unknown spec")
 	case ks.Index == 0 && ks.Keyword == "":
-		if ks.StartFrom != 0 || ks.LastKey != 0 || ks.KeyStep != 0 || ks.Limit != 0 || ks.isKeyNum() || ks.FirstKey != 0 {
+		if ks.StartFrom != 0 || ks.LastKey != 0 || ks.KeyStep != 0 || ks.Limit != 0 || ks.IsKeyNum() || ks.FirstKey != 0 {
 			bad("an unknown spec (no Index, no Keyword) has no find-keys fields either")
 		}
 		return out
@@ -244,7 +241,7 @@ func checkKeySpec(ks *KeySpec, arity int, unknownOK bool) []string {
 	if ks.KeyStep < 1 {
 		bad("KeyStep %d: must be at least 1", ks.KeyStep)
 	}
-	if ks.isKeyNum() {
+	if ks.IsKeyNum() {
 		if ks.KeyNumIdx < 0 || ks.FirstKey < 1 || ks.LastKey != 0 || ks.Limit != 0 {
 			bad("keynum spec: KeyNumIdx %d >= 0, FirstKey %d >= 1, and no LastKey (%d) or Limit (%d)", ks.KeyNumIdx, ks.FirstKey, ks.LastKey, ks.Limit)
 		}
@@ -262,10 +259,10 @@ func checkKeySpec(ks *KeySpec, arity int, unknownOK bool) []string {
 		if ks.Index >= arity {
 			bad("Index %d: a command of arity %d has no such argument", ks.Index, arity)
 		}
-		if !ks.isKeyNum() && ks.LastKey >= 0 && ks.Index+ks.LastKey >= arity {
+		if !ks.IsKeyNum() && ks.LastKey >= 0 && ks.Index+ks.LastKey >= arity {
 			bad("last key at %d: a command of arity %d has no such argument", ks.Index+ks.LastKey, arity)
 		}
-		if ks.isKeyNum() && ks.Index+ks.KeyNumIdx >= arity {
+		if ks.IsKeyNum() && ks.Index+ks.KeyNumIdx >= arity {
 			bad("key count at %d: a command of arity %d has no such argument", ks.Index+ks.KeyNumIdx, arity)
 		}
 		if ks.StartFrom >= arity || -ks.StartFrom >= arity {
@@ -278,7 +275,7 @@ func checkKeySpec(ks *KeySpec, arity int, unknownOK bool) []string {
 }
 
 // checkArgs returns what is wrong with an argument list for COMMAND DOCS.
-func checkArgs(args []Arg, numSpecs int) []string {
+func checkArgs(args []cmdArg, numSpecs int) []string {
 	var out []string
 	for _, a := range args {
 		bad := func(format string, v ...any) {
@@ -291,26 +288,26 @@ func checkArgs(args []Arg, numSpecs int) []string {
 			bad("Type %d is not an argument type", a.Type)
 			continue
 		}
-		if a.Type == ArgKey && (a.KeySpecIndex < 0 || a.KeySpecIndex >= numSpecs) {
+		if a.Type == argTypeKey && (a.KeySpecIndex < 0 || a.KeySpecIndex >= numSpecs) {
 			bad("KeySpecIndex %d: the command has %d key specs", a.KeySpecIndex, numSpecs)
 		}
-		if a.Type != ArgKey && a.KeySpecIndex != 0 && (a.KeySpecIndex < 0 || a.KeySpecIndex >= numSpecs) {
+		if a.Type != argTypeKey && a.KeySpecIndex != 0 && (a.KeySpecIndex < 0 || a.KeySpecIndex >= numSpecs) {
 			bad("KeySpecIndex %d: the command has %d key specs", a.KeySpecIndex, numSpecs)
 		}
-		if a.Type == ArgPureToken && a.Token == "" {
+		if a.Type == argTypePureToken && a.Token == "" {
 			bad("a pure-token needs a Token")
 		}
-		nested := a.Type == ArgOneOf || a.Type == ArgBlock
+		nested := a.Type == argTypeOneOf || a.Type == argTypeBlock
 		if nested && len(a.Args) == 0 {
 			bad("a %s needs Args", a.Type)
 		}
 		if !nested && len(a.Args) > 0 {
 			bad("only oneof and block have Args")
 		}
-		if a.Flags&^(ArgOptional|ArgMultiple|ArgMultipleToken) != 0 {
+		if a.Flags&^(argOptional|argMultiple|argMultipleToken) != 0 {
 			bad("unknown Flags %#x", a.Flags)
 		}
-		if a.Flags&ArgMultipleToken != 0 && (a.Flags&ArgMultiple == 0 || a.Token == "") {
+		if a.Flags&argMultipleToken != 0 && (a.Flags&argMultiple == 0 || a.Token == "") {
 			bad("multiple_token needs multiple and a Token")
 		}
 		for _, v := range []string{a.Since, a.DeprecatedSince} {
@@ -326,16 +323,16 @@ func checkArgs(args []Arg, numSpecs int) []string {
 }
 
 // markSpecs records the key specs that arguments refer to.
-func markSpecs(args []Arg, used map[int]bool) {
+func markSpecs(args []cmdArg, used map[int]bool) {
 	for _, a := range args {
-		if a.Type == ArgKey || a.KeySpecIndex > 0 {
+		if a.Type == argTypeKey || a.KeySpecIndex > 0 {
 			used[a.KeySpecIndex] = true
 		}
 		markSpecs(a.Args, used)
 	}
 }
 
-func hasKeyFlag(cmd *Command, f KeyFlags) bool {
+func hasKeyFlag(cmd *command, f keyspec.Flags) bool {
 	for i := range cmd.KeySpecs {
 		if cmd.KeySpecs[i].Flags&f != 0 {
 			return true
@@ -348,13 +345,13 @@ func hasKeyFlag(cmd *Command, f KeyFlags) bool {
 // mistake each, so that TestCommandTable is known to be able to fail.
 func TestCommandTableCatchesMistakes(t *testing.T) {
 	run := func(c *Conn, args [][]byte) {}
-	good := func() *Command {
-		return &Command{Name: "good", Arity: 2, Flags: ReadOnly | Fast, Categories: acl.String,
-			KeySpecs: []KeySpec{{Flags: KeyRO | KeyAccess, Index: 1, KeyStep: 1}},
+	good := func() *command {
+		return &command{Name: "good", Arity: 2, Flags: flagReadOnly | flagFast, Categories: acl.String,
+			KeySpecs: []keyspec.Spec{{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyStep: 1}},
 			Group:    "string", Since: "1.0.0", Summary: "A well-formed entry.",
-			Args: []Arg{{Name: "key", Type: ArgKey}}, Run: run}
+			Args: []cmdArg{{Name: "key", Type: argTypeKey}}, Run: run}
 	}
-	finished := func(c *Command) *Command {
+	finished := func(c *command) *command {
 		c.fullName = c.Name
 		c.finish()
 		for _, s := range c.Subcommands {
@@ -369,51 +366,53 @@ func TestCommandTableCatchesMistakes(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		mutate func(c *Command)
+		mutate func(c *command)
 		want   string // a substring of one problem
 	}{
-		{"uppercase name", func(c *Command) { c.Name = "Good" }, "lowercase"},
-		{"zero arity", func(c *Command) { c.Arity = 0 }, "Arity 0"},
-		{"no handler", func(c *Command) { c.Run = nil }, "Run is nil"},
-		{"no summary", func(c *Command) { c.Summary = " " }, "Summary is empty"},
-		{"no group", func(c *Command) { c.Group = "" }, "Group"},
-		{"no since", func(c *Command) { c.Since = "" }, "Since"},
-		{"bad tip", func(c *Command) { c.Tips = []string{"sometimes"} }, "Tips"},
-		{"write and readonly", func(c *Command) { c.Flags |= Write }, "both Write and ReadOnly"},
-		{"keyed, neither", func(c *Command) { c.Flags = Fast }, "must be Write or ReadOnly"},
-		{"movablekeys by hand", func(c *Command) { c.Flags |= flagMovableKeys }, "computed"},
-		{"key past arity", func(c *Command) { c.KeySpecs = []KeySpec{{Flags: KeyRO, Index: 2, KeyStep: 1}} }, "Index 2"},
-		{"range past arity", func(c *Command) { c.KeySpecs = []KeySpec{{Flags: KeyRO, Index: 1, LastKey: 1, KeyStep: 1}} }, "last key at 2"},
-		{"variadic key too far", func(c *Command) { c.Arity = -2; c.KeySpecs[0].Index = 3 }, "keys start at 3"},
-		{"no begin search", func(c *Command) { c.KeySpecs[0].Index = 0 }, "neither Index nor Keyword"},
-		{"unknown spec with a step", func(c *Command) {
+		{"uppercase name", func(c *command) { c.Name = "Good" }, "lowercase"},
+		{"zero arity", func(c *command) { c.Arity = 0 }, "Arity 0"},
+		{"no handler", func(c *command) { c.Run = nil }, "Run is nil"},
+		{"no summary", func(c *command) { c.Summary = " " }, "Summary is empty"},
+		{"no group", func(c *command) { c.Group = "" }, "Group"},
+		{"no since", func(c *command) { c.Since = "" }, "Since"},
+		{"bad tip", func(c *command) { c.Tips = []string{"sometimes"} }, "Tips"},
+		{"write and readonly", func(c *command) { c.Flags |= flagWrite }, "both Write and ReadOnly"},
+		{"keyed, neither", func(c *command) { c.Flags = flagFast }, "must be Write or ReadOnly"},
+		{"movablekeys by hand", func(c *command) { c.Flags |= flagMovableKeys }, "computed"},
+		{"key past arity", func(c *command) { c.KeySpecs = []keyspec.Spec{{Flags: keyspec.RO, Index: 2, KeyStep: 1}} }, "Index 2"},
+		{"range past arity", func(c *command) { c.KeySpecs = []keyspec.Spec{{Flags: keyspec.RO, Index: 1, LastKey: 1, KeyStep: 1}} }, "last key at 2"},
+		{"variadic key too far", func(c *command) { c.Arity = -2; c.KeySpecs[0].Index = 3 }, "keys start at 3"},
+		{"no begin search", func(c *command) { c.KeySpecs[0].Index = 0 }, "neither Index nor Keyword"},
+		{"unknown spec with a step", func(c *command) {
 			c.KeySpecs[0].Index = 0
 			c.GetKeys = func([][]byte) ([]int, error) { return nil, nil }
 		}, "unknown spec"},
-		{"zero step", func(c *Command) { c.KeySpecs[0].KeyStep = 0 }, "KeyStep 0"},
-		{"two access flags", func(c *Command) { c.KeySpecs[0].Flags |= KeyRW }, "exactly one of RO"},
-		{"limit without -1", func(c *Command) { c.KeySpecs[0].Limit = 2 }, "Limit 2"},
-		{"keynum without first key", func(c *Command) { c.Arity = -3; c.KeySpecs[0].KeyNum = true }, "keynum spec"},
-		{"lowercase keyword", func(c *Command) { c.KeySpecs[0] = KeySpec{Flags: KeyRO, Keyword: "store", StartFrom: 1, KeyStep: 1} }, "capitals"},
-		{"key arg, no spec", func(c *Command) { c.Args[0].KeySpecIndex = 1 }, "KeySpecIndex 1"},
-		{"spec of no argument", func(c *Command) {
+		{"zero step", func(c *command) { c.KeySpecs[0].KeyStep = 0 }, "KeyStep 0"},
+		{"two access flags", func(c *command) { c.KeySpecs[0].Flags |= keyspec.RW }, "exactly one of RO"},
+		{"limit without -1", func(c *command) { c.KeySpecs[0].Limit = 2 }, "Limit 2"},
+		{"keynum without first key", func(c *command) { c.Arity = -3; c.KeySpecs[0].KeyNum = true }, "keynum spec"},
+		{"lowercase keyword", func(c *command) {
+			c.KeySpecs[0] = keyspec.Spec{Flags: keyspec.RO, Keyword: "store", StartFrom: 1, KeyStep: 1}
+		}, "capitals"},
+		{"key arg, no spec", func(c *command) { c.Args[0].KeySpecIndex = 1 }, "KeySpecIndex 1"},
+		{"spec of no argument", func(c *command) {
 			c.Arity = 3
-			c.KeySpecs = append(c.KeySpecs, KeySpec{Flags: KeyOW | KeyUpdate, Index: 2, KeyStep: 1})
-			c.Args = append(c.Args, Arg{Name: "destination", Type: ArgKey})
+			c.KeySpecs = append(c.KeySpecs, keyspec.Spec{Flags: keyspec.OW | keyspec.Update, Index: 2, KeyStep: 1})
+			c.Args = append(c.Args, cmdArg{Name: "destination", Type: argTypeKey})
 		}, "KeySpecs[1] is no argument's"},
-		{"pure token without token", func(c *Command) { c.Args = append(c.Args, Arg{Name: "nx", Type: ArgPureToken}) }, "needs a Token"},
-		{"oneof without args", func(c *Command) { c.Args = append(c.Args, Arg{Name: "cond", Type: ArgOneOf}) }, "needs Args"},
-		{"read category on a write", func(c *Command) { c.Flags = Write; c.Categories |= acl.Read }, "@read without"},
-		{"fast category, slow command", func(c *Command) { c.Flags = ReadOnly; c.Categories |= acl.Fast }, "@fast goes with"},
-		{"deprecated without replacement", func(c *Command) { c.DocFlags = []string{"deprecated"}; c.DeprecatedSince = "6.2.0" }, "go together"},
-		{"variable flags, nothing to compute them", func(c *Command) { c.KeySpecs[0].Flags |= KeyVariableFlags }, "variable flags"},
-		{"subcommand arity", func(c *Command) {
+		{"pure token without token", func(c *command) { c.Args = append(c.Args, cmdArg{Name: "nx", Type: argTypePureToken}) }, "needs a Token"},
+		{"oneof without args", func(c *command) { c.Args = append(c.Args, cmdArg{Name: "cond", Type: argTypeOneOf}) }, "needs Args"},
+		{"read category on a write", func(c *command) { c.Flags = flagWrite; c.Categories |= acl.Read }, "@read without"},
+		{"fast category, slow command", func(c *command) { c.Flags = flagReadOnly; c.Categories |= acl.Fast }, "@fast goes with"},
+		{"deprecated without replacement", func(c *command) { c.DocFlags = []string{"deprecated"}; c.DeprecatedSince = "6.2.0" }, "go together"},
+		{"variable flags, nothing to compute them", func(c *command) { c.KeySpecs[0].Flags |= keyspec.VariableFlags }, "variable flags"},
+		{"subcommand arity", func(c *command) {
 			c.Run = nil
-			c.Subcommands = []*Command{{Name: "sub", Arity: 1, Group: "server", Since: "1.0.0", Summary: "S.", Run: run}}
+			c.Subcommands = []*command{{Name: "sub", Arity: 1, Group: "server", Since: "1.0.0", Summary: "S.", Run: run}}
 		}, "good|sub: Arity 1"},
-		{"subcommand twice", func(c *Command) {
-			s := &Command{Name: "sub", Arity: 2, Group: "server", Since: "1.0.0", Summary: "S.", Run: run}
-			c.Subcommands = []*Command{s, s}
+		{"subcommand twice", func(c *command) {
+			s := &command{Name: "sub", Arity: 2, Group: "server", Since: "1.0.0", Summary: "S.", Run: run}
+			c.Subcommands = []*command{s, s}
 		}, "registered twice"},
 	}
 	for _, tt := range tests {

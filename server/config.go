@@ -83,6 +83,14 @@ type Config struct {
 	// Clock is the time source for expiry and TTLs. The default is the
 	// system clock; a *store.ManualClock lets tests move time.
 	Clock store.Clock
+
+	// commands renames and removes commands ("rename-command") and says
+	// who may run DEBUG and the module commands ("enable-debug-command",
+	// "enable-module-command"), for this server only (names.go). It is
+	// unexported until those directives are implemented; tests set it,
+	// and CONFIG GET does not report it. The default is every command
+	// under its own name, and the protected ones refused.
+	commands commandOptions
 }
 
 // PortDisabled as Config.Port turns the TCP listener off.
@@ -177,6 +185,12 @@ func (cfg Config) Validate() error {
 	}
 	if !slices.Contains(logLevels, cfg.LogLevel) {
 		bad("loglevel %q is not one of %s", cfg.LogLevel, strings.Join(logLevels, ", "))
+	}
+	if len(cfg.commands.renames) > 0 {
+		initCommands()
+		if _, err := newCommandNames(commands, cfg.commands); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -31,20 +31,22 @@ type Conn struct {
 	id int64 // set by accept before serve starts, then constant
 
 	rd      *resp.Reader
-	out     []byte   // replies not yet written
-	argv    [][]byte // the current command's arguments, aliasing rd's buffer
-	nameBuf [64]byte // scratch for lower-casing command names
-	// lastLookup is the last command looked up, if it has no subcommands:
-	// a pipeline usually repeats a command, and comparing its name is
-	// cheaper than a table lookup.
-	lastLookup *Command
-	// run is the current run: consecutive calls of one command in a
-	// batch, under one lock hold. A run is timed as a whole and its
-	// statistics reach the server's shared counters when it ends (endRun),
-	// so a pipeline of N GETs costs two clock reads and a few atomic adds,
-	// not N of each.
+	out     []byte           // replies not yet written
+	argv    [][]byte         // the current command's arguments, aliasing rd's buffer
+	nameBuf [maxNameLen]byte // scratch for lower-casing command names
+	// lastLookup is the last command looked up, if it has no subcommands,
+	// and lastName the name it has on this server: a pipeline usually
+	// repeats a command, and comparing its name is cheaper than a lookup.
+	lastLookup *command
+	lastName   string
+	// run is the current run: consecutive calls of one fast command in a
+	// batch, under one lock hold, or a single call of any other command. A
+	// run is timed as a whole and its statistics reach the server's shared
+	// counters when it ends (endRun), so a pipeline of N GETs costs two
+	// clock reads and a few atomic adds, not N of each, while each call of
+	// a slow command has its own duration, as SLOWLOG and LATENCY need.
 	run struct {
-		cmd           *Command
+		cmd           *command
 		start         time.Duration // since created, on the monotonic clock
 		calls, failed int64
 	}
@@ -54,10 +56,10 @@ type Conn struct {
 	// is open. Consecutive commands of a batch share it, up to
 	// maxLockHold of them (held counts them), each committed as a step
 	// of its own.
-	tx   *store.Tx
-	held int
-	proto   int       // 2 or 3, set by HELLO
-	errors  int       // error replies written, for failed_calls
+	tx      *store.Tx
+	held    int
+	proto   int // 2 or 3, set by HELLO
+	errors  int // error replies written, for failed_calls
 	created time.Time
 
 	// closeAfterReply ends the connection once the pending replies are
@@ -73,7 +75,7 @@ type Conn struct {
 	resp            atomic.Int32 // proto, for CLIENT LIST
 	name            atomic.Pointer[string]
 	libName, libVer atomic.Pointer[string]
-	lastCmd         atomic.Pointer[Command]
+	lastCmd         atomic.Pointer[command]
 	lastInteraction atomic.Int64 // Unix seconds of the last input
 	noEvict         atomic.Bool
 	noTouch         atomic.Bool
@@ -205,7 +207,7 @@ func (c *Conn) flush() bool {
 
 // beginTx makes sure the batch holds a store transaction for cmd, opening
 // one from what the table declares about it.
-func (c *Conn) beginTx(cmd *Command) {
+func (c *Conn) beginTx(cmd *command) {
 	if c.tx != nil {
 		if c.held++; c.held < maxLockHold {
 			c.tx.SetNoTouch(c.noTouch.Load())
@@ -231,10 +233,10 @@ func (c *Conn) endTx() {
 func (c *Conn) execute(args [][]byte) {
 	mark := len(c.out)
 	cmd := c.lastLookup
-	if cmd == nil || !equalLower(args[0], cmd.Name) {
-		cmd = commands.lookup(args, &c.nameBuf)
+	if cmd == nil || !equalLower(args[0], c.lastName) {
+		cmd = c.s.cmds.lookup(args, &c.nameBuf)
 		if cmd != nil && cmd.parent == nil && cmd.subs == nil {
-			c.lastLookup = cmd
+			c.lastLookup, c.lastName = cmd, c.s.cmds.names[cmd.id]
 		}
 	}
 	switch {
@@ -243,8 +245,8 @@ func (c *Conn) execute(args [][]byte) {
 	case !cmd.arityOK(len(args)):
 		c.s.cmdStats[cmd.id].rejected.Add(1)
 		c.writeWrongArgs(cmd)
-	case cmd.disabledBy != "":
-		c.refuseDisabled(cmd)
+	case cmd.protectedBy != unprotected && !c.allowed(cmd):
+		c.refuseProtected(cmd)
 	default:
 		c.call(cmd, args)
 	}
@@ -263,7 +265,7 @@ func (c *Conn) execute(args [][]byte) {
 // statistics. The command's changes go to their consumers when it returns,
 // still in the transaction (Tx.Commit), so the next command sees their
 // effects: woken clients, touched WATCHes, and a new "now".
-func (c *Conn) call(cmd *Command, args [][]byte) {
+func (c *Conn) call(cmd *command, args [][]byte) {
 	if cmd.lockDB {
 		c.beginTx(cmd)
 	} else {
@@ -286,11 +288,15 @@ func (c *Conn) call(cmd *Command, args [][]byte) {
 	if c.errors != errs {
 		c.run.failed++
 	}
+	if cmd.Flags&flagFast == 0 {
+		c.endRun()
+	}
 }
 
 // endRun ends the current run of calls and adds its statistics to the
 // server's counters: the calls, their total time, and for the latency
-// histogram each call at the run's average.
+// histogram each call at the run's average (a slow command's run is one
+// call, so its average is its own time).
 func (c *Conn) endRun() {
 	r := &c.run
 	if r.cmd == nil {
@@ -324,7 +330,7 @@ func (c *Conn) syncStats() {
 	}
 }
 
-// rejectUnknown replies to a command that is not in the table, with Redis's
+// rejectUnknown replies to a command this server does not have, with Redis's
 // wording, or drops the connection on a cross-protocol attack.
 func (c *Conn) rejectUnknown(args [][]byte) {
 	if equalLower(args[0], "post") || equalLower(args[0], "host:") {
@@ -336,7 +342,7 @@ func (c *Conn) rejectUnknown(args [][]byte) {
 		c.closeAfterReply = true
 		return
 	}
-	if len(args) >= 2 && commands.isContainer(args[0]) {
+	if len(args) >= 2 && c.s.cmds.isContainer(args[0]) {
 		c.writeErrorReply(fmt.Sprintf(msgUnknownSubcommand, cTrunc(args[1], 128), strings.ToUpper(cString(args[0]))))
 		return
 	}

@@ -9,9 +9,10 @@
 //
 // A connection's goroutine (Conn.serve) reads into its buffer
 // (internal/resp), then executes every complete command buffered, which is
-// one pipelined batch: the command is looked up in the table (command.go;
-// each group's commands are in cmd_<group>.go), its arity checked, and its
-// handler run. A handler parses its arguments, makes one call into the store
+// one pipelined batch: the command is looked up by the server's own names
+// (names.go: rename-command and the enable-*-command switches are per
+// server) among the commands of the table (command.go; each group's
+// commands are in cmd_<group>.go), its arity checked, and its handler run. A handler parses its arguments, makes one call into the store
 // and appends its reply to the connection's output buffer (reply.go), which
 // is written once per batch. Arguments are slices of the read buffer and are
 // copied only when the store keeps them.
@@ -28,14 +29,18 @@
 //
 // # Locking
 //
-// Each store database has one mutex. A batch takes the selected database's
-// lock before the first command that needs it (commands with keys, and
-// those marked LockDB) and keeps it across the following commands, up to
-// maxLockHold of them, so a pipeline pays for the lock once; commands marked
-// LockNone run with no database lock and take what they need themselves
-// (Store.LockDBs for several databases, in ascending order).
+// Handlers never lock. The store has one lock, taken only by its
+// transactions (store.Tx); the dispatcher (Conn.call) opens the transaction a
+// command's table entry declares (lockMode) before the first command that
+// needs one, and keeps it across the following commands of the batch, up to
+// maxLockHold of them, so a pipeline pays for the lock once. Each command is
+// a step of the transaction: it sees one fixed "now", and when it returns
+// its changes go to Server.consumeChanges, still under the lock. Commands
+// marked lockNone run outside any transaction and do not touch the store.
+// EXEC, scripts and the serving of blocked clients will run their commands
+// inside the caller's transaction.
 //
-// Lock order: a database lock may be held while taking Server.connsMu,
+// Lock order: the store's lock may be held while taking Server.connsMu,
 // Server.cfgMu or one of INFO's own mutexes; never the reverse. connsMu and
 // cfgMu are never held together. Everything read by other goroutines about
 // a connection (CLIENT LIST, CLIENT KILL, the cron) is in its atomic fields.

@@ -40,7 +40,11 @@ func TestREADMEListsEveryCommand(t *testing.T) {
 		}
 	}
 	inTable := map[string][]string{}
-	forEachCommand(func(cmd *Command) {
+	table, err := newCommandNames(commands, commandOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table.each(func(cmd *command) {
 		group := cmd.Group
 		if cmd.parent != nil {
 			group = cmd.parent.Group

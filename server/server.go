@@ -62,8 +62,12 @@ type Server struct {
 	conns   map[int64]*Conn
 	nextID  int64
 
+	// cmds are the names this server's clients call commands by, and its
+	// switches for protected commands; built by New, then constant.
+	cmds *commandNames
+
 	stats serverStats
-	// cmdStats holds every command's statistics, indexed by Command.id.
+	// cmdStats holds every command's statistics, indexed by command.id.
 	cmdStats []commandStats
 	info     infoState // INFO's own state (stats.go)
 
@@ -105,11 +109,16 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cmds, err := newCommandNames(commands, cfg.commands)
+	if err != nil {
+		return nil, err // Validate has reported it already
+	}
 	log, err := newLogger(cfg)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
+		cmds:     cmds,
 		log:      log,
 		start:    time.Now(),
 		runID:    newRunID(),

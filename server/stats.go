@@ -156,17 +156,6 @@ func (st *infoState) blockedCounts() (blocked, timed int) {
 	return len(st.blocked), timed
 }
 
-// forEachCommand calls fn for every command of the table, subcommands
-// after their container.
-func forEachCommand(fn func(*Command)) {
-	for _, cmd := range commands.list {
-		fn(cmd)
-		for _, sub := range cmd.Subcommands {
-			fn(sub)
-		}
-	}
-}
-
 // totalCalls is total_commands_processed: the calls of every command.
 func (s *Server) totalCalls() int64 {
 	var n int64

@@ -147,3 +147,37 @@ func TestRunStatsInPipeline(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowCommandsTimedPerCall checks that a command without the fast flag
+// is timed call by call, even in a pipeline of the same command: one MSET
+// of many keys and nine of one key, pipelined, reach the latency histogram
+// as ten durations of their own, not ten at their average.
+func TestSlowCommandsTimedPerCall(t *testing.T) {
+	s := tcStart(t, Config{})
+	c := tcDial(t, s)
+	big := []string{"MSET"}
+	for i := range 50000 {
+		big = append(big, "k"+strconv.Itoa(i), "v")
+	}
+	pipeline := bulk(big...) + strings.Repeat(bulk("MSET", "k", "v"), 9)
+	if _, err := io.WriteString(c.nc, pipeline); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if got := c.read().flat(); got != "+OK" {
+			t.Fatalf("MSET = %q, want +OK", got)
+		}
+	}
+	info := tcInfo(c.str("INFO", "latencystats", "commandstats"))
+	if got := info["cmdstat_mset"]; !strings.HasPrefix(got, "calls=10,") {
+		t.Errorf("cmdstat_mset = %q, want 10 calls", got)
+	}
+	_, p := tcFields(strings.ReplaceAll(info["latency_percentiles_usec_mset"], ",", " "))
+	p50, _ := strconv.ParseFloat(p["p50"], 64)
+	p999, _ := strconv.ParseFloat(p["p99.9"], 64)
+	// The median is a one-key MSET, the 99.9th percentile the big one.
+	if !(p50 > 0 && p999 > 20*p50) {
+		t.Errorf("MSET latency p50 = %vµs, p99.9 = %vµs: want the big call's far above the others' (%s)",
+			p50, p999, info["latency_percentiles_usec_mset"])
+	}
+}

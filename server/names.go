@@ -1,0 +1,219 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+)
+
+// Per-server command names. The command table (command.go) describes every
+// command once for the whole process; each Server dispatches through its own
+// commandNames, built by New from the table and the Config, so that embedded
+// servers sharing a process can rename, remove or enable commands
+// differently. As in Redis after rename-command, everything that finds a
+// command by name goes through it: dispatch, the "unknown command" and
+// "unknown subcommand" errors, COMMAND (COUNT, LIST, INFO, DOCS, GETKEYS)
+// and the commands INFO commandstats and latencystats list. A renamed
+// command keeps its table name where Redis shows its fullname: COMMAND's
+// replies, INFO's statistics, arity errors, CLIENT LIST's cmd field.
+
+// maxNameLen is the longest name rename-command may give a command: names
+// are lower-cased into a buffer of this size on every lookup (lowerName).
+const maxNameLen = 64
+
+// commandNames is one server's view of the command table. It never changes
+// once New has built it, so connections read it without a lock.
+type commandNames struct {
+	// byName holds the top-level commands by the name this server's
+	// clients call them. Subcommands cannot be renamed, so a container's
+	// subs serve as they are.
+	byName map[string]*command
+	// list holds the top-level commands this server has, in table order.
+	list []*command
+	// names holds each command's name on this server, by command.id: ""
+	// for a removed command and its subcommands.
+	names []string
+	// allow says, for each protection, who may run the commands it guards.
+	allow [numProtections]allowance
+}
+
+// commandOptions are the per-server command settings of a Config: Redis's
+// rename-command and enable-*-command directives.
+type commandOptions struct {
+	// renames are applied in order, as rename-command lines: the command
+	// called from is called to instead, or removed when to is "". Only
+	// top-level commands can be renamed.
+	renames []commandRename
+	// allow is who may run protected commands, by protection. The
+	// default, allowNo, is nobody.
+	allow [numProtections]allowance
+}
+
+// commandRename is one rename-command directive.
+type commandRename struct{ from, to string }
+
+// protection names the directive that guards a protected command (Redis's
+// CMD_PROTECTED): such a command is refused unless its directive allows the
+// client to run it.
+type protection uint8
+
+const (
+	unprotected     protection = iota
+	protectedDebug             // enable-debug-command guards DEBUG
+	protectedModule            // enable-module-command guards MODULE LOAD, LOADEX and UNLOAD
+	numProtections
+)
+
+var protectionDirectives = [numProtections]string{"", "enable-debug-command", "enable-module-command"}
+
+// allowance is the value of an enable-*-command directive, as Redis's
+// PROTECTED_ACTION_ALLOWED_*.
+type allowance uint8
+
+const (
+	allowNo    allowance = iota // nobody
+	allowYes                    // every client
+	allowLocal                  // clients on this host (Conn.isLocal)
+)
+
+// newCommandNames applies opts to the table t. Its errors are those Redis
+// reports for rename-command lines, plus names too long for lookups.
+func newCommandNames(t *commandTable, opts commandOptions) (*commandNames, error) {
+	n := &commandNames{byName: make(map[string]*command, len(t.byName)), allow: opts.allow}
+	for name, cmd := range t.byName {
+		n.byName[name] = cmd
+	}
+	var errs []error
+	for _, r := range opts.renames {
+		from, to := strings.ToLower(r.from), strings.ToLower(r.to)
+		bad := func(why string) {
+			errs = append(errs, fmt.Errorf("server: rename-command %q %q: %s", r.from, r.to, why))
+		}
+		cmd := n.byName[from]
+		switch {
+		case cmd == nil:
+			bad("no such command")
+			continue
+		case len(to) > maxNameLen:
+			bad(fmt.Sprintf("a command name has at most %d bytes", maxNameLen))
+			continue
+		}
+		delete(n.byName, from)
+		if to == "" {
+			continue
+		}
+		if n.byName[to] != nil {
+			bad("target command name already exists")
+			continue
+		}
+		n.byName[to] = cmd
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	n.names = make([]string, t.count)
+	for name, cmd := range n.byName {
+		n.names[cmd.id] = name
+		for _, sub := range cmd.Subcommands {
+			n.names[sub.id] = sub.Name
+		}
+	}
+	for _, cmd := range t.list {
+		if n.names[cmd.id] != "" {
+			n.list = append(n.list, cmd)
+		}
+	}
+	return n, nil
+}
+
+// lookup finds the command for args as Redis's lookupCommand does: a
+// container with at least two arguments resolves to its subcommand, or nil.
+// buf is scratch space for lower-casing, so that lookups do not allocate.
+func (n *commandNames) lookup(args [][]byte, buf *[maxNameLen]byte) *command {
+	cmd := n.byName[string(lowerName(args[0], buf))]
+	if cmd == nil || cmd.subs == nil || len(args) == 1 {
+		return cmd
+	}
+	return cmd.subs[string(lowerName(args[1], buf))]
+}
+
+// lookupFullName finds a command by the name Redis reports, with this
+// server's name for a top-level command: "name" or "container|sub", as
+// Redis's lookupCommandBySds, ignoring ASCII case. Anything else, a
+// subcommand of a command without subcommands included, is nil.
+func (n *commandNames) lookupFullName(name []byte) *command {
+	var buf [maxNameLen]byte
+	parent, sub, hasSub := bytes.Cut(name, []byte("|"))
+	cmd := n.byName[string(lowerName(parent, &buf))]
+	if !hasSub || cmd == nil {
+		return cmd
+	}
+	if bytes.IndexByte(sub, '|') >= 0 {
+		return nil // one level of subcommands only
+	}
+	return cmd.subs[string(lowerName(sub, &buf))]
+}
+
+// isContainer reports whether name is a command with subcommands.
+func (n *commandNames) isContainer(name []byte) bool {
+	var buf [maxNameLen]byte
+	cmd := n.byName[string(lowerName(name, &buf))]
+	return cmd != nil && cmd.subs != nil
+}
+
+// each calls fn for every command this server has, subcommands after their
+// container.
+func (n *commandNames) each(fn func(*command)) {
+	for _, cmd := range n.list {
+		fn(cmd)
+		for _, sub := range cmd.Subcommands {
+			fn(sub)
+		}
+	}
+}
+
+// lowerName lower-cases a command name into buf; a name longer than buf
+// cannot be a command (maxNameLen) and is returned as is.
+func lowerName(b []byte, buf *[maxNameLen]byte) []byte {
+	if len(b) > len(buf) {
+		return b
+	}
+	n := copy(buf[:], b)
+	for i := 0; i < n; i++ {
+		buf[i] = lowerASCII(buf[i])
+	}
+	return buf[:n]
+}
+
+// allowed reports whether the client may run cmd, as Redis's
+// allowProtectedAction: an unprotected command always, a protected one as
+// its directive says.
+func (c *Conn) allowed(cmd *command) bool {
+	if cmd.protectedBy == unprotected {
+		return true
+	}
+	switch c.s.cmds.allow[cmd.protectedBy] {
+	case allowYes:
+		return true
+	case allowLocal:
+		return c.isLocal()
+	}
+	return false
+}
+
+// isLocal reports whether the client is on this host, as Redis's
+// islocalClient sees it: a Unix socket, or a TCP peer at 127.0.0.1 or ::1.
+func (c *Conn) isLocal() bool {
+	if c.nc == nil {
+		return false
+	}
+	switch a := c.nc.RemoteAddr().(type) {
+	case *net.TCPAddr:
+		return a.IP.Equal(net.IPv4(127, 0, 0, 1)) || a.IP.Equal(net.IPv6loopback)
+	case *net.UnixAddr:
+		return true
+	}
+	return false
+}
