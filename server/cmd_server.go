@@ -230,13 +230,21 @@ func (c *Conn) argTimeoutMs(b []byte) (time.Duration, bool) {
 }
 
 // block parks the connection for d (forever if d is 0) until the client
-// disconnects or the server stops. It holds no database lock while it
-// waits and first sends the replies already produced, as Redis writes them
-// before a client blocks. Meanwhile it keeps reading the client's input
-// into the reader, as Redis keeps reading a blocked client's socket, which
-// is how it sees a disconnect; commands that arrive run after the block.
-// It reports whether the client is still connected; if not, the connection
-// is closing and nothing must be written.
+// disconnects, the server stops, or another goroutine ends the block
+// (Conn.unblock, after posting the command's reply to the outbox). It holds
+// no store transaction while it waits and first sends the replies already
+// produced, as Redis writes them before a client blocks. Meanwhile it keeps
+// reading the client's input into the reader, as Redis keeps reading a
+// blocked client's socket, which is how it sees a disconnect; commands that
+// arrive run after the block. What other goroutines post meanwhile
+// (pushes) is written at once, and what they posted for the blocked command
+// lands in c.out, in order, before block returns. It reports whether the
+// client is still connected; if not, the connection is closing and nothing
+// must be written.
+//
+// The command's arguments alias the read buffer, which the reads refill:
+// block first gives them a private copy (ownArgs), so the command, and the
+// waiter lists that hold its keys, can use them during and after the block.
 //
 // Replies already produced are held back when CLIENT REPLY OFF or SKIP is in
 // force, because Conn.execute then trims the output back to where the
@@ -244,6 +252,7 @@ func (c *Conn) argTimeoutMs(b []byte) (time.Duration, bool) {
 func (c *Conn) block(d time.Duration) (alive bool) {
 	s := c.s
 	c.endTx()
+	c.ownArgs()
 	if len(c.out) > 0 && !c.replyOff && !c.replySkip && !c.flush() {
 		c.closeAfterReply = true
 		return false
@@ -255,28 +264,26 @@ func (c *Conn) block(d time.Duration) (alive bool) {
 	if d > 0 {
 		deadline = time.Now().Add(d)
 	}
-	c.nc.SetReadDeadline(deadline)
 	defer func() {
 		c.nc.SetReadDeadline(time.Time{})
-		// Shutdown may have set its own deadline to wake this connection
-		// between our last check and the reset: set it again.
-		if s.closing.Load() {
-			c.nc.SetReadDeadline(time.Now())
-		}
-	}()
-	done := make(chan struct{})
-	defer close(done)
-	s.wg.Add(1)
-	go func() { // exits when the block ends or the server stops
-		defer s.wg.Done()
-		select {
-		case <-s.stopCron:
-			// Set after the deadline above, so it always wins.
-			c.nc.SetReadDeadline(time.Now())
-		case <-done:
-		}
+		c.ob.unblocked.Store(false)
+		c.drainOutbox()
 	}()
 	for {
+		// The order matters (see Conn.wake): the deadline is set before
+		// the flags a waker sets are read.
+		c.nc.SetReadDeadline(deadline)
+		if c.shutdown.Load() || c.ob.unblocked.Load() {
+			return true // stopping, or served: finish the command
+		}
+		if c.ob.pending.Load() {
+			mark := len(c.out)
+			c.drainOutbox()
+			if len(c.out) > mark && !c.flush() {
+				c.closeAfterReply = true
+				return false
+			}
+		}
 		n, err := c.rd.Fill(c.nc)
 		if n > 0 {
 			s.stats.netInput.Add(int64(n))
@@ -288,10 +295,23 @@ func (c *Conn) block(d time.Duration) (alive bool) {
 		case !errors.Is(err, os.ErrDeadlineExceeded):
 			c.closeAfterReply = true
 			return false
-		case s.closing.Load():
-			return true // the server is stopping: finish the command
 		case !deadline.IsZero() && !time.Now().Before(deadline):
 			return true
 		}
+	}
+}
+
+// ownArgs gives the current command's arguments a private copy, in one
+// allocation, so that they outlive the read buffer they alias. The handler's
+// args slice shares its backing array with c.argv and so sees the copies.
+func (c *Conn) ownArgs() {
+	n := 0
+	for _, a := range c.argv {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	for i, a := range c.argv {
+		buf = append(buf, a...)
+		c.argv[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -32,6 +33,7 @@ type Conn struct {
 
 	rd      *resp.Reader
 	out     []byte           // replies not yet written
+	ob      outbox           // replies and pushes from other goroutines (outbox.go)
 	argv    [][]byte         // the current command's arguments, aliasing rd's buffer
 	nameBuf [maxNameLen]byte // scratch for lower-casing command names
 	// lastLookup is the last command looked up, if it has no subcommands,
@@ -57,6 +59,7 @@ type Conn struct {
 	// maxLockHold of them (held counts them), each committed as a step
 	// of its own.
 	tx      *store.Tx
+	txAll   bool // tx was opened for every database
 	held    int
 	proto   int // 2 or 3, set by HELLO
 	errors  int // error replies written, for failed_calls
@@ -93,6 +96,7 @@ func newConn(s *Server, nc net.Conn) *Conn {
 		proto:   2,
 		created: time.Now(),
 	}
+	c.ob.limit = defaultOutboxLimit
 	c.lastInteraction.Store(s.unixTime.Load())
 	c.resp.Store(2)
 	return c
@@ -127,6 +131,11 @@ func (c *Conn) serve() {
 			c.s.stats.netInput.Add(int64(n))
 			c.lastInteraction.Store(c.s.unixTime.Load())
 		}
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && c.wakeHandled() {
+			// Another goroutine posted to the outbox: processInput
+			// runs what is buffered, if anything, and writes it.
+			err = nil
+		}
 		if err != nil {
 			if errors.Is(err, resp.ErrQueryBufferLimit) {
 				c.s.stats.clientQueryLimit.Add(1)
@@ -144,9 +153,19 @@ func (c *Conn) serve() {
 	}
 }
 
+// wakeHandled is called when a read returns at its deadline outside block:
+// it clears the deadline a wake-up set and reports whether the connection
+// goes on (false when the server is shutting down or the connection is
+// closed, whose deadlines end reads too).
+func (c *Conn) wakeHandled() bool {
+	c.nc.SetReadDeadline(time.Time{})
+	return !c.shutdown.Load() && !c.closed.Load()
+}
+
 // cleanup releases everything the connection holds.
 func (c *Conn) cleanup() {
 	c.endTx()
+	c.closeOutbox()
 	c.close()
 	c.s.removeConn(c)
 }
@@ -184,6 +203,7 @@ func (c *Conn) processInput() (stop bool) {
 	}
 	c.qbuf.Store(int64(c.rd.Buffered()))
 	c.endTx()
+	c.drainOutbox()
 	if len(c.out) > 0 && !c.flush() {
 		return true
 	}
@@ -208,6 +228,11 @@ func (c *Conn) flush() bool {
 // beginTx makes sure the batch holds a store transaction for cmd, opening
 // one from what the table declares about it.
 func (c *Conn) beginTx(cmd *command) {
+	if c.tx != nil && cmd.allDBs && !c.txAll {
+		// The transaction declared one database and this command uses
+		// several: declare it truthfully, for a finer lock to come.
+		c.endTx()
+	}
 	if c.tx != nil {
 		if c.held++; c.held < maxLockHold {
 			c.tx.SetNoTouch(c.noTouch.Load())
@@ -218,6 +243,7 @@ func (c *Conn) beginTx(cmd *command) {
 	}
 	c.endRun() // time waiting for the lock is no command's
 	c.tx = c.s.store.Begin(store.TxOptions{DB: c.db.ID(), AllDBs: cmd.allDBs, NoTouch: c.noTouch.Load()})
+	c.txAll = cmd.allDBs
 	c.held = 0
 }
 

@@ -504,8 +504,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range s.conns {
 		// Unblock reads; a batch being executed still completes and
 		// writes its replies before the goroutine sees the deadline.
-		c.nc.SetReadDeadline(time.Now())
-		c.shutdown.Store(true)
+		c.shutdown.Store(true) // before the deadline: see Conn.wakeHandled
+		c.nc.SetReadDeadline(aLongTimeAgo)
 	}
 	s.connsMu.Unlock()
 	waited := make(chan struct{})
