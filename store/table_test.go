@@ -146,31 +146,3 @@ func TestTableReplace(t *testing.T) {
 		t.Fatalf("len = %d, want 100", tb.len())
 	}
 }
-
-func TestEntryGrowAndShrink(t *testing.T) {
-	e := newStringEntry([]byte("k"), []byte("abc"), EncEmbstr, 0)
-	buf := e.growString(10)
-	if string(buf[:3]) != "abc" || string(buf[3:]) != "\x00\x00\x00\x00\x00\x00\x00" {
-		t.Fatalf("growString(10) = %q", buf)
-	}
-	e.setString([]byte("xy"), EncEmbstr)
-	buf = e.growString(5)
-	if string(buf) != "xy\x00\x00\x00" {
-		t.Fatalf("growString after shrink = %q, want zero fill", buf)
-	}
-	if string(e.key()) != "k" {
-		t.Fatalf("key = %q", e.key())
-	}
-	e.setString(make([]byte, 1000), EncRaw)
-	e.setString([]byte("small"), EncEmbstr)
-	if e.vcap > 64 {
-		t.Fatalf("vcap = %d after shrinking to 5 bytes, want the memory back", e.vcap)
-	}
-	empty := newStringEntry(nil, nil, EncEmbstr, 0)
-	if len(empty.key()) != 0 || len(empty.str()) != 0 {
-		t.Fatal("empty entry has content")
-	}
-	if got := empty.growString(3); string(got) != "\x00\x00\x00" {
-		t.Fatalf("growString on empty = %q", got)
-	}
-}
