@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math"
 	"slices"
 	"unsafe"
 )
@@ -293,17 +294,26 @@ func (e *entry) setCompound(enc Encoding, val any) {
 	e.meta &^= metaSharedBit
 }
 
+// maxPayload is the largest payload, and payload capacity, an entry holds:
+// vlen and vcap have 32 bits. It is also the largest proto-max-bulk-len, so
+// every string a client can build fits, and can be changed in place.
+const maxPayload = math.MaxUint32
+
 // allocSize returns how many bytes to allocate for a key of klen bytes and a
-// payload of n bytes with room for spare more, with at least one byte of
-// payload capacity (see entry).
+// payload of n ≤ maxPayload bytes with room for spare more: klen+n+spare,
+// except that the payload capacity is at least one byte (see entry) and at
+// most maxPayload.
 func allocSize(klen, n, spare int) int {
-	return klen + max(1, n+spare)
+	return klen + max(1, min(n+spare, maxPayload))
 }
 
 // payloadCap returns the payload capacity of an allocation of size bytes
-// that starts with a key of klen bytes.
+// that starts with a key of klen bytes. Capacity past maxPayload, which an
+// allocator's rounding can add, is left unused so that vcap cannot wrap: a
+// wrapped capacity would make every later write of a value near 4 GiB
+// reallocate and copy it.
 func payloadCap(size, klen int) uint32 {
-	return uint32(size - klen)
+	return uint32(min(size-klen, maxPayload))
 }
 
 // growthSpare returns the room growString reserves past a string of n bytes
@@ -349,7 +359,7 @@ func (e *entry) setString(val []byte, enc Encoding) {
 	e.setPayload(val)
 }
 
-// reserve makes an inline entry's payload n bytes long, keeping
+// reserve makes an inline entry's payload n ≤ maxPayload bytes long, keeping
 // its first bytes and zeroing any after the old length, and returns it for
 // writing. It works in place when n fits and the payload is not shared;
 // otherwise it moves the payload to a new allocation with spare bytes of
@@ -369,13 +379,13 @@ func (e *entry) reserve(n, spare int) []byte {
 	return e.payload()
 }
 
-// growString makes room for a string of n bytes, keeping the
+// growString makes room for a string of n ≤ maxPayload bytes, keeping the
 // current value and zero-filling the bytes after it, and returns the value
 // buffer resliced to n bytes for writing. Growth is greedy, for APPEND and
 // SETRANGE: see growthSpare.
 func (e *entry) growString(n int) []byte { return e.reserve(n, growthSpare(n)) }
 
-// resizePayload makes an inline entry's payload n bytes long,
+// resizePayload makes an inline entry's payload n ≤ maxPayload bytes long,
 // keeping its first bytes and zeroing any after the old length, and returns
 // it for writing. Unlike growString it reserves no room beyond the
 // allocator's size class, as a listpack is reallocated to its exact size:

@@ -369,3 +369,37 @@ func TestCapacityUsesSizeClass(t *testing.T) {
 }
 
 func allZero(b []byte) bool { return !slices.ContainsFunc(b, func(c byte) bool { return c != 0 }) }
+
+// TestCapacityNearLimit checks the capacity arithmetic for values near
+// 4 GiB (proto-max-bulk-len 4294967295) without allocating them: SETRANGE k
+// 4294967294 x grows a new key to maxPayload bytes, and every later write
+// of that length must then fit in place. Before the clamp, the growth slack
+// took the capacity past 2^32 and vcap wrapped to about 1 MiB, so each
+// SETRANGE k 0 y copied 4 GB.
+func TestCapacityNearLimit(t *testing.T) {
+	// roundup stands in for the allocator, which rounds a large
+	// allocation up to whole 8 KiB pages.
+	roundup := func(n int) int { return (n + 8191) &^ 8191 }
+	for _, klen := range []int{0, 1, 3, 1 << 20} {
+		for _, n := range []int{maxPayload, maxPayload - 1, maxPayload - 8192, 1 << 31, 1<<32 - 1<<20} {
+			for _, vlen := range []int{0, 1, n / 2, n} {
+				// What growString(n) asks for when it must reallocate a
+				// value of vlen bytes.
+				size := allocSize(klen, vlen, n-vlen+growthSpare(n))
+				if c := size - klen; c < n || c > maxPayload {
+					t.Errorf("klen %d, n %d: allocSize leaves payload capacity %d, want [n, maxPayload]", klen, n, c)
+				}
+				vcap := payloadCap(roundup(size), klen)
+				if uint64(vcap) < uint64(n) {
+					t.Errorf("klen %d, n %d: vcap %d after rounding; a write of n bytes would reallocate", klen, n, vcap)
+				}
+			}
+		}
+	}
+	if got := payloadCap(10+maxPayload+5000, 10); got != maxPayload {
+		t.Errorf("payloadCap past the limit = %d, want %d", got, uint32(maxPayload))
+	}
+	if got := allocSize(5, 0, 0); got != 6 {
+		t.Errorf("allocSize(5, 0, 0) = %d, want 6: an inline entry has at least one byte of capacity", got)
+	}
+}
