@@ -403,3 +403,32 @@ func TestCapacityNearLimit(t *testing.T) {
 		t.Errorf("allocSize(5, 0, 0) = %d, want 6: an inline entry has at least one byte of capacity", got)
 	}
 }
+
+// TestGrowthIsGeometric follows growString's capacity arithmetic through
+// APPENDs of 1 KiB and of 1 MiB up to the 4 GiB limit, without allocating:
+// the bytes copied by reallocations must stay within a constant factor of
+// the final length (linear time overall), and the slack within a quarter.
+func TestGrowthIsGeometric(t *testing.T) {
+	for _, chunk := range []int{1 << 10, 1 << 20} {
+		vlen, vcap, copied, reallocs := 0, 0, 0, 0
+		for vlen+chunk <= maxPayload {
+			n := vlen + chunk
+			if n > vcap {
+				copied += vlen
+				reallocs++
+				vcap = allocSize(0, vlen, n-vlen+growthSpare(n))
+			}
+			vlen = n
+			if vlen > 1<<20 && vcap-vlen > max(1<<20, vlen/4)+chunk {
+				t.Fatalf("chunk %d: slack %d at length %d, want at most a quarter", chunk, vcap-vlen, vlen)
+			}
+		}
+		if copied > 5*vlen {
+			t.Errorf("chunk %d: %d bytes copied to build %d, want at most 5×", chunk, copied, vlen)
+		}
+		if reallocs > 100 {
+			t.Errorf("chunk %d: %d reallocations to build %d bytes", chunk, reallocs, vlen)
+		}
+		t.Logf("chunk %d: %d reallocations, %.2f bytes copied per byte", chunk, reallocs, float64(copied)/float64(vlen))
+	}
+}
