@@ -432,3 +432,15 @@ func TestGrowthIsGeometric(t *testing.T) {
 		t.Logf("chunk %d: %d reallocations, %.2f bytes copied per byte", chunk, reallocs, float64(copied)/float64(vlen))
 	}
 }
+
+// TestSizeClasses checks the table store allocates small buffers by: each
+// entry holds its size, and is a size class itself, so that make of it
+// allocates exactly that much.
+func TestSizeClasses(t *testing.T) {
+	for n := 1; n < len(sizeClasses); n++ {
+		c := int(sizeClasses[n])
+		if c < n || cap(slices.Grow([]byte(nil), c)) != c {
+			t.Fatalf("sizeClasses[%d] = %d, not the size class of %d", n, c, n)
+		}
+	}
+}

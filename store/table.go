@@ -97,7 +97,9 @@ func (t *table) remove(e *entry) {
 	t.used[i]--
 	// Shrink at once rather than at the next cron, as Redis 7.4's dict
 	// does: a table left mostly empty makes random probe empty buckets.
-	t.shrinkIfNeeded()
+	if t.sparse() {
+		t.shrinkIfNeeded()
+	}
 }
 
 // replace swaps old, which must be in the table, for e with the same key.
@@ -144,12 +146,19 @@ func (t *table) expandIfNeeded() {
 // tableMinFill%), as Redis's cron does (and Redis 7.4's dict on delete). It
 // reports whether it started one.
 func (t *table) shrinkIfNeeded() bool {
-	size := len(t.ht[0])
-	if t.rehashing() || size <= tableInitialSize || t.used[0]*100/size >= tableMinFill {
+	if t.rehashing() || !t.sparse() {
 		return false
 	}
 	t.resize(t.used[0])
 	return true
+}
+
+// sparse reports whether ht[0] is less than tableMinFill% full and larger
+// than the initial size. It multiplies rather than divides, and inlines, so
+// that remove can afford to ask every time.
+func (t *table) sparse() bool {
+	size := len(t.ht[0])
+	return size > tableInitialSize && t.used[0]*100 < size*tableMinFill
 }
 
 // resize starts moving the entries into a bucket array of the next power of
