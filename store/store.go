@@ -108,7 +108,7 @@ func (s *Store) Tick() {
 	s.lruClock.Store(uint32(s.clock.Now().Unix()) & lruMax)
 }
 
-// LRUClock returns the cached access clock, in seconds modulo 2^23.
+// LRUClock returns the cached access clock, in seconds modulo 2^24 (Redis's LRU_CLOCK_MAX+1).
 func (s *Store) LRUClock() uint32 { return s.lruClock.Load() }
 
 // NumDBs returns the number of databases.

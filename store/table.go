@@ -95,6 +95,11 @@ func (t *table) remove(e *entry) {
 	*pp = e.next
 	e.next = nil
 	t.used[i]--
+	// Shrink at once rather than at the next cron, as Redis 7.4's dict
+	// does: a table left mostly empty makes random probe empty buckets.
+	if t.sparse() {
+		t.shrinkIfNeeded()
+	}
 }
 
 // replace swaps old, which must be in the table, for e with the same key.
@@ -137,15 +142,23 @@ func (t *table) expandIfNeeded() {
 	}
 }
 
-// shrinkIfNeeded starts a shrink when the table is mostly empty, as Redis's
-// cron does. It reports whether it started one.
+// shrinkIfNeeded starts a shrink when the table is mostly empty (below
+// tableMinFill%), as Redis's cron does (and Redis 7.4's dict on delete). It
+// reports whether it started one.
 func (t *table) shrinkIfNeeded() bool {
-	size := len(t.ht[0])
-	if t.rehashing() || size <= tableInitialSize || t.used[0]*100/size >= tableMinFill {
+	if t.rehashing() || !t.sparse() {
 		return false
 	}
 	t.resize(t.used[0])
 	return true
+}
+
+// sparse reports whether ht[0] is less than tableMinFill% full and larger
+// than the initial size. It multiplies rather than divides, and inlines, so
+// that remove can afford to ask every time.
+func (t *table) sparse() bool {
+	size := len(t.ht[0])
+	return size > tableInitialSize && t.used[0]*100 < size*tableMinFill
 }
 
 // resize starts moving the entries into a bucket array of the next power of
@@ -254,31 +267,81 @@ func (t *table) scan(cursor uint64, fn func(*entry)) uint64 {
 	return v
 }
 
-// random returns a uniformly chosen non-empty bucket's random entry, or nil
-// when the table is empty. Like Redis's dictGetRandomKey, keys in short chains
-// are slightly favoured.
+// randomProbes is how many buckets random picks at random before it reads
+// runs of buckets instead. At the fill a table keeps outside a shrink (at
+// least tableMinFill%, since it shrinks below that) all of them miss about
+// 4% of the time.
+const randomProbes = 32
+
+// randomWalk is how many buckets in a row random reads from a random start
+// after randomProbes misses: 8 KiB of bucket array, read in order.
+const randomWalk = 1024
+
+// random returns a random entry, or nil when the table is empty: usually a
+// random entry of a uniformly chosen non-empty bucket, so that, as with
+// Redis's dictGetRandomKey, keys in short chains are slightly favoured.
 func (t *table) random() *entry {
+	e, _ := t.randomVisits()
+	return e
+}
+
+// randomVisits is random, also returning how many buckets it looked at.
+//
+// Picking buckets at random until one is not empty costs size/used tries on
+// average, each a cache miss, so a sparse table (one that lost most of its
+// keys, or the rest of the old array while a shrink moves them) used to
+// cost milliseconds per call. Two things keep that bounded. A table shrinks
+// as soon as it is sparse (remove, and random itself, start the shrink, as
+// Redis 7.4 does on delete rather than waiting for the cron), so only a
+// shrink in progress leaves many empty buckets. And after randomProbes
+// misses, random reads runs of randomWalk buckets in order from random
+// starts, which costs a few nanoseconds per empty bucket instead of a cache
+// miss. A run returns its first non-empty bucket, which favours keys after
+// long gaps, as Redis's dictGetSomeKeys (behind RANDOMKEY) does.
+func (t *table) randomVisits() (*entry, int) {
 	if t.len() == 0 {
-		return nil
+		return nil, 0
 	}
 	if t.rehashing() {
 		t.rehashStep()
+	} else {
+		t.shrinkIfNeeded()
 	}
-	var head *entry
-	for head == nil {
-		if t.rehashing() {
-			// Buckets of ht[0] below rehashIdx are empty.
-			s0, s1 := len(t.ht[0]), len(t.ht[1])
-			i := t.rehashIdx + rand.IntN(s0+s1-t.rehashIdx)
-			if i >= s0 {
-				head = t.ht[1][i-s0]
-			} else {
-				head = t.ht[0][i]
-			}
+	// The buckets that can hold entries, in order: ht[0] from rehashIdx
+	// on (those before it were moved), then ht[1], empty when not
+	// rehashing.
+	runs := [2][]*entry{t.ht[0][max(t.rehashIdx, 0):], t.ht[1]}
+	n := len(runs[0]) + len(runs[1])
+	for probe := 1; probe <= randomProbes; probe++ {
+		i := rand.IntN(n)
+		var head *entry
+		if i < len(runs[0]) {
+			head = runs[0][i]
 		} else {
-			head = t.ht[0][rand.IntN(len(t.ht[0]))]
+			head = runs[1][i-len(runs[0])]
+		}
+		if head != nil {
+			return randomInChain(head), probe
 		}
 	}
+	visits := randomProbes
+	for {
+		i := rand.IntN(n)
+		b := runs[0]
+		if i >= len(b) {
+			b, i = runs[1], i-len(b)
+		}
+		for end := min(i+randomWalk, len(b)); i < end; i++ {
+			visits++
+			if b[i] != nil {
+				return randomInChain(b[i]), visits
+			}
+		}
+	}
+}
+
+// randomInChain returns a uniformly chosen entry of the chain at head.
+func randomInChain(head *entry) *entry {
 	n := 0
 	for e := head; e != nil; e = e.next {
 		n++

@@ -101,7 +101,10 @@ func TestTableScanGuarantee(t *testing.T) {
 	}
 }
 
-func TestTableShrinkAndRandom(t *testing.T) {
+// TestTableShrinksOnRemove checks that removes shrink a table that became
+// mostly empty without waiting for the cron, and that random still returns
+// every key, and no removed one, afterwards.
+func TestTableShrinksOnRemove(t *testing.T) {
 	tb := newTable()
 	for i := 0; i < 1000; i++ {
 		tb.insert(testEntry(fmt.Sprint(i)))
@@ -109,13 +112,13 @@ func TestTableShrinkAndRandom(t *testing.T) {
 	for i := 0; i < 990; i++ {
 		tb.remove(tb.find([]byte(fmt.Sprint(i))))
 	}
-	if !tb.shrinkIfNeeded() {
-		t.Fatal("shrinkIfNeeded = false for a table 1% full")
-	}
 	for tb.rehash(100) {
 	}
-	if got := len(tb.ht[0]); got != 16 {
-		t.Fatalf("size after shrink = %d, want 16", got)
+	if got := len(tb.ht[0]); got > 16 {
+		t.Fatalf("size after removing 990 of 1000 keys = %d, want at most 16", got)
+	}
+	if tb.shrinkIfNeeded() {
+		t.Fatal("the cron's shrinkIfNeeded found a table the removes left sparse")
 	}
 	counts := map[string]int{}
 	for i := 0; i < 10000; i++ {
@@ -128,6 +131,56 @@ func TestTableShrinkAndRandom(t *testing.T) {
 		if k < "990" {
 			t.Fatalf("random returned deleted key %q", k)
 		}
+	}
+}
+
+// TestTableRandomWhileEmptying removes all keys of a large table but one,
+// in insertion order and in random order, and checks along the way that
+// random looks at few buckets: before tables shrank on remove, random probed
+// about size/len buckets, 100,000 per call at the end here.
+func TestTableRandomWhileEmptying(t *testing.T) {
+	const n = 100_000
+	for _, order := range []string{"insertion", "random"} {
+		t.Run(order, func(t *testing.T) {
+			tb := newTable()
+			keys := make([][]byte, n)
+			for i := range keys {
+				keys[i] = []byte(fmt.Sprint("key:", i))
+				tb.insert(testEntry(string(keys[i])))
+			}
+			if order == "random" {
+				rand.Shuffle(n, func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+			}
+			var calls, visits, worst, worstLen int
+			for i := 0; i < n-1; i++ {
+				tb.remove(tb.find(keys[i]))
+				if i%50 != 0 && i < n-100 {
+					continue
+				}
+				sum := 0
+				for j := 0; j < 10; j++ {
+					e, v := tb.randomVisits()
+					if e == nil || tb.find(e.key()) != e {
+						t.Fatalf("random returned %v, not an entry of the table", e)
+					}
+					sum += v
+				}
+				calls += 10
+				visits += sum
+				if sum > worst {
+					worst, worstLen = sum, tb.len()
+				}
+			}
+			mean := float64(visits) / float64(calls)
+			t.Logf("%d calls: %.1f buckets per call; worst 10 calls %.1f per call, at %d keys", calls, mean, float64(worst)/10, worstLen)
+			if mean > 20 || worst/10 > 2*randomWalk {
+				t.Errorf("random looked at %.1f buckets per call on average, %d at worst, want at most 20 and %d",
+					mean, worst/10, 2*randomWalk)
+			}
+			if got := len(tb.ht[0]) + len(tb.ht[1]); got > 64 {
+				t.Errorf("%d buckets left for one key", got)
+			}
+		})
 	}
 }
 
@@ -144,33 +197,5 @@ func TestTableReplace(t *testing.T) {
 	}
 	if tb.len() != 100 {
 		t.Fatalf("len = %d, want 100", tb.len())
-	}
-}
-
-func TestEntryGrowAndShrink(t *testing.T) {
-	e := newStringEntry([]byte("k"), []byte("abc"), EncEmbstr, 0)
-	buf := e.growString(10)
-	if string(buf[:3]) != "abc" || string(buf[3:]) != "\x00\x00\x00\x00\x00\x00\x00" {
-		t.Fatalf("growString(10) = %q", buf)
-	}
-	e.setString([]byte("xy"), EncEmbstr)
-	buf = e.growString(5)
-	if string(buf) != "xy\x00\x00\x00" {
-		t.Fatalf("growString after shrink = %q, want zero fill", buf)
-	}
-	if string(e.key()) != "k" {
-		t.Fatalf("key = %q", e.key())
-	}
-	e.setString(make([]byte, 1000), EncRaw)
-	e.setString([]byte("small"), EncEmbstr)
-	if e.vcap > 64 {
-		t.Fatalf("vcap = %d after shrinking to 5 bytes, want the memory back", e.vcap)
-	}
-	empty := newStringEntry(nil, nil, EncEmbstr, 0)
-	if len(empty.key()) != 0 || len(empty.str()) != 0 {
-		t.Fatal("empty entry has content")
-	}
-	if got := empty.growString(3); string(got) != "\x00\x00\x00" {
-		t.Fatalf("growString on empty = %q", got)
 	}
 }
