@@ -247,6 +247,7 @@ func (db *DB) Append(key, val []byte, maxLen int64) (int, error) {
 		e = db.setString(nil, key, val, stringEncoding(val), false)
 		return int(e.vlen), nil
 	}
+	maxLen = min(maxLen, maxPayload) // an entry's length is 32 bits
 	old := int64(e.vlen)
 	if int64(len(val)) > maxLen-old {
 		return 0, ErrTooLarge
@@ -275,6 +276,7 @@ func (db *DB) SetRange(key []byte, offset int64, val []byte, maxLen int64) (int,
 		}
 		return int(e.vlen), nil
 	}
+	maxLen = min(maxLen, maxPayload) // an entry's length is 32 bits
 	if offset < 0 || offset > maxLen-int64(len(val)) {
 		return 0, ErrTooLarge
 	}
