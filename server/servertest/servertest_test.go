@@ -82,7 +82,9 @@ func TestAdvanceExpires(t *testing.T) {
 	if n := db.Len(); n != 1 {
 		t.Fatalf("Len after SetTime an hour later = %d, want 1", n)
 	}
-	if st := ts.Store().Stats(); st.Expired != 2 {
+	var st store.Stats
+	ts.Store().Update(func(tx *store.Tx) { st = tx.Store().Stats() })
+	if st.Expired != 2 {
 		t.Errorf("expired_keys = %d, want 2", st.Expired)
 	}
 }
