@@ -39,7 +39,9 @@ type Tx struct {
 }
 
 // Begin opens a transaction, waiting for the store's lock. The caller must
-// call End.
+// call End. Transactions do not nest: code that runs inside an open one
+// (EXEC's commands, a script's, a consumer) uses that one, since a second
+// Begin on the same goroutine would wait for itself.
 func (s *Store) Begin(opt TxOptions) *Tx {
 	s.mu.Lock()
 	tx := &s.txBuf
@@ -120,9 +122,5 @@ func (tx *Tx) Store() *Store { return tx.st }
 
 // DB returns database i, or nil if i is out of range.
 func (tx *Tx) DB(i int) *DB { return tx.st.DB(i) }
-
-// Pending returns the changes recorded since the last Commit. The slice is
-// the transaction's buffer: read it before the next change.
-func (tx *Tx) Pending() []Change { return tx.changes }
 
 func (tx *Tx) record(c Change) { tx.changes = append(tx.changes, c) }
