@@ -181,8 +181,12 @@ func (c *Conn) processInput() (stop bool) {
 	if len(c.out) > 0 && !c.flush() {
 		return true
 	}
+	// Drop the batch's arguments: a big one is a buffer of its own (see
+	// resp.Reader), which must not stay alive while the client is idle.
 	if cap(c.argv) > 1024 {
 		c.argv = nil
+	} else {
+		clear(c.argv[:cap(c.argv)])
 	}
 	return c.closeAfterReply
 }
