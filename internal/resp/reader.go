@@ -2,10 +2,12 @@
 // (what every client library sends) and inline commands (what a person types
 // into telnet), with Redis's limits and its exact protocol error texts.
 //
-// The reader never trusts a declared length: it allocates only for bytes that
+// The reader does not trust a declared length: it allocates for bytes that
 // have arrived, growing a buffer by doubling, so a header that promises
-// gigabytes costs nothing until the gigabytes come. Lengths are parsed with
-// overflow checks.
+// gigabytes costs nothing until the gigabytes come. The one allowance is a
+// big argument (below), whose buffer takes the argument's whole size once
+// an eighth of it has arrived, and may start at 64 KB. Lengths are parsed
+// with overflow checks.
 //
 // Input goes into a small read buffer, and arguments are slices of it,
 // except big ones: a bulk argument of BigArg bytes or more that has not
@@ -60,6 +62,9 @@ const (
 	// bytes arrive; beyond it the buffer doubles as they arrive, up to the
 	// argument's exact size.
 	bigFirst = 64 * 1024
+	// bigTrust is how far a big argument's declared size is trusted: once
+	// an eighth of it has arrived, its buffer takes its whole size.
+	bigTrust = 8
 )
 
 // ErrIncomplete means the buffered bytes do not yet hold a whole command.
@@ -260,7 +265,7 @@ func (rd *Reader) fillBig(src io.Reader, limit int64) (int, error) {
 			}
 			return 0, err
 		}
-		nb := make([]byte, len(rd.big), min(rd.bulkLen+2, 2*int64(cap(rd.big)), limit))
+		nb := make([]byte, len(rd.big), min(bigGrow(int64(cap(rd.big)), rd.bulkLen+2), limit))
 		copy(nb, rd.big)
 		rd.big = nb
 	}
@@ -270,6 +275,18 @@ func (rd *Reader) fillBig(src io.Reader, limit int64) (int, error) {
 		return n, ErrQueryBufferLimit
 	}
 	return n, err
+}
+
+// bigGrow returns the capacity a big argument's buffer grows to from have
+// bytes, all received, for an argument of size bytes with its "\r\n": twice
+// have, at least bigFirst; but the whole size once have is an eighth of it,
+// so that the intermediate buffers (garbage once copied) add up to a
+// quarter of the argument at most, not as much as the argument itself.
+func bigGrow(have, size int64) int64 {
+	if have*bigTrust >= size {
+		return size
+	}
+	return min(size, max(2*have, bigFirst))
 }
 
 // ReadCommand parses the next whole command from the buffered input and
@@ -485,7 +502,7 @@ func (rd *Reader) readBulks() error {
 				// buffer of its own. The buffer starts with what has
 				// arrived and room to grow, never more than the argument
 				// needs.
-				size := max(int64(len(b)), min(n+2, int64(max(2*len(b), bigFirst)), rd.limit()))
+				size := max(int64(len(b)), min(bigGrow(int64(len(b)), n+2), rd.limit()))
 				rd.big = make([]byte, len(b), size)
 				copy(rd.big, b)
 				rd.w -= len(b) // b ends the input; its bytes moved to big
