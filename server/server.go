@@ -473,6 +473,13 @@ func (s *Server) accept(nc net.Conn) {
 	}
 	c := newConn(s, nc)
 	s.connsMu.Lock()
+	if s.closing.Load() {
+		// Shutdown has set the deadlines of the connections it found
+		// under connsMu; this one came too late to get them.
+		s.connsMu.Unlock()
+		nc.Close()
+		return
+	}
 	if int64(len(s.conns)) >= s.maxClients.Load() {
 		s.connsMu.Unlock()
 		s.stats.rejectedConns.Add(1)
@@ -578,17 +585,27 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// shutdownWriteGrace is how long Shutdown lets connections write the
+// replies of the batch they are running. A client that does not read its
+// socket would otherwise hold Shutdown for as long as ctx allows (Redis
+// writes no pending replies at all when it shuts down).
+const shutdownWriteGrace = 500 * time.Millisecond
+
 // Shutdown stops the server gracefully: it stops accepting, lets commands in
-// progress finish and send their replies, closes idle connections, and waits
-// for every connection to end or for ctx to be done, whichever comes first;
-// then it closes whatever remains.
+// progress finish and send their replies for up to shutdownWriteGrace,
+// closes idle connections, and waits for every connection to end or for ctx
+// to be done, whichever comes first; then it closes whatever remains.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stop()
+	writeDeadline := time.Now().Add(shutdownWriteGrace)
 	s.connsMu.Lock()
 	for _, c := range s.conns {
 		// Unblock reads; a batch being executed still completes and
-		// writes its replies before the goroutine sees the deadline.
+		// writes its replies before the goroutine sees the deadline, as
+		// long as the client reads them within the grace. A write past
+		// it fails, and the connection ends.
 		c.nc.SetReadDeadline(time.Now())
+		c.nc.SetWriteDeadline(writeDeadline)
 		c.shutdown.Store(true)
 	}
 	s.connsMu.Unlock()
