@@ -207,8 +207,12 @@ func (c *Conn) processInput() (stop bool) {
 	if len(c.out) > 0 && !c.flush() {
 		return true
 	}
+	// Drop the batch's arguments: a big one is a buffer of its own (see
+	// resp.Reader), which must not stay alive while the client is idle.
 	if cap(c.argv) > 1024 {
 		c.argv = nil
+	} else {
+		clear(c.argv[:cap(c.argv)])
 	}
 	return c.closeAfterReply
 }
@@ -217,6 +221,16 @@ func (c *Conn) processInput() (stop bool) {
 func (c *Conn) flush() bool {
 	n, err := c.nc.Write(c.out)
 	c.s.stats.netOutput.Add(int64(n))
+	// While the server shuts down, a write stops at a deadline
+	// shutdownWriteGrace away (see Shutdown); a client that took bytes
+	// in that time is still reading and gets another grace.
+	for err != nil && n > 0 && c.shutdown.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.nc.SetWriteDeadline(time.Now().Add(shutdownWriteGrace))
+		rest := c.out[n:]
+		c.out = rest
+		n, err = c.nc.Write(rest)
+		c.s.stats.netOutput.Add(int64(n))
+	}
 	if cap(c.out) > flushThreshold*4 {
 		c.out = nil
 	} else {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -206,6 +207,38 @@ func (s *Server) listen(cfg Config) error {
 	return err
 }
 
+// listenAddr is one TCP address of a bind list.
+type listenAddr struct {
+	network  string // tcp4 or tcp6
+	host     string
+	optional bool // a '-' address: skipped when it does not exist here
+}
+
+// listenAddrs returns the TCP addresses of the bind list bind.
+func listenAddrs(bind []string) []listenAddr {
+	addrs := make([]listenAddr, 0, len(bind))
+	for _, b := range bind {
+		a := listenAddr{network: "tcp4", host: strings.TrimPrefix(b, "-"), optional: strings.HasPrefix(b, "-")}
+		switch {
+		case a.host == "*":
+			a.host = "0.0.0.0"
+		case a.host == "::*":
+			a.host, a.network = "::", "tcp6"
+		case strings.Contains(a.host, ":"):
+			a.network = "tcp6"
+		}
+		addrs = append(addrs, a)
+	}
+	return addrs
+}
+
+// boundBy reports whether ln listens on a at port.
+func (a listenAddr) boundBy(ln net.Listener, port int) bool {
+	ta, ok := ln.Addr().(*net.TCPAddr)
+	ip := net.ParseIP(a.host)
+	return ok && ip != nil && ta.Port == port && ta.IP.Equal(ip) && (ta.IP.To4() != nil) == (a.network == "tcp4")
+}
+
 // openListeners binds port on every address of bind, skipping the optional
 // ('-') ones that do not exist here. Port zero picks a free port for the
 // first address, which the others reuse; PortDisabled or no address binds
@@ -215,66 +248,146 @@ func (s *Server) openListeners(bind []string, port int) ([]net.Listener, int, er
 	if port == PortDisabled || len(bind) == 0 {
 		return nil, 0, nil
 	}
-	var lns []net.Listener
-	for _, addr := range bind {
-		optional := strings.HasPrefix(addr, "-")
-		host := strings.TrimPrefix(addr, "-")
-		network := "tcp4"
-		switch {
-		case host == "*":
-			host = "0.0.0.0"
-		case host == "::*":
-			host, network = "::", "tcp6"
-		case strings.Contains(host, ":"):
-			network = "tcp6"
+	lns := make([]net.Listener, len(bind))
+	port, err := s.listenMissing(listenAddrs(bind), lns, port)
+	if err != nil {
+		return nil, 0, err
+	}
+	return slices.DeleteFunc(lns, func(ln net.Listener) bool { return ln == nil }), port, nil
+}
+
+// listenMissing binds port on every address addrs[i] whose lns[i] is nil,
+// storing the listener in lns[i] (nil for an optional address that does
+// not exist here), and returns the port. Port zero picks a free port for
+// the first address bound, which the others reuse. On failure it closes
+// and clears what it bound; ending with no listener at all is a failure.
+func (s *Server) listenMissing(addrs []listenAddr, lns []net.Listener, port int) (int, error) {
+	var bound []int
+	fail := func(err error) (int, error) {
+		for _, i := range bound {
+			lns[i].Close()
+			lns[i] = nil
 		}
-		hostPort := net.JoinHostPort(host, strconv.Itoa(port))
-		ln, err := net.Listen(network, hostPort)
+		return 0, err
+	}
+	for i, a := range addrs {
+		if lns[i] != nil {
+			continue
+		}
+		hostPort := net.JoinHostPort(a.host, strconv.Itoa(port))
+		ln, err := net.Listen(a.network, hostPort)
 		if err != nil {
-			if optional && bindUnavailable(err) {
-				s.log.logf(levelVerbose, "Skipping optional bind address %s: %v", host, err)
+			if a.optional && bindUnavailable(err) {
+				s.log.logf(levelVerbose, "Skipping optional bind address %s: %v", a.host, err)
 				continue
 			}
-			for _, l := range lns {
-				l.Close()
-			}
 			s.log.logf(levelWarning, "Warning: Could not create server TCP listening socket %s: %v", hostPort, err)
-			return nil, 0, fmt.Errorf("server: could not create server TCP listening socket %s: %w", hostPort, err)
+			return fail(fmt.Errorf("server: could not create server TCP listening socket %s: %w", hostPort, err))
 		}
 		if port == 0 {
 			port = ln.Addr().(*net.TCPAddr).Port
 		}
-		lns = append(lns, ln)
+		lns[i] = ln
+		bound = append(bound, i)
 	}
-	if len(lns) == 0 {
-		return nil, 0, errors.New("server: failed listening on every bind address")
+	if !slices.ContainsFunc(lns, func(ln net.Listener) bool { return ln != nil }) {
+		return fail(errors.New("server: failed listening on every bind address"))
 	}
-	return lns, port, nil
+	return port, nil
 }
 
-// rebind replaces the TCP listeners with ones for bind and port (CONFIG SET
-// bind, port), as Redis's changeBindAddr and changeListenPort: the new
-// addresses are bound first, and only if all of them bind are the old ones
-// closed. Connections already accepted stay.
+// rebind moves the TCP listeners to bind and port (CONFIG SET bind, port),
+// all or nothing, as Redis's changeBindAddr and changeListenPort with the
+// restore that follows a failure. A listener already on a wanted address
+// and port stays; the other addresses are bound while the old listeners
+// still serve. Only if that fails (a new address may clash with an old one
+// on the same port, as * and 127.0.0.1 do) are the old listeners closed
+// first, as Redis always does, and if it fails even so they are bound
+// again. Connections already accepted stay.
 func (s *Server) rebind(bind []string, port int) error {
 	s.lnMu.Lock()
 	defer s.lnMu.Unlock()
 	if s.closing.Load() {
 		return errors.New("server: shutting down")
 	}
-	lns, bound, err := s.openListeners(bind, port)
-	if err != nil {
-		return err
+	var addrs []listenAddr
+	if port != PortDisabled {
+		addrs = listenAddrs(bind)
 	}
+	next := make([]net.Listener, len(addrs)) // by address; nil until bound
+	kept := map[net.Listener]bool{}
+	var stale []net.Listener // old listeners on no wanted address
 	for _, ln := range s.listeners {
-		ln.Close() // its accept loop returns
+		i := slices.IndexFunc(addrs, func(a listenAddr) bool { return a.boundBy(ln, port) })
+		if port != 0 && i >= 0 && next[i] == nil {
+			next[i] = ln
+			kept[ln] = true
+		} else {
+			stale = append(stale, ln)
+		}
+	}
+	bound := port
+	var err error
+	if len(addrs) > 0 {
+		bound, err = s.listenMissing(addrs, next, port)
+		if err != nil && len(stale) > 0 {
+			for _, ln := range stale {
+				ln.Close() // its accept loop returns
+			}
+			if bound, err = s.listenMissing(addrs, next, port); err != nil {
+				s.relisten(stale)
+				return err
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, ln := range stale {
+		ln.Close() // its accept loop returns; closing twice is harmless
+	}
+	lns := slices.DeleteFunc(next, func(ln net.Listener) bool { return ln == nil })
+	for _, ln := range lns {
+		if !kept[ln] {
+			s.wg.Add(1)
+			go s.acceptLoop(ln) // exits when the listener is closed
+		}
+	}
+	if len(lns) == 0 {
+		bound = 0
 	}
 	s.listeners, s.port = lns, bound
-	for _, ln := range lns {
-		s.wg.Add(1)
-		go s.acceptLoop(ln) // exits when the listener is closed
-	}
 	return nil
+}
+
+// relisten binds again the addresses of the closed listeners stale, after
+// a failed rebind, keeping s.listeners in order; one that cannot be bound
+// again is lost, and logged, as in Redis. The caller holds lnMu.
+func (s *Server) relisten(stale []net.Listener) {
+	var lns []net.Listener
+	for _, ln := range s.listeners {
+		if !slices.Contains(stale, ln) {
+			lns = append(lns, ln)
+			continue
+		}
+		a := ln.Addr().(*net.TCPAddr)
+		network := "tcp6"
+		if a.IP.To4() != nil {
+			network = "tcp4"
+		}
+		nl, err := net.Listen(network, a.String())
+		if err != nil {
+			s.log.logf(levelWarning, "Failed to restore listening socket %s: %v", a, err)
+			continue
+		}
+		lns = append(lns, nl)
+		s.wg.Add(1)
+		go s.acceptLoop(nl) // exits when the listener is closed
+	}
+	s.listeners = lns
+	if len(lns) == 0 {
+		s.port = 0
+	}
 }
 
 // bindUnavailable reports whether a listen error means the address does not
@@ -389,6 +502,13 @@ func (s *Server) accept(nc net.Conn) {
 	}
 	c := newConn(s, nc)
 	s.connsMu.Lock()
+	if s.closing.Load() {
+		// Shutdown has set the deadlines of the connections it found
+		// under connsMu; this one came too late to get them.
+		s.connsMu.Unlock()
+		nc.Close()
+		return
+	}
 	if int64(len(s.conns)) >= s.maxClients.Load() {
 		s.connsMu.Unlock()
 		s.stats.rejectedConns.Add(1)
@@ -494,18 +614,30 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// shutdownWriteGrace is how long Shutdown lets a connection's write make
+// no progress while it writes the replies of the batch it is running: a
+// client that reads gets them all, one that does not read its socket is
+// dropped after the grace instead of holding Shutdown for as long as ctx
+// allows (Redis writes no pending replies at all when it shuts down, and
+// exits in about 50 ms).
+const shutdownWriteGrace = 100 * time.Millisecond
+
 // Shutdown stops the server gracefully: it stops accepting, lets commands in
-// progress finish and send their replies, closes idle connections, and waits
-// for every connection to end or for ctx to be done, whichever comes first;
-// then it closes whatever remains.
+// progress finish and send their replies for up to shutdownWriteGrace,
+// closes idle connections, and waits for every connection to end or for ctx
+// to be done, whichever comes first; then it closes whatever remains.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stop()
+	writeDeadline := time.Now().Add(shutdownWriteGrace)
 	s.connsMu.Lock()
 	for _, c := range s.conns {
 		// Unblock reads; a batch being executed still completes and
-		// writes its replies before the goroutine sees the deadline.
+		// writes its replies before the goroutine sees the deadline, as
+		// long as the client reads them within the grace. A write past
+		// it fails, and the connection ends.
 		c.shutdown.Store(true) // before the deadline: see Conn.wakeHandled
 		c.nc.SetReadDeadline(aLongTimeAgo)
+		c.nc.SetWriteDeadline(writeDeadline)
 	}
 	s.connsMu.Unlock()
 	waited := make(chan struct{})

@@ -188,9 +188,10 @@ func (r *seqReader) Read(p []byte) (int, error) {
 }
 
 // checkReader feeds in to a Reader in the pieces chunks describes and
-// checks it against refParse, and that the Reader's buffer never grew
-// beyond max(16 KB, twice what it had received): it allocates for the bytes
-// that arrive, never for the lengths the client declares.
+// checks it against refParse, and that the Reader's buffers grew only with
+// what it had received, never with the lengths the client declares: the
+// read buffer to at most max(16 KB, twice that), a big argument's buffer to
+// at most max(bigFirst, bigTrust times the bytes of it received).
 func checkReader(t *testing.T, in, chunks []byte, o readerOpts) {
 	t.Helper()
 	rd := o.reader()
@@ -208,8 +209,12 @@ read:
 		var n int
 		n, err = rd.Fill(src)
 		received += n
-		if limit := max(initialBuffer, 2*received); rd.BufferCap() > limit {
-			t.Fatalf("after %d bytes of %.300q: BufferCap() = %d, want at most %d", received, in, rd.BufferCap(), limit)
+		if limit := max(initialBuffer, 2*received); len(rd.buf) > limit {
+			t.Fatalf("after %d bytes of %.300q: read buffer of %d bytes, want at most %d", received, in, len(rd.buf), limit)
+		}
+		if limit := max(bigFirst, bigTrust*len(rd.big)); cap(rd.big) > limit {
+			t.Fatalf("after %d bytes of %.300q: big argument buffer of %d bytes for %d received, want at most %d",
+				received, in, cap(rd.big), len(rd.big), limit)
 		}
 		if err == io.EOF {
 			err = nil
@@ -266,14 +271,30 @@ func TestReaderChunkings(t *testing.T) {
 		pipeline.WriteString("PING\r\n")
 	}
 	tests = append(tests, readerTest{name: "long pipeline", in: pipeline.String()})
+	// Arguments around BigArg, which are read into buffers of their own
+	// unless they arrive whole with their header, among small ones; then
+	// the same cut short, and followed by a protocol error.
+	var bigs strings.Builder
+	for i, n := range []int{BigArg - 1, BigArg, BigArg + 1, 100000, 3, 1 << 20, BigArg + 2} {
+		bigs.Write(bulkCommand("SET", "k", strings.Repeat(string(rune('a'+i)), n), "x"))
+		bigs.WriteString("PING\r\n")
+	}
+	tests = append(tests,
+		readerTest{name: "big arguments", in: bigs.String()},
+		readerTest{name: "big arguments cut short", in: bigs.String()[:bigs.Len()-BigArg/2]},
+		readerTest{name: "big arguments then an error", in: bigs.String() + "*2\r\n$100000\r\n" + strings.Repeat("z", 100000) + "\r\n$x\r\n"})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for range 20 {
+			for i := range 20 {
 				chunks := make([]byte, 1+rng.IntN(8))
 				for i := range chunks {
 					chunks[i] = byte(rng.IntN(256))
 				}
-				checkReader(t, []byte(tt.in), chunks, tt.opts)
+				o := tt.opts
+				if i%2 == 1 {
+					o.bigArg = 5 // most bulks are big arguments
+				}
+				checkReader(t, []byte(tt.in), chunks, o)
 			}
 		})
 	}
@@ -338,6 +359,10 @@ func FuzzReader(f *testing.F) {
 			// reached.
 			o.maxBulk = int64(flags>>2) + 1
 		}
+		checkReader(t, in, chunks, o)
+		// Again with bulks of 5 bytes or more read as big arguments, which
+		// the fuzzer's short inputs would otherwise never reach.
+		o.bigArg = 5
 		checkReader(t, in, chunks, o)
 	})
 }

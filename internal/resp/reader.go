@@ -2,11 +2,19 @@
 // (what every client library sends) and inline commands (what a person types
 // into telnet), with Redis's limits and its exact protocol error texts.
 //
-// The reader never trusts a declared length: it allocates only for bytes that
-// have arrived, growing its buffer by doubling up to a limit, so a header that
-// promises gigabytes costs nothing until the gigabytes come. Lengths are
-// parsed with overflow checks. Arguments are returned as slices of the
-// reader's buffer, valid until the next call to Fill.
+// The reader does not trust a declared length: it allocates for bytes that
+// have arrived, growing a buffer by doubling, so a header that promises
+// gigabytes costs nothing until the gigabytes come. The one allowance is a
+// big argument (below), whose buffer takes the argument's whole size once
+// an eighth of it has arrived, and may start at 64 KB. Lengths are parsed
+// with overflow checks.
+//
+// Input goes into a small read buffer, and arguments are slices of it,
+// except big ones: a bulk argument of BigArg bytes or more that has not
+// arrived whole is read straight from the connection into a buffer of its
+// own, which becomes the argument as it is, with no copy; the read buffer
+// stays small. The query buffer limit counts what Redis's counts: input not
+// yet parsed into arguments, and the big argument being read.
 package resp
 
 import (
@@ -34,11 +42,29 @@ const (
 	DefaultMaxBulk = 512 << 20
 	// DefaultMaxQuery is client-query-buffer-limit's default.
 	DefaultMaxQuery = 1 << 30
+	// BigArg is the size from which a bulk argument is read into its own
+	// buffer (Redis's PROTO_MBULK_BIG_ARG).
+	BigArg = 32 * 1024
 
 	initialBuffer = 16 * 1024
-	// keepBuffer is the largest buffer kept once it is drained; a bigger one
-	// is released so an idle client does not pin a large allocation.
-	keepBuffer = 1 << 20
+	// keepBuffer is the largest read buffer kept once it is drained, or
+	// when what it holds would fit in a quarter of it: enough for any
+	// argument under BigArg with its header, or a whole inline line. A
+	// bigger one, grown for a command of many small arguments, is replaced
+	// by a small one, as Redis trims an idle query buffer.
+	keepBuffer = 64 * 1024
+	// maxRead bounds one read into the read buffer, so that input which
+	// the server would parse and run is not counted against the query
+	// buffer limit just because a grown buffer let one read fetch a lot of
+	// it (Redis reads 16 KB at a time).
+	maxRead = 64 * 1024
+	// bigFirst is what a big argument's buffer may start with before its
+	// bytes arrive; beyond it the buffer doubles as they arrive, up to the
+	// argument's exact size.
+	bigFirst = 64 * 1024
+	// bigTrust is how far a big argument's declared size is trusted: once
+	// an eighth of it has arrived, its buffer takes its whole size.
+	bigTrust = 8
 )
 
 // ErrIncomplete means the buffered bytes do not yet hold a whole command.
@@ -76,15 +102,24 @@ func expectedDollar(got byte) *ProtocolError {
 }
 
 // Reader reads commands from buffered client input. The zero value is not
-// usable; call NewReader.
+// usable; call NewReader. A Reader is used by one goroutine.
+//
+// The arguments ReadCommand returns are valid until the next call to
+// ReadCommand or Fill: most are slices of the read buffer, which Fill
+// reuses. A command that needs its arguments longer (one that blocks, a
+// queued MULTI command) must copy them. A big argument is a buffer of its
+// own, of which the Reader keeps no reference once it has returned it: its
+// memory is freed when the caller drops the argument, so a caller that
+// keeps the argument slice between commands should clear it.
 type Reader struct {
-	buf  []byte // buf[r:w] is unread input
+	buf  []byte // buf[r:w] is the command being read (from r) and input after it
 	r, w int
 
 	// MaxBulk is the largest bulk argument accepted (proto-max-bulk-len).
 	MaxBulk int64
-	// MaxQuery is the most unread input a client may have buffered
-	// (client-query-buffer-limit).
+	// MaxQuery is the most input a client may have buffered
+	// (client-query-buffer-limit): input not yet parsed into arguments, and
+	// the big argument being read.
 	MaxQuery int64
 	// Unauthenticated applies Redis's pre-authentication limits.
 	Unauthenticated bool
@@ -92,12 +127,24 @@ type Reader struct {
 	// State of a multibulk command partly received, so that a command
 	// spanning many reads is not parsed again from its start each time.
 	// Offsets are relative to r, which stays at the command's first byte.
-	argsLeft int64    // arguments still to come, 0 when between commands
-	pos      int      // parse position, relative to r
-	bulkLen  int64    // length of the bulk being read, -1 before its header
-	scratch  [][]byte // reused for the words of plain inline commands
-	offs     []int    // start offsets of the arguments read so far, relative to r
-	ends     []int
+	argsLeft int64 // arguments still to come, 0 when between commands
+	pos      int   // parse position, relative to r
+	bulkLen  int64 // length of the bulk being read, -1 before its header
+	// big is the big argument being read, when bulkLen >= bigArg and its
+	// bytes had not all arrived with its header: the bytes received so
+	// far, and then its "\r\n", for which its capacity (bulkLen+2 once
+	// grown to it) leaves room. Fill reads into it, not into buf.
+	big []byte
+	// bigs are the big arguments of the command being read.
+	bigs [][]byte
+	// bigArg is BigArg; tests lower it, so that the fuzzer's short
+	// inputs reach the big argument path.
+	bigArg  int64
+	scratch [][]byte // reused for the words of plain inline commands
+	// Argument i of the command being read is buf[r+offs[i]:r+ends[i]], or
+	// bigs[ends[i]] when offs[i] is -1.
+	offs []int
+	ends []int
 }
 
 // NewReader returns a Reader with Redis's default limits.
@@ -107,49 +154,139 @@ func NewReader() *Reader {
 		MaxBulk:  DefaultMaxBulk,
 		MaxQuery: DefaultMaxQuery,
 		bulkLen:  -1,
+		bigArg:   BigArg,
 	}
 }
 
-// Buffered returns the number of unread bytes.
-func (rd *Reader) Buffered() int { return rd.w - rd.r }
+// Buffered returns the number of bytes of input not yet parsed into
+// arguments, counting the big argument being read: Redis's qbuf, which the
+// query buffer limit bounds.
+func (rd *Reader) Buffered() int { return rd.w - rd.r - rd.pos + len(rd.big) }
 
-// Peek returns up to n unread bytes, for log messages.
-func (rd *Reader) Peek(n int) []byte { return rd.buf[rd.r:min(rd.w, rd.r+n)] }
+// Peek returns up to n bytes of the input Buffered counts, for log messages.
+func (rd *Reader) Peek(n int) []byte {
+	if rd.big != nil {
+		return rd.big[:min(len(rd.big), n)]
+	}
+	start := rd.r + rd.pos
+	return rd.buf[start:min(rd.w, start+n)]
+}
 
-// BufferCap returns the size of the input buffer, for CLIENT LIST's qbuf-free.
-func (rd *Reader) BufferCap() int { return len(rd.buf) }
+// BufferCap returns the size of the buffer input goes into: the big
+// argument's while one is being read, else the read buffer's. It is
+// Redis's query buffer size, for CLIENT LIST's qbuf-free.
+func (rd *Reader) BufferCap() int {
+	if rd.big != nil {
+		return cap(rd.big)
+	}
+	return len(rd.buf)
+}
 
-// Fill reads more input from src. It first reclaims the space of consumed
-// commands, which invalidates every argument slice returned so far. It
-// returns ErrQueryBufferLimit when the unread input would exceed the limit.
+// held returns the bytes of buffer the reader holds for input.
+func (rd *Reader) held() int { return len(rd.buf) + cap(rd.big) }
+
+// limit returns the query buffer limit in force.
+func (rd *Reader) limit() int64 {
+	if rd.Unauthenticated && rd.MaxQuery > PreAuthMaxBuffer {
+		return PreAuthMaxBuffer
+	}
+	return rd.MaxQuery
+}
+
+// Fill reads more input from src: into the big argument being read, if
+// there is one, else into the read buffer. Reading into the read buffer
+// first reclaims the space of consumed commands, which invalidates every
+// argument slice returned so far. Fill returns ErrQueryBufferLimit once the
+// input Buffered counts exceeds the limit, as Redis checks after each read.
 func (rd *Reader) Fill(src io.Reader) (int, error) {
+	limit := rd.limit()
+	if rd.big != nil && int64(len(rd.big)) < rd.bulkLen+2 {
+		return rd.fillBig(src, limit)
+	}
 	if rd.r == rd.w {
+		// Drained: nothing is held (a command being read holds at least
+		// its header), so the buffer can be replaced for free.
 		rd.r, rd.w = 0, 0
 		if len(rd.buf) > keepBuffer {
 			rd.buf = make([]byte, initialBuffer)
 		}
 	}
 	if rd.w == len(rd.buf) {
-		if rd.r > 0 {
-			n := copy(rd.buf, rd.buf[rd.r:rd.w])
-			rd.r, rd.w = 0, n
+		if held := rd.w - rd.r; rd.r > 0 {
+			// Move the command being read to the front, into a smaller
+			// buffer if a grown one would be mostly empty.
+			nb := rd.buf
+			if len(rd.buf) > keepBuffer && held <= len(rd.buf)/4 {
+				size := initialBuffer
+				for size < 2*held {
+					size *= 2
+				}
+				nb = make([]byte, size)
+			}
+			copy(nb, rd.buf[rd.r:rd.w])
+			rd.buf, rd.r, rd.w = nb, 0, held
 		} else {
-			limit := rd.MaxQuery
-			if rd.Unauthenticated && limit > PreAuthMaxBuffer {
-				limit = PreAuthMaxBuffer
+			// The command being read fills the buffer. It needs room for
+			// its parsed arguments and for at most limit bytes more.
+			need := int64(rd.pos) + limit
+			if int64(len(rd.buf)) >= need {
+				// Any byte more is over the limit.
+				var one [1]byte
+				n, err := src.Read(one[:])
+				if n > 0 {
+					return n, ErrQueryBufferLimit
+				}
+				return 0, err
 			}
-			if int64(len(rd.buf)) >= limit {
-				return 0, ErrQueryBufferLimit
-			}
-			size := min(int64(len(rd.buf))*2, limit)
-			nb := make([]byte, size)
+			nb := make([]byte, min(2*int64(len(rd.buf)), need))
 			copy(nb, rd.buf[:rd.w])
 			rd.buf = nb
 		}
 	}
-	n, err := src.Read(rd.buf[rd.w:])
+	n, err := src.Read(rd.buf[rd.w:min(len(rd.buf), rd.w+maxRead)])
 	rd.w += n
+	if int64(rd.Buffered()) > limit {
+		return n, ErrQueryBufferLimit
+	}
 	return n, err
+}
+
+// fillBig reads into the big argument being read, no further than its end,
+// as Redis does. Its buffer doubles as bytes arrive, up to the argument's
+// size, and never beyond the limit: the byte that would go past the limit
+// closes the client anyway.
+func (rd *Reader) fillBig(src io.Reader, limit int64) (int, error) {
+	if len(rd.big) == cap(rd.big) {
+		if int64(len(rd.big)) >= limit {
+			var one [1]byte
+			n, err := src.Read(one[:])
+			if n > 0 {
+				return n, ErrQueryBufferLimit
+			}
+			return 0, err
+		}
+		nb := make([]byte, len(rd.big), min(bigGrow(int64(cap(rd.big)), rd.bulkLen+2), limit))
+		copy(nb, rd.big)
+		rd.big = nb
+	}
+	n, err := src.Read(rd.big[len(rd.big):cap(rd.big)])
+	rd.big = rd.big[:len(rd.big)+n]
+	if int64(rd.Buffered()) > limit {
+		return n, ErrQueryBufferLimit
+	}
+	return n, err
+}
+
+// bigGrow returns the capacity a big argument's buffer grows to from have
+// bytes, all received, for an argument of size bytes with its "\r\n": twice
+// have, at least bigFirst; but the whole size once have is an eighth of it,
+// so that the intermediate buffers (garbage once copied) add up to a
+// quarter of the argument at most, not as much as the argument itself.
+func bigGrow(have, size int64) int64 {
+	if have*bigTrust >= size {
+		return size
+	}
+	return min(size, max(2*have, bigFirst))
 }
 
 // ReadCommand parses the next whole command from the buffered input and
@@ -180,14 +317,23 @@ func (rd *Reader) ReadCommand(dst [][]byte) ([][]byte, error) {
 		if err := rd.readBulks(); err != nil {
 			return dst, err
 		}
-		for i := range rd.offs {
-			dst = append(dst, rd.buf[rd.r+rd.offs[i]:rd.r+rd.ends[i]:rd.r+rd.ends[i]])
+		for i, off := range rd.offs {
+			if off < 0 {
+				dst = append(dst, rd.bigs[rd.ends[i]])
+				continue
+			}
+			dst = append(dst, rd.buf[rd.r+off:rd.r+rd.ends[i]:rd.r+rd.ends[i]])
 		}
 		rd.r += rd.pos
 		rd.pos = 0
 		rd.offs, rd.ends = rd.offs[:0], rd.ends[:0]
 		if cap(rd.offs) > 4096 {
 			rd.offs, rd.ends = nil, nil
+		}
+		if len(rd.bigs) > 0 {
+			// Hand the big arguments over: the reader keeps no reference.
+			clear(rd.bigs)
+			rd.bigs = rd.bigs[:0]
 		}
 		return dst, nil
 	}
@@ -312,6 +458,19 @@ func (rd *Reader) readMultibulkHeader() (int64, error) {
 // arrived. It returns nil once the command is complete.
 func (rd *Reader) readBulks() error {
 	for rd.argsLeft > 0 {
+		if rd.big != nil {
+			// Its bytes, and the two after them, go straight into it.
+			if int64(len(rd.big)) < rd.bulkLen+2 {
+				return ErrIncomplete
+			}
+			rd.offs = append(rd.offs, -1)
+			rd.ends = append(rd.ends, len(rd.bigs))
+			rd.bigs = append(rd.bigs, rd.big[:rd.bulkLen:rd.bulkLen])
+			rd.big = nil
+			rd.bulkLen = -1
+			rd.argsLeft--
+			continue
+		}
 		b := rd.buf[rd.r+rd.pos : rd.w]
 		if rd.bulkLen < 0 {
 			if len(b) == 0 {
@@ -337,6 +496,18 @@ func (rd *Reader) readBulks() error {
 			rd.pos += i + 2
 			rd.bulkLen = n
 			b = b[i+2:]
+			if n >= rd.bigArg && int64(len(b)) < n+2 {
+				// A big argument still to come: from here on it is read
+				// into a buffer of its own, as Redis reads it into a query
+				// buffer of its own. The buffer starts with what has
+				// arrived and room to grow, never more than the argument
+				// needs.
+				size := max(int64(len(b)), min(bigGrow(int64(len(b)), n+2), rd.limit()))
+				rd.big = make([]byte, len(b), size)
+				copy(rd.big, b)
+				rd.w -= len(b) // b ends the input; its bytes moved to big
+				return ErrIncomplete
+			}
 		}
 		// Redis skips the two bytes after the data without checking them.
 		if int64(len(b)) < rd.bulkLen+2 {

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/redoubt-db/redoubt/internal/splitargs"
 )
@@ -45,6 +47,7 @@ type readerOpts struct {
 	unauth   bool
 	maxBulk  int64
 	maxQuery int64
+	bigArg   int64
 }
 
 func (o readerOpts) reader() *Reader {
@@ -55,6 +58,9 @@ func (o readerOpts) reader() *Reader {
 	}
 	if o.maxQuery != 0 {
 		rd.MaxQuery = o.maxQuery
+	}
+	if o.bigArg != 0 {
+		rd.bigArg = o.bigArg
 	}
 	return rd
 }
@@ -397,19 +403,33 @@ func bulkCommand(args ...string) []byte {
 	return b
 }
 
-// TestQueryBufferLimit checks client-query-buffer-limit: a command that does
-// not fit makes Fill fail, one that fits is read.
+// TestQueryBufferLimit checks client-query-buffer-limit as Redis 7.0
+// applies it: to input not yet parsed into arguments, and to the big
+// argument being read with its "\r\n" (redis-server closes on SET of a
+// value of limit-1 bytes, runs limit-2). Arguments already parsed do not
+// count, so a command larger than the limit runs, whether its arguments are
+// big or small, as it does in redis-server.
 func TestQueryBufferLimit(t *testing.T) {
 	const limit = 1 << 20
+	var small []string // a 1.5 MB MSET of 20-byte values
+	for i := range 40000 {
+		small = append(small, fmt.Sprintf("k%05d", i), strings.Repeat("v", 20))
+	}
 	tests := []struct {
-		name string
-		in   []byte
-		n    int // commands read
-		err  error
+		name   string
+		in     []byte
+		n      int // commands read
+		err    error
+		maxCap int // the largest BufferCap() allowed afterwards; limit if 0
 	}{
-		{"command just under the limit", bulkCommand("SET", "k", strings.Repeat("v", limit-40)), 1, nil},
-		{"bulk over the limit", bulkCommand("SET", "k", strings.Repeat("v", limit)), 0, ErrQueryBufferLimit},
-		{"declared only", []byte("*2\r\n$3\r\nSET\r\n$536870912\r\n"), 0, nil},
+		{"command just under the limit", bulkCommand("SET", "k", strings.Repeat("v", limit-40)), 1, nil, 0},
+		{"bulk and CRLF at the limit", bulkCommand("SET", "k", strings.Repeat("v", limit-2)), 1, nil, 0},
+		{"bulk and CRLF over the limit", bulkCommand("SET", "k", strings.Repeat("v", limit-1)), 0, ErrQueryBufferLimit, 0},
+		{"bulk over the limit", bulkCommand("SET", "k", strings.Repeat("v", limit)), 0, ErrQueryBufferLimit, 0},
+		{"declared only", []byte("*2\r\n$3\r\nSET\r\n$536870912\r\n"), 0, nil, 0},
+		{"big arguments over the limit together",
+			bulkCommand("MSET", "k1", strings.Repeat("a", 900<<10), "k2", strings.Repeat("b", 900<<10)), 1, nil, initialBuffer},
+		{"small arguments over the limit together", bulkCommand(append([]string{"MSET"}, small...)...), 1, nil, 4 << 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -418,10 +438,42 @@ func TestQueryBufferLimit(t *testing.T) {
 			if len(got) != tt.n || err != tt.err {
 				t.Errorf("read(%.30q…) = %d commands, error %v; want %d, %v", tt.in, len(got), err, tt.n, tt.err)
 			}
-			if rd.BufferCap() > limit {
-				t.Errorf("read(%.30q…): BufferCap() = %d, want at most %d", tt.in, rd.BufferCap(), limit)
+			maxCap := cmp.Or(tt.maxCap, limit)
+			if rd.BufferCap() > maxCap {
+				t.Errorf("read(%.30q…): BufferCap() = %d, want at most %d", tt.in, rd.BufferCap(), maxCap)
 			}
 		})
+	}
+}
+
+// TestQueryBufferLimitUnread checks the limit on input that arrives while
+// none is parsed (a blocked client, whose input Redis keeps reading): the
+// limit itself is accepted, one byte more closes the client.
+func TestQueryBufferLimitUnread(t *testing.T) {
+	const limit = 1 << 20
+	for _, tt := range []struct {
+		size int
+		err  error
+	}{
+		{limit, nil},
+		{limit + 1, ErrQueryBufferLimit},
+	} {
+		in := bytes.Repeat([]byte("PING\r\n"), tt.size/6+1)[:tt.size]
+		rd := readerOpts{maxQuery: limit}.reader()
+		src := &chunkReader{data: in, size: 65536}
+		var err error
+		for err == nil {
+			_, err = rd.Fill(src)
+		}
+		if err == io.EOF {
+			err = nil
+		}
+		if err != tt.err {
+			t.Errorf("Fill(%d bytes) unread: error %v, want %v", tt.size, err, tt.err)
+		}
+		if rd.BufferCap() > limit {
+			t.Errorf("Fill(%d bytes) unread: BufferCap() = %d, want at most %d", tt.size, rd.BufferCap(), limit)
+		}
 	}
 }
 
@@ -455,11 +507,12 @@ func TestPreAuthBufferLimit(t *testing.T) {
 	}
 }
 
-// TestBufferFollowsInput checks that the buffer grows with the bytes that
-// arrive, never with the lengths the client declares, and that a large
+// TestBufferFollowsInput checks that the buffers grow with the bytes that
+// arrive, never with the lengths the client declares, and that a large read
 // buffer is released once drained.
 func TestBufferFollowsInput(t *testing.T) {
-	// Declared: 2^31-1 arguments and a 512 MB bulk; sent: a few bytes.
+	// Declared: 2^31-1 arguments and a 512 MB bulk; sent: a few bytes. The
+	// bulk is big, so it gets a buffer of its own, but only bigFirst of it.
 	rd := NewReader()
 	in := "*2147483647\r\n$536870912\r\nabc"
 	var before, after runtime.MemStats
@@ -469,16 +522,21 @@ func TestBufferFollowsInput(t *testing.T) {
 	if len(got) != 0 || err != nil {
 		t.Errorf("read(%q) = %s, want waiting", in, result(got, err))
 	}
-	if rd.BufferCap() > initialBuffer {
-		t.Errorf("read(%q): BufferCap() = %d, want at most %d", in, rd.BufferCap(), initialBuffer)
+	if rd.held() > initialBuffer+bigFirst {
+		t.Errorf("read(%q): held() = %d, want at most %d", in, rd.held(), initialBuffer+bigFirst)
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
 		t.Errorf("read(%q) allocated %d bytes, want under 1 MB", in, alloc)
 	}
 
-	// A 4 MB command grows the buffer to fit it, no more than twice over;
-	// once it is consumed, the next Fill goes back to a small buffer.
-	big := bulkCommand("SET", "k", strings.Repeat("v", 4<<20))
+	// A 4 MB command of small arguments grows the read buffer to fit it,
+	// no more than twice over; once it is consumed, the next Fill goes back
+	// to a small buffer.
+	args := []string{"MSET"}
+	for i := range 4 << 20 / 1024 {
+		args = append(args, "k"+strconv.Itoa(i), strings.Repeat("v", 1000))
+	}
+	big := bulkCommand(args...)
 	rd = NewReader()
 	src := &chunkReader{data: big, size: 65536}
 	n, maxCap := 0, 0
@@ -499,10 +557,10 @@ func TestBufferFollowsInput(t *testing.T) {
 		}
 	}
 	if n != 1 {
-		t.Fatalf("read(4 MB SET) = %d commands, want 1", n)
+		t.Fatalf("read(4 MB MSET) = %d commands, want 1", n)
 	}
 	if maxCap < len(big) || maxCap > 2*len(big) {
-		t.Errorf("read(4 MB SET): BufferCap() = %d, want in [%d, %d]", maxCap, len(big), 2*len(big))
+		t.Errorf("read(4 MB MSET): BufferCap() = %d, want in [%d, %d]", maxCap, len(big), 2*len(big))
 	}
 	got, err = readAll(rd, &chunkReader{data: []byte("PING\r\n")})
 	if len(got) != 1 || err != nil {
@@ -510,6 +568,122 @@ func TestBufferFollowsInput(t *testing.T) {
 	}
 	if rd.BufferCap() != initialBuffer {
 		t.Errorf("BufferCap() after a 4 MB command was drained = %d, want %d", rd.BufferCap(), initialBuffer)
+	}
+}
+
+// TestBigArgument reads a 100 MB bulk in socket-sized pieces. It goes
+// straight into a buffer of its own, which becomes the argument as it is (no
+// copy, capacity exactly its length); the read buffer stays at its initial
+// size, and the reader keeps no reference to the argument once returned.
+func TestBigArgument(t *testing.T) {
+	const size = 100 << 20
+	value := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+	in := fmt.Appendf(nil, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n", size)
+	in = append(append(append(in, value...), "\r\n"...), "PING\r\n"...)
+	rd := NewReader()
+	src := &chunkReader{data: in, size: 65536}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var got [][]byte
+	var bigStart *byte // the start of the argument's buffer as it was read
+	commands := 0
+	for {
+		_, err := rd.Fill(src)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Fill: %v", err)
+		}
+		if len(rd.buf) != initialBuffer {
+			t.Fatalf("after %d bytes, read buffer of %d bytes, want %d", len(in)-len(src.data), len(rd.buf), initialBuffer)
+		}
+		if rd.big != nil {
+			bigStart = unsafe.SliceData(rd.big)
+		}
+		for {
+			args, err := rd.ReadCommand(nil)
+			if err == ErrIncomplete {
+				break
+			}
+			if err != nil {
+				t.Fatalf("ReadCommand: %v", err)
+			}
+			if commands++; commands == 1 {
+				got = args
+			}
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if commands != 2 || len(got) != 3 {
+		t.Fatalf("read %d commands, the first of %d arguments; want 2, 3", commands, len(got))
+	}
+	if !bytes.Equal(got[2], value) {
+		t.Fatalf("argument 2 differs from the 100 MB value sent")
+	}
+	if cap(got[2]) != size {
+		t.Errorf("cap(argument 2) = %d, want %d", cap(got[2]), size)
+	}
+	if unsafe.SliceData(got[2]) != bigStart {
+		t.Errorf("argument 2 is not the buffer it was read into")
+	}
+	if rd.held() != initialBuffer || rd.big != nil || len(rd.bigs) != 0 {
+		t.Errorf("after the command: held() = %d, big %d bytes, %d big arguments kept; want %d, none, none",
+			rd.held(), len(rd.big), len(rd.bigs), initialBuffer)
+	}
+	// The argument's buffer doubles as bytes arrive (64 KB, 128 KB, …,
+	// 16 MB), then, an eighth of it received, takes its exact size: about
+	// 1.3 times the value in all.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > size*3/2 {
+		t.Errorf("reading 100 MB allocated %d bytes, want at most %d", alloc, size*3/2)
+	}
+}
+
+// TestReadBufferShrinks checks that a read buffer grown for one large
+// command of small arguments is given back while a pipeline keeps it busy
+// (it is never drained), once what it holds fits in a quarter of it.
+func TestReadBufferShrinks(t *testing.T) {
+	args := []string{"MSET"}
+	for i := range 2000 {
+		args = append(args, "k"+strconv.Itoa(i), strings.Repeat("v", 500))
+	}
+	in := bulkCommand(args...)
+	for range 20000 {
+		in = append(in, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"...)
+	}
+	rd := NewReader()
+	// The pieces never end on a command boundary, so the reader is never
+	// drained.
+	src := &chunkReader{data: in, size: 4099}
+	maxCap, commands := 0, 0
+	for {
+		_, err := rd.Fill(src)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Fill: %v", err)
+		}
+		maxCap = max(maxCap, rd.BufferCap())
+		for {
+			_, err := rd.ReadCommand(nil)
+			if err == ErrIncomplete {
+				break
+			}
+			if err != nil {
+				t.Fatalf("ReadCommand: %v", err)
+			}
+			commands++
+		}
+	}
+	if commands != 20001 {
+		t.Fatalf("read %d commands, want 20001", commands)
+	}
+	if maxCap < 1<<20 {
+		t.Fatalf("BufferCap() reached %d, want at least 1 MB for a 1 MB command", maxCap)
+	}
+	if rd.BufferCap() > keepBuffer {
+		t.Errorf("BufferCap() after the pipeline = %d, want at most %d", rd.BufferCap(), keepBuffer)
 	}
 }
 
