@@ -290,6 +290,7 @@ func cmdSet(c *Conn, args [][]byte) {
 			return
 		}
 	}
+	opt.Frame = c.frame(args[2])
 	res, err := c.db.Set(args[1], args[2], opt)
 	switch {
 	case err != nil:
@@ -373,7 +374,7 @@ func cmdGetdel(c *Conn, args [][]byte) {
 }
 
 func cmdGetset(c *Conn, args [][]byte) {
-	res, err := c.db.Set(args[1], args[2], store.SetOptions{Get: true})
+	res, err := c.db.Set(args[1], args[2], store.SetOptions{Get: true, Frame: c.frame(args[2])})
 	c.replyValue(res.Old, res.OldOK, err)
 }
 
@@ -412,7 +413,7 @@ func cmdMsetnx(c *Conn, args [][]byte) {
 }
 
 func cmdSetnx(c *Conn, args [][]byte) {
-	res, err := c.db.Set(args[1], args[2], store.SetOptions{NX: true})
+	res, err := c.db.Set(args[1], args[2], store.SetOptions{NX: true, Frame: c.frame(args[2])})
 	if err != nil {
 		c.storeError(err)
 		return
@@ -439,7 +440,7 @@ func setWithTTL(c *Conn, args [][]byte, unit expireUnit) {
 	if !ok {
 		return
 	}
-	if _, err := c.db.Set(args[1], args[3], store.SetOptions{At: at}); err != nil {
+	if _, err := c.db.Set(args[1], args[3], store.SetOptions{At: at, Frame: c.frame(args[3])}); err != nil {
 		c.storeError(err)
 		return
 	}

@@ -214,6 +214,7 @@ func (c *Conn) processInput() (stop bool) {
 	} else {
 		clear(c.argv[:cap(c.argv)])
 	}
+	c.rd.Release()
 	return c.closeAfterReply
 }
 
@@ -259,6 +260,18 @@ func (c *Conn) beginTx(cmd *command) {
 	c.tx = c.s.store.Begin(store.TxOptions{DB: c.db.ID(), AllDBs: cmd.allDBs, NoTouch: c.noTouch.Load()})
 	c.txAll = cmd.allDBs
 	c.held = 0
+}
+
+// frame returns the allocation of a big argument of the running command,
+// which the store may take over instead of copying the argument (see
+// resp.Reader.Frame), or nil. A handler passes it only for an argument it
+// stores whole and does not use after the store call.
+func (c *Conn) frame(arg []byte) []byte {
+	if len(arg) < resp.BigArg {
+		return nil
+	}
+	f, _ := c.rd.Frame(arg)
+	return f
 }
 
 // endTx ends the batch's store transaction, if one is open.

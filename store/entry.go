@@ -366,6 +366,26 @@ func (e *entry) store(key, payload []byte, spare int) {
 	e.meta &^= metaSharedBit
 }
 
+// adopt makes e an inline entry holding key and the value frame ends with,
+// in frame's own allocation instead of a copy: the bytes before the value
+// are free and at least len(key) long, and the caller hands frame over. It
+// reports false, changing nothing, when the key does not fit in front of
+// the value or the value is empty.
+func (e *entry) adopt(key, frame []byte, vlen int) bool {
+	off := len(frame) - vlen
+	if vlen == 0 || off < len(key) || vlen > maxPayload {
+		return false
+	}
+	start := off - len(key)
+	copy(frame[start:off], key)
+	e.p = unsafe.Pointer(&frame[start])
+	e.klen = uint32(len(key))
+	e.vlen = uint32(vlen)
+	e.vcap = payloadCap(cap(frame)-start, len(key))
+	e.meta &^= metaSharedBit
+	return true
+}
+
 // wasteful reports whether a payload of n bytes in a capacity of c should
 // move to a smaller allocation: a value that shrank a lot gives memory back.
 func wasteful(n int, c uint32) bool { return c > 64 && uint64(n) < uint64(c/4) }

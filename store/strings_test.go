@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -579,4 +580,60 @@ func deadline(db *DB, e *entry) int64 {
 		return at
 	}
 	return -1
+}
+
+// TestSetAdoptsFrame checks that SET keeps a big value in the allocation
+// the reader made for it, with the key in the free bytes before it, instead
+// of copying it; and that the value then behaves as any other.
+func TestSetAdoptsFrame(t *testing.T) {
+	const headroom = 64
+	frameOf := func(val string) ([]byte, []byte) {
+		f := make([]byte, headroom+len(val))
+		copy(f[headroom:], val)
+		return f, f[headroom:]
+	}
+	big := strings.Repeat("v", 100_000)
+
+	db, clk := testDB(t)
+	frame, val := frameOf(big)
+	if _, err := db.Set([]byte("k"), val, SetOptions{Frame: frame, At: clk.Now().UnixMilli() + 60_000}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, _ := db.Get([]byte("k"))
+	if !ok || string(got) != big {
+		t.Fatalf("Get after an adopting SET = %d bytes, %v", len(got), ok)
+	}
+	if &got[0] != &val[0] {
+		t.Error("SET copied a value it was handed over")
+	}
+	if enc, _ := encodingOf(db, "k"); enc != EncRaw {
+		t.Errorf("encoding = %v, want raw", enc)
+	}
+	if _, volatile, _ := db.Deadline([]byte("k"), NoTouch); !volatile {
+		t.Error("SET … PX with a frame lost its deadline")
+	}
+	// KEEPTTL over an existing key keeps the deadline.
+	frame2, val2 := frameOf(big + "2")
+	db.Set([]byte("k"), val2, SetOptions{Frame: frame2, KeepTTL: true})
+	if _, volatile, _ := db.Deadline([]byte("k"), NoTouch); !volatile {
+		t.Error("SET KEEPTTL with a frame dropped the deadline")
+	}
+	if db.Len() != 1 {
+		t.Errorf("Len = %d after overwriting, want 1", db.Len())
+	}
+	// The adopted value grows and is rewritten like any other.
+	if n, err := db.Append([]byte("k"), []byte("xyz"), 1<<30); err != nil || n != len(big)+4 {
+		t.Fatalf("Append = %d, %v", n, err)
+	}
+	if got := mustGet(t, db, "k"); got != big+"2xyz" {
+		t.Errorf("value after APPEND ends %q", got[len(got)-8:])
+	}
+	// A key longer than the free bytes is stored by copying.
+	long := strings.Repeat("K", headroom+1)
+	frame3, val3 := frameOf(big)
+	db.Set([]byte(long), val3, SetOptions{Frame: frame3})
+	got, _, _ = db.Get([]byte(long))
+	if string(got) != big || &got[0] == &val3[0] {
+		t.Error("a key that does not fit in front of the value was not stored by copying")
+	}
 }

@@ -45,6 +45,11 @@ const (
 	// BigArg is the size from which a bulk argument is read into its own
 	// buffer (Redis's PROTO_MBULK_BIG_ARG).
 	BigArg = 32 * 1024
+	// BigHeadroom is the room left free in front of a big argument read
+	// into its own buffer: a store that takes the buffer over (Frame) can
+	// put a key of up to this many bytes there, and keep key and value in
+	// one allocation without copying the value.
+	BigHeadroom = 64
 
 	initialBuffer = 16 * 1024
 	// keepBuffer is the largest read buffer kept once it is drained, or
@@ -135,8 +140,14 @@ type Reader struct {
 	// far, and then its "\r\n", for which its capacity (bulkLen+2 once
 	// grown to it) leaves room. Fill reads into it, not into buf.
 	big []byte
+	// bigBase is big's whole allocation: BigHeadroom bytes, then big.
+	bigBase []byte
 	// bigs are the big arguments of the command being read.
 	bigs [][]byte
+	// frames are the allocations (headroom and argument) of the big
+	// arguments of the command ReadCommand returned last, for Frame,
+	// until the next ReadCommand or Release.
+	frames [][]byte
 	// bigArg is BigArg; tests lower it, so that the fuzzer's short
 	// inputs reach the big argument path.
 	bigArg  int64
@@ -265,9 +276,7 @@ func (rd *Reader) fillBig(src io.Reader, limit int64) (int, error) {
 			}
 			return 0, err
 		}
-		nb := make([]byte, len(rd.big), min(bigGrow(int64(cap(rd.big)), rd.bulkLen+2), limit))
-		copy(nb, rd.big)
-		rd.big = nb
+		rd.allocBig(rd.big, min(bigGrow(int64(cap(rd.big)), rd.bulkLen+2), limit))
 	}
 	n, err := src.Read(rd.big[len(rd.big):cap(rd.big)])
 	rd.big = rd.big[:len(rd.big)+n]
@@ -275,6 +284,42 @@ func (rd *Reader) fillBig(src io.Reader, limit int64) (int, error) {
 		return n, ErrQueryBufferLimit
 	}
 	return n, err
+}
+
+// allocBig makes big a new buffer of capacity size, after BigHeadroom free
+// bytes, holding a copy of have.
+func (rd *Reader) allocBig(have []byte, size int64) {
+	rd.bigBase = make([]byte, BigHeadroom+len(have), BigHeadroom+size)
+	copy(rd.bigBase[BigHeadroom:], have)
+	rd.big = rd.bigBase[BigHeadroom:]
+}
+
+// Frame returns the allocation holding arg, an argument of the command
+// ReadCommand returned last, when arg is a big argument read into a buffer
+// of its own: frame[BigHeadroom:] is arg, and the BigHeadroom bytes before
+// it are free. A caller that keeps arg may take the whole frame over: the
+// reader holds no reference to it, and nobody else writes to it. ok is
+// false for an argument that lives in the read buffer.
+func (rd *Reader) Frame(arg []byte) (frame []byte, ok bool) {
+	if len(arg) == 0 {
+		return nil, false
+	}
+	for _, f := range rd.frames {
+		if &f[BigHeadroom] == &arg[0] && len(f) == BigHeadroom+len(arg) {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+// Release drops the reader's references to the frames of the last
+// command's big arguments, so that memory nobody took over can be freed
+// while the client is idle.
+func (rd *Reader) Release() {
+	if len(rd.frames) > 0 {
+		clear(rd.frames)
+		rd.frames = rd.frames[:0]
+	}
 }
 
 // bigGrow returns the capacity a big argument's buffer grows to from have
@@ -294,6 +339,7 @@ func bigGrow(have, size int64) int64 {
 // needed and a *ProtocolError for malformed input. Empty commands (a blank
 // inline line, "*0", "*-1") are consumed silently, as Redis does.
 func (rd *Reader) ReadCommand(dst [][]byte) ([][]byte, error) {
+	rd.Release()
 	for rd.r < rd.w {
 		if rd.argsLeft == 0 {
 			if rd.buf[rd.r] != '*' {
@@ -466,7 +512,8 @@ func (rd *Reader) readBulks() error {
 			rd.offs = append(rd.offs, -1)
 			rd.ends = append(rd.ends, len(rd.bigs))
 			rd.bigs = append(rd.bigs, rd.big[:rd.bulkLen:rd.bulkLen])
-			rd.big = nil
+			rd.frames = append(rd.frames, rd.bigBase[:BigHeadroom+rd.bulkLen:BigHeadroom+rd.bulkLen])
+			rd.big, rd.bigBase = nil, nil
 			rd.bulkLen = -1
 			rd.argsLeft--
 			continue
@@ -503,8 +550,7 @@ func (rd *Reader) readBulks() error {
 				// arrived and room to grow, never more than the argument
 				// needs.
 				size := max(int64(len(b)), min(bigGrow(int64(len(b)), n+2), rd.limit()))
-				rd.big = make([]byte, len(b), size)
-				copy(rd.big, b)
+				rd.allocBig(b, size)
 				rd.w -= len(b) // b ends the input; its bytes moved to big
 				return ErrIncomplete
 			}

@@ -844,3 +844,46 @@ func TestSplitPlainMatchesSplitargs(t *testing.T) {
 		}
 	}
 }
+
+// TestFrame checks that a big argument read into its own buffer comes with
+// its frame, free bytes before it for a key, and that small arguments, and
+// arguments of an earlier command, have none.
+func TestFrame(t *testing.T) {
+	value := bytes.Repeat([]byte("x"), 2*BigArg)
+	small := []byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n")
+	in := fmt.Appendf(nil, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n", len(value))
+	in = append(append(in, value...), "\r\n"...)
+	in = append(in, small...)
+	rd := NewReader()
+	src := &chunkReader{data: in, size: 1000}
+	var cmds [][][]byte
+	for len(cmds) < 2 {
+		if _, err := rd.Fill(src); err != nil {
+			t.Fatalf("Fill: %v", err)
+		}
+		for {
+			args, err := rd.ReadCommand(nil)
+			if err == ErrIncomplete {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmds = append(cmds, args)
+			if len(cmds) == 1 {
+				f, ok := rd.Frame(args[2])
+				if !ok || len(f) != BigHeadroom+len(value) || &f[BigHeadroom] != &args[2][0] {
+					t.Fatalf("Frame of the big argument = %d bytes, %v", len(f), ok)
+				}
+				if _, ok := rd.Frame(args[1]); ok {
+					t.Error("a small argument has a frame")
+				}
+			} else if _, ok := rd.Frame(cmds[0][2]); ok {
+				t.Error("the previous command's big argument still has a frame")
+			}
+		}
+	}
+	if !bytes.Equal(cmds[0][2], value) {
+		t.Error("the big argument was damaged")
+	}
+}
