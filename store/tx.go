@@ -35,7 +35,6 @@ type Tx struct {
 	nowSet  bool
 	noTouch bool
 	changes []Change
-	open    bool
 }
 
 // Begin opens a transaction, waiting for the store's lock. The caller must
@@ -44,12 +43,7 @@ type Tx struct {
 // Begin on the same goroutine would wait for itself.
 func (s *Store) Begin(opt TxOptions) *Tx {
 	s.mu.Lock()
-	tx := &s.txBuf
-	tx.open = true
-	tx.noTouch = opt.NoTouch
-	tx.nowSet = false
-	s.tx = tx
-	return tx
+	return s.open(opt)
 }
 
 // TryBegin is Begin that does not wait: it returns nil when the lock is
@@ -58,8 +52,12 @@ func (s *Store) TryBegin(opt TxOptions) *Tx {
 	if !s.mu.TryLock() {
 		return nil
 	}
+	return s.open(opt)
+}
+
+// open starts the transaction whose lock the caller just took.
+func (s *Store) open(opt TxOptions) *Tx {
 	tx := &s.txBuf
-	tx.open = true
 	tx.noTouch = opt.NoTouch
 	tx.nowSet = false
 	s.tx = tx
@@ -70,7 +68,6 @@ func (s *Store) TryBegin(opt TxOptions) *Tx {
 // afterwards.
 func (tx *Tx) End() {
 	tx.Commit()
-	tx.open = false
 	tx.st.tx = nil
 	tx.st.mu.Unlock()
 }
