@@ -133,15 +133,15 @@ func cmdClientSetinfo(c *Conn, args [][]byte) {
 	c.WriteOK()
 }
 
-// cmdClientReply sets the state Conn.execute uses to drop replies: OFF drops
+// cmdClientReply sets the state that drops replies (Conn.mute): OFF drops
 // every reply from now on, SKIP the next command's, ON none.
 func cmdClientReply(c *Conn, args [][]byte) {
 	switch {
 	case isOpt(args[2], "on"):
-		c.replyOff, c.replySkip = false, false
+		c.replyOff, c.replySkip, c.mute = false, false, false
 		c.WriteOK()
 	case isOpt(args[2], "off"):
-		c.replyOff = true
+		c.replyOff, c.mute = true, true
 	case isOpt(args[2], "skip"):
 		if !c.replyOff {
 			c.skipNext = true
