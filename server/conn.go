@@ -34,12 +34,14 @@ type Conn struct {
 	rd *resp.Reader
 	// The replies not yet written (output.go): the segments of segs, then
 	// out[outHead:]. segsLen is the bytes of segs; spills counts the
-	// times something was queued to segs; iov is scratch for writev.
+	// times something was queued to segs; chunked is the size of the
+	// chunks of big replies among them; iov is scratch for writev.
 	out     []byte
 	outHead int
 	segs    net.Buffers
 	segsLen int
 	spills  int
+	chunked int
 	iov     net.Buffers
 	ob      outbox           // replies and pushes from other goroutines (outbox.go)
 	argv    [][]byte         // the current command's arguments, aliasing rd's buffer
@@ -182,6 +184,9 @@ func (c *Conn) cleanup() {
 	c.closeOutbox()
 	c.close()
 	c.s.removeConn(c)
+	// A client gone in the middle of a big argument leaves its buffer to
+	// the collector: say so, so that the memory goes back soon (memory.go).
+	c.s.noteFreed(c.rd.BufferCap() + cap(c.out) + c.segsLen)
 }
 
 // processInput executes every complete command buffered and writes the

@@ -64,6 +64,7 @@ func (c *Conn) grow(n int) {
 	pending := c.out[c.outHead:]
 	if len(pending) >= replyChunk {
 		c.queueOut()
+		c.chunked += cap(c.out)
 		c.out = make([]byte, 0, max(replyChunk, n))
 		c.outHead = 0
 		return
@@ -156,6 +157,8 @@ func (c *Conn) flush() bool {
 		}
 		c.segs, c.iov = c.segs[:0], c.iov[:0]
 		c.segsLen = 0
+		c.s.noteFreed(c.chunked)
+		c.chunked = 0
 	}
 	c.outHead = 0
 	if cap(c.out) > flushThreshold*4 {
