@@ -138,11 +138,12 @@ func (c *Conn) setDeferredLen(d deferredLen, kind byte, n int) {
 func (c *Conn) flush() bool {
 	var err error
 	if len(c.segs) == 0 {
-		big := len(c.out) >= flushThreshold
+		out := c.out[c.outHead:]
+		big := len(out) >= flushThreshold
 		if big {
-			c.publishOutput(int64(len(c.out)), 0, 0)
+			c.publishOutput(int64(len(out)), 0, 0)
 		}
-		err = c.write(c.out)
+		err = c.write(out)
 		if big {
 			c.publishOutput(0, 0, 0)
 		}
