@@ -5,7 +5,7 @@ BIN       := bin/redoubt-server
 FUZZTIME  ?= 15s
 PKGS      := ./...
 
-.PHONY: build run test test-short fuzz bench bench-vs-redis lint conformance clean
+.PHONY: build run test test-short fuzz bench bench-vs-redis bench-memory lint conformance clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/redoubt-server
@@ -40,6 +40,11 @@ bench:
 # Side by side with a real redis-server (redis-benchmark required).
 bench-vs-redis: build
 	$(GO) run ./bench/vsredis -redoubt $(BIN)
+
+# Memory for big values and replies, and how soon it is given back, side by
+# side with a real redis-server (about 3 minutes, up to 1 GB per server).
+bench-memory: build
+	$(GO) run ./bench/bigmem -redoubt $(BIN)
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

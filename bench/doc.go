@@ -7,6 +7,8 @@
 // replies read by a client that allocates nothing, so allocation counts are
 // the server's.
 //
-// The side-by-side comparison with a real redis-server lives in
-// bench/vsredis (make bench-vs-redis).
+// The side-by-side comparisons with a real redis-server live in
+// bench/vsredis (throughput, latency and memory per key; make
+// bench-vs-redis) and bench/bigmem (memory for big values and replies, and
+// how soon it is given back; make bench-memory).
 package bench

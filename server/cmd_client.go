@@ -133,15 +133,15 @@ func cmdClientSetinfo(c *Conn, args [][]byte) {
 	c.WriteOK()
 }
 
-// cmdClientReply sets the state Conn.execute uses to drop replies: OFF drops
+// cmdClientReply sets the state that drops replies (Conn.mute): OFF drops
 // every reply from now on, SKIP the next command's, ON none.
 func cmdClientReply(c *Conn, args [][]byte) {
 	switch {
 	case isOpt(args[2], "on"):
-		c.replyOff, c.replySkip = false, false
+		c.replyOff, c.replySkip, c.mute = false, false, false
 		c.WriteOK()
 	case isOpt(args[2], "off"):
-		c.replyOff = true
+		c.replyOff, c.mute = true, true
 	case isOpt(args[2], "skip"):
 		if !c.replyOff {
 			c.skipNext = true
@@ -419,23 +419,37 @@ const connBaseMem = int64(unsafe.Sizeof(Conn{}))
 
 // appendClientInfo appends the CLIENT LIST line of other to b, with Redis
 // 7.0's fields in its order plus the lib-name and lib-ver of Redis 7.2. c is
-// the connection running the command: for c itself the buffers are exact;
-// for any other connection only its atomic fields may be read, so the
-// per-command figures (argv-mem, the reply buffer) are 0 and tot-mem counts
-// the connection's structure and unread input only.
+// the connection running the command: for c itself the figures are exact;
+// for any other connection only its atomic fields may be read, which it
+// publishes as it goes (output.go), so argv-mem is 0 and rbp is obl.
+//
+// The output figures map Redis's onto Redoubt's output (output.go): rbs is
+// the size of the reply buffer (c.out) and obl the bytes in it; oll counts
+// the segments queued ahead of it (chunks of a big reply, big values
+// written by reference) plus one for a non-empty outbox, and omem is their
+// bytes plus segOverhead each, as getClientOutputBufferMemoryUsage counts
+// the reply list. tot-mem adds, as getClientMemoryUsage does, the
+// connection's structure, the query buffer, the reply buffer and the
+// arguments.
 func (c *Conn) appendClientInfo(b []byte, other *Conn, now int64) []byte {
 	self := other == c
-	var qbufFree, argvMem, rbs, rbp, obl int64
-	qbuf := other.qbuf.Load()
+	var qbuf, qbufCap, argvMem, rbs, obl, oll, omem int64
 	if self {
 		qbuf = int64(c.rd.Buffered())
-		qbufFree = int64(c.rd.BufferCap()) - qbuf
+		qbufCap = int64(c.rd.BufferCap())
 		for _, a := range c.argv {
 			argvMem += int64(len(a))
 		}
-		rbs, rbp, obl = int64(cap(c.out)), int64(len(c.out)), int64(len(c.out))
+		rbs = int64(cap(c.out))
+		obl, oll, omem = c.outputFigures()
+	} else {
+		qbuf, qbufCap = other.qbuf.Load(), other.qbufCap.Load()
+		rbs = other.outCap.Load()
+		obl, oll, omem = other.publishedOutput()
 	}
-	totMem := connBaseMem + qbuf + qbufFree + argvMem + rbs
+	qbufFree := max(qbufCap-qbuf, 0)
+	rbp := obl
+	totMem := connBaseMem + max(qbufCap, qbuf) + argvMem + rbs + omem
 
 	b = append(b, "id="...)
 	b = strconv.AppendInt(b, other.id, 10)
@@ -485,9 +499,18 @@ func (c *Conn) appendClientInfo(b []byte, other *Conn, now int64) []byte {
 	b = strconv.AppendInt(b, rbp, 10)
 	b = append(b, " obl="...)
 	b = strconv.AppendInt(b, obl, 10)
-	b = append(b, " oll=0 omem=0 tot-mem="...)
+	b = append(b, " oll="...)
+	b = strconv.AppendInt(b, oll, 10)
+	b = append(b, " omem="...)
+	b = strconv.AppendInt(b, omem, 10)
+	b = append(b, " tot-mem="...)
 	b = strconv.AppendInt(b, totMem, 10)
-	b = append(b, " events=r cmd="...)
+	// A write in progress is Redis's write handler: "w".
+	if !self && obl+oll > 0 {
+		b = append(b, " events=rw cmd="...)
+	} else {
+		b = append(b, " events=r cmd="...)
+	}
 	if cmd := other.lastCmd.Load(); cmd != nil {
 		b = append(b, cmd.fullName...)
 	} else {

@@ -205,6 +205,7 @@ func (c *Conn) resetState() {
 	c.name.Store(nil)
 	c.replyOff = false
 	c.skipNext = false
+	c.mute = c.replySkip
 	c.noEvict.Store(false)
 	c.noTouch.Store(false)
 }

@@ -24,7 +24,8 @@ import (
 //     counts from New; lru_clock is the store's access clock.
 //   - clients: connected_clients counts the connections not being closed;
 //     client_recent_max_input_buffer is the largest unread input among them
-//     right now; blocked_clients and clients_in_timeout_table count the
+//     right now, client_recent_max_output_buffer the largest output memory
+//     (CLIENT LIST's omem) as the connections last published it; blocked_clients and clients_in_timeout_table count the
 //     connections parked in WAIT (with a timeout, for the latter).
 //   - memory, from the Go runtime's metrics (runtime/metrics, which does not
 //     stop the world): used_memory is the bytes in heap objects, including
@@ -156,9 +157,10 @@ func (s *Server) infoText(sel int) []byte {
 // connFigures are what INFO clients and INFO memory report about the
 // connections, gathered in one walk.
 type connFigures struct {
-	count    int   // connected_clients
-	maxInput int64 // client_recent_max_input_buffer
-	mem      int64 // mem_clients_normal: structure and unread input
+	count     int   // connected_clients
+	maxInput  int64 // client_recent_max_input_buffer
+	maxOutput int64 // client_recent_max_output_buffer
+	mem       int64 // mem_clients_normal: structures, buffers, pending output
 }
 
 // walkConns walks the connections liveConns lists (those not being
@@ -171,9 +173,11 @@ func (s *Server) walkConns() connFigures {
 			continue
 		}
 		qbuf := c.qbuf.Load()
+		_, _, omem := c.publishedOutput()
 		f.count++
 		f.maxInput = max(f.maxInput, qbuf)
-		f.mem += connBaseMem + qbuf
+		f.maxOutput = max(f.maxOutput, omem)
+		f.mem += connBaseMem + max(qbuf, c.qbufCap.Load()) + c.outCap.Load() + omem
 	}
 	s.connsMu.Unlock()
 	return f
@@ -234,7 +238,7 @@ func (s *Server) infoClients(b []byte, conns connFigures) []byte {
 	b = field(b, "cluster_connections", 0)
 	b = field(b, "maxclients", s.maxClients.Load())
 	b = field(b, "client_recent_max_input_buffer", conns.maxInput)
-	b = field(b, "client_recent_max_output_buffer", 0)
+	b = field(b, "client_recent_max_output_buffer", conns.maxOutput)
 	b = field(b, "blocked_clients", blocked)
 	b = field(b, "tracking_clients", 0)
 	b = field(b, "clients_in_timeout_table", timed)

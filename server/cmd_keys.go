@@ -279,12 +279,21 @@ func (c *Conn) keysError(err error) {
 	c.storeError(err)
 }
 
+// cmdKeys encodes each key as the store finds it, under an array header
+// written once they are counted, as Redis's addReplyDeferredLen: over
+// millions of keys it holds the reply, built in chunks (output.go), and no
+// list of the keys.
 func cmdKeys(c *Conn, args [][]byte) {
-	keys := c.db.Keys(nil, args[1])
-	c.WriteArray(len(keys))
-	for _, k := range keys {
-		c.WriteBulk(k)
+	if c.mute {
+		return // KEYS changes nothing: no need to walk
 	}
+	h := c.deferLen()
+	n := 0
+	c.db.EachKey(args[1], func(k []byte) {
+		c.WriteBulk(k)
+		n++
+	})
+	c.setDeferredLen(h, '*', n)
 }
 
 func cmdScan(c *Conn, args [][]byte) {

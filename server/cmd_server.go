@@ -245,15 +245,11 @@ func (c *Conn) argTimeoutMs(b []byte) (time.Duration, bool) {
 // The command's arguments alias the read buffer, which the reads refill:
 // block first gives them a private copy (ownArgs), so the command, and the
 // waiter lists that hold its keys, can use them during and after the block.
-//
-// Replies already produced are held back when CLIENT REPLY OFF or SKIP is in
-// force, because Conn.execute then trims the output back to where the
-// command began.
 func (c *Conn) block(d time.Duration) (alive bool) {
 	s := c.s
 	c.endTx()
 	c.ownArgs()
-	if len(c.out) > 0 && !c.replyOff && !c.replySkip && !c.flush() {
+	if c.pendingOutput() > 0 && !c.flush() {
 		c.closeAfterReply = true
 		return false
 	}
@@ -277,9 +273,8 @@ func (c *Conn) block(d time.Duration) (alive bool) {
 			return true // stopping, or served: finish the command
 		}
 		if c.ob.pending.Load() {
-			mark := len(c.out)
 			c.drainOutbox()
-			if len(c.out) > mark && !c.flush() {
+			if c.pendingOutput() > 0 && !c.flush() {
 				c.closeAfterReply = true
 				return false
 			}
@@ -289,6 +284,7 @@ func (c *Conn) block(d time.Duration) (alive bool) {
 			s.stats.netInput.Add(int64(n))
 			c.lastInteraction.Store(s.unixTime.Load())
 			c.qbuf.Store(int64(c.rd.Buffered()))
+			c.qbufCap.Store(int64(c.rd.BufferCap()))
 		}
 		switch {
 		case err == nil:

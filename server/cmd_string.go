@@ -202,8 +202,9 @@ func cmdGet(c *Conn, args [][]byte) {
 	c.replyValue(val, ok, err)
 }
 
-// replyValue replies with a string the store returned: the value, nil when
-// absent, or the error.
+// replyValue replies with a string a store read returned: the value, nil
+// when absent, or the error. A long value is shared (store.ShareMin) and is
+// written without a copy (writeValue).
 func (c *Conn) replyValue(val []byte, ok bool, err error) {
 	switch {
 	case err != nil:
@@ -211,7 +212,7 @@ func (c *Conn) replyValue(val []byte, ok bool, err error) {
 	case !ok:
 		c.WriteNull()
 	default:
-		c.WriteBulk(val)
+		c.writeValue(val)
 	}
 }
 
@@ -298,7 +299,7 @@ func cmdSet(c *Conn, args [][]byte) {
 	case opt.Get && !res.OldOK:
 		c.WriteNull()
 	case opt.Get:
-		c.WriteBulk(res.Old)
+		c.writeValue(res.Old)
 	case !res.Set:
 		c.WriteNull()
 	default:
@@ -382,7 +383,7 @@ func cmdMget(c *Conn, args [][]byte) {
 	c.WriteArray(len(args) - 1)
 	c.db.MGet(args[1:], func(val []byte, ok bool) {
 		if ok {
-			c.WriteBulk(val)
+			c.writeValue(val)
 		} else {
 			c.WriteNull()
 		}

@@ -77,6 +77,17 @@ type Config struct {
 	// the server: 0, the default, means "leave GOMAXPROCS alone", and
 	// CONFIG GET io-threads then reports GOMAXPROCS.
 	IOThreads int
+	// ReleaseMemory makes the server give memory back to the operating
+	// system soon after much of it became free (a big value dropped, a big
+	// reply written, clients with big buffers gone) by forcing a garbage
+	// collection and the release of free pages from its cron, at most once
+	// a second and less often when collections take long (memory.go).
+	// Without it the Go runtime returns memory at its own pace, which can
+	// keep twice the peak heap resident for minutes. It acts on the whole
+	// process, so it is off by default, leaving that to the program that
+	// embeds the server; DefaultConfig, which the redoubt-server binary
+	// starts from, turns it on.
+	ReleaseMemory bool
 	// ConfigFile is the absolute path of the config file the server was
 	// started with, reported by INFO server; empty if none.
 	ConfigFile string
@@ -140,10 +151,11 @@ func (cfg Config) withDefaults() Config {
 }
 
 // DefaultConfig returns the configuration the redoubt-server binary starts
-// from: the embedded defaults with redis-server's port and logs on standard
-// output set by the caller.
+// from: the embedded defaults with redis-server's port, its keepalive and
+// single thread, and freed memory given back to the system; the caller sets
+// logs on standard output.
 func DefaultConfig() Config {
-	cfg := Config{Port: 6379, TCPKeepAlive: 300, IOThreads: 1}.withDefaults()
+	cfg := Config{Port: 6379, TCPKeepAlive: 300, IOThreads: 1, ReleaseMemory: true}.withDefaults()
 	return cfg
 }
 

@@ -31,8 +31,18 @@ type Conn struct {
 	nc net.Conn
 	id int64 // set by accept before serve starts, then constant
 
-	rd      *resp.Reader
-	out     []byte           // replies not yet written
+	rd *resp.Reader
+	// The replies not yet written (output.go): the segments of segs, then
+	// out[outHead:]. segsLen is the bytes of segs; spills counts the
+	// times something was queued to segs; chunked is the size of the
+	// chunks of big replies among them; iov is scratch for writev.
+	out     []byte
+	outHead int
+	segs    net.Buffers
+	segsLen int
+	spills  int
+	chunked int
+	iov     net.Buffers
 	ob      outbox           // replies and pushes from other goroutines (outbox.go)
 	argv    [][]byte         // the current command's arguments, aliasing rd's buffer
 	nameBuf [maxNameLen]byte // scratch for lower-casing command names
@@ -71,7 +81,9 @@ type Conn struct {
 
 	// CLIENT REPLY state: replies are dropped while replyOff, and for one
 	// command when replySkip; skipNext arms replySkip for the next one.
-	replyOff, replySkip, skipNext bool
+	// mute is replyOff || replySkip, which the reply writers test first:
+	// while it is set they build nothing.
+	replyOff, replySkip, skipNext, mute bool
 
 	// State other goroutines read.
 	dbIndex         atomic.Int32
@@ -85,6 +97,10 @@ type Conn struct {
 	shutdown        atomic.Bool // the server is shutting down gracefully
 	closed          atomic.Bool
 	qbuf            atomic.Int64 // unread input bytes, for CLIENT LIST
+	qbufCap         atomic.Int64 // the input buffer's size, for CLIENT LIST
+	// The output's figures, published by its writes (output.go): CLIENT
+	// LIST's obl, oll, omem and rbs.
+	outBuf, outList, outMem, outCap atomic.Int64
 }
 
 func newConn(s *Server, nc net.Conn) *Conn {
@@ -168,6 +184,9 @@ func (c *Conn) cleanup() {
 	c.closeOutbox()
 	c.close()
 	c.s.removeConn(c)
+	// A client gone in the middle of a big argument leaves its buffer to
+	// the collector: say so, so that the memory goes back soon (memory.go).
+	c.s.noteFreed(c.rd.BufferCap() + cap(c.out) + c.segsLen)
 }
 
 // processInput executes every complete command buffered and writes the
@@ -193,18 +212,24 @@ func (c *Conn) processInput() (stop bool) {
 			return true
 		}
 		c.execute(args)
-		if len(c.out) >= flushThreshold {
+		if c.pendingOutput() >= flushThreshold {
 			c.endRun()
 			c.endTx()
+			// The write may wait for the client: meanwhile CLIENT LIST
+			// shows the commands still to run.
+			c.qbuf.Store(int64(c.rd.Buffered()))
 			if !c.flush() {
 				return true
 			}
 		}
 	}
 	c.qbuf.Store(int64(c.rd.Buffered()))
+	if n := int64(c.rd.BufferCap()); n != c.qbufCap.Load() {
+		c.qbufCap.Store(n)
+	}
 	c.endTx()
 	c.drainOutbox()
-	if len(c.out) > 0 && !c.flush() {
+	if c.pendingOutput() > 0 && !c.flush() {
 		return true
 	}
 	// Drop the batch's arguments: a big one is a buffer of its own (see
@@ -216,28 +241,6 @@ func (c *Conn) processInput() (stop bool) {
 	}
 	c.rd.Release()
 	return c.closeAfterReply
-}
-
-// flush writes the pending replies. It reports whether the write succeeded.
-func (c *Conn) flush() bool {
-	n, err := c.nc.Write(c.out)
-	c.s.stats.netOutput.Add(int64(n))
-	// While the server shuts down, a write stops at a deadline
-	// shutdownWriteGrace away (see Shutdown); a client that took bytes
-	// in that time is still reading and gets another grace.
-	for err != nil && n > 0 && c.shutdown.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
-		c.nc.SetWriteDeadline(time.Now().Add(shutdownWriteGrace))
-		rest := c.out[n:]
-		c.out = rest
-		n, err = c.nc.Write(rest)
-		c.s.stats.netOutput.Add(int64(n))
-	}
-	if cap(c.out) > flushThreshold*4 {
-		c.out = nil
-	} else {
-		c.out = c.out[:0]
-	}
-	return err == nil
 }
 
 // beginTx makes sure the batch holds a store transaction for cmd, opening
@@ -284,7 +287,6 @@ func (c *Conn) endTx() {
 
 // execute looks up and runs one command, as Redis's processCommand.
 func (c *Conn) execute(args [][]byte) {
-	mark := len(c.out)
 	cmd := c.lastLookup
 	if cmd == nil || !equalLower(args[0], c.lastName) {
 		cmd = c.s.cmds.lookup(args, &c.nameBuf)
@@ -303,15 +305,9 @@ func (c *Conn) execute(args [][]byte) {
 	default:
 		c.call(cmd, args)
 	}
-	// CLIENT REPLY OFF and SKIP drop the command's replies.
-	if c.replyOff || c.replySkip {
-		c.out = c.out[:mark]
-	}
-	c.replySkip = false
-	if c.skipNext {
-		c.skipNext = false
-		c.replySkip = true
-	}
+	// CLIENT REPLY SKIP drops the next command's replies.
+	c.replySkip, c.skipNext = c.skipNext, false
+	c.mute = c.replyOff || c.replySkip
 }
 
 // call runs cmd in the store transaction it needs and records its

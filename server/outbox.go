@@ -95,8 +95,10 @@ func (c *Conn) wake() {
 // aLongTimeAgo is a deadline that has always passed.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// drainOutbox moves what other goroutines posted to the end of c.out. The
-// owner calls it, having cleared any wake-up deadline first.
+// drainOutbox moves what other goroutines posted to the end of the output,
+// or drops it while replies are dropped (c.mute). A big outbox is queued as
+// it is (output.go), not copied. The owner calls it, having cleared any
+// wake-up deadline first.
 func (c *Conn) drainOutbox() {
 	if !c.ob.pending.Swap(false) {
 		return
@@ -104,7 +106,12 @@ func (c *Conn) drainOutbox() {
 	o := &c.ob
 	o.mu.Lock()
 	if len(o.buf) > 0 {
-		if !c.replyOff {
+		switch {
+		case c.mute:
+		case len(o.buf) >= replyChunk:
+			c.queue(o.buf)
+			o.buf = nil
+		default:
 			c.out = append(c.out, o.buf...)
 		}
 		if cap(o.buf) > flushThreshold*4 {

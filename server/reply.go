@@ -6,39 +6,107 @@ import (
 	"strings"
 
 	"github.com/tidwall/redcon"
+
+	"github.com/redoubt-db/redoubt/store"
 )
 
 // Reply encoding. Handlers append replies to the connection's output buffer
-// with these methods; the buffer is written once per pipelined batch. Where
-// RESP2 and RESP3 differ (null, map, set, double, boolean, verbatim), the
-// method picks the form of the protocol the client chose with HELLO.
+// with these methods; the buffer is written once per pipelined batch (see
+// output.go). Where RESP2 and RESP3 differ (null, map, set, double, boolean,
+// verbatim), the method picks the form of the protocol the client chose
+// with HELLO.
+//
+// Every writer first tests c.mute (CLIENT REPLY OFF or SKIP) and then does
+// nothing, so a reply that would be dropped is never built: a GET of a big
+// value costs no copy of it. Errors are still counted, as Redis counts them
+// in afterErrorReply whether the reply is sent or not.
 
 // WriteOK writes +OK.
-func (c *Conn) WriteOK() { c.out = redcon.AppendOK(c.out) }
+func (c *Conn) WriteOK() {
+	if c.mute {
+		return
+	}
+	c.out = redcon.AppendOK(c.out)
+}
 
 // WriteSimple writes a simple string; s must not contain CR or LF.
-func (c *Conn) WriteSimple(s string) { c.out = redcon.AppendString(c.out, s) }
+func (c *Conn) WriteSimple(s string) {
+	if c.mute {
+		return
+	}
+	c.room(len(s) + 3)
+	c.out = redcon.AppendString(c.out, s)
+}
 
 // WriteInt writes an integer.
-func (c *Conn) WriteInt(n int64) { c.out = redcon.AppendInt(c.out, n) }
+func (c *Conn) WriteInt(n int64) {
+	if c.mute {
+		return
+	}
+	c.out = redcon.AppendInt(c.out, n)
+}
 
-// WriteBulk writes a bulk string.
-func (c *Conn) WriteBulk(b []byte) { c.out = redcon.AppendBulk(c.out, b) }
+// WriteBulk writes a bulk string, copying b.
+func (c *Conn) WriteBulk(b []byte) {
+	if c.mute {
+		return
+	}
+	c.room(len(b) + bulkOverhead)
+	c.out = redcon.AppendBulk(c.out, b)
+}
+
+// bulkOverhead is the most a bulk string's framing adds to it.
+const bulkOverhead = len("$4294967295\r\n\r\n")
+
+// writeValue writes a string value that a store read returned (Get, MGet,
+// GetRange…) as a bulk string. A value of store.ShareMin bytes or more is
+// shared (the store no longer changes its bytes), so it is queued as it
+// is instead of copied: a GET of 500 MB costs no second 500 MB, and an MGET
+// that names a big value a thousand times costs a thousand references.
+func (c *Conn) writeValue(b []byte) {
+	if len(b) < store.ShareMin {
+		c.WriteBulk(b)
+		return
+	}
+	if c.mute {
+		return
+	}
+	c.out = appendHeader(c.out, '$', len(b))
+	c.queue(b)
+	c.out = append(c.out, '\r', '\n')
+}
 
 // WriteBulkString writes a bulk string.
-func (c *Conn) WriteBulkString(s string) { c.out = redcon.AppendBulkString(c.out, s) }
+func (c *Conn) WriteBulkString(s string) {
+	if c.mute {
+		return
+	}
+	c.room(len(s) + bulkOverhead)
+	c.out = redcon.AppendBulkString(c.out, s)
+}
 
 // WriteBulkInt writes n as a bulk string.
 func (c *Conn) WriteBulkInt(n int64) {
+	if c.mute {
+		return
+	}
 	var buf [20]byte
 	c.out = redcon.AppendBulk(c.out, strconv.AppendInt(buf[:0], n, 10))
 }
 
 // WriteArray writes the header of an array of n elements.
-func (c *Conn) WriteArray(n int) { c.out = redcon.AppendArray(c.out, n) }
+func (c *Conn) WriteArray(n int) {
+	if c.mute {
+		return
+	}
+	c.out = redcon.AppendArray(c.out, n)
+}
 
 // WriteNull writes a null: a null bulk string in RESP2, _ in RESP3.
 func (c *Conn) WriteNull() {
+	if c.mute {
+		return
+	}
 	if c.proto == 3 {
 		c.out = append(c.out, "_\r\n"...)
 		return
@@ -48,6 +116,9 @@ func (c *Conn) WriteNull() {
 
 // WriteNullArray writes a null array: *-1 in RESP2, _ in RESP3.
 func (c *Conn) WriteNullArray() {
+	if c.mute {
+		return
+	}
 	if c.proto == 3 {
 		c.out = append(c.out, "_\r\n"...)
 		return
@@ -58,6 +129,9 @@ func (c *Conn) WriteNullArray() {
 // WriteMap writes the header of a map of n pairs: a flat array of 2n
 // elements in RESP2.
 func (c *Conn) WriteMap(n int) {
+	if c.mute {
+		return
+	}
 	if c.proto == 3 {
 		c.out = appendHeader(c.out, '%', n)
 		return
@@ -67,6 +141,9 @@ func (c *Conn) WriteMap(n int) {
 
 // WriteSet writes the header of a set of n elements: an array in RESP2.
 func (c *Conn) WriteSet(n int) {
+	if c.mute {
+		return
+	}
 	if c.proto == 3 {
 		c.out = appendHeader(c.out, '~', n)
 		return
@@ -75,8 +152,13 @@ func (c *Conn) WriteSet(n int) {
 }
 
 // WritePush writes the header of an out-of-band push of n elements: an array
-// in RESP2.
+// in RESP2. Like every writer it writes nothing while c.mute is set; a push
+// that must pass CLIENT REPLY OFF, as Redis 7.0 lets pub/sub messages pass
+// (CLIENT_PUSHING), is written with mute cleared.
 func (c *Conn) WritePush(n int) {
+	if c.mute {
+		return
+	}
 	if c.proto == 3 {
 		c.out = appendHeader(c.out, '>', n)
 		return
@@ -86,6 +168,9 @@ func (c *Conn) WritePush(n int) {
 
 // WriteBool writes a boolean: #t/#f in RESP3, :1/:0 in RESP2.
 func (c *Conn) WriteBool(b bool) {
+	if c.mute {
+		return
+	}
 	switch {
 	case c.proto == 3 && b:
 		c.out = append(c.out, "#t\r\n"...)
@@ -101,6 +186,9 @@ func (c *Conn) WriteBool(b bool) {
 // WriteDouble writes a double as Redis 7.0 does (%.17g, "inf", "-inf"): a
 // bulk string in RESP2, a double in RESP3.
 func (c *Conn) WriteDouble(f float64) {
+	if c.mute {
+		return
+	}
 	var buf [32]byte
 	var b []byte
 	switch {
@@ -123,6 +211,9 @@ func (c *Conn) WriteDouble(f float64) {
 // WriteVerbatim writes text as a verbatim string of the given three-letter
 // format ("txt"): a bulk string in RESP2.
 func (c *Conn) WriteVerbatim(text, format string) {
+	if c.mute {
+		return
+	}
 	if c.proto == 3 {
 		c.out = appendHeader(c.out, '=', len(text)+4)
 		c.out = append(c.out, format...)
@@ -131,6 +222,7 @@ func (c *Conn) WriteVerbatim(text, format string) {
 		c.out = append(c.out, '\r', '\n')
 		return
 	}
+	c.room(len(text) + bulkOverhead)
 	c.out = redcon.AppendBulkString(c.out, text)
 }
 
@@ -141,9 +233,12 @@ func (c *Conn) WriteVerbatim(text, format string) {
 func (c *Conn) WriteError(msg string) { c.writeErrorReply(msg) }
 
 func (c *Conn) writeErrorReply(msg string) {
-	c.out = redcon.AppendError(c.out, msg)
 	c.errors++
 	c.s.countError(msg)
+	if c.mute {
+		return
+	}
+	c.out = redcon.AppendError(c.out, msg)
 }
 
 // countError records an error reply for INFO: the code is the first word,

@@ -76,6 +76,11 @@ type Server struct {
 	// refreshed by the cron, for idle and age accounting.
 	unixTime atomic.Int64
 
+	// releaseMemory is Config.ReleaseMemory, constant after New; mem is
+	// the state of the releases it asks for (memory.go).
+	releaseMemory bool
+	mem           memRelease
+
 	closing    atomic.Bool
 	done       chan struct{} // closed when the server has stopped
 	stopCron   chan struct{}
@@ -127,6 +132,8 @@ func New(cfg Config) (*Server, error) {
 		conns:    map[int64]*Conn{},
 		done:     make(chan struct{}),
 		stopCron: make(chan struct{}),
+
+		releaseMemory: cfg.ReleaseMemory,
 	}
 	s.store = store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock, OnCommit: s.consumeChanges})
 	s.stats.errorCodes = map[string]int64{}
@@ -569,6 +576,9 @@ func (s *Server) cron() {
 		s.unixTime.Store(now)
 		s.store.Cron(hz)
 		s.sampleStats()
+		if s.releaseMemory {
+			s.releaseFreedMemory(time.Now())
+		}
 		if now != lastClientsCheck {
 			lastClientsCheck = now
 			s.closeIdleClients(now)

@@ -146,6 +146,15 @@ func matchAll(pattern []byte) bool { return len(pattern) == 1 && pattern[0] == '
 // skipped, not deleted, and nothing is counted or touched. The keys alias
 // the store's memory.
 func (db *DB) Keys(dst [][]byte, pattern []byte) [][]byte {
+	db.EachKey(pattern, func(k []byte) { dst = append(dst, k) })
+	return dst
+}
+
+// EachKey calls fn with every key Keys would return, in the same order,
+// without gathering them: a caller that encodes each key as it comes needs
+// no slice of millions of keys. fn must not change the database. The keys
+// alias the store's memory.
+func (db *DB) EachKey(pattern []byte, fn func(key []byte)) {
 	all := matchAll(pattern)
 	now := db.now()
 	db.keys.each(func(e *entry) {
@@ -156,9 +165,8 @@ func (db *DB) Keys(dst [][]byte, pattern []byte) [][]byte {
 		if db.expiredAt(e, now) {
 			return
 		}
-		dst = append(dst, k)
+		fn(k)
 	})
-	return dst
 }
 
 // ScanOptions are the options of SCAN.

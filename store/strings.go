@@ -24,9 +24,32 @@ func stringEncoding(val []byte) Encoding {
 	return sizeEncoding(val)
 }
 
+// ShareMin is the length from which the string values that reads return
+// (Get, GetEx, GetDel, MGet, GetRange, Set with Get) are shared with the
+// caller rather than lent: the entry is marked shared (see
+// entry.setShared), so the bytes stay valid and unchanged after the
+// transaction ends, whatever later commands do to the key, for as long as
+// the caller keeps them. The server writes such a value to its client
+// without copying it. A shorter value aliases the store's memory only until
+// the transaction ends, and a caller that needs it later copies it.
+//
+// Sharing costs the next in-place write of the value (APPEND, SETRANGE, a
+// SET that fits) one copy into a new allocation, which the copy of a reply
+// of this size would have cost anyway.
+const ShareMin = 16 << 10
+
+// shareStr returns a string entry's value for a caller that may keep it:
+// one of ShareMin bytes or more is shared (see ShareMin).
+func (e *entry) shareStr() []byte {
+	if e.vlen >= ShareMin {
+		e.setShared()
+	}
+	return e.str()
+}
+
 // Get returns the string at key. ok is false when the key does not exist; err
-// is ErrWrongType when it holds another type. The value aliases the store's
-// memory.
+// is ErrWrongType when it holds another type. The value is shared if it is
+// long and otherwise aliases the store's memory (see ShareMin).
 func (db *DB) Get(key []byte) (val []byte, ok bool, err error) {
 	e := db.lookup(key, 0)
 	if e == nil {
@@ -35,7 +58,7 @@ func (db *DB) Get(key []byte) (val []byte, ok bool, err error) {
 	if e.typ() != TypeString {
 		return nil, false, ErrWrongType
 	}
-	return e.str(), true, nil
+	return e.shareStr(), true, nil
 }
 
 // SetOptions are the conditions and deadline of a SET.
@@ -56,7 +79,7 @@ type SetOptions struct {
 type SetResult struct {
 	Set   bool   // the value was written
 	OldOK bool   // with Get: the key held a string
-	Old   []byte // with Get: a copy of the old value
+	Old   []byte // with Get: the old value, shared if long (see ShareMin), else a copy
 }
 
 // Set writes val at key under opt's conditions, as SET does. With opt.Get and
@@ -75,7 +98,13 @@ func (db *DB) Set(key, val []byte, opt SetOptions) (SetResult, error) {
 			return res, ErrWrongType
 		}
 		res.OldOK = true
-		res.Old = append([]byte(nil), e.str()...)
+		if e.vlen >= ShareMin {
+			// The write below moves the value to a new allocation
+			// instead of overwriting these bytes.
+			res.Old = e.shareStr()
+		} else {
+			res.Old = append([]byte(nil), e.str()...)
+		}
 	}
 	if (opt.NX && e != nil) || (opt.XX && e == nil) {
 		return res, nil
@@ -188,13 +217,13 @@ type GetExOptions struct {
 // GetEx returns the string at key as GET does, then applies opt. With a
 // zero opt it changes nothing (GETEX whose expiry argument is invalid uses
 // that, so that the key is looked up and type-checked first, as in Redis).
-// The value aliases the store's memory, even when the key was deleted.
+// The value is returned as Get returns it, even when the key was deleted.
 func (db *DB) GetEx(key []byte, opt GetExOptions) (val []byte, ok bool, err error) {
 	e, err := db.stringEntry(key, 0)
 	if e == nil || err != nil {
 		return nil, false, err
 	}
-	val = e.str()
+	val = e.shareStr()
 	switch {
 	case opt.At != 0 && opt.Absolute && opt.At <= db.now():
 		db.deleteEntry(e)
@@ -210,8 +239,8 @@ func (db *DB) GetEx(key []byte, opt GetExOptions) (val []byte, ok bool, err erro
 	return val, true, nil
 }
 
-// GetDel returns the string at key and deletes the key. The value aliases
-// the store's memory.
+// GetDel returns the string at key and deletes the key. The value is
+// returned as Get returns it.
 func (db *DB) GetDel(key []byte) (val []byte, ok bool, err error) {
 	e, err := db.stringEntry(key, 0)
 	if e == nil || err != nil {
@@ -219,12 +248,12 @@ func (db *DB) GetDel(key []byte) (val []byte, ok bool, err error) {
 	}
 	db.deleteEntry(e)
 	db.record(OpDelete, key)
-	return e.str(), true, nil
+	return e.shareStr(), true, nil
 }
 
 // MGet calls fn with the value of each key in order; ok is false for a
-// missing key or one that holds another type. Values alias the store's
-// memory.
+// missing key or one that holds another type. Values are passed as Get
+// returns them.
 func (db *DB) MGet(keys [][]byte, fn func(val []byte, ok bool)) {
 	for _, k := range keys {
 		e := db.lookup(k, 0)
@@ -232,7 +261,7 @@ func (db *DB) MGet(keys [][]byte, fn func(val []byte, ok bool)) {
 			fn(nil, false)
 			continue
 		}
-		fn(e.str(), true)
+		fn(e.shareStr(), true)
 	}
 }
 
@@ -328,7 +357,8 @@ func (db *DB) SetRange(key []byte, offset int64, val []byte, maxLen int64) (int,
 // GetRange returns the bytes of the string at key between start and end,
 // both included, with GETRANGE's rules: negative indexes count from the
 // end, out-of-range indexes are clamped, and an empty range or a missing
-// key gives an empty (non-nil) slice. The result aliases the store's memory.
+// key gives an empty (non-nil) slice. A result of ShareMin bytes or more
+// is shared; a shorter one aliases the store's memory (see ShareMin).
 func (db *DB) GetRange(key []byte, start, end int64) ([]byte, error) {
 	e, err := db.stringEntry(key, 0)
 	if err != nil {
@@ -354,6 +384,9 @@ func (db *DB) GetRange(key []byte, start, end int64) ([]byte, error) {
 	}
 	if start > end || n == 0 {
 		return []byte{}, nil
+	}
+	if end+1-start >= ShareMin {
+		e.setShared()
 	}
 	return s[start : end+1], nil
 }

@@ -637,3 +637,65 @@ func TestSetAdoptsFrame(t *testing.T) {
 		t.Error("a key that does not fit in front of the value was not stored by copying")
 	}
 }
+
+// TestReadsShareLongValues checks that every read returning a value of
+// ShareMin bytes or more leaves it unchanged through every later write of
+// the key, as a reply written after the transaction needs, and that shorter
+// values are not shared (their next write is in place).
+func TestReadsShareLongValues(t *testing.T) {
+	long := strings.Repeat("v", ShareMin)
+	reads := map[string]func(db *DB) []byte{
+		"Get": func(db *DB) []byte { v, _, _ := db.Get([]byte("k")); return v },
+		"GetEx": func(db *DB) []byte {
+			v, _, _ := db.GetEx([]byte("k"), GetExOptions{Persist: true})
+			return v
+		},
+		"MGet": func(db *DB) (v []byte) {
+			db.MGet([][]byte{[]byte("k")}, func(val []byte, ok bool) { v = val })
+			return v
+		},
+		"GetRange": func(db *DB) []byte { v, _ := db.GetRange([]byte("k"), 0, -1); return v },
+		"Set GET": func(db *DB) []byte {
+			res, _ := db.Set([]byte("k"), []byte(long), SetOptions{Get: true})
+			return res.Old
+		},
+	}
+	writes := map[string]func(db *DB){
+		"SET same size": func(db *DB) { setStr(db, "k", strings.Repeat("w", ShareMin)) },
+		"SET shorter":   func(db *DB) { setStr(db, "k", "w") },
+		"APPEND":        func(db *DB) { db.Append([]byte("k"), []byte("w"), math.MaxInt64) },
+		"SETRANGE":      func(db *DB) { db.SetRange([]byte("k"), 0, []byte("www"), math.MaxInt64) },
+		"INCRBYFLOAT":   func(db *DB) { setStr(db, "k", "1"); db.IncrByFloat([]byte("k"), []byte("1")) },
+	}
+	for rname, read := range reads {
+		for wname, write := range writes {
+			t.Run(rname+"/"+wname, func(t *testing.T) {
+				db, _ := testDB(t)
+				setStr(db, "k", long)
+				db.Append([]byte("k"), nil, math.MaxInt64) // leave spare capacity: writes could go in place
+				got := read(db)
+				if len(got) != len(long) {
+					t.Fatalf("read %d bytes, want %d", len(got), len(long))
+				}
+				write(db)
+				write(db)
+				if string(got) != long {
+					t.Errorf("the value read changed after %s", wname)
+				}
+			})
+		}
+	}
+	t.Run("short values are lent", func(t *testing.T) {
+		db, _ := testDB(t)
+		short := strings.Repeat("s", ShareMin-1)
+		setStr(db, "k", short)
+		db.Get([]byte("k"))
+		if e := db.keys.find([]byte("k")); e.shared() {
+			t.Error("Get shared a value shorter than ShareMin")
+		}
+		res, _ := db.Set([]byte("k"), []byte("x"), SetOptions{Get: true})
+		if string(res.Old) != short {
+			t.Errorf("SET GET of a short value = %q…", res.Old[:8])
+		}
+	})
+}
