@@ -11,7 +11,7 @@ import (
 // "parse or return".
 
 // argInt parses an integer argument as Redis's getLongLongFromObjectOrReply.
-func (c *Conn) argInt(b []byte) (int64, bool) {
+func (c *client) argInt(b []byte) (int64, bool) {
 	n, ok := num.ParseInt(b)
 	if !ok {
 		c.writeErrorReply(msgNotInteger)
@@ -22,7 +22,7 @@ func (c *Conn) argInt(b []byte) (int64, bool) {
 // argRange parses an integer in [lo, hi] as getRangeLongFromObjectOrReply:
 // msg, when not empty, replaces the default text both for an argument that
 // is not an integer and for one out of range.
-func (c *Conn) argRange(b []byte, lo, hi int64, msg string) (int64, bool) {
+func (c *client) argRange(b []byte, lo, hi int64, msg string) (int64, bool) {
 	n, ok := num.ParseInt(b)
 	if ok && lo <= n && n <= hi {
 		return n, true
@@ -39,25 +39,25 @@ func (c *Conn) argRange(b []byte, lo, hi int64, msg string) (int64, bool) {
 }
 
 // argInt32 parses an int argument as getIntFromObjectOrReply.
-func (c *Conn) argInt32(b []byte) (int, bool) {
+func (c *client) argInt32(b []byte) (int, bool) {
 	n, ok := c.argRange(b, -1<<31, 1<<31-1, "")
 	return int(n), ok
 }
 
 // writeWrongArgs replies with the arity error for cmd, as Redis's
 // addReplyErrorArity.
-func (c *Conn) writeWrongArgs(cmd *command) {
+func (c *client) writeWrongArgs(cmd *command) {
 	c.writeErrorReply(fmt.Sprintf(msgWrongArgs, cmd.fullName))
 }
 
 // invalidExpireMsg is the error text for an expire time out of range in
 // the running command, as Redis's addReplyErrorExpireTime.
-func (c *Conn) invalidExpireMsg() string {
+func (c *client) invalidExpireMsg() string {
 	return fmt.Sprintf(msgInvalidExpire, c.lastCmd.Load().fullName)
 }
 
 // writeInvalidExpire replies with invalidExpireMsg.
-func (c *Conn) writeInvalidExpire() { c.writeErrorReply(c.invalidExpireMsg()) }
+func (c *client) writeInvalidExpire() { c.writeErrorReply(c.invalidExpireMsg()) }
 
 // isOpt reports whether arg equals the lowercase option name, ignoring case
 // and, as C's strcasecmp does, anything from a NUL byte on. name holds no

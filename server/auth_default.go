@@ -26,4 +26,4 @@ func (s *Server) authenticate(user, pass []byte) bool {
 }
 
 // userName returns the name of the user c is authenticated as.
-func (c *Conn) userName() string { return defaultUser }
+func (c *client) userName() string { return defaultUser }

@@ -369,7 +369,7 @@ func busyServeGoroutines(s *Server) string {
 	s.connsMu.Lock()
 	var frames []string
 	for _, c := range s.conns {
-		frames = append(frames, fmt.Sprintf("server.(*Conn).serve(%p", c))
+		frames = append(frames, fmt.Sprintf("server.(*client).serve(%p", c))
 	}
 	s.connsMu.Unlock()
 	var busy []string

@@ -18,7 +18,7 @@ import (
 // administration of other connections.
 
 func init() {
-	sub := func(name string, arity int, flags cmdFlags, since, complexity, summary string, args []cmdArg, run func(*Conn, [][]byte)) *command {
+	sub := func(name string, arity int, flags cmdFlags, since, complexity, summary string, args []cmdArg, run func(*client, [][]byte)) *command {
 		return &command{Name: name, Arity: arity, Flags: flags, Categories: acl.Connection, Lock: lockNone,
 			Group: "connection", Since: since, Complexity: complexity, Summary: summary, Args: args, Run: run}
 	}
@@ -96,9 +96,9 @@ func init() {
 	})
 }
 
-func cmdClientID(c *Conn, args [][]byte) { c.WriteInt(c.id) }
+func cmdClientID(c *client, args [][]byte) { c.WriteInt(c.id) }
 
-func cmdClientGetname(c *Conn, args [][]byte) {
+func cmdClientGetname(c *client, args [][]byte) {
 	if name := c.name.Load(); name != nil {
 		c.WriteBulkString(*name)
 		return
@@ -106,7 +106,7 @@ func cmdClientGetname(c *Conn, args [][]byte) {
 	c.WriteNull()
 }
 
-func cmdClientSetname(c *Conn, args [][]byte) {
+func cmdClientSetname(c *client, args [][]byte) {
 	if c.setName(args[2]) {
 		c.WriteOK()
 	}
@@ -114,7 +114,7 @@ func cmdClientSetname(c *Conn, args [][]byte) {
 
 // cmdClientSetinfo is Redis 7.2's CLIENT SETINFO, which client libraries
 // (go-redis among them) send on every new connection.
-func cmdClientSetinfo(c *Conn, args [][]byte) {
+func cmdClientSetinfo(c *client, args [][]byte) {
 	attr, val := args[2], args[3]
 	var dst *atomic.Pointer[string]
 	switch {
@@ -133,9 +133,9 @@ func cmdClientSetinfo(c *Conn, args [][]byte) {
 	c.WriteOK()
 }
 
-// cmdClientReply sets the state that drops replies (Conn.mute): OFF drops
+// cmdClientReply sets the state that drops replies (client.mute): OFF drops
 // every reply from now on, SKIP the next command's, ON none.
-func cmdClientReply(c *Conn, args [][]byte) {
+func cmdClientReply(c *client, args [][]byte) {
 	switch {
 	case isOpt(args[2], "on"):
 		c.replyOff, c.replySkip, c.mute = false, false, false
@@ -151,13 +151,13 @@ func cmdClientReply(c *Conn, args [][]byte) {
 	}
 }
 
-func cmdClientNoEvict(c *Conn, args [][]byte) { c.setOnOff(args[2], &c.noEvict) }
+func cmdClientNoEvict(c *client, args [][]byte) { c.setOnOff(args[2], &c.noEvict) }
 
-// cmdClientNoTouch is Redis 7.2's CLIENT NO-TOUCH. Conn.lockDB passes the
+// cmdClientNoTouch is Redis 7.2's CLIENT NO-TOUCH. client.beginTx passes the
 // setting to the store with every command.
-func cmdClientNoTouch(c *Conn, args [][]byte) { c.setOnOff(args[2], &c.noTouch) }
+func cmdClientNoTouch(c *client, args [][]byte) { c.setOnOff(args[2], &c.noTouch) }
 
-func (c *Conn) setOnOff(arg []byte, flag *atomic.Bool) {
+func (c *client) setOnOff(arg []byte, flag *atomic.Bool) {
 	switch {
 	case isOpt(arg, "on"):
 		flag.Store(true)
@@ -170,7 +170,7 @@ func (c *Conn) setOnOff(arg []byte, flag *atomic.Bool) {
 	c.WriteOK()
 }
 
-func cmdClientInfo(c *Conn, args [][]byte) {
+func cmdClientInfo(c *client, args [][]byte) {
 	b := c.appendClientInfo(nil, c, c.s.unixTime.Load())
 	c.WriteVerbatim(string(append(b, '\n')), "txt")
 }
@@ -200,9 +200,9 @@ func parseClientType(b []byte) (int, bool) {
 
 // clientType returns the type of c. There is no replication and pub/sub
 // does not mark connections yet, so every client is a normal one.
-func (c *Conn) clientType() int { return clientNormal }
+func (c *client) clientType() int { return clientNormal }
 
-func cmdClientList(c *Conn, args [][]byte) {
+func cmdClientList(c *client, args [][]byte) {
 	typ := -1
 	var ids []int64
 	switch {
@@ -249,7 +249,7 @@ func cmdClientList(c *Conn, args [][]byte) {
 // cmdClientKill implements both forms: the old "CLIENT KILL addr", which may
 // kill the caller and replies OK or an error, and the filter form, which
 // skips the caller unless SKIPME no and replies with the number killed.
-func cmdClientKill(c *Conn, args [][]byte) {
+func cmdClientKill(c *client, args [][]byte) {
 	var addr, laddr []byte
 	hasAddr, hasLaddr := false, false
 	var id int64
@@ -384,12 +384,12 @@ var clientHelp = []string{
 }
 
 // cmdClientHelp replies with Redis 7.0's help text, byte for byte.
-func cmdClientHelp(c *Conn, args [][]byte) {
+func cmdClientHelp(c *client, args [][]byte) {
 	c.writeHelpReply(args[0], clientHelp)
 }
 
 // lookupConn returns the live connection with that id, or nil.
-func (s *Server) lookupConn(id int64) *Conn {
+func (s *Server) lookupConn(id int64) *client {
 	s.connsMu.Lock()
 	c := s.conns[id]
 	s.connsMu.Unlock()
@@ -401,21 +401,21 @@ func (s *Server) lookupConn(id int64) *Conn {
 
 // liveConns returns the connections not being closed, oldest first, which
 // is the order of Redis's client list.
-func (s *Server) liveConns() []*Conn {
+func (s *Server) liveConns() []*client {
 	s.connsMu.Lock()
-	conns := make([]*Conn, 0, len(s.conns))
+	conns := make([]*client, 0, len(s.conns))
 	for _, c := range s.conns {
 		if !c.closed.Load() {
 			conns = append(conns, c)
 		}
 	}
 	s.connsMu.Unlock()
-	slices.SortFunc(conns, func(a, b *Conn) int { return cmp.Compare(a.id, b.id) })
+	slices.SortFunc(conns, func(a, b *client) int { return cmp.Compare(a.id, b.id) })
 	return conns
 }
 
 // connBaseMem is what a connection costs before its buffers, for tot-mem.
-const connBaseMem = int64(unsafe.Sizeof(Conn{}))
+const connBaseMem = int64(unsafe.Sizeof(client{}))
 
 // appendClientInfo appends the CLIENT LIST line of other to b, with Redis
 // 7.0's fields in its order plus the lib-name and lib-ver of Redis 7.2. c is
@@ -431,7 +431,7 @@ const connBaseMem = int64(unsafe.Sizeof(Conn{}))
 // the reply list. tot-mem adds, as getClientMemoryUsage does, the
 // connection's structure, the query buffer, the reply buffer and the
 // arguments.
-func (c *Conn) appendClientInfo(b []byte, other *Conn, now int64) []byte {
+func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	self := other == c
 	var qbuf, qbufCap, argvMem, rbs, obl, oll, omem int64
 	if self {

@@ -77,17 +77,17 @@ func init() {
 }
 
 // cmdCommand is COMMAND with no subcommand: every command's INFO.
-func cmdCommand(c *Conn, args [][]byte) {
+func cmdCommand(c *client, args [][]byte) {
 	c.WriteArray(len(c.s.cmds.list))
 	for _, cmd := range c.s.cmds.list {
 		c.writeCommandInfo(cmd)
 	}
 }
 
-func cmdCommandCount(c *Conn, args [][]byte) { c.WriteInt(int64(len(c.s.cmds.list))) }
+func cmdCommandCount(c *client, args [][]byte) { c.WriteInt(int64(len(c.s.cmds.list))) }
 
 // cmdCommandInfo is COMMAND INFO [name ...]; an unknown name gets a null.
-func cmdCommandInfo(c *Conn, args [][]byte) {
+func cmdCommandInfo(c *client, args [][]byte) {
 	if len(args) == 2 {
 		cmdCommand(c, args)
 		return
@@ -100,7 +100,7 @@ func cmdCommandInfo(c *Conn, args [][]byte) {
 
 // cmdCommandDocs is COMMAND DOCS [name ...]: a map from each known name to
 // its documentation; unknown names are left out.
-func cmdCommandDocs(c *Conn, args [][]byte) {
+func cmdCommandDocs(c *client, args [][]byte) {
 	found := c.s.cmds.list
 	if len(args) > 2 {
 		found = make([]*command, 0, len(args)-2)
@@ -118,7 +118,7 @@ func cmdCommandDocs(c *Conn, args [][]byte) {
 }
 
 // cmdCommandList is COMMAND LIST [FILTERBY MODULE m|ACLCAT cat|PATTERN p].
-func cmdCommandList(c *Conn, args [][]byte) {
+func cmdCommandList(c *client, args [][]byte) {
 	keep := func(*command) bool { return true }
 	for i := 2; i < len(args); i++ {
 		// FILTERBY must come with exactly its two arguments, and last.
@@ -160,12 +160,12 @@ func cmdCommandList(c *Conn, args [][]byte) {
 	}
 }
 
-func cmdCommandGetKeys(c *Conn, args [][]byte)         { c.commandGetKeys(args[2:], false) }
-func cmdCommandGetKeysAndFlags(c *Conn, args [][]byte) { c.commandGetKeys(args[2:], true) }
+func cmdCommandGetKeys(c *client, args [][]byte)         { c.commandGetKeys(args[2:], false) }
+func cmdCommandGetKeysAndFlags(c *client, args [][]byte) { c.commandGetKeys(args[2:], true) }
 
 // commandGetKeys replies with the keys of the command line line, checked as
 // Redis's getKeysSubcommandImpl checks it.
-func (c *Conn) commandGetKeys(line [][]byte, withFlags bool) {
+func (c *client) commandGetKeys(line [][]byte, withFlags bool) {
 	var buf [maxNameLen]byte
 	cmd := c.s.cmds.lookup(line, &buf)
 	switch {
@@ -200,12 +200,12 @@ func (c *Conn) commandGetKeys(line [][]byte, withFlags bool) {
 	}
 }
 
-func cmdCommandHelp(c *Conn, args [][]byte) { c.writeHelpReply(args[0], commandHelpLines) }
+func cmdCommandHelp(c *client, args [][]byte) { c.writeHelpReply(args[0], commandHelpLines) }
 
 // writeHelpReply writes a container's HELP reply as Redis's addReplyHelp:
 // a header naming the container in capitals, the given lines, and the
 // lines about HELP itself, each a simple string.
-func (c *Conn) writeHelpReply(container []byte, lines []string) {
+func (c *client) writeHelpReply(container []byte, lines []string) {
 	c.WriteArray(len(lines) + 3)
 	c.WriteSimple(fmt.Sprintf(msgHelpHeader, bytes.ToUpper(container)))
 	for _, l := range lines {
@@ -228,7 +228,7 @@ func (cmd *command) infoFlags() cmdFlags {
 
 // writeCommandInfo writes one element of COMMAND INFO: a null for an unknown
 // command, else ten fields, the last being the subcommands' own INFO.
-func (c *Conn) writeCommandInfo(cmd *command) {
+func (c *client) writeCommandInfo(cmd *command) {
 	if cmd == nil {
 		c.WriteNull()
 		return
@@ -266,7 +266,7 @@ func (c *Conn) writeCommandInfo(cmd *command) {
 
 // writeKeySpec writes a key spec as a map of notes (when there are any),
 // flags, begin_search and find_keys.
-func (c *Conn) writeKeySpec(ks *keyspec.Spec) {
+func (c *client) writeKeySpec(ks *keyspec.Spec) {
 	if ks.Notes != "" {
 		c.WriteMap(4)
 		c.WriteBulkString("notes")
@@ -330,7 +330,7 @@ func (c *Conn) writeKeySpec(ks *keyspec.Spec) {
 // deprecated_since, replaced_by, arguments and subcommands. Redis also has
 // a "history" of changes per command; that is Redis's documentation prose,
 // which Redoubt does not reproduce.
-func (c *Conn) writeCommandDocs(cmd *command) {
+func (c *client) writeCommandDocs(cmd *command) {
 	n := 1 // group is always there
 	for _, present := range []bool{cmd.Summary != "", cmd.Since != "", cmd.Complexity != "",
 		len(cmd.DocFlags) > 0, cmd.DeprecatedSince != "", cmd.ReplacedBy != "",
@@ -379,7 +379,7 @@ func (c *Conn) writeCommandDocs(cmd *command) {
 // key_spec_index, token, since, deprecated_since, flags and, for oneof and
 // block, its own arguments. Redis 7.0 has no display_text field; cmdArg's
 // DisplayText is not shown.
-func (c *Conn) writeArgs(args []cmdArg) {
+func (c *client) writeArgs(args []cmdArg) {
 	c.WriteArray(len(args))
 	for i := range args {
 		a := &args[i]
@@ -434,19 +434,19 @@ func (f argFlags) Names() []string {
 
 // writeStatusSet writes names as a set of simple strings, as Redis writes
 // every list of flags.
-func (c *Conn) writeStatusSet(names []string) {
+func (c *client) writeStatusSet(names []string) {
 	c.WriteSet(len(names))
 	for _, n := range names {
 		c.WriteSimple(n)
 	}
 }
 
-func (c *Conn) writeStringField(name, value string) {
+func (c *client) writeStringField(name, value string) {
 	c.WriteBulkString(name)
 	c.WriteBulkString(value)
 }
 
-func (c *Conn) writeIntField(name string, value int) {
+func (c *client) writeIntField(name string, value int) {
 	c.WriteBulkString(name)
 	c.WriteInt(int64(value))
 }

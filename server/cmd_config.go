@@ -69,7 +69,7 @@ func (s *Server) configSnapshot() Config {
 // hidden ones. A directive is listed once, under the name first matched. The
 // reply is a map (a flat array in RESP2). Directives that Redoubt does not
 // implement and does not behave like are left out.
-func cmdConfigGet(c *Conn, args [][]byte) {
+func cmdConfigGet(c *client, args [][]byte) {
 	cfg := c.s.configSnapshot()
 	type match struct {
 		name string
@@ -121,7 +121,7 @@ type configChange struct {
 // protected, given twice), then every value is applied to a copy of the
 // configuration, which replaces the running one only if all of them are
 // good. The first failure is reported, in Redis's words.
-func cmdConfigSet(c *Conn, args [][]byte) {
+func cmdConfigSet(c *client, args [][]byte) {
 	if len(args)%2 != 0 {
 		c.writeErrorReply(msgSyntax)
 		return
@@ -242,13 +242,13 @@ func splitConfigValue(v string) []string {
 	return strings.Split(v, " ")
 }
 
-func cmdConfigResetstat(c *Conn, args [][]byte) {
+func cmdConfigResetstat(c *client, args [][]byte) {
 	c.syncStats()
 	c.s.resetStats()
 	c.WriteOK()
 }
 
-func cmdConfigRewrite(c *Conn, args [][]byte) {
+func cmdConfigRewrite(c *client, args [][]byte) {
 	if c.s.configSnapshot().ConfigFile == "" {
 		c.writeErrorReply(msgConfigNoFile)
 		return
@@ -256,7 +256,7 @@ func cmdConfigRewrite(c *Conn, args [][]byte) {
 	c.writeErrorReply(msgConfigRewriteUnsupported)
 }
 
-func cmdConfigHelp(c *Conn, args [][]byte) {
+func cmdConfigHelp(c *client, args [][]byte) {
 	c.writeHelpReply(args[0], configHelp)
 }
 

@@ -64,7 +64,7 @@ func init() {
 	)
 }
 
-func cmdPing(c *Conn, args [][]byte) {
+func cmdPing(c *client, args [][]byte) {
 	if len(args) > 2 {
 		c.writeWrongArgs(c.lastCmd.Load())
 		return
@@ -76,14 +76,14 @@ func cmdPing(c *Conn, args [][]byte) {
 	c.WriteBulk(args[1])
 }
 
-func cmdEcho(c *Conn, args [][]byte) { c.WriteBulk(args[1]) }
+func cmdEcho(c *client, args [][]byte) { c.WriteBulk(args[1]) }
 
-func cmdQuit(c *Conn, args [][]byte) {
+func cmdQuit(c *client, args [][]byte) {
 	c.WriteOK()
 	c.closeAfterReply = true
 }
 
-func cmdSelect(c *Conn, args [][]byte) {
+func cmdSelect(c *client, args [][]byte) {
 	id, ok := c.argInt32(args[1])
 	if !ok {
 		return
@@ -96,7 +96,7 @@ func cmdSelect(c *Conn, args [][]byte) {
 }
 
 // selectDB makes database id the connection's current one.
-func (c *Conn) selectDB(id int) bool {
+func (c *client) selectDB(id int) bool {
 	db := c.s.store.DB(id)
 	if db == nil {
 		return false
@@ -109,7 +109,7 @@ func (c *Conn) selectDB(id int) bool {
 // cmdHello parses every option before acting on any, so that a syntax error
 // changes nothing; then it authenticates with the last AUTH given, and only
 // if that succeeded applies the last SETNAME and the protocol version.
-func cmdHello(c *Conn, args [][]byte) {
+func cmdHello(c *client, args [][]byte) {
 	ver := 0
 	if len(args) >= 2 {
 		n, ok := num.ParseInt(args[1])
@@ -166,7 +166,7 @@ func cmdHello(c *Conn, args [][]byte) {
 	c.WriteArray(0)
 }
 
-func cmdAuth(c *Conn, args [][]byte) {
+func cmdAuth(c *client, args [][]byte) {
 	if len(args) > 3 {
 		c.writeErrorReply(msgSyntax)
 		return
@@ -189,7 +189,7 @@ func cmdAuth(c *Conn, args [][]byte) {
 	c.WriteOK()
 }
 
-func cmdReset(c *Conn, args [][]byte) {
+func cmdReset(c *client, args [][]byte) {
 	c.resetState()
 	c.WriteSimple("RESET")
 }
@@ -199,7 +199,7 @@ func cmdReset(c *Conn, args [][]byte) {
 // no-evict and no-touch off. The library name and version stay: they still
 // describe the client behind the connection. A CLIENT REPLY SKIP given just
 // before still silences RESET's own reply, as in Redis.
-func (c *Conn) resetState() {
+func (c *client) resetState() {
 	c.selectDB(0)
 	c.setProto(2)
 	c.name.Store(nil)
@@ -211,7 +211,7 @@ func (c *Conn) resetState() {
 }
 
 // setProto switches the connection to RESP version v (2 or 3).
-func (c *Conn) setProto(v int) {
+func (c *client) setProto(v int) {
 	c.proto = v
 	c.resp.Store(int32(v))
 }
@@ -219,7 +219,7 @@ func (c *Conn) setProto(v int) {
 // setName validates and sets the connection name as Redis's
 // clientSetNameOrReply: only printable ASCII without spaces; an empty name
 // clears it. It replies with the error and returns false if name is invalid.
-func (c *Conn) setName(name []byte) bool {
+func (c *client) setName(name []byte) bool {
 	if !storeAttr(&c.name, name) {
 		c.writeErrorReply(msgClientNameBad)
 		return false

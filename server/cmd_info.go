@@ -112,7 +112,7 @@ func infoSections(args [][]byte) int {
 	return sel
 }
 
-func cmdInfo(c *Conn, args [][]byte) {
+func cmdInfo(c *client, args [][]byte) {
 	c.syncStats()
 	c.WriteVerbatim(string(c.s.infoText(infoSections(args[1:]))), "txt")
 }

@@ -39,7 +39,7 @@ func expireArgs(name string, typ argType) []cmdArg {
 }
 
 // objectSub returns an OBJECT subcommand that reads its key.
-func objectSub(name, since, summary string, run func(*Conn, [][]byte)) *command {
+func objectSub(name, since, summary string, run func(*client, [][]byte)) *command {
 	return &command{Name: name, Arity: 3, Flags: flagReadOnly, Categories: acl.Keyspace,
 		KeySpecs: ksObjectKey, Group: "generic", Since: since, Complexity: "O(1)",
 		Tips: []string{"nondeterministic_output"}, Summary: summary, Args: argsOneKey, Run: run}
@@ -191,15 +191,15 @@ func init() {
 
 // cmdDel serves DEL and UNLINK: values are freed by the garbage collector in
 // either case, so UNLINK has nothing more to do in the background.
-func cmdDel(c *Conn, args [][]byte) { c.WriteInt(int64(c.db.DeleteKeys(args[1:]))) }
+func cmdDel(c *client, args [][]byte) { c.WriteInt(int64(c.db.DeleteKeys(args[1:]))) }
 
-func cmdExists(c *Conn, args [][]byte) { c.WriteInt(int64(c.db.CountExisting(args[1:]))) }
+func cmdExists(c *client, args [][]byte) { c.WriteInt(int64(c.db.CountExisting(args[1:]))) }
 
-func cmdTouch(c *Conn, args [][]byte) { c.WriteInt(int64(c.db.Touch(args[1:]))) }
+func cmdTouch(c *client, args [][]byte) { c.WriteInt(int64(c.db.Touch(args[1:]))) }
 
-func cmdType(c *Conn, args [][]byte) { c.WriteSimple(c.db.TypeOf(args[1]).String()) }
+func cmdType(c *client, args [][]byte) { c.WriteSimple(c.db.TypeOf(args[1]).String()) }
 
-func cmdRename(c *Conn, args [][]byte) {
+func cmdRename(c *client, args [][]byte) {
 	if _, err := c.db.Rename(args[1], args[2], false); err != nil {
 		c.storeError(err)
 		return
@@ -207,7 +207,7 @@ func cmdRename(c *Conn, args [][]byte) {
 	c.WriteOK()
 }
 
-func cmdRenamenx(c *Conn, args [][]byte) {
+func cmdRenamenx(c *client, args [][]byte) {
 	ok, err := c.db.Rename(args[1], args[2], true)
 	if err != nil {
 		c.storeError(err)
@@ -216,7 +216,7 @@ func cmdRenamenx(c *Conn, args [][]byte) {
 	c.writeIntBool(ok)
 }
 
-func cmdCopy(c *Conn, args [][]byte) {
+func cmdCopy(c *client, args [][]byte) {
 	dst := c.db
 	replace := false
 	for j := 3; j < len(args); j++ {
@@ -243,7 +243,7 @@ func cmdCopy(c *Conn, args [][]byte) {
 	c.writeIntBool(ok)
 }
 
-func cmdMove(c *Conn, args [][]byte) {
+func cmdMove(c *client, args [][]byte) {
 	dst, ok := c.argDB(args[2])
 	if !ok {
 		return
@@ -257,7 +257,7 @@ func cmdMove(c *Conn, args [][]byte) {
 }
 
 // argDB parses a database index as COPY and MOVE do, replying on error.
-func (c *Conn) argDB(b []byte) (*store.DB, bool) {
+func (c *client) argDB(b []byte) (*store.DB, bool) {
 	id, ok := c.argInt32(b)
 	if !ok {
 		return nil, false
@@ -271,7 +271,7 @@ func (c *Conn) argDB(b []byte) (*store.DB, bool) {
 }
 
 // keysError replies to the errors of the generic commands.
-func (c *Conn) keysError(err error) {
+func (c *client) keysError(err error) {
 	if err == store.ErrSameObject {
 		c.writeErrorReply(msgSameObject)
 		return
@@ -283,7 +283,7 @@ func (c *Conn) keysError(err error) {
 // written once they are counted, as Redis's addReplyDeferredLen: over
 // millions of keys it holds the reply, built in chunks (output.go), and no
 // list of the keys.
-func cmdKeys(c *Conn, args [][]byte) {
+func cmdKeys(c *client, args [][]byte) {
 	if c.mute {
 		return // KEYS changes nothing: no need to walk
 	}
@@ -296,7 +296,7 @@ func cmdKeys(c *Conn, args [][]byte) {
 	c.setDeferredLen(h, '*', n)
 }
 
-func cmdScan(c *Conn, args [][]byte) {
+func cmdScan(c *client, args [][]byte) {
 	cursor, ok := parseCursor(args[1])
 	if !ok {
 		c.writeErrorReply(msgInvalidCursor)
@@ -387,7 +387,7 @@ func parseCursor(b []byte) (uint64, bool) {
 	return v, true
 }
 
-func cmdRandomkey(c *Conn, args [][]byte) {
+func cmdRandomkey(c *client, args [][]byte) {
 	key, ok := c.db.RandomKey()
 	if !ok {
 		c.WriteNull()
@@ -396,7 +396,7 @@ func cmdRandomkey(c *Conn, args [][]byte) {
 	c.WriteBulk(key)
 }
 
-func cmdObjectEncoding(c *Conn, args [][]byte) {
+func cmdObjectEncoding(c *client, args [][]byte) {
 	if info, ok := c.db.Object(args[2]); ok {
 		c.WriteBulkString(info.Encoding.String())
 		return
@@ -404,7 +404,7 @@ func cmdObjectEncoding(c *Conn, args [][]byte) {
 	c.WriteNull()
 }
 
-func cmdObjectRefcount(c *Conn, args [][]byte) {
+func cmdObjectRefcount(c *client, args [][]byte) {
 	if info, ok := c.db.Object(args[2]); ok {
 		c.WriteInt(info.RefCount)
 		return
@@ -415,7 +415,7 @@ func cmdObjectRefcount(c *Conn, args [][]byte) {
 // cmdObjectIdletime replies with the idle time. Redis refuses it under an
 // LFU maxmemory policy; there are no eviction policies yet, so it always
 // answers.
-func cmdObjectIdletime(c *Conn, args [][]byte) {
+func cmdObjectIdletime(c *client, args [][]byte) {
 	if info, ok := c.db.Object(args[2]); ok {
 		c.WriteInt(info.Idle)
 		return
@@ -425,7 +425,7 @@ func cmdObjectIdletime(c *Conn, args [][]byte) {
 
 // cmdObjectFreq looks the key up, then refuses, as Redis does without an
 // LFU maxmemory policy; there are no eviction policies yet.
-func cmdObjectFreq(c *Conn, args [][]byte) {
+func cmdObjectFreq(c *client, args [][]byte) {
 	if _, ok := c.db.Object(args[2]); !ok {
 		c.WriteNull()
 		return
@@ -433,20 +433,20 @@ func cmdObjectFreq(c *Conn, args [][]byte) {
 	c.writeErrorReply(msgLFUNotSelected)
 }
 
-func cmdObjectHelp(c *Conn, args [][]byte) {
+func cmdObjectHelp(c *client, args [][]byte) {
 	c.writeHelpReply(args[0], objectHelp)
 }
 
-func cmdExpire(c *Conn, args [][]byte)    { expireGeneric(c, args, true, true) }
-func cmdPexpire(c *Conn, args [][]byte)   { expireGeneric(c, args, true, false) }
-func cmdExpireat(c *Conn, args [][]byte)  { expireGeneric(c, args, false, true) }
-func cmdPexpireat(c *Conn, args [][]byte) { expireGeneric(c, args, false, false) }
+func cmdExpire(c *client, args [][]byte)    { expireGeneric(c, args, true, true) }
+func cmdPexpire(c *client, args [][]byte)   { expireGeneric(c, args, true, false) }
+func cmdExpireat(c *client, args [][]byte)  { expireGeneric(c, args, false, true) }
+func cmdPexpireat(c *client, args [][]byte) { expireGeneric(c, args, false, false) }
 
 // expireGeneric serves the EXPIRE family: the time is relative to now or
 // absolute, in seconds or milliseconds. Parsing follows Redis 7.0's
 // expireGenericCommand: options first, then the time and its overflow
 // checks, and only then the key.
-func expireGeneric(c *Conn, args [][]byte, relative, seconds bool) {
+func expireGeneric(c *client, args [][]byte, relative, seconds bool) {
 	var flags store.ExpireFlags
 	for _, opt := range args[3:] {
 		switch {
@@ -495,15 +495,15 @@ func expireGeneric(c *Conn, args [][]byte, relative, seconds bool) {
 	c.writeIntBool(c.db.Expire(args[1], when, flags))
 }
 
-func cmdTTL(c *Conn, args [][]byte)         { ttlGeneric(c, args, false, false) }
-func cmdPTTL(c *Conn, args [][]byte)        { ttlGeneric(c, args, true, false) }
-func cmdExpiretime(c *Conn, args [][]byte)  { ttlGeneric(c, args, false, true) }
-func cmdPexpiretime(c *Conn, args [][]byte) { ttlGeneric(c, args, true, true) }
+func cmdTTL(c *client, args [][]byte)         { ttlGeneric(c, args, false, false) }
+func cmdPTTL(c *client, args [][]byte)        { ttlGeneric(c, args, true, false) }
+func cmdExpiretime(c *client, args [][]byte)  { ttlGeneric(c, args, false, true) }
+func cmdPexpiretime(c *client, args [][]byte) { ttlGeneric(c, args, true, true) }
 
 // ttlGeneric serves TTL, PTTL, EXPIRETIME and PEXPIRETIME: -2 for no key, -1
 // for no deadline, else the time left (or the deadline, when absolute), in
 // milliseconds or rounded to the nearest second.
-func ttlGeneric(c *Conn, args [][]byte, ms, absolute bool) {
+func ttlGeneric(c *client, args [][]byte, ms, absolute bool) {
 	at, volatile, exists := c.db.Deadline(args[1], store.NoTouch)
 	switch {
 	case !exists:
@@ -527,4 +527,4 @@ func ttlGeneric(c *Conn, args [][]byte, ms, absolute bool) {
 	c.WriteInt(v)
 }
 
-func cmdPersist(c *Conn, args [][]byte) { c.writeIntBool(c.db.Persist(args[1])) }
+func cmdPersist(c *client, args [][]byte) { c.writeIntBool(c.db.Persist(args[1])) }

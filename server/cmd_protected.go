@@ -69,7 +69,7 @@ func init() {
 // refuseProtected rejects a protected command that the server's
 // enable-*-command setting does not allow the client, as Redis's
 // processCommand does before running it.
-func (c *Conn) refuseProtected(cmd *command) {
+func (c *client) refuseProtected(cmd *command) {
 	c.s.cmdStats[cmd.id].rejected.Add(1)
 	root := cmd
 	if cmd.parent != nil {
@@ -81,7 +81,7 @@ func (c *Conn) refuseProtected(cmd *command) {
 // cmdDebug is DEBUG where the server allows it. Redoubt has no debugging
 // subcommands: HELP lists none, and every other subcommand gets the error
 // Redis gives one it does not know.
-func cmdDebug(c *Conn, args [][]byte) {
+func cmdDebug(c *client, args [][]byte) {
 	if len(args) == 2 && isOpt(args[1], "help") {
 		c.writeHelpReply(args[0], nil)
 		return
@@ -91,18 +91,18 @@ func cmdDebug(c *Conn, args [][]byte) {
 
 // cmdModuleLoad is MODULE LOAD and LOADEX where the server allows them: the
 // load fails, as it does in Redis for a library that is not a module.
-func cmdModuleLoad(c *Conn, args [][]byte) {
+func cmdModuleLoad(c *client, args [][]byte) {
 	c.s.log.logf(levelWarning, "Module %s failed to load: Redoubt cannot load modules", cString(args[2]))
 	c.writeErrorReply(msgModuleLoad)
 }
 
 // cmdModuleUnload is MODULE UNLOAD where the server allows it: no module is
 // loaded, so there is none by that name.
-func cmdModuleUnload(c *Conn, args [][]byte) { c.writeErrorReply(msgModuleUnload) }
+func cmdModuleUnload(c *client, args [][]byte) { c.writeErrorReply(msgModuleUnload) }
 
-func cmdModuleList(c *Conn, args [][]byte) { c.WriteArray(0) }
+func cmdModuleList(c *client, args [][]byte) { c.WriteArray(0) }
 
-func cmdModuleHelp(c *Conn, args [][]byte) { c.writeHelpReply(args[0], moduleHelp) }
+func cmdModuleHelp(c *client, args [][]byte) { c.writeHelpReply(args[0], moduleHelp) }
 
 // moduleHelp is the body of MODULE HELP, as Redis 7.0 words it.
 var moduleHelp = []string{

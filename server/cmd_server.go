@@ -71,12 +71,12 @@ func init() {
 	)
 }
 
-func cmdDbsize(c *Conn, args [][]byte) { c.WriteInt(int64(c.db.Len())) }
+func cmdDbsize(c *client, args [][]byte) { c.WriteInt(int64(c.db.Len())) }
 
 // flushOptionOK checks FLUSHDB's and FLUSHALL's optional ASYNC|SYNC. Both
 // modes do the same: a flush swaps in an empty table, which is O(1), and
 // the garbage collector frees the old one in the background.
-func (c *Conn) flushOptionOK(args [][]byte) bool {
+func (c *client) flushOptionOK(args [][]byte) bool {
 	if len(args) == 1 || (len(args) == 2 && (isOpt(args[1], "async") || isOpt(args[1], "sync"))) {
 		return true
 	}
@@ -84,7 +84,7 @@ func (c *Conn) flushOptionOK(args [][]byte) bool {
 	return false
 }
 
-func cmdFlushdb(c *Conn, args [][]byte) {
+func cmdFlushdb(c *client, args [][]byte) {
 	if !c.flushOptionOK(args) {
 		return
 	}
@@ -92,7 +92,7 @@ func cmdFlushdb(c *Conn, args [][]byte) {
 	c.WriteOK()
 }
 
-func cmdFlushall(c *Conn, args [][]byte) {
+func cmdFlushall(c *client, args [][]byte) {
 	if !c.flushOptionOK(args) {
 		return
 	}
@@ -100,7 +100,7 @@ func cmdFlushall(c *Conn, args [][]byte) {
 	c.WriteOK()
 }
 
-func cmdSwapdb(c *Conn, args [][]byte) {
+func cmdSwapdb(c *client, args [][]byte) {
 	a, ok := c.argDBIndex(args[1], msgFirstDBIndex)
 	if !ok {
 		return
@@ -121,14 +121,14 @@ func cmdSwapdb(c *Conn, args [][]byte) {
 // argDBIndex parses a database index as getIntFromObjectOrReply with a
 // custom message, which Redis uses both for a non-integer and for a value
 // outside the C int range.
-func (c *Conn) argDBIndex(b []byte, msg string) (int, bool) {
+func (c *client) argDBIndex(b []byte, msg string) (int, bool) {
 	n, ok := c.argRange(b, math.MinInt32, math.MaxInt32, msg)
 	return int(n), ok
 }
 
 // cmdTime reads the store's clock, so that a server embedded with a manual
 // clock reports the same time its TTLs are computed from.
-func cmdTime(c *Conn, args [][]byte) {
+func cmdTime(c *client, args [][]byte) {
 	now := c.s.store.Clock().Now()
 	c.WriteArray(2)
 	c.WriteBulkInt(now.Unix())
@@ -141,7 +141,7 @@ func cmdTime(c *Conn, args [][]byte) {
 // points configured (the default `save ""`), plain SHUTDOWN and NOSAVE stop
 // at once; SAVE fails the way Redis fails when its final save fails, unless
 // FORCE says to exit anyway.
-func cmdShutdown(c *Conn, args [][]byte) {
+func cmdShutdown(c *client, args [][]byte) {
 	var noSave, save, now, force, abort bool
 	for _, a := range args[1:] {
 		switch {
@@ -191,7 +191,7 @@ func cmdShutdown(c *Conn, args [][]byte) {
 // are no replicas, so the count is always 0: WAIT returns at once when it
 // asks for none, and otherwise blocks for its timeout (forever for 0), as
 // Redis does with no replicas attached, then replies 0.
-func cmdWait(c *Conn, args [][]byte) {
+func cmdWait(c *client, args [][]byte) {
 	numReplicas, ok := c.argInt(args[1])
 	if !ok {
 		return
@@ -213,7 +213,7 @@ func cmdWait(c *Conn, args [][]byte) {
 
 // argTimeoutMs parses a timeout in milliseconds as Redis's
 // getTimeoutFromObjectOrReply; 0 means no timeout.
-func (c *Conn) argTimeoutMs(b []byte) (time.Duration, bool) {
+func (c *client) argTimeoutMs(b []byte) (time.Duration, bool) {
 	ms, ok := num.ParseInt(b)
 	if !ok {
 		c.writeErrorReply(msgTimeoutNotInt)
@@ -231,7 +231,7 @@ func (c *Conn) argTimeoutMs(b []byte) (time.Duration, bool) {
 
 // block parks the connection for d (forever if d is 0) until the client
 // disconnects, the server stops, or another goroutine ends the block
-// (Conn.unblock, after posting the command's reply to the outbox). It holds
+// (client.unblock, after posting the command's reply to the outbox). It holds
 // no store transaction while it waits and first sends the replies already
 // produced, as Redis writes them before a client blocks. Meanwhile it keeps
 // reading the client's input into the reader, as Redis keeps reading a
@@ -245,7 +245,7 @@ func (c *Conn) argTimeoutMs(b []byte) (time.Duration, bool) {
 // The command's arguments alias the read buffer, which the reads refill:
 // block first gives them a private copy (ownArgs), so the command, and the
 // waiter lists that hold its keys, can use them during and after the block.
-func (c *Conn) block(d time.Duration) (alive bool) {
+func (c *client) block(d time.Duration) (alive bool) {
 	s := c.s
 	c.endTx()
 	c.ownArgs()
@@ -266,7 +266,7 @@ func (c *Conn) block(d time.Duration) (alive bool) {
 		c.drainOutbox()
 	}()
 	for {
-		// The order matters (see Conn.wake): the deadline is set before
+		// The order matters (see client.wake): the deadline is set before
 		// the flags a waker sets are read.
 		c.nc.SetReadDeadline(deadline)
 		if c.shutdown.Load() || c.ob.unblocked.Load() {
@@ -300,7 +300,7 @@ func (c *Conn) block(d time.Duration) (alive bool) {
 // ownArgs gives the current command's arguments a private copy, in one
 // allocation, so that they outlive the read buffer they alias. The handler's
 // args slice shares its backing array with c.argv and so sees the copies.
-func (c *Conn) ownArgs() {
+func (c *client) ownArgs() {
 	n := 0
 	for _, a := range c.argv {
 		n += len(a)

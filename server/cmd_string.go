@@ -197,7 +197,7 @@ func init() {
 	)
 }
 
-func cmdGet(c *Conn, args [][]byte) {
+func cmdGet(c *client, args [][]byte) {
 	val, ok, err := c.db.Get(args[1])
 	c.replyValue(val, ok, err)
 }
@@ -205,7 +205,7 @@ func cmdGet(c *Conn, args [][]byte) {
 // replyValue replies with a string a store read returned: the value, nil
 // when absent, or the error. A long value is shared (store.ShareMin) and is
 // written without a copy (writeValue).
-func (c *Conn) replyValue(val []byte, ok bool, err error) {
+func (c *client) replyValue(val []byte, ok bool, err error) {
 	switch {
 	case err != nil:
 		c.storeError(err)
@@ -239,7 +239,7 @@ type stringOptions struct {
 // key on) and replies with a syntax error on failure. Options that belong
 // to the other command, and incompatible ones, are syntax errors; the same
 // option may repeat, the last expiry winning.
-func (c *Conn) parseStringOptions(args [][]byte, isSet bool) (stringOptions, bool) {
+func (c *client) parseStringOptions(args [][]byte, isSet bool) (stringOptions, bool) {
 	var o stringOptions
 	// expiry reports whether an expiry option of unit u may follow what
 	// was seen so far.
@@ -280,7 +280,7 @@ func (c *Conn) parseStringOptions(args [][]byte, isSet bool) (stringOptions, boo
 	return o, true
 }
 
-func cmdSet(c *Conn, args [][]byte) {
+func cmdSet(c *client, args [][]byte) {
 	o, ok := c.parseStringOptions(args[3:], true)
 	if !ok {
 		return
@@ -309,7 +309,7 @@ func cmdSet(c *Conn, args [][]byte) {
 
 // expireAt turns an expiry argument into a Unix-ms deadline with the checks
 // of Redis's getExpireMillisecondsOrReply, replying on error.
-func (c *Conn) expireAt(arg []byte, unit expireUnit) (int64, bool) {
+func (c *client) expireAt(arg []byte, unit expireUnit) (int64, bool) {
 	ms, msg := c.expireDeadline(arg, unit)
 	if msg != "" {
 		c.writeErrorReply(msg)
@@ -320,7 +320,7 @@ func (c *Conn) expireAt(arg []byte, unit expireUnit) (int64, bool) {
 
 // expireDeadline is expireAt without the reply: it returns the error text
 // instead, for commands that must look the key up before reporting it.
-func (c *Conn) expireDeadline(arg []byte, unit expireUnit) (int64, string) {
+func (c *client) expireDeadline(arg []byte, unit expireUnit) (int64, string) {
 	ms, ok := num.ParseInt(arg)
 	if !ok {
 		return 0, msgNotInteger
@@ -341,7 +341,7 @@ func (c *Conn) expireDeadline(arg []byte, unit expireUnit) (int64, string) {
 	return ms, ""
 }
 
-func cmdGetex(c *Conn, args [][]byte) {
+func cmdGetex(c *client, args [][]byte) {
 	o, ok := c.parseStringOptions(args[2:], false)
 	if !ok {
 		return
@@ -369,17 +369,17 @@ func cmdGetex(c *Conn, args [][]byte) {
 	c.replyValue(val, ok, err)
 }
 
-func cmdGetdel(c *Conn, args [][]byte) {
+func cmdGetdel(c *client, args [][]byte) {
 	val, ok, err := c.db.GetDel(args[1])
 	c.replyValue(val, ok, err)
 }
 
-func cmdGetset(c *Conn, args [][]byte) {
+func cmdGetset(c *client, args [][]byte) {
 	res, err := c.db.Set(args[1], args[2], store.SetOptions{Get: true, Frame: c.frame(args[2])})
 	c.replyValue(res.Old, res.OldOK, err)
 }
 
-func cmdMget(c *Conn, args [][]byte) {
+func cmdMget(c *client, args [][]byte) {
 	c.WriteArray(len(args) - 1)
 	c.db.MGet(args[1:], func(val []byte, ok bool) {
 		if ok {
@@ -392,7 +392,7 @@ func cmdMget(c *Conn, args [][]byte) {
 
 // msetPairs returns MSET's (key, value) arguments, replying with the arity
 // error when a value is missing.
-func (c *Conn) msetPairs(args [][]byte) ([][]byte, bool) {
+func (c *client) msetPairs(args [][]byte) ([][]byte, bool) {
 	if len(args)%2 == 0 {
 		c.writeWrongArgs(c.lastCmd.Load())
 		return nil, false
@@ -400,20 +400,20 @@ func (c *Conn) msetPairs(args [][]byte) ([][]byte, bool) {
 	return args[1:], true
 }
 
-func cmdMset(c *Conn, args [][]byte) {
+func cmdMset(c *client, args [][]byte) {
 	if pairs, ok := c.msetPairs(args); ok {
 		c.db.MSet(pairs)
 		c.WriteOK()
 	}
 }
 
-func cmdMsetnx(c *Conn, args [][]byte) {
+func cmdMsetnx(c *client, args [][]byte) {
 	if pairs, ok := c.msetPairs(args); ok {
 		c.writeIntBool(c.db.MSetNX(pairs))
 	}
 }
 
-func cmdSetnx(c *Conn, args [][]byte) {
+func cmdSetnx(c *client, args [][]byte) {
 	res, err := c.db.Set(args[1], args[2], store.SetOptions{NX: true, Frame: c.frame(args[2])})
 	if err != nil {
 		c.storeError(err)
@@ -424,7 +424,7 @@ func cmdSetnx(c *Conn, args [][]byte) {
 
 // writeIntBool writes :1 or :0 in both protocols, as Redis's shared.cone
 // and shared.czero.
-func (c *Conn) writeIntBool(b bool) {
+func (c *client) writeIntBool(b bool) {
 	if b {
 		c.WriteInt(1)
 	} else {
@@ -432,11 +432,11 @@ func (c *Conn) writeIntBool(b bool) {
 	}
 }
 
-func cmdSetex(c *Conn, args [][]byte)  { setWithTTL(c, args, unitEX) }
-func cmdPsetex(c *Conn, args [][]byte) { setWithTTL(c, args, unitPX) }
+func cmdSetex(c *client, args [][]byte)  { setWithTTL(c, args, unitEX) }
+func cmdPsetex(c *client, args [][]byte) { setWithTTL(c, args, unitPX) }
 
 // setWithTTL is SETEX and PSETEX: SET key value EX|PX ttl.
-func setWithTTL(c *Conn, args [][]byte, unit expireUnit) {
+func setWithTTL(c *client, args [][]byte, unit expireUnit) {
 	at, ok := c.expireAt(args[2], unit)
 	if !ok {
 		return
@@ -448,13 +448,13 @@ func setWithTTL(c *Conn, args [][]byte, unit expireUnit) {
 	c.WriteOK()
 }
 
-func cmdAppend(c *Conn, args [][]byte) {
+func cmdAppend(c *client, args [][]byte) {
 	n, err := c.db.Append(args[1], args[2], c.s.maxBulk.Load())
 	c.replyLen(n, err)
 }
 
 // replyLen replies with a length or a store error.
-func (c *Conn) replyLen(n int, err error) {
+func (c *client) replyLen(n int, err error) {
 	if err != nil {
 		c.storeError(err)
 		return
@@ -462,12 +462,12 @@ func (c *Conn) replyLen(n int, err error) {
 	c.WriteInt(int64(n))
 }
 
-func cmdStrlen(c *Conn, args [][]byte) {
+func cmdStrlen(c *client, args [][]byte) {
 	n, err := c.db.StrLen(args[1])
 	c.replyLen(n, err)
 }
 
-func cmdSetrange(c *Conn, args [][]byte) {
+func cmdSetrange(c *client, args [][]byte) {
 	offset, ok := c.argInt(args[2])
 	if !ok {
 		return
@@ -480,7 +480,7 @@ func cmdSetrange(c *Conn, args [][]byte) {
 	c.replyLen(n, err)
 }
 
-func cmdGetrange(c *Conn, args [][]byte) {
+func cmdGetrange(c *client, args [][]byte) {
 	start, ok := c.argInt(args[2])
 	if !ok {
 		return
@@ -493,16 +493,16 @@ func cmdGetrange(c *Conn, args [][]byte) {
 	c.replyValue(val, true, err)
 }
 
-func cmdIncr(c *Conn, args [][]byte) { incrBy(c, args[1], 1) }
-func cmdDecr(c *Conn, args [][]byte) { incrBy(c, args[1], -1) }
+func cmdIncr(c *client, args [][]byte) { incrBy(c, args[1], 1) }
+func cmdDecr(c *client, args [][]byte) { incrBy(c, args[1], -1) }
 
-func cmdIncrby(c *Conn, args [][]byte) {
+func cmdIncrby(c *client, args [][]byte) {
 	if n, ok := c.argInt(args[2]); ok {
 		incrBy(c, args[1], n)
 	}
 }
 
-func cmdDecrby(c *Conn, args [][]byte) {
+func cmdDecrby(c *client, args [][]byte) {
 	n, ok := c.argInt(args[2])
 	if !ok {
 		return
@@ -514,7 +514,7 @@ func cmdDecrby(c *Conn, args [][]byte) {
 	incrBy(c, args[1], -n)
 }
 
-func incrBy(c *Conn, key []byte, delta int64) {
+func incrBy(c *client, key []byte, delta int64) {
 	n, err := c.db.IncrBy(key, delta)
 	if err != nil {
 		c.storeError(err)
@@ -523,7 +523,7 @@ func incrBy(c *Conn, key []byte, delta int64) {
 	c.WriteInt(n)
 }
 
-func cmdIncrbyfloat(c *Conn, args [][]byte) {
+func cmdIncrbyfloat(c *client, args [][]byte) {
 	val, err := c.db.IncrByFloat(args[1], args[2])
 	c.replyValue(val, true, err)
 }
@@ -565,7 +565,7 @@ func parseLCSOptions(args [][]byte) (lcsOptions, string) {
 	return o, ""
 }
 
-func cmdLcs(c *Conn, args [][]byte) {
+func cmdLcs(c *client, args [][]byte) {
 	o, pending := parseLCSOptions(args[3:])
 	a, b, err := c.db.LCSValues(args[1], args[2])
 	switch {
@@ -630,7 +630,7 @@ func cmdLcs(c *Conn, args [][]byte) {
 }
 
 // storeError replies with the Redis text for a store error.
-func (c *Conn) storeError(err error) {
+func (c *client) storeError(err error) {
 	switch err {
 	case store.ErrWrongType:
 		c.writeErrorReply(msgWrongType)

@@ -48,7 +48,7 @@ type command struct {
 	Args []cmdArg
 	// Run executes the command. It is nil for a container whose work is done
 	// by its Subcommands.
-	Run func(c *Conn, args [][]byte)
+	Run func(c *client, args [][]byte)
 	// Subcommands are the container's subcommands (CONFIG GET, CLIENT ID…).
 	Subcommands []*command
 	// Lock says which store transaction Run needs. The default, lockAuto,
@@ -68,7 +68,7 @@ type command struct {
 	// keyFlags is Redis's per-command procedure for the flags of keys that
 	// depend on the arguments (keyspec.ProcFlags), or nil.
 	keyFlags func(args [][]byte) keyspec.Flags
-	lockDB   bool // Run is called inside a store transaction (Conn.tx)
+	lockDB   bool // Run is called inside a store transaction (client.tx)
 	allDBs   bool // … that may use every database
 	id       int  // index of the command's statistics in Server.cmdStats
 }
@@ -78,7 +78,7 @@ type command struct {
 func (cmd *command) FullName() string { return cmd.fullName }
 
 // lockMode says which store transaction a command runs in. Handlers never
-// lock: the dispatcher opens the transaction the table declares (Conn.call).
+// lock: the dispatcher opens the transaction the table declares (client.call).
 type lockMode uint8
 
 const (

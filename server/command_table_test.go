@@ -344,7 +344,7 @@ func hasKeyFlag(cmd *command, f keyspec.Flags) bool {
 // TestCommandTableCatchesMistakes feeds checkCommand entries with one
 // mistake each, so that TestCommandTable is known to be able to fail.
 func TestCommandTableCatchesMistakes(t *testing.T) {
-	run := func(c *Conn, args [][]byte) {}
+	run := func(c *client, args [][]byte) {}
 	good := func() *command {
 		return &command{Name: "good", Arity: 2, Flags: flagReadOnly | flagFast, Categories: acl.String,
 			KeySpecs: []keyspec.Spec{{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyStep: 1}},

@@ -23,10 +23,10 @@ const (
 	maxLockHold = 128
 )
 
-// Conn is one client connection. Its goroutine (serve) owns every field
+// client is one client connection. Its goroutine (serve) owns every field
 // that is not atomic; other goroutines (CLIENT LIST, CLIENT KILL, INFO, the
 // cron) read only the atomic ones and call close.
-type Conn struct {
+type client struct {
 	s  *Server
 	nc net.Conn
 	id int64 // set by accept before serve starts, then constant
@@ -103,8 +103,8 @@ type Conn struct {
 	outBuf, outList, outMem, outCap atomic.Int64
 }
 
-func newConn(s *Server, nc net.Conn) *Conn {
-	c := &Conn{
+func newConn(s *Server, nc net.Conn) *client {
+	c := &client{
 		s:       s,
 		nc:      nc,
 		rd:      resp.NewReader(),
@@ -119,10 +119,10 @@ func newConn(s *Server, nc net.Conn) *Conn {
 }
 
 // ID returns the client id (CLIENT ID).
-func (c *Conn) ID() int64 { return c.id }
+func (c *client) ID() int64 { return c.id }
 
 // close closes the connection from any goroutine; serve then exits.
-func (c *Conn) close() {
+func (c *client) close() {
 	if c.closed.CompareAndSwap(false, true) {
 		c.nc.Close()
 	}
@@ -131,7 +131,7 @@ func (c *Conn) close() {
 // serve reads and executes commands until the client goes away, the
 // connection is closed, or a protocol error. A panic while executing closes
 // this connection only.
-func (c *Conn) serve() {
+func (c *client) serve() {
 	defer c.s.wg.Done()
 	defer c.cleanup()
 	defer func() {
@@ -173,13 +173,13 @@ func (c *Conn) serve() {
 // it clears the deadline a wake-up set and reports whether the connection
 // goes on (false when the server is shutting down or the connection is
 // closed, whose deadlines end reads too).
-func (c *Conn) wakeHandled() bool {
+func (c *client) wakeHandled() bool {
 	c.nc.SetReadDeadline(time.Time{})
 	return !c.shutdown.Load() && !c.closed.Load()
 }
 
 // cleanup releases everything the connection holds.
-func (c *Conn) cleanup() {
+func (c *client) cleanup() {
 	c.endTx()
 	c.closeOutbox()
 	c.close()
@@ -191,7 +191,7 @@ func (c *Conn) cleanup() {
 
 // processInput executes every complete command buffered and writes the
 // replies. It reports whether the connection must close.
-func (c *Conn) processInput() (stop bool) {
+func (c *client) processInput() (stop bool) {
 	defer c.endTx()
 	defer c.endRun()
 	for !c.closeAfterReply {
@@ -245,7 +245,7 @@ func (c *Conn) processInput() (stop bool) {
 
 // beginTx makes sure the batch holds a store transaction for cmd, opening
 // one from what the table declares about it.
-func (c *Conn) beginTx(cmd *command) {
+func (c *client) beginTx(cmd *command) {
 	if c.tx != nil && cmd.allDBs && !c.txAll {
 		// The transaction declared one database and this command uses
 		// several: declare it truthfully, for a finer lock to come.
@@ -269,7 +269,7 @@ func (c *Conn) beginTx(cmd *command) {
 // which the store may take over instead of copying the argument (see
 // resp.Reader.Frame), or nil. A handler passes it only for an argument it
 // stores whole and does not use after the store call.
-func (c *Conn) frame(arg []byte) []byte {
+func (c *client) frame(arg []byte) []byte {
 	if len(arg) < resp.BigArg {
 		return nil
 	}
@@ -278,7 +278,7 @@ func (c *Conn) frame(arg []byte) []byte {
 }
 
 // endTx ends the batch's store transaction, if one is open.
-func (c *Conn) endTx() {
+func (c *client) endTx() {
 	if c.tx != nil {
 		c.tx.End()
 		c.tx = nil
@@ -286,7 +286,7 @@ func (c *Conn) endTx() {
 }
 
 // execute looks up and runs one command, as Redis's processCommand.
-func (c *Conn) execute(args [][]byte) {
+func (c *client) execute(args [][]byte) {
 	cmd := c.lastLookup
 	if cmd == nil || !equalLower(args[0], c.lastName) {
 		cmd = c.s.cmds.lookup(args, &c.nameBuf)
@@ -314,7 +314,7 @@ func (c *Conn) execute(args [][]byte) {
 // statistics. The command's changes go to their consumers when it returns,
 // still in the transaction (Tx.Commit), so the next command sees their
 // effects: woken clients, touched WATCHes, and a new "now".
-func (c *Conn) call(cmd *command, args [][]byte) {
+func (c *client) call(cmd *command, args [][]byte) {
 	if cmd.lockDB {
 		c.beginTx(cmd)
 	} else {
@@ -346,7 +346,7 @@ func (c *Conn) call(cmd *command, args [][]byte) {
 // server's counters: the calls, their total time, and for the latency
 // histogram each call at the run's average (a slow command's run is one
 // call, so its average is its own time).
-func (c *Conn) endRun() {
+func (c *client) endRun() {
 	r := &c.run
 	if r.cmd == nil {
 		return
@@ -370,7 +370,7 @@ func (c *Conn) endRun() {
 // visible, for commands that read or reset them (INFO, CONFIG RESETSTAT):
 // the calls of a run before this one are counted, as Redis counts each call
 // when it returns, and the run starts again at this call.
-func (c *Conn) syncStats() {
+func (c *client) syncStats() {
 	cmd := c.run.cmd
 	c.endRun()
 	if cmd != nil {
@@ -381,7 +381,7 @@ func (c *Conn) syncStats() {
 
 // rejectUnknown replies to a command this server does not have, with Redis's
 // wording, or drops the connection on a cross-protocol attack.
-func (c *Conn) rejectUnknown(args [][]byte) {
+func (c *client) rejectUnknown(args [][]byte) {
 	if equalLower(args[0], "post") || equalLower(args[0], "host:") {
 		c.s.log.logf(levelWarning, "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.")
 		// Close now, so that not even the replies to earlier commands of

@@ -7,7 +7,7 @@
 //
 // # The request path
 //
-// A connection's goroutine (Conn.serve) reads into its buffer
+// A connection's goroutine (client.serve) reads into its buffer
 // (internal/resp), then executes every complete command buffered, which is
 // one pipelined batch: the command is looked up by the server's own names
 // (names.go: rename-command and the enable-*-command switches are per
@@ -22,15 +22,15 @@
 // New starts one accept loop per listener (exits when the listener is
 // closed), the cron (background work hz times a second: active expiry,
 // idle clients, INFO's samples; exits when the server stops) and, per
-// accepted connection, Conn.serve (exits when the client goes away, the
+// accepted connection, client.serve (exits when the client goes away, the
 // connection is closed, or after a protocol error). A panic in a handler is
-// recovered in Conn.serve and closes that connection only. Close and
+// recovered in client.serve and closes that connection only. Close and
 // Shutdown wait for all of them.
 //
 // # Locking
 //
 // Handlers never lock. The store has one lock, taken only by its
-// transactions (store.Tx); the dispatcher (Conn.call) opens the transaction a
+// transactions (store.Tx); the dispatcher (client.call) opens the transaction a
 // command's table entry declares (lockMode) before the first command that
 // needs one, and keeps it across the following commands of the batch, up to
 // maxLockHold of them, so a pipeline pays for the lock once. Each command is
@@ -49,5 +49,5 @@
 //
 // Reply texts that clients match on live in replies.go, copied from Redis
 // 7.0's wire behaviour and checked by the conformance suite. Handlers pick
-// RESP2 or RESP3 shapes through the Conn.Write* methods.
+// RESP2 or RESP3 shapes through the client.Write* methods.
 package server

@@ -75,7 +75,7 @@ type allowance uint8
 const (
 	allowNo    allowance = iota // nobody
 	allowYes                    // every client
-	allowLocal                  // clients on this host (Conn.isLocal)
+	allowLocal                  // clients on this host (client.isLocal)
 )
 
 // newCommandNames applies opts to the table t. Its errors are those Redis
@@ -190,7 +190,7 @@ func lowerName(b []byte, buf *[maxNameLen]byte) []byte {
 // allowed reports whether the client may run cmd, as Redis's
 // allowProtectedAction: an unprotected command always, a protected one as
 // its directive says.
-func (c *Conn) allowed(cmd *command) bool {
+func (c *client) allowed(cmd *command) bool {
 	if cmd.protectedBy == unprotected {
 		return true
 	}
@@ -205,7 +205,7 @@ func (c *Conn) allowed(cmd *command) bool {
 
 // isLocal reports whether the client is on this host, as Redis's
 // islocalClient sees it: a Unix socket, or a TCP peer at 127.0.0.1 or ::1.
-func (c *Conn) isLocal() bool {
+func (c *client) isLocal() bool {
 	if c.nc == nil {
 		return false
 	}

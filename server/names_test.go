@@ -219,7 +219,7 @@ func TestProtectedCommandsPerServer(t *testing.T) {
 		t.Errorf("no log line for the failed MODULE LOAD:\n%s", logs.String())
 	}
 
-	// "local" refuses a client that is not on this host. A Conn with no
+	// "local" refuses a client that is not on this host. A client with no
 	// network connection stands for one here.
 	c := newConn(allowing, nil)
 	c.execute(line("MODULE", "LOAD", "/x.so"))

@@ -12,7 +12,7 @@ import (
 // made its key ready is appended to the receiving connection's outbox, and
 // the connection's goroutine is woken, whether it is waiting for input in
 // serve or parked in block. The owner moves what is there into its own reply
-// buffer (Conn.out, which stays lock-free on the hot path) and writes it.
+// buffer (client.out, which stays lock-free on the hot path) and writes it.
 //
 // Appending never waits for the client: a client that does not read has
 // its outbox grow up to outboxLimit, and the append that would pass the
@@ -45,7 +45,7 @@ type outbox struct {
 // wakes c's goroutine. It reports false, and closes the connection, when
 // the outbox would pass its limit; false also when c is closed. Any
 // goroutine may call it; c's own should write to c.out instead.
-func (c *Conn) post(b []byte) bool {
+func (c *client) post(b []byte) bool {
 	o := &c.ob
 	o.mu.Lock()
 	if o.closed {
@@ -69,10 +69,10 @@ func (c *Conn) post(b []byte) bool {
 	return true
 }
 
-// unblock ends the command c is parked in (Conn.block) once c's goroutine
+// unblock ends the command c is parked in (client.block) once c's goroutine
 // runs again: what the command replies was posted before. Any goroutine may
 // call it.
-func (c *Conn) unblock() {
+func (c *client) unblock() {
 	c.ob.unblocked.Store(true)
 	c.wake()
 }
@@ -85,7 +85,7 @@ func (c *Conn) unblock() {
 // waker marks pending before it sets the deadline, so no wake-up is lost:
 // either the owner's drain sees pending, or the deadline is set after the
 // owner cleared it and its next read returns.
-func (c *Conn) wake() {
+func (c *client) wake() {
 	if c.ob.pending.Swap(true) {
 		return
 	}
@@ -99,7 +99,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 // or drops it while replies are dropped (c.mute). A big outbox is queued as
 // it is (output.go), not copied. The owner calls it, having cleared any
 // wake-up deadline first.
-func (c *Conn) drainOutbox() {
+func (c *client) drainOutbox() {
 	if !c.ob.pending.Swap(false) {
 		return
 	}
@@ -125,7 +125,7 @@ func (c *Conn) drainOutbox() {
 }
 
 // closeOutbox makes further posts fail and drops what is queued.
-func (c *Conn) closeOutbox() {
+func (c *client) closeOutbox() {
 	o := &c.ob
 	o.mu.Lock()
 	o.closed = true

@@ -9,7 +9,7 @@ import (
 )
 
 // serverConn returns the server side of client tc.
-func serverConn(t *testing.T, srv *Server, tc *tcConn) *Conn {
+func serverConn(t *testing.T, srv *Server, tc *tcConn) *client {
 	t.Helper()
 	id := tc.integer("CLIENT", "ID")
 	c := srv.lookupConn(id)
@@ -126,7 +126,7 @@ func TestOutboxWhileBlocked(t *testing.T) {
 // read buffer they aliased can change under them.
 func TestOwnArgs(t *testing.T) {
 	buf := []byte("BLPOPkey1key2")
-	c := &Conn{argv: [][]byte{buf[0:5], buf[5:9], buf[9:13]}}
+	c := &client{argv: [][]byte{buf[0:5], buf[5:9], buf[9:13]}}
 	args := c.argv
 	c.ownArgs()
 	copy(buf, "XXXXXXXXXXXXX")

@@ -50,7 +50,7 @@ const (
 
 // room makes room in c.out for n more bytes without reallocating. It is
 // for writers whose size is not small and fixed.
-func (c *Conn) room(n int) {
+func (c *client) room(n int) {
 	if cap(c.out)-len(c.out) < n {
 		c.grow(n)
 	}
@@ -60,7 +60,7 @@ func (c *Conn) room(n int) {
 // not yet queued has reached replyChunk, it is queued whole and a new
 // buffer started; otherwise c.out doubles, leaving behind what is already
 // queued (its segments keep the old array alive and unchanged).
-func (c *Conn) grow(n int) {
+func (c *client) grow(n int) {
 	pending := c.out[c.outHead:]
 	if len(pending) >= replyChunk {
 		c.queueOut()
@@ -75,7 +75,7 @@ func (c *Conn) grow(n int) {
 }
 
 // queueOut moves the part of c.out not yet queued to the end of c.segs.
-func (c *Conn) queueOut() {
+func (c *client) queueOut() {
 	if len(c.out) > c.outHead {
 		c.segs = append(c.segs, c.out[c.outHead:len(c.out):len(c.out)])
 		c.segsLen += len(c.out) - c.outHead
@@ -86,14 +86,14 @@ func (c *Conn) queueOut() {
 
 // queue appends b to the output after what is there, by reference: b must
 // not change until it is written.
-func (c *Conn) queue(b []byte) {
+func (c *client) queue(b []byte) {
 	c.queueOut()
 	c.segs = append(c.segs, b)
 	c.segsLen += len(b)
 }
 
 // pendingOutput returns the bytes of output not yet written.
-func (c *Conn) pendingOutput() int { return c.segsLen + len(c.out) - c.outHead }
+func (c *client) pendingOutput() int { return c.segsLen + len(c.out) - c.outHead }
 
 // A deferredLen is the place of an aggregate's header whose length is not
 // known yet (deferLen), as Redis's addReplyDeferredLen.
@@ -106,7 +106,7 @@ type deferredLen struct {
 // deferLen marks where the header of an aggregate of a length not known yet
 // goes; setDeferredLen writes it there. Nothing may be written to the
 // client in between.
-func (c *Conn) deferLen() deferredLen {
+func (c *client) deferLen() deferredLen {
 	if c.mute {
 		return deferredLen{seg: -1}
 	}
@@ -115,7 +115,7 @@ func (c *Conn) deferLen() deferredLen {
 
 // setDeferredLen writes the header of kind ('*', '%', '~') for n elements
 // at the place d marks.
-func (c *Conn) setDeferredLen(d deferredLen, kind byte, n int) {
+func (c *client) setDeferredLen(d deferredLen, kind byte, n int) {
 	if d.seg < 0 {
 		return
 	}
@@ -135,7 +135,7 @@ func (c *Conn) setDeferredLen(d deferredLen, kind byte, n int) {
 }
 
 // flush writes the pending output. It reports whether the write succeeded.
-func (c *Conn) flush() bool {
+func (c *client) flush() bool {
 	var err error
 	if len(c.segs) == 0 {
 		out := c.out[c.outHead:]
@@ -177,7 +177,7 @@ func (c *Conn) flush() bool {
 // write then stops at a deadline shutdownWriteGrace away (see Shutdown),
 // and a client that took bytes in that time is still reading and gets
 // another grace.
-func (c *Conn) write(b []byte) error {
+func (c *client) write(b []byte) error {
 	n, err := c.nc.Write(b)
 	c.s.stats.netOutput.Add(int64(n))
 	for err != nil && n > 0 && c.graceful(err) {
@@ -191,7 +191,7 @@ func (c *Conn) write(b []byte) error {
 // graceful reports whether a write that failed with err, having written
 // something since its deadline was last set, may go on: the server is
 // shutting down and the deadline passed. It sets the next deadline.
-func (c *Conn) graceful(err error) bool {
+func (c *client) graceful(err error) bool {
 	if !c.shutdown.Load() || !errors.Is(err, os.ErrDeadlineExceeded) {
 		return false
 	}
@@ -202,7 +202,7 @@ func (c *Conn) graceful(err error) bool {
 // writeSegs writes c.segs with writev, at most writeStep bytes at a time,
 // publishing what is left before each step, so that CLIENT LIST shows the
 // output of a client that reads slowly, or not at all, going down.
-func (c *Conn) writeSegs() error {
+func (c *client) writeSegs() error {
 	segs := c.segs
 	left := int64(c.segsLen)
 	for len(segs) > 0 {
@@ -237,7 +237,7 @@ func (c *Conn) writeSegs() error {
 // publishOutput makes the output's figures visible to other goroutines:
 // CLIENT LIST's obl (bytes in c.out), oll (segments) and omem (their
 // bytes).
-func (c *Conn) publishOutput(buf, list, mem int64) {
+func (c *client) publishOutput(buf, list, mem int64) {
 	c.outBuf.Store(buf)
 	c.outList.Store(list)
 	c.outMem.Store(mem)
@@ -246,7 +246,7 @@ func (c *Conn) publishOutput(buf, list, mem int64) {
 // outputFigures returns CLIENT LIST's obl, oll and omem for c, counting
 // the outbox as one more segment. Only c's goroutine may call it for exact
 // figures; otherwise see publishedOutput.
-func (c *Conn) outputFigures() (obl, oll, omem int64) {
+func (c *client) outputFigures() (obl, oll, omem int64) {
 	obl = int64(len(c.out) - c.outHead)
 	oll = int64(len(c.segs))
 	omem = int64(c.segsLen) + segOverhead*oll
@@ -259,7 +259,7 @@ func (c *Conn) outputFigures() (obl, oll, omem int64) {
 
 // publishedOutput is outputFigures from another goroutine: what c last
 // published, and its outbox now.
-func (c *Conn) publishedOutput() (obl, oll, omem int64) {
+func (c *client) publishedOutput() (obl, oll, omem int64) {
 	obl, oll, omem = c.outBuf.Load(), c.outList.Load(), c.outMem.Load()
 	if ob := c.ob.size.Load(); ob > 0 {
 		oll++

@@ -15,7 +15,7 @@ import (
 )
 
 // pendingBytes returns c's output not yet written, in order.
-func (c *Conn) pendingBytes() []byte {
+func (c *client) pendingBytes() []byte {
 	var b []byte
 	for _, s := range c.segs {
 		b = append(b, s...)
@@ -31,29 +31,29 @@ func TestMutedWritersBuildNothing(t *testing.T) {
 	s := &Server{}
 	s.stats.errorCodes = map[string]int64{}
 	big := bytes.Repeat([]byte("v"), 1<<20)
-	writers := map[string]func(c *Conn){
-		"OK":         func(c *Conn) { c.WriteOK() },
-		"simple":     func(c *Conn) { c.WriteSimple("PONG") },
-		"int":        func(c *Conn) { c.WriteInt(42) },
-		"bulk":       func(c *Conn) { c.WriteBulk(big) },
-		"value":      func(c *Conn) { c.writeValue(big) },
-		"bulkString": func(c *Conn) { c.WriteBulkString("abc") },
-		"bulkInt":    func(c *Conn) { c.WriteBulkInt(7) },
-		"array":      func(c *Conn) { c.WriteArray(2) },
-		"null":       func(c *Conn) { c.WriteNull() },
-		"nullArray":  func(c *Conn) { c.WriteNullArray() },
-		"map":        func(c *Conn) { c.WriteMap(1) },
-		"set":        func(c *Conn) { c.WriteSet(1) },
-		"push":       func(c *Conn) { c.WritePush(1) },
-		"bool":       func(c *Conn) { c.WriteBool(true) },
-		"double":     func(c *Conn) { c.WriteDouble(1.5) },
-		"verbatim":   func(c *Conn) { c.WriteVerbatim("some text", "txt") },
-		"error":      func(c *Conn) { c.WriteError("ERR x") },
-		"deferred":   func(c *Conn) { c.setDeferredLen(c.deferLen(), '*', 3) },
+	writers := map[string]func(c *client){
+		"OK":         func(c *client) { c.WriteOK() },
+		"simple":     func(c *client) { c.WriteSimple("PONG") },
+		"int":        func(c *client) { c.WriteInt(42) },
+		"bulk":       func(c *client) { c.WriteBulk(big) },
+		"value":      func(c *client) { c.writeValue(big) },
+		"bulkString": func(c *client) { c.WriteBulkString("abc") },
+		"bulkInt":    func(c *client) { c.WriteBulkInt(7) },
+		"array":      func(c *client) { c.WriteArray(2) },
+		"null":       func(c *client) { c.WriteNull() },
+		"nullArray":  func(c *client) { c.WriteNullArray() },
+		"map":        func(c *client) { c.WriteMap(1) },
+		"set":        func(c *client) { c.WriteSet(1) },
+		"push":       func(c *client) { c.WritePush(1) },
+		"bool":       func(c *client) { c.WriteBool(true) },
+		"double":     func(c *client) { c.WriteDouble(1.5) },
+		"verbatim":   func(c *client) { c.WriteVerbatim("some text", "txt") },
+		"error":      func(c *client) { c.WriteError("ERR x") },
+		"deferred":   func(c *client) { c.setDeferredLen(c.deferLen(), '*', 3) },
 	}
 	for name, write := range writers {
 		for _, proto := range []int{2, 3} {
-			c := &Conn{s: s, proto: proto, mute: true}
+			c := &client{s: s, proto: proto, mute: true}
 			allocs := testing.AllocsPerRun(10, func() { write(c) })
 			if c.pendingOutput() != 0 || len(c.out) != 0 || len(c.segs) != 0 {
 				t.Errorf("%s in RESP%d while muted left %d bytes of output", name, proto, c.pendingOutput())
@@ -63,7 +63,7 @@ func TestMutedWritersBuildNothing(t *testing.T) {
 			}
 		}
 	}
-	c := &Conn{s: s, proto: 2, mute: true}
+	c := &client{s: s, proto: 2, mute: true}
 	before := s.stats.errorReplies.Load()
 	c.WriteError("WRONGTYPE x")
 	if c.errors != 1 || s.stats.errorReplies.Load() != before+1 || s.stats.errorCodes["WRONGTYPE"] != 1 {
@@ -348,7 +348,7 @@ func TestDeferredLen(t *testing.T) {
 	for _, n := range []int{0, 3, 20_000} {
 		for _, before := range []string{"nothing", "small", "big value"} {
 			t.Run(fmt.Sprintf("%d after %s", n, before), func(t *testing.T) {
-				c := &Conn{s: s, proto: 2}
+				c := &client{s: s, proto: 2}
 				var want bytes.Buffer
 				switch before {
 				case "small":

@@ -26,7 +26,7 @@ func armPanics(t *testing.T, name string) {
 		t.Fatalf("no command %q to arm", name)
 	}
 	orig := cmd.Run
-	cmd.Run = func(c *Conn, args [][]byte) {
+	cmd.Run = func(c *client, args [][]byte) {
 		if len(args) > 1 {
 			if v, ok := strings.CutPrefix(string(args[1]), "panic:"); ok {
 				switch v {

@@ -22,7 +22,7 @@ import (
 // in afterErrorReply whether the reply is sent or not.
 
 // WriteOK writes +OK.
-func (c *Conn) WriteOK() {
+func (c *client) WriteOK() {
 	if c.mute {
 		return
 	}
@@ -30,7 +30,7 @@ func (c *Conn) WriteOK() {
 }
 
 // WriteSimple writes a simple string; s must not contain CR or LF.
-func (c *Conn) WriteSimple(s string) {
+func (c *client) WriteSimple(s string) {
 	if c.mute {
 		return
 	}
@@ -39,7 +39,7 @@ func (c *Conn) WriteSimple(s string) {
 }
 
 // WriteInt writes an integer.
-func (c *Conn) WriteInt(n int64) {
+func (c *client) WriteInt(n int64) {
 	if c.mute {
 		return
 	}
@@ -47,7 +47,7 @@ func (c *Conn) WriteInt(n int64) {
 }
 
 // WriteBulk writes a bulk string, copying b.
-func (c *Conn) WriteBulk(b []byte) {
+func (c *client) WriteBulk(b []byte) {
 	if c.mute {
 		return
 	}
@@ -63,7 +63,7 @@ const bulkOverhead = len("$4294967295\r\n\r\n")
 // shared (the store no longer changes its bytes), so it is queued as it
 // is instead of copied: a GET of 500 MB costs no second 500 MB, and an MGET
 // that names a big value a thousand times costs a thousand references.
-func (c *Conn) writeValue(b []byte) {
+func (c *client) writeValue(b []byte) {
 	if len(b) < store.ShareMin {
 		c.WriteBulk(b)
 		return
@@ -77,7 +77,7 @@ func (c *Conn) writeValue(b []byte) {
 }
 
 // WriteBulkString writes a bulk string.
-func (c *Conn) WriteBulkString(s string) {
+func (c *client) WriteBulkString(s string) {
 	if c.mute {
 		return
 	}
@@ -86,7 +86,7 @@ func (c *Conn) WriteBulkString(s string) {
 }
 
 // WriteBulkInt writes n as a bulk string.
-func (c *Conn) WriteBulkInt(n int64) {
+func (c *client) WriteBulkInt(n int64) {
 	if c.mute {
 		return
 	}
@@ -95,7 +95,7 @@ func (c *Conn) WriteBulkInt(n int64) {
 }
 
 // WriteArray writes the header of an array of n elements.
-func (c *Conn) WriteArray(n int) {
+func (c *client) WriteArray(n int) {
 	if c.mute {
 		return
 	}
@@ -103,7 +103,7 @@ func (c *Conn) WriteArray(n int) {
 }
 
 // WriteNull writes a null: a null bulk string in RESP2, _ in RESP3.
-func (c *Conn) WriteNull() {
+func (c *client) WriteNull() {
 	if c.mute {
 		return
 	}
@@ -115,7 +115,7 @@ func (c *Conn) WriteNull() {
 }
 
 // WriteNullArray writes a null array: *-1 in RESP2, _ in RESP3.
-func (c *Conn) WriteNullArray() {
+func (c *client) WriteNullArray() {
 	if c.mute {
 		return
 	}
@@ -128,7 +128,7 @@ func (c *Conn) WriteNullArray() {
 
 // WriteMap writes the header of a map of n pairs: a flat array of 2n
 // elements in RESP2.
-func (c *Conn) WriteMap(n int) {
+func (c *client) WriteMap(n int) {
 	if c.mute {
 		return
 	}
@@ -140,7 +140,7 @@ func (c *Conn) WriteMap(n int) {
 }
 
 // WriteSet writes the header of a set of n elements: an array in RESP2.
-func (c *Conn) WriteSet(n int) {
+func (c *client) WriteSet(n int) {
 	if c.mute {
 		return
 	}
@@ -155,7 +155,7 @@ func (c *Conn) WriteSet(n int) {
 // in RESP2. Like every writer it writes nothing while c.mute is set; a push
 // that must pass CLIENT REPLY OFF, as Redis 7.0 lets pub/sub messages pass
 // (CLIENT_PUSHING), is written with mute cleared.
-func (c *Conn) WritePush(n int) {
+func (c *client) WritePush(n int) {
 	if c.mute {
 		return
 	}
@@ -167,7 +167,7 @@ func (c *Conn) WritePush(n int) {
 }
 
 // WriteBool writes a boolean: #t/#f in RESP3, :1/:0 in RESP2.
-func (c *Conn) WriteBool(b bool) {
+func (c *client) WriteBool(b bool) {
 	if c.mute {
 		return
 	}
@@ -185,7 +185,7 @@ func (c *Conn) WriteBool(b bool) {
 
 // WriteDouble writes a double as Redis 7.0 does (%.17g, "inf", "-inf"): a
 // bulk string in RESP2, a double in RESP3.
-func (c *Conn) WriteDouble(f float64) {
+func (c *client) WriteDouble(f float64) {
 	if c.mute {
 		return
 	}
@@ -210,7 +210,7 @@ func (c *Conn) WriteDouble(f float64) {
 
 // WriteVerbatim writes text as a verbatim string of the given three-letter
 // format ("txt"): a bulk string in RESP2.
-func (c *Conn) WriteVerbatim(text, format string) {
+func (c *client) WriteVerbatim(text, format string) {
 	if c.mute {
 		return
 	}
@@ -230,9 +230,9 @@ func (c *Conn) WriteVerbatim(text, format string) {
 // syntax error", "WRONGTYPE Operation…"); CR and LF become spaces, as Redis
 // does, and the error is counted for INFO errorstats and the command's
 // failed_calls.
-func (c *Conn) WriteError(msg string) { c.writeErrorReply(msg) }
+func (c *client) WriteError(msg string) { c.writeErrorReply(msg) }
 
-func (c *Conn) writeErrorReply(msg string) {
+func (c *client) writeErrorReply(msg string) {
 	c.errors++
 	c.s.countError(msg)
 	if c.mute {

@@ -60,7 +60,7 @@ type Server struct {
 
 	// connsMu guards conns and nextID.
 	connsMu sync.Mutex
-	conns   map[int64]*Conn
+	conns   map[int64]*client
 	nextID  int64
 
 	// cmds are the names this server's clients call commands by, and its
@@ -129,7 +129,7 @@ func New(cfg Config) (*Server, error) {
 		start:    time.Now(),
 		runID:    newRunID(),
 		cfg:      cfg,
-		conns:    map[int64]*Conn{},
+		conns:    map[int64]*client{},
 		done:     make(chan struct{}),
 		stopCron: make(chan struct{}),
 
@@ -551,7 +551,7 @@ func (s *Server) protectedModeDenies(nc net.Conn, protectedMode bool) bool {
 // authentication yet, so it never does.
 func (s *Server) passwordSet() bool { return false }
 
-func (s *Server) removeConn(c *Conn) {
+func (s *Server) removeConn(c *client) {
 	s.connsMu.Lock()
 	delete(s.conns, c.id)
 	s.connsMu.Unlock()
@@ -600,7 +600,7 @@ func (s *Server) closeIdleClients(now int64) {
 		return
 	}
 	s.connsMu.Lock()
-	var idle []*Conn
+	var idle []*client
 	for _, c := range s.conns {
 		// Blocked clients are waiting on the server, not idle.
 		if now-c.lastInteraction.Load() > timeout && !s.info.isBlocked(c) {
@@ -645,7 +645,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// writes its replies before the goroutine sees the deadline, as
 		// long as the client reads them within the grace. A write past
 		// it fails, and the connection ends.
-		c.shutdown.Store(true) // before the deadline: see Conn.wakeHandled
+		c.shutdown.Store(true) // before the deadline: see client.wakeHandled
 		c.nc.SetReadDeadline(aLongTimeAgo)
 		c.nc.SetWriteDeadline(writeDeadline)
 	}

@@ -36,7 +36,7 @@ type infoState struct {
 	blockMu sync.Mutex
 	// blocked holds the connections parked in a blocking command (WAIT),
 	// each with whether its block has a timeout.
-	blocked map[*Conn]bool
+	blocked map[*client]bool
 }
 
 // Instantaneous metrics, as Redis's STATS_METRIC_*.
@@ -84,7 +84,7 @@ func (m *instMetric) rate() float64 {
 // once the server is set up, and a replication id.
 func (s *Server) initStats() {
 	s.info.replID = newRunID()
-	s.info.blocked = map[*Conn]bool{}
+	s.info.blocked = map[*client]bool{}
 	used := heapObjectBytes()
 	s.info.startupMem = used
 	s.info.peakMem.Store(used)
@@ -126,7 +126,7 @@ func (s *Server) notePeakMemory(used uint64) {
 // setBlocked records that c entered (on) or left a blocking command, and
 // whether the block has a timeout, for CLIENT LIST's 'b' flag and INFO's
 // blocked_clients and clients_in_timeout_table.
-func (st *infoState) setBlocked(c *Conn, on, timed bool) {
+func (st *infoState) setBlocked(c *client, on, timed bool) {
 	st.blockMu.Lock()
 	if on {
 		st.blocked[c] = timed
@@ -136,7 +136,7 @@ func (st *infoState) setBlocked(c *Conn, on, timed bool) {
 	st.blockMu.Unlock()
 }
 
-func (st *infoState) isBlocked(c *Conn) bool {
+func (st *infoState) isBlocked(c *client) bool {
 	st.blockMu.Lock()
 	_, ok := st.blocked[c]
 	st.blockMu.Unlock()
