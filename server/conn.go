@@ -57,10 +57,23 @@ type client struct {
 	// counters when it ends (endRun), so a pipeline of N GETs costs two
 	// clock reads and a few atomic adds, not N of each, while each call of
 	// a slow command has its own duration, as SLOWLOG and LATENCY need.
+	//
+	// A run that ends at a call's return leaves its end time in mark, and
+	// the next call of the batch starts from it rather than reading the
+	// clock again, so a pipeline of N slow commands costs N+1 clock reads.
+	// Anything that waits (a lock, the end of a batch) clears mark.
+	//
+	// A run of a slow command (no fast flag) times each call: callStart is
+	// where the running call began, and the calls' latencies go to the
+	// histogram one by one, while the totals (calls, time) are added once
+	// when the run ends.
 	run struct {
 		cmd           *command
 		start         time.Duration // since created, on the monotonic clock
+		callStart     time.Duration // slow runs: the running call's start
+		mark          time.Duration // the last run's end, or 0
 		calls, failed int64
+		shown         *command // what lastCmd holds, to store it only on change
 	}
 
 	db *store.DB // the selected database
@@ -192,6 +205,7 @@ func (c *client) cleanup() {
 // processInput executes every complete command buffered and writes the
 // replies. It reports whether the connection must close.
 func (c *client) processInput() (stop bool) {
+	c.run.mark = 0 // the read before this batch is no command's time
 	defer c.endTx()
 	defer c.endRun()
 	for !c.closeAfterReply {
@@ -221,6 +235,7 @@ func (c *client) processInput() (stop bool) {
 			if !c.flush() {
 				return true
 			}
+			c.run.mark = 0 // nor is the write's
 		}
 	}
 	c.qbuf.Store(int64(c.rd.Buffered()))
@@ -260,6 +275,7 @@ func (c *client) beginTx(cmd *command) {
 		c.endTx()
 	}
 	c.endRun() // time waiting for the lock is no command's
+	c.run.mark = 0
 	c.tx = c.s.store.Begin(store.TxOptions{DB: c.db.ID(), AllDBs: cmd.allDBs, NoTouch: c.noTouch.Load()})
 	c.txAll = cmd.allDBs
 	c.held = 0
@@ -325,8 +341,16 @@ func (c *client) call(cmd *command, args [][]byte) {
 		// (INFO commandstats), and CLIENT LIST shows this one.
 		c.endRun()
 		c.run.cmd = cmd
-		c.run.start = time.Since(c.created)
-		c.lastCmd.Store(cmd)
+		if c.run.mark != 0 {
+			c.run.start = c.run.mark
+		} else {
+			c.run.start = time.Since(c.created)
+		}
+		c.run.callStart = c.run.start
+		if c.run.shown != cmd {
+			c.run.shown = cmd
+			c.lastCmd.Store(cmd)
+		}
 	}
 	errs := c.errors
 	cmd.Run(c, args)
@@ -338,7 +362,11 @@ func (c *client) call(cmd *command, args [][]byte) {
 		c.run.failed++
 	}
 	if cmd.Flags&flagFast == 0 {
-		c.endRun()
+		// Each call of a slow command has its own latency, as SLOWLOG and
+		// LATENCY need: one clock read per call.
+		now := time.Since(c.created)
+		c.s.cmdStats[cmd.id].recordLatency(now-c.run.callStart, 1)
+		c.run.callStart = now
 	}
 }
 
@@ -355,11 +383,19 @@ func (c *client) endRun() {
 		r.cmd = nil
 		return
 	}
-	d := time.Since(c.created) - r.start
 	st := &c.s.cmdStats[r.cmd.id]
+	var end time.Duration
+	if r.cmd.Flags&flagFast == 0 {
+		// Each call's latency is recorded already; the run ends where
+		// its last call did.
+		end = r.callStart
+	} else {
+		end = time.Since(c.created)
+		st.recordLatency((end-r.start)/time.Duration(r.calls), r.calls)
+	}
+	r.mark = end
 	st.calls.Add(r.calls)
-	st.nanos.Add(int64(d))
-	st.recordLatency(d/time.Duration(r.calls), r.calls)
+	st.nanos.Add(int64(end - r.start))
 	if r.failed > 0 {
 		st.failed.Add(r.failed)
 	}
