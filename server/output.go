@@ -175,12 +175,12 @@ func (c *client) flush() bool {
 
 // write writes b with one Write, or more while the server shuts down: a
 // write then stops at a deadline shutdownWriteGrace away (see Shutdown),
-// and a client that took bytes in that time is still reading and gets
-// another grace.
+// and a client that took enough bytes in that time is still reading and
+// gets another grace.
 func (c *client) write(b []byte) error {
 	n, err := c.nc.Write(b)
 	c.s.stats.netOutput.Add(int64(n))
-	for err != nil && n > 0 && c.graceful(err) {
+	for err != nil && c.graceful(err, int64(n), int64(len(b))) {
 		b = b[n:]
 		n, err = c.nc.Write(b)
 		c.s.stats.netOutput.Add(int64(n))
@@ -188,11 +188,20 @@ func (c *client) write(b []byte) error {
 	return err
 }
 
-// graceful reports whether a write that failed with err, having written
-// something since its deadline was last set, may go on: the server is
-// shutting down and the deadline passed. It sets the next deadline.
-func (c *client) graceful(err error) bool {
-	if !c.shutdown.Load() || !errors.Is(err, os.ErrDeadlineExceeded) {
+// shutdownMinProgress is how much of a write a client must take in one
+// shutdown grace to get another (or all of it, if less is left): a client
+// that reads takes megabytes in that time, while one that does not still
+// has its kernel buffers fill, less and less, as they grow (hundreds of
+// kilobytes per grace on loopback): a megabyte per grace tells them apart.
+const shutdownMinProgress = 1 << 20
+
+// graceful reports whether a write of want bytes that failed with err,
+// having written wrote of them, may go on: the server is shutting down, the
+// deadline passed, and the client took enough to be reading. It sets the
+// next deadline.
+func (c *client) graceful(err error, wrote, want int64) bool {
+	if !c.shutdown.Load() || !errors.Is(err, os.ErrDeadlineExceeded) ||
+		wrote < min(shutdownMinProgress, want) {
 		return false
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(shutdownWriteGrace))
@@ -223,9 +232,13 @@ func (c *client) writeSegs() error {
 		c.iov = iov
 		for len(iov) > 0 {
 			// WriteTo consumes iov as it writes.
+			want := int64(0)
+			for _, b := range iov {
+				want += int64(len(b))
+			}
 			w, err := iov.WriteTo(c.nc)
 			c.s.stats.netOutput.Add(w)
-			if err != nil && (w == 0 || !c.graceful(err)) {
+			if err != nil && !c.graceful(err, w, want) {
 				return err
 			}
 		}
