@@ -88,6 +88,11 @@ type client struct {
 	errors  int // error replies written, for failed_calls
 	created time.Time
 
+	// denyBlocking makes blocking commands reply at once, as if their
+	// timeout had passed, instead of blocking (Redis's
+	// CLIENT_DENY_BLOCKING): set while EXEC or a script runs commands.
+	denyBlocking bool
+
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
 	closeAfterReply bool
