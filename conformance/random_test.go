@@ -150,10 +150,29 @@ var randomTemplates = []cmdTemplate{
 	tpl("TTL k"), tpl("OBJECT ENCODING k"), tpl("OBJECT REFCOUNT k"), tpl("OBJECT FREQ k"),
 	tpl("CONFIG SET c v"), tpl("CONFIG GET c"), tpl("CONFIG SET c v c v"),
 	tpl("KEYS p"), tpl("ECHO v"), tpl("PING o", "hello"), tpl("SELECT d"), tpl("SWAPDB d d"),
+	// Sorted sets (z: a sorted set key or another; L: a key whose members
+	// all score 0, for the lexicographic commands, whose result Redis leaves
+	// undefined when scores differ).
+	tpl("ZADD z O s m s m", "NX", "XX", "GT", "LT", "CH", "INCR"), tpl("ZADD z s m"), tpl("ZADD z s m s m s m"),
+	tpl("ZADD L 0 m"), tpl("ZADD L 0 m 0 m"),
+	tpl("ZINCRBY z s m"), tpl("ZREM z m m"), tpl("ZSCORE z m"), tpl("ZMSCORE z m m"), tpl("ZCARD z"),
+	tpl("ZCOUNT z r r"), tpl("ZRANK z m"), tpl("ZREVRANK z m"),
+	tpl("ZRANGE z i i O", "REV", "WITHSCORES", "LIMIT i i", "BYSCORE"), tpl("ZRANGE z r r O", "BYSCORE", "REV", "WITHSCORES", "LIMIT i i"),
+	tpl("ZRANGEBYSCORE z r r O", "WITHSCORES", "LIMIT i i"), tpl("ZREVRANGEBYSCORE z r r O", "WITHSCORES", "LIMIT i i"),
+	tpl("ZREVRANGE z i i o", "WITHSCORES"), tpl("ZRANGESTORE z z i i O", "REV", "BYSCORE", "LIMIT i i"),
+	tpl("ZREMRANGEBYRANK z i i"), tpl("ZREMRANGEBYSCORE z r r"),
+	tpl("ZLEXCOUNT L l l"), tpl("ZRANGEBYLEX L l l o", "LIMIT i i"), tpl("ZREVRANGEBYLEX L l l o", "LIMIT i i"),
+	tpl("ZRANGE L l l BYLEX O", "REV", "LIMIT i i", "WITHSCORES"), tpl("ZREMRANGEBYLEX L l l"),
+	tpl("ZPOPMIN z o", "i"), tpl("ZPOPMAX z o", "i"), tpl("ZMPOP n z z x O", "COUNT i"),
+	tpl("ZUNION n z z O", "WEIGHTS f f", "AGGREGATE a", "WITHSCORES"), tpl("ZINTER n z z O", "WEIGHTS f f", "AGGREGATE a", "WITHSCORES"),
+	tpl("ZDIFF n z z o", "WITHSCORES"), tpl("ZUNIONSTORE z n z z O", "WEIGHTS f f", "AGGREGATE a"),
+	tpl("ZINTERSTORE z n z z O", "WEIGHTS f f", "AGGREGATE a"), tpl("ZDIFFSTORE z n z z"), tpl("ZINTERCARD n z z o", "LIMIT i"),
+	tpl("ZRANDMEMBER z 0 WITHSCORES"),
 }
 
 var (
-	randKeys   = []string{"k1", "k2", "k3", "{k}1"}
+	randKeys = []string{"k1", "k2", "k3", "{k}1",
+		"z1"}
 	randValues = []string{"", "0", "1", "-1", "7", "10", "100", "3.5", "-2.25", "1e3", "abc", "hello world",
 		"9223372036854775807", "-9223372036854775808", "9223372036854775808", " 5", "5 ", "0x10", "inf", "-inf",
 		"nan", "+1", "007", "-0", "1.5e308", "a\x00b", "12345678901234567890123", strings.Repeat("xy", 30)}
@@ -183,7 +202,19 @@ var (
 	// nor proto-max-bulk-len and client-query-buffer-limit, whose upper
 	// bounds Redoubt lowers on purpose (README), which shows in their
 	// range errors.
-	randDirectives = []string{"hz", "loglevel", "tcp-keepalive", "protected-mode", "HZ", "databases"}
+	randDirectives = []string{"hz", "loglevel", "tcp-keepalive", "protected-mode", "HZ", "databases",
+		"zset-max-listpack-entries", "zset-max-listpack-value"}
+	// Sorted set arguments: keys (z, L), members (m), scores (s), score
+	// and lex bounds (r, l), numkeys (n), MIN|MAX (x), aggregates (a).
+	randZKeys   = []string{"z1", "z2", "z1", "z2", "k1"}
+	randLexKeys = []string{"zl1", "zl2"}
+	randMembers = []string{"a", "b", "c", "d", "e", "1", "10", "-1", "", "aa", strings.Repeat("m", 70)}
+	randScores  = []string{"0", "1", "2", "-1", "2.5", "0.1", "inf", "-inf", "+inf", "nan", "abc", "1e400", "", "1e3", "-0"}
+	randBounds  = []string{"0", "1", "(1", "2", "(2", "-inf", "+inf", "(inf", "2.5", "abc", "", "(", "-1", "nan"}
+	randLexes   = []string{"-", "+", "[a", "(a", "[c", "(d", "[", "(", "a", "", "+x", "[10"}
+	randNumkeys = []string{"1", "2", "2", "2", "3", "0", "-1", "abc", "9223372036854775807"}
+	randMinMax  = []string{"MIN", "MAX", "min", "foo"}
+	randAggs    = []string{"SUM", "MIN", "MAX", "avg"}
 )
 
 func (g *cmdGen) pick(xs []string) string { return xs[g.rng.IntN(len(xs))] }
@@ -269,6 +300,24 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randDBs)
 	case "c":
 		return g.pick(randDirectives)
+	case "z":
+		return g.pick(randZKeys)
+	case "L":
+		return g.pick(randLexKeys)
+	case "m":
+		return g.pick(randMembers)
+	case "s":
+		return g.pick(randScores)
+	case "r":
+		return g.pick(randBounds)
+	case "l":
+		return g.pick(randLexes)
+	case "n":
+		return g.pick(randNumkeys)
+	case "x":
+		return g.pick(randMinMax)
+	case "a":
+		return g.pick(randAggs)
 	}
 	return kind
 }
