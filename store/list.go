@@ -162,6 +162,13 @@ func (db *DB) ListPush(key []byte, vals [][]byte, left, onlyExisting bool) (int,
 	return n, nil
 }
 
+// ListExists reports whether key holds a list, looking it up for writing
+// (no hit or miss counted): ErrWrongType when it holds another type.
+func (db *DB) ListExists(key []byte) (bool, error) {
+	e, err := db.listEntry(key, Write)
+	return e != nil, err
+}
+
 // ListLen returns the length of the list at key, 0 when it is missing.
 func (db *DB) ListLen(key []byte) (int, error) {
 	e, err := db.listEntry(key, 0)
@@ -442,14 +449,14 @@ func (db *DB) ListPos(key, val []byte, opt PosOptions, fn func(index int) bool) 
 	l := readList(e, &tmp)
 	rank, back := opt.Rank, false
 	if rank < 0 {
-		rank, back = -rank, true // rank is not MinInt64: the server refuses it
+		rank, back = -rank, true // MinInt64 stays negative, as in Redis
 	}
 	size := l.Len()
 	p := l.Head()
 	if back {
 		p = l.Tail()
 	}
-	matches, found := int64(0), int64(0)
+	matches := int64(0)
 	for i := int64(0); p.Valid() && (opt.MaxLen == 0 || i < opt.MaxLen); i++ {
 		if l.Equal(p, val) {
 			matches++
@@ -458,8 +465,9 @@ func (db *DB) ListPos(key, val []byte, opt PosOptions, fn func(index int) bool) 
 				if back {
 					idx = size - 1 - int(i)
 				}
-				found++
-				if !fn(idx) || (opt.Count != 0 && found >= opt.Count) {
+				// Redis's test, with its wrapping arithmetic: a rank of
+				// MinInt64 (which negating leaves negative) never stops.
+				if !fn(idx) || (opt.Count != 0 && matches-rank+1 >= opt.Count) {
 					break
 				}
 			}
