@@ -119,7 +119,7 @@ func quoteArgs(args [][]byte) string {
 }
 
 // cmdGen draws commands. A template is the command's words and then its
-// arguments: k a key, v a value, i an integer, t a time to live, f a float,
+// arguments: k a key, e a list end or side, v a value, i an integer, t a time to live, f a float,
 // p a glob pattern, d a database, o one of the command's options or
 // nothing, O any number of its options.
 type cmdGen struct{ rng *rand.Rand }
@@ -150,10 +150,19 @@ var randomTemplates = []cmdTemplate{
 	tpl("TTL k"), tpl("OBJECT ENCODING k"), tpl("OBJECT REFCOUNT k"), tpl("OBJECT FREQ k"),
 	tpl("CONFIG SET c v"), tpl("CONFIG GET c"), tpl("CONFIG SET c v c v"),
 	tpl("KEYS p"), tpl("ECHO v"), tpl("PING o", "hello"), tpl("SELECT d"), tpl("SWAPDB d d"),
+	// Lists: pushes often enough that lists exist, and grow past a node
+	// when list-max-listpack-size is small.
+	tpl("LPUSH k v v"), tpl("RPUSH k v v v"), tpl("RPUSH k v v v v v v"), tpl("LPUSHX k v"), tpl("RPUSHX k v v"),
+	tpl("LPOP k"), tpl("RPOP k"), tpl("LPOP k i"), tpl("RPOP k i"), tpl("LLEN k"),
+	tpl("LRANGE k i i"), tpl("LINDEX k i"), tpl("LSET k i v"), tpl("LINSERT k e v v"),
+	tpl("LREM k i v"), tpl("LTRIM k i i"), tpl("LPOS k v O", "RANK i", "COUNT i", "MAXLEN i", "rank"),
+	tpl("LMOVE k k e e"), tpl("RPOPLPUSH k k"), tpl("LMPOP i k k e O", "COUNT i", "count"),
 }
 
 var (
-	randKeys   = []string{"k1", "k2", "k3", "{k}1"}
+	randKeys = []string{"k1", "k2", "k3", "{k}1", "l1", "l2"}
+	// randEnds are the ends of LMOVE and LMPOP and LINSERT's sides.
+	randEnds   = []string{"LEFT", "RIGHT", "left", "right", "BEFORE", "after", "middle"}
 	randValues = []string{"", "0", "1", "-1", "7", "10", "100", "3.5", "-2.25", "1e3", "abc", "hello world",
 		"9223372036854775807", "-9223372036854775808", "9223372036854775808", " 5", "5 ", "0x10", "inf", "-inf",
 		"nan", "+1", "007", "-0", "1.5e308", "a\x00b", "12345678901234567890123", strings.Repeat("xy", 30)}
@@ -183,7 +192,8 @@ var (
 	// nor proto-max-bulk-len and client-query-buffer-limit, whose upper
 	// bounds Redoubt lowers on purpose (README), which shows in their
 	// range errors.
-	randDirectives = []string{"hz", "loglevel", "tcp-keepalive", "protected-mode", "HZ", "databases"}
+	randDirectives = []string{"hz", "loglevel", "tcp-keepalive", "protected-mode", "HZ", "databases",
+		"list-max-listpack-size", "list-compress-depth"}
 )
 
 func (g *cmdGen) pick(xs []string) string { return xs[g.rng.IntN(len(xs))] }
@@ -269,6 +279,8 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randDBs)
 	case "c":
 		return g.pick(randDirectives)
+	case "e":
+		return g.pick(randEnds)
 	}
 	return kind
 }
