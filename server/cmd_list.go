@@ -188,18 +188,18 @@ func listPop(c *client, args [][]byte, left bool) {
 		}
 		return
 	}
-	vals, err := c.db.ListPop(args[1], left, int(count))
+	ok, err := c.db.ListPopEach(args[1], left, int(count), func(n int) {
+		if hasCount {
+			c.WriteArray(n)
+		}
+	}, c.WriteBulk)
 	switch {
 	case err != nil:
 		c.storeError(err)
-	case vals == nil && hasCount:
+	case !ok && hasCount:
 		c.WriteNullArray()
-	case vals == nil:
+	case !ok:
 		c.WriteNull()
-	case !hasCount:
-		c.WriteBulk(vals[0])
-	default:
-		c.writeBulks(vals)
 	}
 }
 
@@ -483,14 +483,18 @@ func cmdLmpop(c *client, args [][]byte) {
 	if !ok {
 		return
 	}
-	key, vals, err := c.db.ListMPop(a.keys, a.left, a.count)
+	popped := false
+	err := c.db.ListMPopEach(a.keys, a.left, a.count, func(key []byte, n int) {
+		popped = true
+		c.WriteArray(2)
+		c.WriteBulk(key)
+		c.WriteArray(n)
+	}, c.WriteBulk)
 	switch {
 	case err != nil:
 		c.storeError(err)
-	case key == nil:
+	case !popped:
 		c.WriteNullArray()
-	default:
-		c.writeKeyElements(key, vals)
 	}
 }
 

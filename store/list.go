@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"sync"
 	"unsafe"
 
 	"github.com/redoubt-db/redoubt/store/internal/listpack"
@@ -48,27 +49,49 @@ func (db *DB) listEntry(key []byte, flags LookupFlags) (*entry, error) {
 	return e, nil
 }
 
-// readList returns the list in e for reading. An inline list is viewed
-// through tmp, which must stay alive while the result is used.
-func readList(e *entry, tmp *quicklist.List) *quicklist.List {
-	if e.inline() {
-		tmp.Reset(e.payload())
-		return tmp
-	}
-	return &e.value().(*listValue).List
+// viewPool holds the lists through which inline lists are worked on, so
+// that a command on a small list allocates nothing for the view.
+var viewPool = sync.Pool{New: func() any { return new(quicklist.List) }}
+
+// getView returns an empty view list; putView gives it back.
+func getView() *quicklist.List { return viewPool.Get().(*quicklist.List) }
+
+func putView(l *quicklist.List) {
+	l.Reset(nil)
+	viewPool.Put(l)
 }
 
-// writeList returns the list in e for changing; finish must follow. An
-// inline list is viewed through tmp with the payload's whole capacity, so
-// that most changes happen in place.
-func writeList(e *entry, tmp *quicklist.List) *quicklist.List {
+// readList returns the list in e for reading. An inline list is seen
+// through a view from viewPool: view says so, and the caller hands it back
+// with closeList when done.
+func readList(e *entry) (l *quicklist.List, view bool) {
 	if !e.inline() {
-		return &e.value().(*listValue).List
+		return &e.value().(*listValue).List, false
+	}
+	l = getView()
+	l.Reset(e.payload())
+	return l, true
+}
+
+// writeList returns the list in e for changing; finishList (or abandonList)
+// must follow, then closeList. An inline list is seen through a view with
+// the payload's whole capacity, so that most changes happen in place.
+func writeList(e *entry) (l *quicklist.List, view bool) {
+	if !e.inline() {
+		return &e.value().(*listValue).List, false
 	}
 	n := int(e.vlen)
 	buf := e.reserve(int(e.vcap), 0) // in place: lists never share their payload
-	tmp.Reset(buf[:n])
-	return tmp
+	l = getView()
+	l.Reset(buf[:n])
+	return l, true
+}
+
+// closeList hands a view back to the pool.
+func closeList(l *quicklist.List, view bool) {
+	if view {
+		putView(l)
+	}
 }
 
 // finishList stores l, the list of e as writeList returned it, back into e
@@ -147,8 +170,8 @@ func (db *DB) ListPush(key []byte, vals [][]byte, left, onlyExisting bool) (int,
 		}
 		return db.newList(key, vals, left, len(vals)), nil
 	}
-	var tmp quicklist.List
-	l := writeList(e, &tmp)
+	l, view := writeList(e)
+	defer closeList(l, view)
 	fill := db.listFill()
 	for _, v := range vals {
 		if left {
@@ -186,28 +209,49 @@ func (db *DB) ListLen(key []byte) (int, error) {
 // nil when the key is missing. Popping the last element deletes the key.
 // It records one change counting the elements popped.
 func (db *DB) ListPop(key []byte, left bool, count int) ([][]byte, error) {
-	e, err := db.listEntry(key, Write)
-	if e == nil || err != nil || count < 1 {
+	var out [][]byte
+	var arena []byte
+	var lens []int
+	ok, err := db.ListPopEach(key, left, count, func(n int) {
+		out = make([][]byte, n)
+		lens = make([]int, 0, n)
+	}, func(v []byte) {
+		arena = append(arena, v...)
+		lens = append(lens, len(v))
+	})
+	if !ok || err != nil {
 		return nil, err
 	}
-	var tmp quicklist.List
-	l := writeList(e, &tmp)
-	count = min(count, l.Len())
-	out := make([][]byte, count)
-	var arena []byte
-	for i := range out {
-		start := len(arena)
-		arena, _ = l.Pop(left, arena)
-		out[i] = arena[start:len(arena):len(arena)]
-	}
-	// The arena may have moved as it grew: slice it again.
 	off := 0
-	for i, v := range out {
-		out[i] = arena[off : off+len(v) : off+len(v)]
-		off += len(v)
+	for i, n := range lens {
+		out[i] = arena[off : off+n : off+n]
+		off += n
+	}
+	return out, nil
+}
+
+// ListPopEach is ListPop for a caller that uses the elements at once, such
+// as a reply writer: begin gets how many will be popped, then each gets
+// every one of them in the order popped, aliasing the store only until it
+// returns. ok is false (and nothing is called) when the key is missing.
+func (db *DB) ListPopEach(key []byte, left bool, count int, begin func(n int), each func(v []byte)) (ok bool, err error) {
+	e, err := db.listEntry(key, Write)
+	if e == nil || err != nil || count < 1 {
+		return false, err
+	}
+	l, view := writeList(e)
+	defer closeList(l, view)
+	count = min(count, l.Len())
+	begin(count)
+	if left {
+		l.Range(0, count, each)
+		l.DeleteRange(0, count)
+	} else {
+		l.RangeBack(l.Len()-1, count, each)
+		l.DeleteRange(l.Len()-count, count)
 	}
 	db.finishList(e, l, key, count)
-	return out, nil
+	return true, nil
 }
 
 // ListMPop pops up to count ≥ 1 elements from the first key of keys that
@@ -216,18 +260,34 @@ func (db *DB) ListPop(key []byte, left bool, count int) ([][]byte, error) {
 // copy) and copies of the elements, or nil, nil, nil when no key holds a
 // list.
 func (db *DB) ListMPop(keys [][]byte, left bool, count int) ([]byte, [][]byte, error) {
+	var key []byte
+	var vals [][]byte
+	err := db.ListMPopEach(keys, left, count, func(k []byte, n int) {
+		key = append([]byte(nil), k...)
+		vals = make([][]byte, 0, n)
+	}, func(v []byte) {
+		vals = append(vals, append([]byte(nil), v...))
+	})
+	return key, vals, err
+}
+
+// ListMPopEach is ListMPop for a caller that uses the elements at once:
+// begin gets the key popped from and how many elements, then each gets
+// them in order, aliasing the store only until it returns. Nothing is
+// called when no key holds a list.
+func (db *DB) ListMPopEach(keys [][]byte, left bool, count int, begin func(key []byte, n int), each func(v []byte)) error {
 	for _, k := range keys {
 		e, err := db.listEntry(k, Write)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		if e == nil {
 			continue
 		}
-		vals, err := db.ListPop(k, left, count)
-		return append([]byte(nil), k...), vals, err
+		_, err = db.ListPopEach(k, left, count, func(n int) { begin(k, n) }, each)
+		return err
 	}
-	return nil, nil, nil
+	return nil
 }
 
 // rangeBounds converts a start and stop index (negative counts from the
@@ -267,18 +327,14 @@ func (db *DB) ListRange(key []byte, start, stop int64, begin func(n int), each f
 		begin(0)
 		return nil
 	}
-	var tmp quicklist.List
-	l := readList(e, &tmp)
+	l, view := readList(e)
+	defer closeList(l, view)
 	from, n := rangeBounds(start, stop, l.Len())
 	begin(n)
 	if n == 0 {
 		return nil
 	}
-	var scratch [listpack.IntBufSize]byte
-	for p := l.Seek(from); n > 0; n-- {
-		each(l.Get(p, scratch[:0]))
-		p = l.Next(p)
-	}
+	l.Range(from, n, each)
 	return nil
 }
 
@@ -291,8 +347,8 @@ func (db *DB) ListIndex(key []byte, index int64, scratch []byte) (val []byte, ok
 	if e == nil || err != nil {
 		return nil, false, err
 	}
-	var tmp quicklist.List
-	l := readList(e, &tmp)
+	l, view := readList(e)
+	defer closeList(l, view)
 	if index >= int64(l.Len()) || index < -int64(l.Len()) {
 		return nil, false, nil
 	}
@@ -310,8 +366,8 @@ func (db *DB) ListSet(key []byte, index int64, val []byte) error {
 	if e == nil {
 		return ErrNoSuchKey
 	}
-	var tmp quicklist.List
-	l := writeList(e, &tmp)
+	l, view := writeList(e)
+	defer closeList(l, view)
 	if index >= int64(l.Len()) || index < -int64(l.Len()) {
 		db.abandonList(e, l)
 		return ErrOutOfRange
@@ -336,8 +392,8 @@ func (db *DB) ListInsert(key []byte, after bool, pivot, val []byte) (int, error)
 	if e == nil || err != nil {
 		return 0, err
 	}
-	var tmp quicklist.List
-	l := writeList(e, &tmp)
+	l, view := writeList(e)
+	defer closeList(l, view)
 	for p := l.Head(); p.Valid(); p = l.Next(p) {
 		if l.Equal(p, pivot) {
 			l.Insert(p, after, val, db.listFill())
@@ -358,8 +414,8 @@ func (db *DB) ListRem(key []byte, count int64, val []byte) (int, error) {
 	if e == nil || err != nil {
 		return 0, err
 	}
-	var tmp quicklist.List
-	l := writeList(e, &tmp)
+	l, view := writeList(e)
+	defer closeList(l, view)
 	removed := int64(0)
 	if count >= 0 {
 		for p := l.Head(); p.Valid(); {
@@ -403,8 +459,8 @@ func (db *DB) ListTrim(key []byte, start, stop int64) error {
 	if e == nil || err != nil {
 		return err
 	}
-	var tmp quicklist.List
-	l := writeList(e, &tmp)
+	l, view := writeList(e)
+	defer closeList(l, view)
 	size := l.Len()
 	from, n := rangeBounds(start, stop, size)
 	ltrim, rtrim := from, size-from-n
@@ -445,8 +501,8 @@ func (db *DB) ListPos(key, val []byte, opt PosOptions, fn func(index int) bool) 
 	if e == nil || err != nil {
 		return false, err
 	}
-	var tmp quicklist.List
-	l := readList(e, &tmp)
+	l, view := readList(e)
+	defer closeList(l, view)
 	rank, back := opt.Rank, false
 	if rank < 0 {
 		rank, back = -rank, true // MinInt64 stays negative, as in Redis
@@ -495,8 +551,8 @@ func (db *DB) ListMove(src, dst []byte, srcLeft, dstLeft bool) (val []byte, ok b
 	if _, err := db.listEntry(dst, Write); err != nil {
 		return nil, false, err
 	}
-	var tmp quicklist.List
-	l := writeList(se, &tmp)
+	l, view := writeList(se)
+	defer closeList(l, view)
 	val, _ = l.Pop(srcLeft, nil)
 	if string(src) == string(dst) {
 		if dstLeft {
@@ -521,8 +577,8 @@ func (db *DB) pushOne(key, v []byte, left bool) {
 		db.newList(key, [][]byte{v}, left, NoDirty)
 		return
 	}
-	var tmp quicklist.List
-	l := writeList(e, &tmp)
+	l, view := writeList(e)
+	defer closeList(l, view)
 	if left {
 		l.PushHead(v, db.listFill())
 	} else {

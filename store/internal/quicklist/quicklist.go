@@ -358,6 +358,48 @@ func (l *List) Get(p Pos, scratch []byte) []byte {
 	return listpack.Get(l.Node(p.N), p.P, scratch)
 }
 
+// Range calls fn with n ≥ 0 elements from index from ≥ 0 on, in order,
+// walking each node's listpack directly. The argument aliases the list
+// (or a scratch buffer, for an integer) only until fn returns.
+func (l *List) Range(from, n int, fn func(v []byte)) {
+	p := l.Seek(from)
+	if !p.Valid() {
+		return
+	}
+	var scratch [listpack.IntBufSize]byte
+	off := p.P
+	for i := l.lo + p.N; n > 0 && i < l.hi; i++ {
+		lp := l.buf[i]
+		for ; n > 0 && off >= 0; n-- {
+			fn(listpack.Get(lp, off, scratch[:0]))
+			off = listpack.Next(lp, off)
+		}
+		off = listpack.HeaderSize
+	}
+}
+
+// RangeBack is Range walking towards the head: n elements from index from
+// down.
+func (l *List) RangeBack(from, n int, fn func(v []byte)) {
+	p := l.Seek(from)
+	if !p.Valid() {
+		return
+	}
+	var scratch [listpack.IntBufSize]byte
+	off := p.P
+	for i := l.lo + p.N; n > 0 && i >= l.lo; i-- {
+		lp := l.buf[i]
+		if off < 0 {
+			off = listpack.Last(lp)
+		}
+		for ; n > 0 && off >= 0; n-- {
+			fn(listpack.Get(lp, off, scratch[:0]))
+			off = listpack.Prev(lp, off)
+		}
+		off = -1
+	}
+}
+
 // Equal reports whether the element at p equals v.
 func (l *List) Equal(p Pos, v []byte) bool { return listpack.Equal(l.Node(p.N), p.P, v) }
 
