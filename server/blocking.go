@@ -449,7 +449,8 @@ const (
 	parkServed   parkResult = iota // served: the reply is written
 	parkTimedOut                   // the timeout passed, or CLIENT UNBLOCK … TIMEOUT
 	parkErrored                    // CLIENT UNBLOCK … ERROR
-	parkGone                       // the client went away or the server stops: reply nothing
+	parkGone                       // the client went away: reply nothing
+	parkStopping                   // the server is shutting down
 )
 
 // park registers w as waiting on keys in the selected database (none for
@@ -492,8 +493,11 @@ func (c *client) park(w *waiter, keys [][]byte, d time.Duration) parkResult {
 		}
 		return parkServed
 	}
-	if !alive || c.shutdown.Load() {
+	if !alive {
 		return parkGone
+	}
+	if c.shutdown.Load() {
+		return parkStopping
 	}
 	switch w.state {
 	case waitTimedOut:
@@ -508,7 +512,8 @@ func (c *client) park(w *waiter, keys [][]byte, d time.Duration) parkResult {
 
 // replyUnserved writes the reply of a blocking command on keys whose block
 // ended unserved: the null array Redis replies on a timeout (*-1 in RESP2,
-// even for BLMOVE), or CLIENT UNBLOCK's error.
+// even for BLMOVE), or CLIENT UNBLOCK's error. A client blocked when the
+// server shuts down gets nothing, as Redis's exit sends it nothing.
 func (c *client) replyUnserved(res parkResult) {
 	switch res {
 	case parkTimedOut:

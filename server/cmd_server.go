@@ -212,7 +212,7 @@ func cmdWait(c *client, args [][]byte) {
 	// Parked as any blocked client (blocking.go), so that CLIENT UNBLOCK
 	// can release it.
 	switch c.park(&waiter{kind: waitReplicas}, nil, timeout) {
-	case parkGone:
+	case parkGone: // the client went away
 	case parkErrored:
 		c.writeErrorReply(msgUnblocked)
 	default:

@@ -506,7 +506,6 @@ const (
 	msgZNumkeys         = "ERR numkeys should be greater than 0"
 	msgZCount           = "ERR count should be greater than 0"
 	msgValueOutOfRange  = "ERR value is out of range"
-	msgMustBePositive   = "ERR value is out of range, must be positive"
 )
 
 // isCSpace reports whether b is a space for C's isspace.
