@@ -150,6 +150,10 @@ var randomTemplates = []cmdTemplate{
 	tpl("TTL k"), tpl("OBJECT ENCODING k"), tpl("OBJECT REFCOUNT k"), tpl("OBJECT FREQ k"),
 	tpl("CONFIG SET c v"), tpl("CONFIG GET c"), tpl("CONFIG SET c v c v"),
 	tpl("KEYS p"), tpl("ECHO v"), tpl("PING o", "hello"), tpl("SELECT d"), tpl("SWAPDB d d"),
+	// Blocking pops (b: a timeout of a millisecond or two, or a bad one):
+	// they pop what is there, or block briefly and reply null.
+	tpl("BLPOP k k b"), tpl("BRPOP k b"), tpl("BLMOVE k k e e b"), tpl("BRPOPLPUSH k k b"),
+	tpl("BLMPOP b i k k e O", "COUNT i"), tpl("BZPOPMIN z z b"), tpl("BZPOPMAX z b"), tpl("BZMPOP b n z z x O", "COUNT i"),
 	// Sorted sets (z: a sorted set key or another; L: a key whose members
 	// all score 0, for the lexicographic commands, whose result Redis leaves
 	// undefined when scores differ).
@@ -204,6 +208,9 @@ var (
 	randConfigValues = []string{"yes", "no", "1mb", "512mb", "2gb", "1gb", "100000", "10k", "0x10", "warning",
 		"verbose", "debug", "notice", "nothing", "1.5", "-1", "1048575", "4294967296", "500", "501"}
 	randDBs = []string{"0", "1", "2", "16", "-1", "abc"}
+	// Timeouts of blocking commands: never 0 or long, which would stall
+	// the run.
+	randBlockTimeouts = []string{"0.001", "0.001", "0.002", "0.001", "1e-300", "-1", "abc", "inf", "nan", "-0.002", ""}
 	// Directives CONFIG SET may change without upsetting the run: not
 	// maxclients (its ceiling is the machine's), nor timeout (a second
 	// of stall on a busy machine would close the test's connections).
@@ -268,7 +275,13 @@ func (g *cmdGen) line() [][]byte {
 			out = out[:len(out)-1]
 		}
 	case 1:
-		out = append(out, g.pick(randValues))
+		extra := g.pick(randValues)
+		if tp.words[len(tp.words)-1] == "b" {
+			// BLPOP's and BZPOPMIN's timeout is their last argument:
+			// the extra one must be a short timeout too.
+			extra = g.pick(randBlockTimeouts)
+		}
+		out = append(out, extra)
 	}
 	args := make([][]byte, len(out))
 	for i, s := range out {
@@ -308,6 +321,8 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randGlobs)
 	case "d":
 		return g.pick(randDBs)
+	case "b":
+		return g.pick(randBlockTimeouts)
 	case "c":
 		return g.pick(randDirectives)
 	case "z":

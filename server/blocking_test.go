@@ -316,14 +316,26 @@ func TestClientUnblock(t *testing.T) {
 	}
 	// A TIMEOUT counts as a failed call, as Redis counts it; so does the
 	// error.
-	stats := tcInfo(admin.str("INFO", "commandstats"))
-	for name, want := range map[string][2]string{
+	// (A call's statistics are added once its batch is written: wait for
+	// the last BLPOP's.)
+	want := map[string][2]string{
 		"cmdstat_blpop":    {"calls=2,", "failed_calls=1"},
 		"cmdstat_bzpopmin": {"calls=1,", "failed_calls=1"},
 		"cmdstat_wait":     {"calls=2,", "failed_calls=2"},
-	} {
-		if !strings.HasPrefix(stats[name], want[0]) || !strings.HasSuffix(stats[name], ",rejected_calls=0,"+want[1]) {
-			t.Errorf("INFO commandstats %s = %q, want %s… and %s", name, stats[name], want[0], want[1])
+	}
+	var stats map[string]string
+	match := func() bool {
+		stats = tcInfo(admin.str("INFO", "commandstats"))
+		for name, w := range want {
+			if !strings.HasPrefix(stats[name], w[0]) || !strings.HasSuffix(stats[name], ",rejected_calls=0,"+w[1]) {
+				return false
+			}
+		}
+		return true
+	}
+	if !waitUntil(5*time.Second, match) {
+		for name, w := range want {
+			t.Errorf("INFO commandstats %s = %q, want %s… and %s", name, stats[name], w[0], w[1])
 		}
 	}
 	registryEmpty(t, srv)
