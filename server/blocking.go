@@ -311,9 +311,6 @@ func (s *Server) serveKey(db *store.DB, q *waitQueue) (dirty int64, popped bool)
 		if !ok {
 			return dirty, popped
 		}
-		if w.state != waitServed {
-			continue
-		}
 		dirty += d
 		popped = popped || !w.failed
 		if db.TypeForWrite(key) != typ {
@@ -460,7 +457,8 @@ const (
 // the block ends; park opens another before it returns, so the command
 // finishes under the lock, as any command does. When w was served, its
 // reply is in c's output already; otherwise the command writes the reply
-// the result calls for (replyUnserved), and w is registered nowhere.
+// the result calls for (replyUnserved), and w is registered nowhere. The
+// caller must hold the transaction (c.tx) w is registered in.
 func (c *client) park(w *waiter, keys [][]byte, d time.Duration) parkResult {
 	s := c.s
 	w.c, w.db, w.proto = c, c.db.ID(), c.proto

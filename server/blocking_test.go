@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -543,5 +544,64 @@ func TestBlockingDirtyCounter(t *testing.T) {
 		if got := infoInt(t, admin, "rdb_changes_since_last_save") - before; got != tc.want {
 			t.Errorf("%q served by %q: dirty grew by %d, want %d", tc.block, tc.push, got, tc.want)
 		}
+	}
+}
+
+// TestBlockingBadInput sends key counts, counts and timeouts at the limits
+// of their types, with data present and to blocked clients: each is
+// answered from the collection's real size, nothing is allocated from the
+// client's number, and a timeout too large for the clock waits forever.
+func TestBlockingBadInput(t *testing.T) {
+	srv := tcStart(t, Config{})
+	admin := tcDial(t, srv)
+	w := tcDial(t, srv)
+	id := strconv.FormatInt(w.integer("CLIENT", "ID"), 10)
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	admin.do("RPUSH", "l", "a", "b", "c")
+	admin.do("ZADD", "z", "1", "a", "2", "b")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"BLMPOP", "0", "9223372036854775807", "l", "LEFT"}, "-ERR syntax error"},
+		{[]string{"BLMPOP", "0", "2147483648", "l", "LEFT"}, "-ERR syntax error"},
+		{[]string{"BLMPOP", "0", "1", "l", "LEFT", "COUNT", "9223372036854775807"}, "[l [a b c]]"},
+		{[]string{"BZMPOP", "0", "9223372036854775807", "z", "MIN"}, "-ERR syntax error"},
+		{[]string{"BZMPOP", "0", "1", "z", "MAX", "COUNT", "9223372036854775807"}, "[z [[b 2] [a 1]]]"},
+		{[]string{"BLPOP", "l", "9223372036854775807"}, "-ERR timeout is negative"},
+		{[]string{"BLPOP", "l", "-9223372036854775808"}, "-ERR timeout is negative"},
+		{[]string{"BLPOP", "l", "0x1p1000"}, "-ERR timeout is negative"},
+		{[]string{"BLPOP", "l", "1e-4950"}, "(nil)"}, // a subnormal long double: one millisecond
+		{[]string{"BLPOP", "l", "1e-5000"}, "-ERR timeout is not a float or out of range"},
+	} {
+		if got := admin.do(tt.args...).flat(); got != tt.want {
+			t.Errorf("%q = %s, want %s", tt.args, got, tt.want)
+		}
+	}
+	// Served with the largest counts.
+	blockSend(t, admin, w, 1, "BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "9223372036854775807")
+	admin.do("RPUSH", "l", "x", "y")
+	if got := w.read().flat(); got != "[l [y x]]" {
+		t.Errorf("BLMPOP COUNT 2^63-1 served %s, want [l [y x]]", got)
+	}
+	blockSend(t, admin, w, 1, "BZMPOP", "0", "1", "z", "MIN", "COUNT", "9223372036854775807")
+	admin.do("ZADD", "z", "1", "a")
+	if got := w.read().flat(); got != "[z [[a 1]]]" {
+		t.Errorf("BZMPOP COUNT 2^63-1 served %s, want [z [[a 1]]]", got)
+	}
+	// 9223372036854775 seconds is the largest timeout in milliseconds
+	// that fits; added to the clock it overflows, and Redis's timeout
+	// table then never fires: the client waits until released.
+	blockSend(t, admin, w, 1, "BLPOP", "l", "9223372036854775")
+	silent(t, w, "BLPOP with the largest timeout")
+	admin.integer("CLIENT", "UNBLOCK", id)
+	if got := nullArray(w.read()); got != "*-1" {
+		t.Errorf("BLPOP released = %s, want *-1", got)
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("the commands allocated %d bytes", grew)
 	}
 }
