@@ -115,10 +115,15 @@ func (db *DB) finishList(e *entry, l *quicklist.List, key []byte, n int) bool {
 	cur := e.payload() // the whole capacity, as writeList left it
 	if l.Nodes() == 1 {
 		lp := l.Node(0)
-		if unsafe.SliceData(lp) == unsafe.SliceData(cur) {
+		switch {
+		case unsafe.SliceData(lp) == unsafe.SliceData(cur):
 			e.resizePayload(len(lp))
-		} else {
-			e.setPayload(lp)
+		case len(lp) > 1024:
+			// The list outgrew its allocation: leave room for the next
+			// pushes, about what the allocator's size classes would.
+			e.store(e.key(), lp, len(lp)/8)
+		default:
+			e.setPayload(lp) // rounded up to its size class
 		}
 		return false
 	}
