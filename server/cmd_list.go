@@ -203,14 +203,6 @@ func listPop(c *client, args [][]byte, left bool) {
 	}
 }
 
-// writeBulks writes vals as an array of bulk strings.
-func (c *client) writeBulks(vals [][]byte) {
-	c.WriteArray(len(vals))
-	for _, v := range vals {
-		c.WriteBulk(v)
-	}
-}
-
 // argIndexes parses two integer arguments, as LRANGE's and LTRIM's start
 // and stop.
 func (c *client) argIndexes(a, b []byte) (int64, int64, bool) {
@@ -418,7 +410,7 @@ func listMove(c *client, src, dst []byte, from, to bool) {
 	}
 }
 
-// ListMPopArgs is what LMPOP and BLMPOP were asked: the keys to try in
+// listMPopArgs is what LMPOP and BLMPOP were asked: the keys to try in
 // order, the end to pop from and how many elements at most.
 type listMPopArgs struct {
 	keys  [][]byte // aliases the command's arguments
@@ -470,32 +462,32 @@ func (c *client) parseListMPop(args [][]byte, at int) (listMPopArgs, bool) {
 	return a, true
 }
 
-// writeKeyElements writes the reply of LMPOP (and BLMPOP): the key and the
-// array of elements popped from it.
-func (c *client) writeKeyElements(key []byte, vals [][]byte) {
-	c.WriteArray(2)
-	c.WriteBulk(key)
-	c.writeBulks(vals)
-}
-
 func cmdLmpop(c *client, args [][]byte) {
 	a, ok := c.parseListMPop(args, 1)
 	if !ok {
 		return
 	}
-	popped := false
-	err := c.db.ListMPopEach(a.keys, a.left, a.count, func(key []byte, n int) {
-		popped = true
-		c.WriteArray(2)
-		c.WriteBulk(key)
-		c.WriteArray(n)
-	}, c.WriteBulk)
+	popped, err := c.listMPop(a)
 	switch {
 	case err != nil:
 		c.storeError(err)
 	case !popped:
 		c.WriteNullArray()
 	}
+}
+
+// listMPop pops what a asks from the first of its keys that holds a list
+// and writes LMPOP's reply, the key and the array of elements; it writes
+// nothing when no key holds a list (popped false) or on an error, which
+// the caller reports: LMPOP replies with a null array, BLMPOP blocks.
+func (c *client) listMPop(a listMPopArgs) (popped bool, err error) {
+	err = c.db.ListMPopEach(a.keys, a.left, a.count, func(key []byte, n int) {
+		popped = true
+		c.WriteArray(2)
+		c.WriteBulk(key)
+		c.WriteArray(n)
+	}, c.WriteBulk)
+	return popped, err
 }
 
 // errNoKeys is what a GetKeys procedure returns when the arguments name no

@@ -115,10 +115,15 @@ func (db *DB) finishList(e *entry, l *quicklist.List, key []byte, n int) bool {
 	cur := e.payload() // the whole capacity, as writeList left it
 	if l.Nodes() == 1 {
 		lp := l.Node(0)
-		if unsafe.SliceData(lp) == unsafe.SliceData(cur) {
+		switch {
+		case unsafe.SliceData(lp) == unsafe.SliceData(cur):
 			e.resizePayload(len(lp))
-		} else {
-			e.setPayload(lp)
+		case len(lp) > 1024:
+			// The list outgrew its allocation: leave room for the next
+			// pushes, about what the allocator's size classes would.
+			e.store(e.key(), lp, len(lp)/8)
+		default:
+			e.setPayload(lp) // rounded up to its size class
 		}
 		return false
 	}
@@ -156,6 +161,22 @@ func (db *DB) newList(key []byte, vals [][]byte, left bool, n int) int {
 	return len(vals)
 }
 
+// maxListElement is the longest element a list takes: a listpack node
+// records its size in 32 bits. Redis keeps elements of 1 GiB and more in
+// nodes of their own; proto-max-bulk-len (at most 4 GiB - 1 here) rarely
+// lets one in, and one that would overflow a node is refused.
+const maxListElement = 1<<32 - 64
+
+// tooLarge reports whether any of vals is longer than a list takes.
+func tooLarge(vals ...[]byte) bool {
+	for _, v := range vals {
+		if len(v) > maxListElement {
+			return true
+		}
+	}
+	return false
+}
+
 // ListPush adds vals at the head (left) or the tail of the list at key, in
 // order, creating it unless onlyExisting (LPUSHX, RPUSHX), and returns the
 // list's new length: 0 when onlyExisting and the key is missing.
@@ -163,6 +184,9 @@ func (db *DB) ListPush(key []byte, vals [][]byte, left, onlyExisting bool) (int,
 	e, err := db.listEntry(key, Write)
 	if err != nil {
 		return 0, err
+	}
+	if tooLarge(vals...) {
+		return 0, ErrTooLarge
 	}
 	if e == nil {
 		if onlyExisting || len(vals) == 0 {
@@ -366,6 +390,9 @@ func (db *DB) ListSet(key []byte, index int64, val []byte) error {
 	if e == nil {
 		return ErrNoSuchKey
 	}
+	if tooLarge(val) {
+		return ErrTooLarge
+	}
 	l, view := writeList(e)
 	defer closeList(l, view)
 	if index >= int64(l.Len()) || index < -int64(l.Len()) {
@@ -386,11 +413,15 @@ func (db *DB) abandonList(e *entry, l *quicklist.List) {
 
 // ListInsert adds val before (or after) the first element equal to pivot
 // in the list at key (LINSERT) and returns the new length: 0 when the key
-// is missing, -1 when there is no such element.
+// is missing, -1 when there is no such element. An element too long for a
+// node (maxListElement) is ErrTooLarge, as in ListPush and ListSet.
 func (db *DB) ListInsert(key []byte, after bool, pivot, val []byte) (int, error) {
 	e, err := db.listEntry(key, Write)
 	if e == nil || err != nil {
 		return 0, err
+	}
+	if tooLarge(val) {
+		return 0, ErrTooLarge
 	}
 	l, view := writeList(e)
 	defer closeList(l, view)
