@@ -26,7 +26,7 @@ const (
 // client's output limit closes it, and without that limit a count near
 // LONG_MAX would exhaust memory. The connection is closed after what was
 // written, as Redis closes a client over its limit.
-const srandMaxPending = 256 << 20
+var srandMaxPending = 256 << 20
 
 var (
 	ksSetStoreDst  = keyspec.Spec{Flags: keyspec.OW | keyspec.Update, Index: 1, KeyStep: 1}
