@@ -335,7 +335,8 @@ func init() {
 			KeySpecs: []keyspec.Spec{
 				{Flags: keyspec.RW | keyspec.Access | keyspec.Delete, Index: 1, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "7.0.0", Complexity: "O(K + M log N) for K keys and M members popped.",
+			GetKeys: numkeysGetKeys(0, 1, 2),
+			Group:   "sorted-set", Since: "7.0.0", Complexity: "O(K + M log N) for K keys and M members popped.",
 			Summary: "Removes and returns members with the lowest or highest scores from the first non-empty sorted set of several keys.",
 			Args: []cmdArg{
 				{Name: "numkeys", Type: argTypeInteger},
@@ -366,7 +367,8 @@ func init() {
 			KeySpecs: []keyspec.Spec{
 				{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "6.2.0", Complexity: "O(N + M log M) for N input members and M in the result.",
+			GetKeys: numkeysGetKeys(0, 1, 2),
+			Group:   "sorted-set", Since: "6.2.0", Complexity: "O(N + M log M) for N input members and M in the result.",
 			Summary: "Returns the union of sorted sets and sets, with weighted and aggregated scores.",
 			Args: []cmdArg{
 				{Name: "numkeys", Type: argTypeInteger},
@@ -384,7 +386,8 @@ func init() {
 			KeySpecs: []keyspec.Spec{
 				{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "6.2.0", Complexity: "O(N K + M log M) for K inputs of up to N members and M in the result.",
+			GetKeys: numkeysGetKeys(0, 1, 2),
+			Group:   "sorted-set", Since: "6.2.0", Complexity: "O(N K + M log M) for K inputs of up to N members and M in the result.",
 			Summary: "Returns the intersection of sorted sets and sets, with weighted and aggregated scores.",
 			Args: []cmdArg{
 				{Name: "numkeys", Type: argTypeInteger},
@@ -402,7 +405,8 @@ func init() {
 			KeySpecs: []keyspec.Spec{
 				{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "6.2.0", Complexity: "O(N + M log M) for N input members and M in the result.",
+			GetKeys: numkeysGetKeys(0, 1, 2),
+			Group:   "sorted-set", Since: "6.2.0", Complexity: "O(N + M log M) for N input members and M in the result.",
 			Summary: "Returns the members of the first sorted set that no later sorted set or set has.",
 			Args: []cmdArg{
 				{Name: "numkeys", Type: argTypeInteger},
@@ -415,7 +419,8 @@ func init() {
 				{Flags: keyspec.OW | keyspec.Update, Index: 1, KeyStep: 1},
 				{Flags: keyspec.RO | keyspec.Access, Index: 2, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "2.0.0", Complexity: "O(N + M log M) for N input members and M in the result.",
+			GetKeys: numkeysGetKeys(1, 2, 3),
+			Group:   "sorted-set", Since: "2.0.0", Complexity: "O(N + M log M) for N input members and M in the result.",
 			Summary: "Stores the union of sorted sets and sets at a key, with weighted and aggregated scores; returns its size.",
 			Args: []cmdArg{
 				{Name: "destination", Type: argTypeKey},
@@ -434,7 +439,8 @@ func init() {
 				{Flags: keyspec.OW | keyspec.Update, Index: 1, KeyStep: 1},
 				{Flags: keyspec.RO | keyspec.Access, Index: 2, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "2.0.0", Complexity: "O(N K + M log M) for K inputs of up to N members and M in the result.",
+			GetKeys: numkeysGetKeys(1, 2, 3),
+			Group:   "sorted-set", Since: "2.0.0", Complexity: "O(N K + M log M) for K inputs of up to N members and M in the result.",
 			Summary: "Stores the intersection of sorted sets and sets at a key, with weighted and aggregated scores; returns its size.",
 			Args: []cmdArg{
 				{Name: "destination", Type: argTypeKey},
@@ -453,7 +459,8 @@ func init() {
 				{Flags: keyspec.OW | keyspec.Update, Index: 1, KeyStep: 1},
 				{Flags: keyspec.RO | keyspec.Access, Index: 2, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "6.2.0", Complexity: "O(N + M log M) for N input members and M in the result.",
+			GetKeys: numkeysGetKeys(1, 2, 3),
+			Group:   "sorted-set", Since: "6.2.0", Complexity: "O(N + M log M) for N input members and M in the result.",
 			Summary: "Stores at a key the members of the first sorted set that no later one has; returns its size.",
 			Args: []cmdArg{
 				{Name: "destination", Type: argTypeKey},
@@ -465,7 +472,8 @@ func init() {
 			KeySpecs: []keyspec.Spec{
 				{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "7.0.0", Complexity: "O(N K) for K inputs of up to N members.",
+			GetKeys: numkeysGetKeys(0, 1, 2),
+			Group:   "sorted-set", Since: "7.0.0", Complexity: "O(N K) for K inputs of up to N members.",
 			Summary: "Counts the members the intersection of sorted sets and sets would have, optionally stopping at a limit.",
 			Args: []cmdArg{
 				{Name: "numkeys", Type: argTypeInteger},
@@ -1416,4 +1424,64 @@ func formatLongDoubleAuto(dst []byte, f float64) []byte {
 		return append(dst, "-inf"...)
 	}
 	return strconv.AppendFloat(dst, f, 'g', 17, 64)
+}
+
+// cAtoi reads b as C's atoi does with glibc: leading spaces, a sign and
+// digits, stopping at anything else (0 if there are none); a value past
+// the long range is clamped, then truncated to an int as C converts it.
+func cAtoi(b []byte) int {
+	i := 0
+	for i < len(b) && isCSpace(b[i]) {
+		i++
+	}
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	var v uint64
+	over := false
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if v > (math.MaxUint64-9)/10 {
+			over = true
+			continue
+		}
+		v = v*10 + uint64(b[i]-'0')
+	}
+	var l int64
+	switch {
+	case !neg && (over || v > math.MaxInt64):
+		l = math.MaxInt64
+	case neg && (over || v > 1<<63):
+		l = math.MinInt64
+	case neg:
+		l = -int64(v)
+	default:
+		l = int64(v)
+	}
+	return int(int32(l))
+}
+
+// numkeysGetKeys returns Redis's genericGetKeys for a command whose key
+// count is at countOfs, its keys from firstOfs on, and (storeOfs > 0) a
+// destination key at storeOfs, listed last. COMMAND GETKEYS falls back to
+// it when the key specs cannot read the count (numkeys "1.5" is 1 here).
+func numkeysGetKeys(storeOfs, countOfs, firstOfs int) func(args [][]byte) ([]int, error) {
+	return func(args [][]byte) ([]int, error) {
+		if countOfs >= len(args) {
+			return nil, nil
+		}
+		num := cAtoi(args[countOfs])
+		if num < 1 || num > len(args)-firstOfs {
+			return nil, nil
+		}
+		pos := make([]int, 0, num+1)
+		for i := 0; i < num; i++ {
+			pos = append(pos, firstOfs+i)
+		}
+		if storeOfs > 0 {
+			pos = append(pos, storeOfs)
+		}
+		return pos, nil
+	}
 }

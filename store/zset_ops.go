@@ -256,9 +256,22 @@ func (db *DB) ZScan(key []byte, cursor uint64, count int64, fn func(m []byte, s 
 	return next, false, nil
 }
 
-// setAsZInput reads a set as an input of the sorted set operations, every
-// member scored 1. It waits for the set type (branch set).
-func setAsZInput(e *entry) (zopInput, error) { return nil, ErrWrongType }
+// setInput reads a set as an input of the sorted set operations, every
+// member scored 1, as Redis's zuiNext gives a set's members.
+type setInput struct{ s SetView }
+
+func (z setInput) card() int { return z.s.Len() }
+
+// each passes copies: a set's Each formats integers into a buffer it
+// reuses, and the operations keep the members they are given.
+func (z setInput) each(fn func(m []byte, s float64) bool) {
+	z.s.Each(func(m []byte) bool { return fn(append([]byte(nil), m...), 1) })
+}
+
+func (z setInput) score(m []byte) (float64, bool) { return 1, z.s.Has(m) }
+
+// setAsZInput reads the set entry e as an input of the set operations.
+func setAsZInput(e *entry) (zopInput, error) { return setInput{viewOf(e)}, nil }
 
 // AppendListpackScore appends score as a sorted set listpack holds it
 // (an integer when it is one, else %.17g), which ZSCAN of a listpack
