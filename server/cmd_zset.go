@@ -1209,10 +1209,11 @@ func cmdZmpop(c *client, args [][]byte) {
 // at a time, so that a huge count allocates nothing in proportion.
 const zrandBatch = 1024
 
-// zrandMaxOutput is the output past which ZRANDMEMBER with a huge negative
-// count gives up and closes the connection, as Redis stops once the
-// client is to be closed for its output.
-const zrandMaxOutput = 1 << 30
+// zrandMaxPending is the pending output past which ZRANDMEMBER with a huge
+// negative count stops and closes the connection after what it wrote, as
+// Redis stops once its output limit closes the client: the reply is built
+// while the store is locked, and the count is the client's to choose.
+var zrandMaxPending = 64 << 20
 
 // ZRANDMEMBER key [count [WITHSCORES]]
 func cmdZrandmember(c *client, args [][]byte) {
@@ -1274,7 +1275,7 @@ func cmdZrandmember(c *client, args [][]byte) {
 			c.writeScored(sm.Member, sm.Score, withScores)
 		}
 		count -= k
-		if count > 0 && c.pendingOutput() > zrandMaxOutput {
+		if count > 0 && c.pendingOutput() > zrandMaxPending {
 			c.closeAfterReply = true
 			return
 		}
