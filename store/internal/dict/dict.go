@@ -24,6 +24,12 @@
 // 64 KiB; a record larger than bigRecord gets a chunk of its own at offset 0.
 // Chunk 0 is never used, so Ref 0 means "none".
 //
+// That bounds a Dict to 2^18-2 chunks: since a record goes to a chunk of its
+// own only when it is larger than 16 KiB, and compaction keeps dead space
+// below live space, a Dict can always hold more than 4 GiB of keys and
+// values (16 GiB of small ones). An insertion past the bound panics before
+// changing anything, leaving the Dict as it was.
+//
 // The hash table is chained, shaped as Redis's dict: one or two bucket arrays
 // of power-of-two size, with incremental rehashing from the first to the
 // second, one bucket per operation, so that SCAN can keep Redis's guarantee
@@ -56,8 +62,8 @@ import (
 // Ref is a stable handle on one element of a Dict, for the sorted set's order
 // index. It is valid from the call that inserted the element until the
 // element is deleted or moved. Elements move only inside mutating calls (Set,
-// Put, Add, Delete, DeleteRef): when compaction relocates them, or when Set
-// or Put give an element a value of a different length. Every move is
+// Put, Add, AddRef, Delete, DeleteRef, Step): when compaction relocates them,
+// or when Set or Put give an element a value of a different length. Every move is
 // reported through Dict.OnMove before the call returns. Reads (Get, Find,
 // Key, Val, Scan, All, Random, Len, Bytes) and SetVal never move an element.
 // Clone keeps every Ref: a Ref of the original names the same element in the
@@ -594,15 +600,41 @@ func (d *Dict) rehash(n int) {
 
 // ---- compaction ----
 
-// compactStep does a bounded amount of compaction work when dead space
-// exceeds live space.
+// Step does up to about budget units of the incremental housekeeping that
+// mutating calls otherwise do a little of each: moving buckets of a resize in
+// progress (starting a shrink if the table is sparse) and compacting chunks.
+// It reports whether work remains. An owner may call it from a background
+// cycle, as Redis's cron rehashes, so that a Dict that stopped changing still
+// gives back its dead space. It may move elements (see Ref and OnMove).
+func (d *Dict) Step(budget int) (more bool) {
+	if d.rehashing() {
+		d.rehash(budget)
+	} else {
+		d.shrinkIfNeeded()
+	}
+	for i := 0; i < budget/compactBudget+1; i++ {
+		d.compactStep()
+	}
+	return d.rehashing() || d.sparse() || d.compactSrc != 0 || d.wantsCompaction()
+}
+
+// wantsCompaction reports whether dead space is large enough to compact.
+func (d *Dict) wantsCompaction() bool {
+	dead := d.usedBytes - d.liveBytes
+	return dead > d.liveBytes && dead >= minCompact
+}
+
+// compactStep does a bounded amount of compaction work (compactBudget
+// records) when dead space exceeds live space.
 func (d *Dict) compactStep() {
 	if d.compactSrc == 0 {
-		dead := d.usedBytes - d.liveBytes
-		if dead <= d.liveBytes || dead < minCompact {
+		if !d.wantsCompaction() {
 			return
 		}
 		n := uint32(len(d.chunks))
+		if n <= 1 {
+			return
+		}
 		for tries := 0; tries < 64 && d.compactSrc == 0; tries++ {
 			d.compactScan++
 			if d.compactScan >= n {

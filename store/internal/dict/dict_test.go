@@ -537,3 +537,35 @@ func TestEmptyKeysAndValues(t *testing.T) {
 		t.Fatal("Delete(empty) failed")
 	}
 }
+
+func TestStepReclaimsWithoutWrites(t *testing.T) {
+	md := newModel(t, 0)
+	const n = 30000
+	for i := 0; i < n; i++ {
+		md.set(fmt.Sprintf("member:%d", i), "12345678")
+	}
+	full := md.d.Bytes()
+	// Delete 95% through DeleteRef, spread out, then stop writing.
+	for i := 0; i < n; i++ {
+		if i%20 != 0 {
+			k := fmt.Sprintf("member:%d", i)
+			md.d.DeleteRef(md.refs[k])
+			delete(md.m, k)
+			delete(md.refs, k)
+		}
+	}
+	steps := 0
+	for md.d.Step(100) {
+		if steps++; steps > 100000 {
+			t.Fatal("Step reports work forever")
+		}
+	}
+	md.check()
+	if b := md.d.Bytes(); b > full/8 {
+		t.Errorf("Bytes() = %d after deleting 95%% and stepping (full %d)", b, full)
+	}
+	if md.d.Step(100) {
+		t.Error("Step reports more work after reporting none")
+	}
+	t.Logf("%d steps; Bytes %d -> %d", steps, full, md.d.Bytes())
+}
