@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"math"
 	"math/rand/v2"
 )
 
@@ -126,9 +125,6 @@ func (db *DB) ZAdd(key []byte, members []ScoredMember, f ZAddFlags) (ZAddResult,
 		l := db.st.Limits()
 		// Redis picks the representation from the first member alone.
 		e = newZSetEntry(key, l, 1, len(members[0].Member), db.st.lruClock.Load())
-		if l.ZSetMaxListpackEntries == 0 {
-			e = newZSetEntry(key, l, math.MaxInt, 0, db.st.lruClock.Load())
-		}
 		db.insertEntry(e)
 	}
 	w := db.zsetWrite(e)

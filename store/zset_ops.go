@@ -238,20 +238,26 @@ func (db *DB) ZScan(key []byte, cursor uint64, count int64, fn func(m []byte, s 
 		v.each(0, false, func(m []byte, s float64) bool { fn(m, s); return true })
 		return 0, true, nil
 	}
-	n := uint64(v.card())
-	if cursor >= n {
-		return 0, false, nil
+	// As Redis's SCAN of a dict: buckets until count replies are
+	// gathered (a member and its score are two), at most 10×count steps.
+	maxIter := int64(math.MaxInt64)
+	if count <= math.MaxInt64/10 {
+		maxIter = count * 10
 	}
-	k := uint64(min(count, int64(n)))
-	i := uint64(0)
-	v.each(int(cursor), false, func(m []byte, s float64) bool {
-		fn(m, s)
-		i++
-		return i < k
-	})
-	next = cursor + i
-	if next >= n {
-		next = 0
+	replies := int64(0)
+	next = cursor
+	for {
+		next = v.sk.d.Scan(next, func(k, val []byte) {
+			fn(k, decodeScore(val))
+			replies += 2
+		})
+		if next == 0 || maxIter == 0 {
+			break
+		}
+		maxIter--
+		if replies >= count {
+			break
+		}
 	}
 	return next, false, nil
 }
