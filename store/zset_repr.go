@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/redoubt-db/redoubt/store/internal/listpack"
+	"github.com/redoubt-db/redoubt/store/internal/zindex"
 )
 
 // This file holds the two representations of a sorted set and the reading
@@ -256,7 +257,11 @@ func (v zview) first(r zrange) int {
 	}
 	var i int
 	if v.sk != nil {
-		i = v.sk.lowerBound(func(m []byte, s float64) bool { return r.gteMin(m, s) })
+		if r.score != nil {
+			i = v.sk.idx.LowerBound(func(it zindex.Item) bool { return r.score.gteMin(it.Score) })
+		} else {
+			i = v.sk.lowerBound(func(m []byte, s float64) bool { return r.gteMin(m, s) })
+		}
 	} else {
 		i = -1
 		r0 := 0
@@ -289,7 +294,11 @@ func (v zview) last(r zrange) int {
 	}
 	var i int
 	if v.sk != nil {
-		i = v.sk.lowerBound(func(m []byte, s float64) bool { return !r.lteMax(m, s) }) - 1
+		if r.score != nil {
+			i = v.sk.idx.LowerBound(func(it zindex.Item) bool { return !r.score.lteMax(it.Score) }) - 1
+		} else {
+			i = v.sk.lowerBound(func(m []byte, s float64) bool { return !r.lteMax(m, s) }) - 1
+		}
 	} else {
 		i = -1
 		r0 := n - 1
@@ -359,8 +368,54 @@ func lpCompare(lp []byte, p int, s []byte) int {
 	return bytes.Compare(str, s)
 }
 
-// lpPairSize bounds the bytes a member and score add to a listpack.
-func lpPairSize(member []byte) int { return len(member) + 10 + 40 }
+// lpElemSize returns the bytes the element s takes in a listpack: its
+// encoding, data and backlen, as the listpack package encodes it (an
+// integer in the smallest of its integer encodings).
+func lpElemSize(s []byte) int {
+	var l int
+	if v, ok := listpack.ParseInt(s); ok {
+		switch {
+		case v >= 0 && v <= 127:
+			l = 1
+		case v >= -4096 && v <= 4095:
+			l = 2
+		case v >= math.MinInt16 && v <= math.MaxInt16:
+			l = 3
+		case v >= -1<<23 && v < 1<<23:
+			l = 4
+		case v >= math.MinInt32 && v <= math.MaxInt32:
+			l = 5
+		default:
+			l = 9
+		}
+	} else {
+		switch n := len(s); {
+		case n <= 63:
+			l = 1 + n
+		case n <= 4095:
+			l = 2 + n
+		default:
+			l = 5 + n
+		}
+	}
+	switch {
+	case l < 1<<7:
+		return l + 1
+	case l < 1<<14:
+		return l + 2
+	case l < 1<<21:
+		return l + 3
+	case l < 1<<28:
+		return l + 4
+	}
+	return l + 5
+}
+
+// lpPairSize returns the bytes member and score add to a listpack.
+func lpPairSize(member []byte, score float64) int {
+	var sbuf [32]byte
+	return lpElemSize(member) + lpElemSize(listpack.FormatScore(sbuf[:0], score))
+}
 
 // zsetLimits reports whether a set of n members, the longest maxLen bytes,
 // may be a listpack under l.
@@ -424,7 +479,7 @@ func (w *zsetWriter) add(member []byte, score float64) {
 			toSkip(w.e).insert(member, score)
 			return
 		}
-		lp = w.lpRoom(lpPairSize(member))
+		lp = w.lpRoom(lpPairSize(member, score))
 		w.lpDone(lpInsert(lp, member, score))
 		return
 	}
@@ -434,7 +489,7 @@ func (w *zsetWriter) add(member []byte, score float64) {
 // update moves member from score old to score (they differ).
 func (w *zsetWriter) update(member []byte, old, score float64) {
 	if w.e.inline() {
-		lp := w.lpRoom(lpPairSize(member))
+		lp := w.lpRoom(lpPairSize(member, score))
 		p, _ := lpFind(lp, member)
 		m := append([]byte(nil), member...)
 		lp, _ = listpack.DeleteAt(lp, p, 2)

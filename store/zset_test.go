@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"testing"
+
+	"github.com/redoubt-db/redoubt/store/internal/listpack"
 )
 
 // zmodel is the reference sorted set: a map, sorted on demand.
@@ -213,6 +215,11 @@ func TestZSetRandomAgainstModel(t *testing.T) {
 				}
 				if e, ok := encodingOf(db, "z"); ok && e == EncZSetSkiplist {
 					converted = true
+				} else if ok {
+					lp := db.keys.find(key).payload()
+					if err := listpack.Validate(lp, true); err != nil || listpack.Bytes(lp) != len(lp) {
+						t.Fatalf("step %d: listpack invalid: %v (%d bytes, header %d)", step, err, len(lp), listpack.Bytes(lp))
+					}
 				}
 				got := zrangeAll(t, db, "z")
 				if !sameScored(got, model.sorted()) {
