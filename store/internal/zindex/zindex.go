@@ -31,7 +31,7 @@ type Item struct {
 // splits in two halves. minChunk is the size under which a chunk merges
 // with a neighbour when both fit in one.
 const (
-	maxChunk = 512
+	maxChunk = 128
 	minChunk = maxChunk / 4
 )
 
@@ -39,6 +39,7 @@ const (
 type Index struct {
 	cmp    func(a, b Item) int
 	chunks [][]Item
+	lasts  []Item  // lasts[i] is chunks[i]'s last item: searched densely
 	fen    []int32 // Fenwick tree (1-based) of len(chunks[i])
 	n      int
 }
@@ -52,7 +53,7 @@ func (x *Index) Len() int { return x.n }
 
 // Bytes approximates the memory the index holds.
 func (x *Index) Bytes() int {
-	b := 64 + cap(x.chunks)*24 + cap(x.fen)*4
+	b := 64 + cap(x.chunks)*24 + cap(x.lasts)*16 + cap(x.fen)*4
 	for _, c := range x.chunks {
 		b += cap(c) * 16
 	}
@@ -62,16 +63,21 @@ func (x *Index) Bytes() int {
 // Clone returns a copy sharing no memory with x, ordered by cmp (the
 // clone's owner resolves references in its own structure).
 func (x *Index) Clone(cmp func(a, b Item) int) *Index {
-	c := &Index{cmp: cmp, n: x.n, fen: slices.Clone(x.fen), chunks: make([][]Item, len(x.chunks))}
+	c := &Index{cmp: cmp, n: x.n, fen: slices.Clone(x.fen), lasts: slices.Clone(x.lasts), chunks: make([][]Item, len(x.chunks))}
 	for i, ch := range x.chunks {
 		c.chunks[i] = slices.Clone(ch)
 	}
 	return c
 }
 
-// rebuild recomputes the Fenwick tree from the chunk lengths, in O(chunks).
+// rebuild recomputes the last items and the Fenwick tree from the chunks,
+// in O(chunks).
 func (x *Index) rebuild() {
 	n := len(x.chunks)
+	x.lasts = x.lasts[:0]
+	for _, ch := range x.chunks {
+		x.lasts = append(x.lasts, ch[len(ch)-1])
+	}
 	if cap(x.fen) >= n+1 {
 		x.fen = x.fen[:n+1]
 	} else {
@@ -125,11 +131,10 @@ func (x *Index) locate(i int) (int, int) {
 // chunkFor returns the chunk where item belongs: the first whose last item
 // does not sort before it, or the last chunk.
 func (x *Index) chunkFor(it Item) int {
-	lo, hi := 0, len(x.chunks)-1
+	lo, hi := 0, len(x.lasts)-1
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		ch := x.chunks[mid]
-		if x.cmp(ch[len(ch)-1], it) < 0 {
+		if x.cmp(x.lasts[mid], it) < 0 {
 			lo = mid + 1
 		} else {
 			hi = mid
@@ -169,6 +174,7 @@ func (x *Index) Insert(it Item) {
 	ch = slices.Insert(ch, x.search(ch, it), it)
 	if len(ch) <= maxChunk {
 		x.chunks[c] = ch
+		x.lasts[c] = ch[len(ch)-1]
 		x.add(c, 1)
 		return
 	}
@@ -221,6 +227,7 @@ func (x *Index) removeAt(c, o int) {
 		if cap(ch) > 4*len(ch) && cap(ch) > 32 {
 			x.chunks[c] = slices.Clip(slices.Clone(ch))
 		}
+		x.lasts[c] = ch[len(ch)-1]
 		x.add(c, -1)
 	}
 }
@@ -236,6 +243,9 @@ func (x *Index) At(i int) Item {
 func (x *Index) Replace(i int, it Item) {
 	c, o := x.locate(i)
 	x.chunks[c][o] = it
+	if o == len(x.chunks[c])-1 {
+		x.lasts[c] = it
+	}
 }
 
 // DeleteAt removes and returns the item of rank i, 0 ≤ i < Len.
@@ -249,11 +259,10 @@ func (x *Index) DeleteAt(i int) Item {
 // LowerBound returns the rank of the first item for which pred is true,
 // pred being false and then true along the order (Len if it never is).
 func (x *Index) LowerBound(pred func(Item) bool) int {
-	lo, hi := 0, len(x.chunks)
+	lo, hi := 0, len(x.lasts)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		ch := x.chunks[mid]
-		if !pred(ch[len(ch)-1]) {
+		if !pred(x.lasts[mid]) {
 			lo = mid + 1
 		} else {
 			hi = mid
