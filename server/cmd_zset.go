@@ -1087,9 +1087,9 @@ func zpopCommand(c *client, args [][]byte, max bool) {
 	}
 	nested := c.proto > 2 && count != -1
 	if count == 0 {
-		// Redis looks the key up (and type-checks it) before it
-		// answers a count of 0 with an empty array.
-		if _, err := c.db.ZCard(args[1]); err != nil {
+		// Redis looks the key up for writing (and type-checks it)
+		// before it answers a count of 0 with an empty array.
+		if _, err := c.db.ZPop(args[1], max, 0); err != nil {
 			c.storeError(err)
 			return
 		}
@@ -1205,10 +1205,6 @@ func cmdZmpop(c *client, args [][]byte) {
 	c.WriteNullArray()
 }
 
-// zrandBatch is how many members ZRANDMEMBER with a negative count draws
-// at a time, so that a huge count allocates nothing in proportion.
-const zrandBatch = 1024
-
 // zrandMaxPending is the pending output past which ZRANDMEMBER with a huge
 // negative count stops and closes the connection after what it wrote, as
 // Redis stops once its output limit closes the client: the reply is built
@@ -1245,40 +1241,23 @@ func cmdZrandmember(c *client, args [][]byte) {
 			return
 		}
 	}
-	n, err := c.db.ZCard(args[1])
+	stopped := false
+	err := c.db.ZRandMembers(args[1], l, func(n int64) { c.writeScoredHeader(int(n), withScores) },
+		func(m []byte, sc float64) bool {
+			c.writeScored(m, sc, withScores)
+			if c.pendingOutput() > zrandMaxPending {
+				// The reply is cut short: the connection closes after it.
+				stopped = true
+				return false
+			}
+			return true
+		})
 	if err != nil {
 		c.storeError(err)
 		return
 	}
-	if n == 0 || l == 0 {
-		c.WriteArray(0)
-		return
-	}
-	if l > 0 {
-		ms, err := c.db.ZRandMembers(args[1], l)
-		if err != nil {
-			c.storeError(err)
-			return
-		}
-		c.writeScoredHeader(len(ms), withScores)
-		for _, sm := range ms {
-			c.writeScored(sm.Member, sm.Score, withScores)
-		}
-		return
-	}
-	count := -l
-	c.writeScoredHeader(int(count), withScores)
-	for count > 0 {
-		k := min(count, zrandBatch)
-		ms, _ := c.db.ZRandMembers(args[1], -k)
-		for _, sm := range ms {
-			c.writeScored(sm.Member, sm.Score, withScores)
-		}
-		count -= k
-		if count > 0 && c.pendingOutput() > zrandMaxPending {
-			c.closeAfterReply = true
-			return
-		}
+	if stopped {
+		c.closeAfterReply = true
 	}
 }
 
