@@ -108,7 +108,7 @@ func compareRandomCommands(t *testing.T, redoubt, redis *client, seed uint64, co
 	t.Logf("seed %d: %d commands compared, %d changes counted", seed, count, gotDirty)
 }
 
-func isKeys(args [][]byte) bool { return strings.EqualFold(string(args[0]), "keys") }
+func isKeys(args [][]byte) bool { return sortedReplies[strings.ToLower(string(args[0]))] }
 
 func quoteArgs(args [][]byte) string {
 	parts := make([]string, len(args))
@@ -179,10 +179,20 @@ var randomTemplates = []cmdTemplate{
 	tpl("LRANGE k i i"), tpl("LINDEX k i"), tpl("LSET k i v"), tpl("LINSERT k e v v"),
 	tpl("LREM k i v"), tpl("LTRIM k i i"), tpl("LPOS k v O", "RANK i", "COUNT i", "MAXLEN i", "rank"),
 	tpl("LMOVE k k e e"), tpl("RPOPLPUSH k k"), tpl("LMPOP i k k e O", "COUNT i", "count"),
+	// Sets. Not SPOP or SRANDMEMBER, whose choices are random, nor SSCAN
+	// of a hash table, whose steps follow the table's layout.
+	tpl("SADD k v v v"), tpl("SADD k v"), tpl("SREM k v v"), tpl("SISMEMBER k v"), tpl("SMISMEMBER k v v"),
+	tpl("SCARD k"), tpl("SMEMBERS k"), tpl("SMOVE k k v"), tpl("SINTER k k"), tpl("SUNION k k k"),
+	tpl("SDIFF k k"), tpl("SINTERSTORE k k k"), tpl("SUNIONSTORE k k k"), tpl("SDIFFSTORE k k k"),
+	tpl("SINTERCARD i k k o", "LIMIT i"),
 }
 
+// sortedReplies are the commands whose replies are compared as sorted
+// lists, since their order is the server's own.
+var sortedReplies = map[string]bool{"keys": true, "smembers": true, "sinter": true, "sunion": true, "sdiff": true}
+
 var (
-	randKeys = []string{"k1", "k2", "k3", "{k}1",
+	randKeys = []string{"k1", "k2", "k3", "{k}1", "s1", "s2",
 		"z1", "l1", "l2"}
 	// randEnds are the ends of LMOVE and LMPOP and LINSERT's sides.
 	randEnds   = []string{"LEFT", "RIGHT", "left", "right", "BEFORE", "after", "middle"}
@@ -220,10 +230,11 @@ var (
 	// range errors.
 	randDirectives = []string{"hz", "loglevel", "tcp-keepalive", "protected-mode", "HZ", "databases",
 		"zset-max-listpack-entries", "zset-max-listpack-value",
-		"list-max-listpack-size", "list-compress-depth"}
+		"list-max-listpack-size", "list-compress-depth",
+		"set-max-intset-entries"}
 	// Sorted set arguments: keys (z, L), members (m), scores (s), score
 	// and lex bounds (r, l), numkeys (n), MIN|MAX (x), aggregates (a).
-	randZKeys   = []string{"z1", "z2", "z1", "z2", "k1"}
+	randZKeys   = []string{"z1", "z2", "z1", "z2", "k1", "s1"}
 	randLexKeys = []string{"zl1", "zl2"}
 	randMembers = []string{"a", "b", "c", "d", "e", "1", "10", "-1", "", "aa", strings.Repeat("m", 70)}
 	randScores  = []string{"0", "1", "2", "-1", "2.5", "0.1", "inf", "-inf", "+inf", "nan", "abc", "1e400", "", "1e3", "-0"}

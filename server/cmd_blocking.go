@@ -117,13 +117,23 @@ func cmdBlmpop(c *client, args [][]byte) {
 	if !ok {
 		return
 	}
-	listPopOrBlock(c, &waiter{kind: waitListPop, left: a.left, count: a.count}, a.keys, timeout)
+	popped, err := c.listMPop(a) // LMPOP's pop and reply (cmd_list.go)
+	switch {
+	case err != nil:
+		c.storeError(err)
+	case popped:
+	case c.denyBlocking:
+		c.WriteNullArray()
+	default:
+		w := &waiter{kind: waitListPop, left: a.left, count: a.count}
+		c.replyUnserved(c.park(w, a.keys, timeout))
+	}
 }
 
-// listPopOrBlock pops for w from the first of keys that holds a list, as
-// Redis's blockingPopGenericCommand: missing keys are skipped, a key of
-// another type is an error. When none holds a list, the client blocks on
-// all of them.
+// listPopOrBlock pops one element for w, a BLPOP or BRPOP, from the first
+// of keys that holds a list, as Redis's blockingPopGenericCommand: missing
+// keys are skipped, a key of another type is an error. When none holds a
+// list, the client blocks on all of them.
 func listPopOrBlock(c *client, w *waiter, keys [][]byte, timeout time.Duration) {
 	for _, k := range keys {
 		switch c.db.TypeForWrite(k) {
@@ -134,18 +144,14 @@ func listPopOrBlock(c *client, w *waiter, keys [][]byte, timeout time.Duration) 
 			c.writeErrorReply(msgWrongType)
 			return
 		}
-		vals, err := c.db.ListPop(k, w.left, max(w.count, 1))
+		vals, err := c.db.ListPop(k, w.left, 1)
 		if err != nil {
 			c.storeError(err)
 			return
 		}
-		if w.count == 0 {
-			c.WriteArray(2)
-			c.WriteBulk(k)
-			c.WriteBulk(vals[0])
-			return
-		}
-		c.writeKeyElements(k, vals)
+		c.WriteArray(2)
+		c.WriteBulk(k)
+		c.WriteBulk(vals[0])
 		return
 	}
 	if c.denyBlocking {

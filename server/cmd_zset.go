@@ -335,7 +335,8 @@ func init() {
 			KeySpecs: []keyspec.Spec{
 				{Flags: keyspec.RW | keyspec.Access | keyspec.Delete, Index: 1, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "7.0.0", Complexity: "O(K + M log N) for K keys and M members popped.",
+			GetKeys: numkeysGetKeys(0, 1, 2),
+			Group:   "sorted-set", Since: "7.0.0", Complexity: "O(K + M log N) for K keys and M members popped.",
 			Summary: "Removes and returns members with the lowest or highest scores from the first non-empty sorted set of several keys.",
 			Args: []cmdArg{
 				{Name: "numkeys", Type: argTypeInteger},
@@ -366,7 +367,8 @@ func init() {
 			KeySpecs: []keyspec.Spec{
 				{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "6.2.0", Complexity: "O(N + M log M) for N input members and M in the result.",
+			GetKeys: numkeysGetKeys(0, 1, 2),
+			Group:   "sorted-set", Since: "6.2.0", Complexity: "O(N + M log M) for N input members and M in the result.",
 			Summary: "Returns the union of sorted sets and sets, with weighted and aggregated scores.",
 			Args: []cmdArg{
 				{Name: "numkeys", Type: argTypeInteger},
@@ -384,7 +386,8 @@ func init() {
 			KeySpecs: []keyspec.Spec{
 				{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "6.2.0", Complexity: "O(N K + M log M) for K inputs of up to N members and M in the result.",
+			GetKeys: numkeysGetKeys(0, 1, 2),
+			Group:   "sorted-set", Since: "6.2.0", Complexity: "O(N K + M log M) for K inputs of up to N members and M in the result.",
 			Summary: "Returns the intersection of sorted sets and sets, with weighted and aggregated scores.",
 			Args: []cmdArg{
 				{Name: "numkeys", Type: argTypeInteger},
@@ -402,7 +405,8 @@ func init() {
 			KeySpecs: []keyspec.Spec{
 				{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "6.2.0", Complexity: "O(N + M log M) for N input members and M in the result.",
+			GetKeys: numkeysGetKeys(0, 1, 2),
+			Group:   "sorted-set", Since: "6.2.0", Complexity: "O(N + M log M) for N input members and M in the result.",
 			Summary: "Returns the members of the first sorted set that no later sorted set or set has.",
 			Args: []cmdArg{
 				{Name: "numkeys", Type: argTypeInteger},
@@ -415,7 +419,8 @@ func init() {
 				{Flags: keyspec.OW | keyspec.Update, Index: 1, KeyStep: 1},
 				{Flags: keyspec.RO | keyspec.Access, Index: 2, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "2.0.0", Complexity: "O(N + M log M) for N input members and M in the result.",
+			GetKeys: numkeysGetKeys(1, 2, 3),
+			Group:   "sorted-set", Since: "2.0.0", Complexity: "O(N + M log M) for N input members and M in the result.",
 			Summary: "Stores the union of sorted sets and sets at a key, with weighted and aggregated scores; returns its size.",
 			Args: []cmdArg{
 				{Name: "destination", Type: argTypeKey},
@@ -434,7 +439,8 @@ func init() {
 				{Flags: keyspec.OW | keyspec.Update, Index: 1, KeyStep: 1},
 				{Flags: keyspec.RO | keyspec.Access, Index: 2, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "2.0.0", Complexity: "O(N K + M log M) for K inputs of up to N members and M in the result.",
+			GetKeys: numkeysGetKeys(1, 2, 3),
+			Group:   "sorted-set", Since: "2.0.0", Complexity: "O(N K + M log M) for K inputs of up to N members and M in the result.",
 			Summary: "Stores the intersection of sorted sets and sets at a key, with weighted and aggregated scores; returns its size.",
 			Args: []cmdArg{
 				{Name: "destination", Type: argTypeKey},
@@ -453,7 +459,8 @@ func init() {
 				{Flags: keyspec.OW | keyspec.Update, Index: 1, KeyStep: 1},
 				{Flags: keyspec.RO | keyspec.Access, Index: 2, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "6.2.0", Complexity: "O(N + M log M) for N input members and M in the result.",
+			GetKeys: numkeysGetKeys(1, 2, 3),
+			Group:   "sorted-set", Since: "6.2.0", Complexity: "O(N + M log M) for N input members and M in the result.",
 			Summary: "Stores at a key the members of the first sorted set that no later one has; returns its size.",
 			Args: []cmdArg{
 				{Name: "destination", Type: argTypeKey},
@@ -465,7 +472,8 @@ func init() {
 			KeySpecs: []keyspec.Spec{
 				{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyNum: true, FirstKey: 1, KeyStep: 1},
 			},
-			Group: "sorted-set", Since: "7.0.0", Complexity: "O(N K) for K inputs of up to N members.",
+			GetKeys: numkeysGetKeys(0, 1, 2),
+			Group:   "sorted-set", Since: "7.0.0", Complexity: "O(N K) for K inputs of up to N members.",
 			Summary: "Counts the members the intersection of sorted sets and sets would have, optionally stopping at a limit.",
 			Args: []cmdArg{
 				{Name: "numkeys", Type: argTypeInteger},
@@ -1078,9 +1086,9 @@ func zpopCommand(c *client, args [][]byte, max bool) {
 	}
 	nested := c.proto > 2 && count != -1
 	if count == 0 {
-		// Redis looks the key up (and type-checks it) before it
-		// answers a count of 0 with an empty array.
-		if _, err := c.db.ZCard(args[1]); err != nil {
+		// Redis looks the key up for writing (and type-checks it)
+		// before it answers a count of 0 with an empty array.
+		if _, err := c.db.ZPop(args[1], max, 0); err != nil {
 			c.storeError(err)
 			return
 		}
@@ -1196,14 +1204,11 @@ func cmdZmpop(c *client, args [][]byte) {
 	c.WriteNullArray()
 }
 
-// zrandBatch is how many members ZRANDMEMBER with a negative count draws
-// at a time, so that a huge count allocates nothing in proportion.
-const zrandBatch = 1024
-
-// zrandMaxOutput is the output past which ZRANDMEMBER with a huge negative
-// count gives up and closes the connection, as Redis stops once the
-// client is to be closed for its output.
-const zrandMaxOutput = 1 << 30
+// zrandMaxPending is the pending output past which ZRANDMEMBER with a huge
+// negative count stops and closes the connection after what it wrote, as
+// Redis stops once its output limit closes the client: the reply is built
+// while the store is locked, and the count is the client's to choose.
+var zrandMaxPending = 64 << 20
 
 // ZRANDMEMBER key [count [WITHSCORES]]
 func cmdZrandmember(c *client, args [][]byte) {
@@ -1235,40 +1240,23 @@ func cmdZrandmember(c *client, args [][]byte) {
 			return
 		}
 	}
-	n, err := c.db.ZCard(args[1])
+	stopped := false
+	err := c.db.ZRandMembers(args[1], l, func(n int64) { c.writeScoredHeader(int(n), withScores) },
+		func(m []byte, sc float64) bool {
+			c.writeScored(m, sc, withScores)
+			if c.pendingOutput() > zrandMaxPending {
+				// The reply is cut short: the connection closes after it.
+				stopped = true
+				return false
+			}
+			return true
+		})
 	if err != nil {
 		c.storeError(err)
 		return
 	}
-	if n == 0 || l == 0 {
-		c.WriteArray(0)
-		return
-	}
-	if l > 0 {
-		ms, err := c.db.ZRandMembers(args[1], l)
-		if err != nil {
-			c.storeError(err)
-			return
-		}
-		c.writeScoredHeader(len(ms), withScores)
-		for _, sm := range ms {
-			c.writeScored(sm.Member, sm.Score, withScores)
-		}
-		return
-	}
-	count := -l
-	c.writeScoredHeader(int(count), withScores)
-	for count > 0 {
-		k := min(count, zrandBatch)
-		ms, _ := c.db.ZRandMembers(args[1], -k)
-		for _, sm := range ms {
-			c.writeScored(sm.Member, sm.Score, withScores)
-		}
-		count -= k
-		if count > 0 && c.pendingOutput() > zrandMaxOutput {
-			c.closeAfterReply = true
-			return
-		}
+	if stopped {
+		c.closeAfterReply = true
 	}
 }
 
@@ -1415,4 +1403,28 @@ func formatLongDoubleAuto(dst []byte, f float64) []byte {
 		return append(dst, "-inf"...)
 	}
 	return strconv.AppendFloat(dst, f, 'g', 17, 64)
+}
+
+// numkeysGetKeys returns Redis's genericGetKeys for a command whose key
+// count is at countOfs, its keys from firstOfs on, and (storeOfs > 0) a
+// destination key at storeOfs, listed last. COMMAND GETKEYS falls back to
+// it when the key specs cannot read the count (numkeys "1.5" is 1 here).
+func numkeysGetKeys(storeOfs, countOfs, firstOfs int) func(args [][]byte) ([]int, error) {
+	return func(args [][]byte) ([]int, error) {
+		if countOfs >= len(args) {
+			return nil, nil
+		}
+		num := int(cAtoi(args[countOfs])) // cmd_list.go
+		if num < 1 || num > len(args)-firstOfs {
+			return nil, nil
+		}
+		pos := make([]int, 0, num+1)
+		for i := 0; i < num; i++ {
+			pos = append(pos, firstOfs+i)
+		}
+		if storeOfs > 0 {
+			pos = append(pos, storeOfs)
+		}
+		return pos, nil
+	}
 }

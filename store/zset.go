@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"math"
 	"math/rand/v2"
 )
 
@@ -126,9 +125,6 @@ func (db *DB) ZAdd(key []byte, members []ScoredMember, f ZAddFlags) (ZAddResult,
 		l := db.st.Limits()
 		// Redis picks the representation from the first member alone.
 		e = newZSetEntry(key, l, 1, len(members[0].Member), db.st.lruClock.Load())
-		if l.ZSetMaxListpackEntries == 0 {
-			e = newZSetEntry(key, l, math.MaxInt, 0, db.st.lruClock.Load())
-		}
 		db.insertEntry(e)
 	}
 	w := db.zsetWrite(e)
@@ -490,41 +486,46 @@ func (db *DB) ZRandMember(key []byte) (ScoredMember, bool, error) {
 	return ScoredMember{m, s}, true, nil
 }
 
-// ZRandMembers returns members chosen at random as ZRANDMEMBER with a
-// count does: distinct members (at most the set's size) for count ≥ 0,
-// -count members that may repeat for count < 0. The caller has checked
-// that -count fits what it may reply. Members alias the store.
-func (db *DB) ZRandMembers(key []byte, count int64) ([]ScoredMember, error) {
+// ZRandMembers chooses members at random as ZRANDMEMBER with a count does,
+// looking the key up once: distinct members (at most the set's size) for
+// count > 0, -count members that may repeat for count < 0. It calls header
+// with the number of members first (0 when the key is missing or count is
+// 0), then fn with each; with a negative count it stops early when fn
+// returns false, so that a huge count costs only what the caller accepts.
+// Nothing is allocated in proportion to a negative count. Members alias
+// the store.
+func (db *DB) ZRandMembers(key []byte, count int64, header func(n int64), fn func(m []byte, s float64) bool) error {
 	e, err := db.zsetEntry(key, 0)
-	if e == nil || err != nil {
-		return nil, err
+	if err != nil {
+		return err
+	}
+	if e == nil || count == 0 {
+		header(0)
+		return nil
 	}
 	v := zviewOf(e)
 	n := v.card()
 	if count < 0 {
-		k := -count
-		out := make([]ScoredMember, 0, k)
-		for ; k > 0; k-- {
+		header(-count)
+		for k := -count; k > 0; k-- {
 			m, s := v.at(rand.IntN(n))
-			out = append(out, ScoredMember{m, s})
+			if !fn(m, s) {
+				return nil
+			}
 		}
-		return out, nil
+		return nil
 	}
 	if count >= int64(n) {
-		out := make([]ScoredMember, 0, n)
-		v.each(0, false, func(m []byte, s float64) bool {
-			out = append(out, ScoredMember{m, s})
-			return true
-		})
-		return out, nil
+		header(int64(n))
+		v.each(0, false, func(m []byte, s float64) bool { fn(m, s); return true })
+		return nil
 	}
 	k := int(count)
 	// Choose k distinct ranks: a partial shuffle when k is a large part
 	// of n, else rejection of repeats.
 	var ranks []int
 	if k*3 > n {
-		perm := rand.Perm(n)
-		ranks = perm[:k]
+		ranks = rand.Perm(n)[:k]
 	} else {
 		seen := make(map[int]struct{}, k)
 		for len(ranks) < k {
@@ -536,10 +537,10 @@ func (db *DB) ZRandMembers(key []byte, count int64) ([]ScoredMember, error) {
 			ranks = append(ranks, r)
 		}
 	}
-	out := make([]ScoredMember, 0, k)
+	header(int64(k))
 	for _, r := range ranks {
 		m, s := v.at(r)
-		out = append(out, ScoredMember{m, s})
+		fn(m, s)
 	}
-	return out, nil
+	return nil
 }

@@ -238,27 +238,46 @@ func (db *DB) ZScan(key []byte, cursor uint64, count int64, fn func(m []byte, s 
 		v.each(0, false, func(m []byte, s float64) bool { fn(m, s); return true })
 		return 0, true, nil
 	}
-	n := uint64(v.card())
-	if cursor >= n {
-		return 0, false, nil
+	// As Redis's SCAN of a dict: buckets until count replies are
+	// gathered (a member and its score are two), at most 10×count steps.
+	maxIter := int64(math.MaxInt64)
+	if count <= math.MaxInt64/10 {
+		maxIter = count * 10
 	}
-	k := uint64(min(count, int64(n)))
-	i := uint64(0)
-	v.each(int(cursor), false, func(m []byte, s float64) bool {
-		fn(m, s)
-		i++
-		return i < k
-	})
-	next = cursor + i
-	if next >= n {
-		next = 0
+	replies := int64(0)
+	next = cursor
+	for {
+		next = v.sk.d.Scan(next, func(k, val []byte) {
+			fn(k, decodeScore(val))
+			replies += 2
+		})
+		if next == 0 || maxIter == 0 {
+			break
+		}
+		maxIter--
+		if replies >= count {
+			break
+		}
 	}
 	return next, false, nil
 }
 
-// setAsZInput reads a set as an input of the sorted set operations, every
-// member scored 1. It waits for the set type (branch set).
-func setAsZInput(e *entry) (zopInput, error) { return nil, ErrWrongType }
+// setInput reads a set as an input of the sorted set operations, every
+// member scored 1, as Redis's zuiNext gives a set's members.
+type setInput struct{ s SetView }
+
+func (z setInput) card() int { return z.s.Len() }
+
+// each passes copies: a set's Each formats integers into a buffer it
+// reuses, and the operations keep the members they are given.
+func (z setInput) each(fn func(m []byte, s float64) bool) {
+	z.s.Each(func(m []byte) bool { return fn(append([]byte(nil), m...), 1) })
+}
+
+func (z setInput) score(m []byte) (float64, bool) { return 1, z.s.Has(m) }
+
+// setAsZInput reads the set entry e as an input of the set operations.
+func setAsZInput(e *entry) (zopInput, error) { return setInput{viewOf(e)}, nil }
 
 // AppendListpackScore appends score as a sorted set listpack holds it
 // (an integer when it is one, else %.17g), which ZSCAN of a listpack

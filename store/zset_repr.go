@@ -8,7 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/redoubt-db/redoubt/store/internal/listpack"
-	"github.com/tidwall/btree"
+	"github.com/redoubt-db/redoubt/store/internal/zindex"
 )
 
 // This file holds the two representations of a sorted set and the reading
@@ -24,109 +24,6 @@ import (
 //
 // Both are read through a zview, which addresses members by their rank in
 // ascending order, so every command is written once.
-
-// zitem is one member of a large sorted set, as the B-tree orders it.
-type zitem struct {
-	score  float64
-	member string
-}
-
-func zitemLess(a, b zitem) bool {
-	if a.score != b.score {
-		return a.score < b.score
-	}
-	return a.member < b.member
-}
-
-// zsetSkipItemOverhead approximates what a member costs a zsetSkip besides
-// its bytes: its B-tree item (with the tree's slack) and its index entry.
-const zsetSkipItemOverhead = 96
-
-// zsetSkip is the large representation of a sorted set.
-type zsetSkip struct {
-	tree  *btree.BTreeG[zitem]
-	index map[string]float64
-	size  int // approximate bytes, kept up to date (memSize)
-}
-
-func newZSetSkip(hint int) *zsetSkip {
-	return &zsetSkip{
-		tree:  btree.NewBTreeGOptions(zitemLess, btree.Options{NoLocks: true, Degree: 64}),
-		index: make(map[string]float64, hint),
-		size:  64,
-	}
-}
-
-// clone implements cloner.
-func (z *zsetSkip) clone() any {
-	c := newZSetSkip(len(z.index))
-	z.tree.Scan(func(it zitem) bool {
-		c.tree.Load(it)
-		c.index[it.member] = it.score
-		return true
-	})
-	c.size = z.size
-	return c
-}
-
-// memSize implements sizer: approximate bytes, kept up to date.
-func (z *zsetSkip) memSize() int { return z.size }
-
-func (z *zsetSkip) card() int { return z.tree.Len() }
-
-// insert adds a member that is not in the set.
-func (z *zsetSkip) insert(member []byte, score float64) {
-	m := string(member)
-	z.tree.Set(zitem{score, m})
-	z.index[m] = score
-	z.size += len(m) + zsetSkipItemOverhead
-}
-
-// update moves an existing member from score old to score.
-func (z *zsetSkip) update(member []byte, old, score float64) {
-	m := unsafe.String(unsafe.SliceData(member), len(member))
-	it, _ := z.tree.Delete(zitem{old, m})
-	it.score = score
-	z.tree.Set(it)
-	z.index[it.member] = score
-}
-
-// remove deletes a member, reporting whether it was there.
-func (z *zsetSkip) remove(member []byte) bool {
-	m := unsafe.String(unsafe.SliceData(member), len(member))
-	s, ok := z.index[m]
-	if !ok {
-		return false
-	}
-	delete(z.index, m)
-	z.tree.Delete(zitem{s, m})
-	z.size -= len(m) + zsetSkipItemOverhead
-	return true
-}
-
-// removeAt deletes the member of ascending rank i.
-func (z *zsetSkip) removeAt(i int) {
-	it, _ := z.tree.DeleteAt(i)
-	delete(z.index, it.member)
-	z.size -= len(it.member) + zsetSkipItemOverhead
-}
-
-// lowerBound returns the first rank whose item satisfies pred, pred being
-// false then true along the ranks (n if none does): a binary search over
-// the counted tree.
-func (z *zsetSkip) lowerBound(pred func(zitem) bool) int {
-	lo, hi := 0, z.tree.Len()
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		it, _ := z.tree.GetAt(mid)
-		if pred(it) {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	return lo
-}
 
 // zview reads a sorted set of either representation. Members it returns
 // alias the store's memory (or scratch space) until the set next changes.
@@ -187,8 +84,7 @@ func lpFind(lp []byte, member []byte) (int, float64) {
 // score returns member's score.
 func (v zview) score(member []byte) (float64, bool) {
 	if v.sk != nil {
-		s, ok := v.sk.index[unsafe.String(unsafe.SliceData(member), len(member))]
-		return s, ok
+		return v.sk.score(member)
 	}
 	p, s := lpFind(v.lp, member)
 	return s, p >= 0
@@ -197,13 +93,7 @@ func (v zview) score(member []byte) (float64, bool) {
 // rank returns member's ascending rank (0-based) and score.
 func (v zview) rank(member []byte) (int, float64, bool) {
 	if v.sk != nil {
-		m := unsafe.String(unsafe.SliceData(member), len(member))
-		s, ok := v.sk.index[m]
-		if !ok {
-			return 0, 0, false
-		}
-		key := zitem{s, m}
-		return v.sk.lowerBound(func(it zitem) bool { return !zitemLess(it, key) }), s, true
+		return v.sk.rank(member)
 	}
 	r := 0
 	for p := listpack.First(v.lp); p >= 0; r++ {
@@ -219,18 +109,7 @@ func (v zview) rank(member []byte) (int, float64, bool) {
 // downwards, until fn returns false or the set ends. 0 ≤ i < card.
 func (v zview) each(i int, rev bool, fn func(member []byte, score float64) bool) {
 	if v.sk != nil {
-		pivot, ok := v.sk.tree.GetAt(i)
-		if !ok {
-			return
-		}
-		iter := func(it zitem) bool {
-			return fn(unsafe.Slice(unsafe.StringData(it.member), len(it.member)), it.score)
-		}
-		if rev {
-			v.sk.tree.Descend(pivot, iter)
-		} else {
-			v.sk.tree.Ascend(pivot, iter)
-		}
+		v.sk.each(i, rev, fn)
 		return
 	}
 	lp := v.lp
@@ -378,9 +257,11 @@ func (v zview) first(r zrange) int {
 	}
 	var i int
 	if v.sk != nil {
-		i = v.sk.lowerBound(func(it zitem) bool {
-			return r.gteMin(unsafe.Slice(unsafe.StringData(it.member), len(it.member)), it.score)
-		})
+		if r.score != nil {
+			i = v.sk.idx.LowerBound(func(it zindex.Item) bool { return r.score.gteMin(it.Score) })
+		} else {
+			i = v.sk.lowerBound(func(m []byte, s float64) bool { return r.gteMin(m, s) })
+		}
 	} else {
 		i = -1
 		r0 := 0
@@ -413,9 +294,11 @@ func (v zview) last(r zrange) int {
 	}
 	var i int
 	if v.sk != nil {
-		i = v.sk.lowerBound(func(it zitem) bool {
-			return !r.lteMax(unsafe.Slice(unsafe.StringData(it.member), len(it.member)), it.score)
-		}) - 1
+		if r.score != nil {
+			i = v.sk.idx.LowerBound(func(it zindex.Item) bool { return !r.score.lteMax(it.Score) }) - 1
+		} else {
+			i = v.sk.lowerBound(func(m []byte, s float64) bool { return !r.lteMax(m, s) }) - 1
+		}
 	} else {
 		i = -1
 		r0 := n - 1
@@ -485,8 +368,54 @@ func lpCompare(lp []byte, p int, s []byte) int {
 	return bytes.Compare(str, s)
 }
 
-// lpPairSize bounds the bytes a member and score add to a listpack.
-func lpPairSize(member []byte) int { return len(member) + 10 + 40 }
+// lpElemSize returns the bytes the element s takes in a listpack: its
+// encoding, data and backlen, as the listpack package encodes it (an
+// integer in the smallest of its integer encodings).
+func lpElemSize(s []byte) int {
+	var l int
+	if v, ok := listpack.ParseInt(s); ok {
+		switch {
+		case v >= 0 && v <= 127:
+			l = 1
+		case v >= -4096 && v <= 4095:
+			l = 2
+		case v >= math.MinInt16 && v <= math.MaxInt16:
+			l = 3
+		case v >= -1<<23 && v < 1<<23:
+			l = 4
+		case v >= math.MinInt32 && v <= math.MaxInt32:
+			l = 5
+		default:
+			l = 9
+		}
+	} else {
+		switch n := len(s); {
+		case n <= 63:
+			l = 1 + n
+		case n <= 4095:
+			l = 2 + n
+		default:
+			l = 5 + n
+		}
+	}
+	switch {
+	case l < 1<<7:
+		return l + 1
+	case l < 1<<14:
+		return l + 2
+	case l < 1<<21:
+		return l + 3
+	case l < 1<<28:
+		return l + 4
+	}
+	return l + 5
+}
+
+// lpPairSize returns the bytes member and score add to a listpack.
+func lpPairSize(member []byte, score float64) int {
+	var sbuf [32]byte
+	return lpElemSize(member) + lpElemSize(listpack.FormatScore(sbuf[:0], score))
+}
 
 // zsetLimits reports whether a set of n members, the longest maxLen bytes,
 // may be a listpack under l.
@@ -502,10 +431,7 @@ func toSkip(e *entry) *zsetSkip {
 		sp := listpack.Next(lp, p)
 		m := lpMember(lp, p)
 		s := lpScore(lp, sp)
-		ms := string(m)
-		sk.tree.Load(zitem{s, ms})
-		sk.index[ms] = s
-		sk.size += len(ms) + zsetSkipItemOverhead
+		sk.insert(m, s)
 		p = listpack.Next(lp, sp)
 	}
 	e.setCompound(EncZSetSkiplist, sk)
@@ -553,7 +479,7 @@ func (w *zsetWriter) add(member []byte, score float64) {
 			toSkip(w.e).insert(member, score)
 			return
 		}
-		lp = w.lpRoom(lpPairSize(member))
+		lp = w.lpRoom(lpPairSize(member, score))
 		w.lpDone(lpInsert(lp, member, score))
 		return
 	}
@@ -563,7 +489,7 @@ func (w *zsetWriter) add(member []byte, score float64) {
 // update moves member from score old to score (they differ).
 func (w *zsetWriter) update(member []byte, old, score float64) {
 	if w.e.inline() {
-		lp := w.lpRoom(lpPairSize(member))
+		lp := w.lpRoom(lpPairSize(member, score))
 		p, _ := lpFind(lp, member)
 		m := append([]byte(nil), member...)
 		lp, _ = listpack.DeleteAt(lp, p, 2)
@@ -610,7 +536,7 @@ func (w *zsetWriter) removeRanks(first, count int) {
 // representation Redis creates for n members the longest maxLen bytes.
 func newZSetEntry(key []byte, l *Limits, n, maxLen int, lru uint32) *entry {
 	if !zsetFitsListpack(l, n, maxLen) {
-		return newCompoundEntry(key, EncZSetSkiplist, newZSetSkip(n), lru)
+		return newCompoundEntry(key, EncZSetSkiplist, newZSetSkip(min(n, 1<<20)), lru)
 	}
 	return newInlineEntry(key, EncZSetListpack, listpack.New(0), lru)
 }

@@ -7,7 +7,11 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
+
+	"github.com/redoubt-db/redoubt/store/internal/dict"
+	"github.com/redoubt-db/redoubt/store/internal/listpack"
 )
 
 // zmodel is the reference sorted set: a map, sorted on demand.
@@ -213,6 +217,11 @@ func TestZSetRandomAgainstModel(t *testing.T) {
 				}
 				if e, ok := encodingOf(db, "z"); ok && e == EncZSetSkiplist {
 					converted = true
+				} else if ok {
+					lp := db.keys.find(key).payload()
+					if err := listpack.Validate(lp, true); err != nil || listpack.Bytes(lp) != len(lp) {
+						t.Fatalf("step %d: listpack invalid: %v (%d bytes, header %d)", step, err, len(lp), listpack.Bytes(lp))
+					}
 				}
 				got := zrangeAll(t, db, "z")
 				if !sameScored(got, model.sorted()) {
@@ -309,5 +318,77 @@ func TestZPopAPI(t *testing.T) {
 		if ch := db.st.tx.changes; ch[len(ch)-1].Op != OpDelete || ch[len(ch)-1].N != 2 {
 			t.Fatalf("last change %+v", ch[len(ch)-1])
 		}
+	}
+}
+
+// TestZSetLargeCompaction deletes most members of a large set and keeps
+// changing it, so that the dict compacts and moves members: the order
+// index must follow every move (OnMove), and ranks, ranges and scores stay
+// those of the model.
+func TestZSetLargeCompaction(t *testing.T) {
+	db, _ := testDB(t)
+	key := []byte("big")
+	rng := rand.New(rand.NewPCG(5, 6))
+	model := zmodel{}
+	var ms []ScoredMember
+	for i := 0; i < 20000; i++ {
+		m := fmt.Sprintf("member:%d:%s", i, strings.Repeat("x", i%40))
+		s := float64(rng.IntN(500))
+		ms = append(ms, ScoredMember{[]byte(m), s})
+		model[m] = s
+	}
+	if _, err := db.ZAdd(key, ms, ZAddFlags{}); err != nil {
+		t.Fatal(err)
+	}
+	sk := db.keys.find(key).value().(*zsetSkip)
+	moves := 0
+	onMove := sk.d.OnMove
+	sk.d.OnMove = func(old, new dict.Ref) { moves++; onMove(old, new) }
+	for round := 0; round < 4; round++ {
+		var del [][]byte
+		for m := range model {
+			if rng.IntN(10) < 7 {
+				del = append(del, []byte(m))
+				delete(model, m)
+			}
+		}
+		if n, _ := db.ZRem(key, del); n != len(del) {
+			t.Fatalf("ZRem removed %d of %d", n, len(del))
+		}
+		var upd []ScoredMember
+		for m := range model {
+			if rng.IntN(3) == 0 {
+				s := float64(rng.IntN(500))
+				upd = append(upd, ScoredMember{[]byte(m), s})
+				model[m] = s
+			}
+		}
+		for i := 0; i < 2000; i++ {
+			m := fmt.Sprintf("new:%d:%d", round, i)
+			s := float64(rng.IntN(500))
+			upd = append(upd, ScoredMember{[]byte(m), s})
+			model[m] = s
+		}
+		db.ZAdd(key, upd, ZAddFlags{})
+		want := model.sorted()
+		if got := zrangeAll(t, db, "big"); !sameScored(got, want) {
+			t.Fatalf("round %d: set differs from the model (%d vs %d members)", round, len(got), len(want))
+		}
+		for i := 0; i < 200; i++ {
+			j := rng.IntN(len(want))
+			if r, ok, _ := db.ZRank(key, want[j].Member, false); !ok || r != j {
+				t.Fatalf("round %d: ZRank(%s) = %d %v, want %d", round, want[j].Member, r, ok, j)
+			}
+		}
+	}
+	if moves == 0 {
+		t.Fatal("the dict never moved a member: compaction untested")
+	}
+	c := sk.clone().(*zsetSkip)
+	if c.card() != sk.card() {
+		t.Fatal("clone size")
+	}
+	if r, _, ok := c.rank([]byte(string(model.sorted()[3].Member))); !ok || r != 3 {
+		t.Fatalf("clone rank = %d %v", r, ok)
 	}
 }
