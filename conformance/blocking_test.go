@@ -8,9 +8,10 @@ import (
 
 // TestBlockedServeMatchesRedis blocks clients on both servers, makes their
 // keys ready with another client's commands, and compares, for each case,
-// every reply (the waiters' and the pusher's) and how much the serve adds to
+// every reply (the waiters' and the pusher's), how much the serve adds to
 // the dirty counter (INFO rdb_changes_since_last_save), which Redis 7.0
-// counts differently for each blocking command once it is served.
+// counts differently for each blocking command once it is served, and the
+// keyspace hits and misses (a serve counts none).
 // testdata/blocking_clients.txt compares more situations reply by reply;
 // this adds the counter and clients that block in a chosen order.
 func TestBlockedServeMatchesRedis(t *testing.T) {
@@ -34,6 +35,11 @@ func TestBlockedServeMatchesRedis(t *testing.T) {
 			[][]string{{"RENAME", "src", "dst"}, {"LRANGE", "dst", "0", "-1"}}},
 		{"swapdb", [][]string{{"SELECT", "3"}, {"RPUSH", "sw", "1"}, {"SELECT", "0"}}, [][]string{{"BLPOP", "sw", "0"}},
 			[][]string{{"SWAPDB", "0", "3"}}},
+		{"no-block", [][]string{{"RPUSH", "q", "a", "b", "c", "d", "e", "f"}, {"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"}, {"SET", "s", "v"}}, nil,
+			[][]string{{"BLPOP", "x", "q", "0"}, {"BRPOP", "q", "0"}, {"BLMPOP", "0", "2", "x", "q", "LEFT", "COUNT", "1"},
+				{"BLMOVE", "q", "d", "LEFT", "LEFT", "0"}, {"BLMOVE", "q", "s", "LEFT", "LEFT", "0"}, {"BLPOP", "x", "s", "0"},
+				{"BZPOPMIN", "x", "z", "0"}, {"BZPOPMAX", "z", "0"}, {"BZMPOP", "0", "1", "z", "MIN", "COUNT", "3"},
+				{"BZPOPMIN", "s", "0"}, {"BLPOP", "x", "0.001"}, {"BZMPOP", "0.001", "2", "x", "y", "MAX"}}},
 		{"pipeline", nil, [][]string{{"BLPOP", "p", "0"}}, [][]string{{"LPUSH", "p", "a"}, {"LPUSH", "p", "b"}, {"LPOP", "p"}}},
 	}
 	for _, tc := range cases {
@@ -57,6 +63,7 @@ func TestBlockedServeMatchesRedis(t *testing.T) {
 					waiters = append(waiters, w)
 				}
 				before := dirtyCount(t, c)
+				hits, misses := infoField(t, c, "stats", "keyspace_hits"), infoField(t, c, "stats", "keyspace_misses")
 				for _, cmd := range tc.trigger {
 					got[i] = append(got[i], mustDo(t, c, cmd...).String())
 				}
@@ -69,7 +76,9 @@ func TestBlockedServeMatchesRedis(t *testing.T) {
 					got[i] = append(got[i], v.String())
 					w.drop()
 				}
-				got[i] = append(got[i], "dirty +"+strconv.FormatInt(dirtyCount(t, c)-before, 10))
+				got[i] = append(got[i], "dirty +"+strconv.FormatInt(dirtyCount(t, c)-before, 10),
+					"keyspace hits "+hits+" → "+infoField(t, c, "stats", "keyspace_hits"),
+					"keyspace misses "+misses+" → "+infoField(t, c, "stats", "keyspace_misses"))
 				waitBlocked(t, c, 0)
 			}
 			for j := range max(len(got[0]), len(got[1])) {
