@@ -157,8 +157,9 @@ func infoInt(t *testing.T, c *tcConn, field string) int64 {
 }
 
 // TestBlockingWakeups checks the writes other than pushes that bring a list
-// to a waited key: RENAME, COPY, MOVE into the waiter's database, SWAPDB of
-// its database, and an embedder's transaction.
+// or a sorted set to a waited key: RENAME, COPY, MOVE into the waiter's
+// database, SWAPDB of its database, ZUNIONSTORE, LMOVE, and an embedder's
+// transaction.
 func TestBlockingWakeups(t *testing.T) {
 	srv := tcStart(t, Config{})
 	admin := tcDial(t, srv)
@@ -179,6 +180,10 @@ func TestBlockingWakeups(t *testing.T) {
 			[][]string{{"SELECT", "2"}, {"RPUSH", "sw", "s"}, {"SELECT", "0"}, {"SWAPDB", "0", "2"}}, "[sw s]"},
 		{"zset", []string{"BZPOPMAX", "z", "0"},
 			[][]string{{"ZADD", "z", "1", "a", "2", "b"}}, "[z b 2]"},
+		{"zunionstore", []string{"BZPOPMIN", "zu", "0"},
+			[][]string{{"ZADD", "za", "3", "x"}, {"ZUNIONSTORE", "zu", "2", "za", "z"}}, "[zu a 1]"},
+		{"lmove", []string{"BLPOP", "lm", "0"},
+			[][]string{{"RPUSH", "lsrc", "a"}, {"LMOVE", "lsrc", "lm", "LEFT", "LEFT"}}, "[lm a]"},
 	}
 	for _, st := range steps {
 		blockSend(t, admin, w, 1, st.block...)
