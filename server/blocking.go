@@ -119,6 +119,8 @@ type blockRegistry struct {
 	// counts for the served commands (served, not what the records say).
 	owed   bool
 	served int64
+	// scratch builds the replies of served waiters (replyBuilder).
+	scratch *client
 }
 
 // add registers w, waiting on keys (which may repeat: each distinct key
@@ -384,11 +386,20 @@ func (s *Server) serveWaiter(db *store.DB, key []byte, w *waiter) (dirty int64, 
 	return dirty, true
 }
 
-// replyBuilder returns a scratch client on which the usual reply writers
-// build a reply for another client, in that client's protocol, to post to
-// its outbox. It is never served and owns no connection.
+// replyBuilder returns the registry's scratch client, on which the usual
+// reply writers build a reply for another client, in that client's
+// protocol, to post to its outbox (post copies it). It is never served and
+// owns no connection; the store's lock guards it, like the registry.
 func replyBuilder(s *Server, proto int) *client {
-	return &client{s: s, proto: proto}
+	rb := s.blk.scratch
+	if rb == nil || cap(rb.out) > replyChunk {
+		rb = &client{s: s}
+		s.blk.scratch = rb
+	}
+	rb.proto = proto
+	rb.out, rb.outHead = rb.out[:0], 0
+	rb.segs, rb.segsLen, rb.chunked = nil, 0, 0
+	return rb
 }
 
 // built returns the reply written on a scratch client as one buffer.

@@ -610,3 +610,32 @@ func TestBlockingBadInput(t *testing.T) {
 		t.Errorf("the commands allocated %d bytes", grew)
 	}
 }
+
+// TestBlockingBigServedReply serves a waiter a reply larger than a reply
+// chunk, which the scratch writer queues in pieces, then a small one: both
+// arrive whole.
+func TestBlockingBigServedReply(t *testing.T) {
+	srv := tcStart(t, Config{})
+	admin := tcDial(t, srv)
+	w := tcDial(t, srv)
+	blockSend(t, admin, w, 1, "BLMPOP", "0", "1", "big", "LEFT", "COUNT", "1000")
+	elems := []string{"RPUSH", "big"}
+	for i := range 400 {
+		elems = append(elems, fmt.Sprintf("%04d%s", i, strings.Repeat("x", 1020)))
+	}
+	admin.integer(elems...)
+	v := w.read()
+	if len(v.Elems) != 2 || len(v.Elems[1].Elems) != 400 {
+		t.Fatalf("BLMPOP served %d elements, want 400", len(v.Elems[1].Elems))
+	}
+	for i, e := range v.Elems[1].Elems {
+		if e.Str != elems[2+i] {
+			t.Fatalf("element %d = %.10q…, want %.10q…", i, e.Str, elems[2+i])
+		}
+	}
+	blockSend(t, admin, w, 1, "BLPOP", "small", "0")
+	admin.integer("RPUSH", "small", "s")
+	if got := w.read().flat(); got != "[small s]" {
+		t.Errorf("small reply after a big one = %s", got)
+	}
+}
