@@ -265,6 +265,24 @@ func TestBlockingTimeout(t *testing.T) {
 		t.Errorf("RESP3 timeout = %v, want _", v)
 	}
 	registryEmpty(t, srv)
+
+	// The time spent blocked is not the command's (Redis counts only the
+	// call itself): BLPOP's time per call stays far below its timeout.
+	var line string
+	if !waitUntil(5*time.Second, func() bool {
+		line = tcInfo(c.str("INFO", "commandstats"))["cmdstat_blpop"]
+		return strings.HasPrefix(line, "calls=4,")
+	}) {
+		t.Fatalf("cmdstat_blpop = %q, want 4 calls", line)
+	}
+	var calls, usec int64
+	var perCall float64
+	if _, err := fmt.Sscanf(line, "calls=%d,usec=%d,usec_per_call=%f", &calls, &usec, &perCall); err != nil {
+		t.Fatalf("cmdstat_blpop = %q: %v", line, err)
+	}
+	if perCall > 50000 {
+		t.Errorf("BLPOP usec_per_call = %v: the time blocked was counted", perCall)
+	}
 }
 
 func TestClientUnblock(t *testing.T) {
