@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"sync"
 	"unsafe"
 
 	"github.com/redoubt-db/redoubt/store/internal/listpack"
@@ -49,49 +48,28 @@ func (db *DB) listEntry(key []byte, flags LookupFlags) (*entry, error) {
 	return e, nil
 }
 
-// viewPool holds the lists through which inline lists are worked on, so
-// that a command on a small list allocates nothing for the view.
-var viewPool = sync.Pool{New: func() any { return new(quicklist.List) }}
-
-// getView returns an empty view list; putView gives it back.
-func getView() *quicklist.List { return viewPool.Get().(*quicklist.List) }
-
-func putView(l *quicklist.List) {
-	l.Reset(nil)
-	viewPool.Put(l)
-}
-
 // readList returns the list in e for reading. An inline list is seen
-// through a view from viewPool: view says so, and the caller hands it back
-// with closeList when done.
-func readList(e *entry) (l *quicklist.List, view bool) {
+// through view, which the caller keeps (on its stack) while it uses the
+// result: a view of one listpack allocates nothing.
+func readList(e *entry, view *quicklist.List) *quicklist.List {
 	if !e.inline() {
-		return &e.value().(*listValue).List, false
+		return &e.value().(*listValue).List
 	}
-	l = getView()
-	l.Reset(e.payload())
-	return l, true
+	view.Reset(e.payload())
+	return view
 }
 
 // writeList returns the list in e for changing; finishList (or abandonList)
-// must follow, then closeList. An inline list is seen through a view with
-// the payload's whole capacity, so that most changes happen in place.
-func writeList(e *entry) (l *quicklist.List, view bool) {
+// must follow. An inline list is seen through view with the payload's
+// whole capacity, so that most changes happen in place.
+func writeList(e *entry, view *quicklist.List) *quicklist.List {
 	if !e.inline() {
-		return &e.value().(*listValue).List, false
+		return &e.value().(*listValue).List
 	}
 	n := int(e.vlen)
 	buf := e.reserve(int(e.vcap), 0) // in place: lists never share their payload
-	l = getView()
-	l.Reset(buf[:n])
-	return l, true
-}
-
-// closeList hands a view back to the pool.
-func closeList(l *quicklist.List, view bool) {
-	if view {
-		putView(l)
-	}
+	view.Reset(buf[:n])
+	return view
 }
 
 // finishList stores l, the list of e as writeList returned it, back into e
@@ -194,8 +172,8 @@ func (db *DB) ListPush(key []byte, vals [][]byte, left, onlyExisting bool) (int,
 		}
 		return db.newList(key, vals, left, len(vals)), nil
 	}
-	l, view := writeList(e)
-	defer closeList(l, view)
+	var view quicklist.List
+	l := writeList(e, &view)
 	fill := db.listFill()
 	for _, v := range vals {
 		if left {
@@ -263,8 +241,8 @@ func (db *DB) ListPopEach(key []byte, left bool, count int, begin func(n int), e
 	if e == nil || err != nil || count < 1 {
 		return false, err
 	}
-	l, view := writeList(e)
-	defer closeList(l, view)
+	var view quicklist.List
+	l := writeList(e, &view)
 	count = min(count, l.Len())
 	begin(count)
 	if left {
@@ -351,8 +329,8 @@ func (db *DB) ListRange(key []byte, start, stop int64, begin func(n int), each f
 		begin(0)
 		return nil
 	}
-	l, view := readList(e)
-	defer closeList(l, view)
+	var view quicklist.List
+	l := readList(e, &view)
 	from, n := rangeBounds(start, stop, l.Len())
 	begin(n)
 	if n == 0 {
@@ -371,8 +349,8 @@ func (db *DB) ListIndex(key []byte, index int64, scratch []byte) (val []byte, ok
 	if e == nil || err != nil {
 		return nil, false, err
 	}
-	l, view := readList(e)
-	defer closeList(l, view)
+	var view quicklist.List
+	l := readList(e, &view)
 	if index >= int64(l.Len()) || index < -int64(l.Len()) {
 		return nil, false, nil
 	}
@@ -393,8 +371,8 @@ func (db *DB) ListSet(key []byte, index int64, val []byte) error {
 	if tooLarge(val) {
 		return ErrTooLarge
 	}
-	l, view := writeList(e)
-	defer closeList(l, view)
+	var view quicklist.List
+	l := writeList(e, &view)
 	if index >= int64(l.Len()) || index < -int64(l.Len()) {
 		db.abandonList(e, l)
 		return ErrOutOfRange
@@ -423,8 +401,8 @@ func (db *DB) ListInsert(key []byte, after bool, pivot, val []byte) (int, error)
 	if tooLarge(val) {
 		return 0, ErrTooLarge
 	}
-	l, view := writeList(e)
-	defer closeList(l, view)
+	var view quicklist.List
+	l := writeList(e, &view)
 	for p := l.Head(); p.Valid(); p = l.Next(p) {
 		if l.Equal(p, pivot) {
 			l.Insert(p, after, val, db.listFill())
@@ -445,8 +423,8 @@ func (db *DB) ListRem(key []byte, count int64, val []byte) (int, error) {
 	if e == nil || err != nil {
 		return 0, err
 	}
-	l, view := writeList(e)
-	defer closeList(l, view)
+	var view quicklist.List
+	l := writeList(e, &view)
 	removed := int64(0)
 	if count >= 0 {
 		for p := l.Head(); p.Valid(); {
@@ -490,8 +468,8 @@ func (db *DB) ListTrim(key []byte, start, stop int64) error {
 	if e == nil || err != nil {
 		return err
 	}
-	l, view := writeList(e)
-	defer closeList(l, view)
+	var view quicklist.List
+	l := writeList(e, &view)
 	size := l.Len()
 	from, n := rangeBounds(start, stop, size)
 	ltrim, rtrim := from, size-from-n
@@ -532,8 +510,8 @@ func (db *DB) ListPos(key, val []byte, opt PosOptions, fn func(index int) bool) 
 	if e == nil || err != nil {
 		return false, err
 	}
-	l, view := readList(e)
-	defer closeList(l, view)
+	var view quicklist.List
+	l := readList(e, &view)
 	rank, back := opt.Rank, false
 	if rank < 0 {
 		rank, back = -rank, true // MinInt64 stays negative, as in Redis
@@ -582,8 +560,8 @@ func (db *DB) ListMove(src, dst []byte, srcLeft, dstLeft bool) (val []byte, ok b
 	if _, err := db.listEntry(dst, Write); err != nil {
 		return nil, false, err
 	}
-	l, view := writeList(se)
-	defer closeList(l, view)
+	var view quicklist.List
+	l := writeList(se, &view)
 	val, _ = l.Pop(srcLeft, nil)
 	if string(src) == string(dst) {
 		if dstLeft {
@@ -608,8 +586,8 @@ func (db *DB) pushOne(key, v []byte, left bool) {
 		db.newList(key, [][]byte{v}, left, NoDirty)
 		return
 	}
-	l, view := writeList(e)
-	defer closeList(l, view)
+	var view quicklist.List
+	l := writeList(e, &view)
 	if left {
 		l.PushHead(v, db.listFill())
 	} else {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redoubt-db/redoubt/store/internal/listpack"
+	"github.com/redoubt-db/redoubt/store/internal/quicklist"
 )
 
 // listContents returns the list at key through ListRange, nil if missing.
@@ -39,8 +40,8 @@ func checkListShape(t *testing.T, db *DB, key string) {
 	if e.enc() != EncListQuicklist {
 		t.Fatalf("%q: encoding %v", key, e.enc())
 	}
-	l, view := readList(e)
-	defer closeList(l, view)
+	var view quicklist.List
+	l := readList(e, &view)
 	total := 0
 	for i := 0; i < l.Nodes(); i++ {
 		lp := l.Node(i)

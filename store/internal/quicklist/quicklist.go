@@ -89,7 +89,12 @@ func allowMerge(a, b []byte, fill int) bool {
 // List is a list of byte strings kept in listpack nodes. The zero value is
 // an empty list.
 type List struct {
-	buf    [][]byte // the nodes are buf[lo:hi], head first; none is empty
+	// The nodes, none empty, head first. A list of at most one node keeps
+	// it in one and has no buf, so that a List on the stack viewing a
+	// single listpack allocates nothing; a second node moves them to
+	// buf[lo:hi].
+	one    []byte
+	buf    [][]byte
 	lo, hi int
 	count  int // elements
 	bytes  int // capacity of every node, for Bytes
@@ -104,19 +109,13 @@ func FromListpack(lp []byte) *List {
 }
 
 // Reset makes l a list whose only node is lp (or an empty list when lp is
-// nil), reusing l's node slice.
+// nil), dropping its other nodes.
 func (l *List) Reset(lp []byte) {
-	clear(l.buf[l.lo:l.hi])
-	l.lo, l.hi, l.count, l.bytes = 0, 0, 0, 0
+	*l = List{}
 	if lp == nil {
 		return
 	}
-	if cap(l.buf) == 0 {
-		l.buf = make([][]byte, 1, 4)
-	}
-	l.buf = l.buf[:cap(l.buf)]
-	l.lo, l.hi = 0, 1
-	l.buf[0] = lp
+	l.one = lp
 	l.count = listpack.Len(lp)
 	l.bytes = cap(lp)
 }
@@ -125,10 +124,23 @@ func (l *List) Reset(lp []byte) {
 func (l *List) Len() int { return l.count }
 
 // Nodes returns the number of nodes.
-func (l *List) Nodes() int { return l.hi - l.lo }
+func (l *List) Nodes() int {
+	if l.buf == nil {
+		if l.one == nil {
+			return 0
+		}
+		return 1
+	}
+	return l.hi - l.lo
+}
 
 // Node returns node i (0 is the head), for reading.
-func (l *List) Node(i int) []byte { return l.buf[l.lo+i] }
+func (l *List) Node(i int) []byte {
+	if l.buf == nil {
+		return l.one
+	}
+	return l.buf[l.lo+i]
+}
 
 // Bytes is the memory the list holds: its nodes' capacity and the node
 // slice. It is kept up to date by every change, in O(1).
@@ -140,6 +152,11 @@ func (l *List) SetNode(i int, lp []byte) { l.setNode(i, lp) }
 
 // setNode replaces node i, keeping the byte count.
 func (l *List) setNode(i int, lp []byte) {
+	if l.buf == nil {
+		l.bytes += cap(lp) - cap(l.one)
+		l.one = lp
+		return
+	}
 	j := l.lo + i
 	l.bytes += cap(lp) - cap(l.buf[j])
 	l.buf[j] = lp
@@ -147,6 +164,18 @@ func (l *List) setNode(i int, lp []byte) {
 
 // insertNode makes lp node i, shifting the nodes from i on.
 func (l *List) insertNode(i int, lp []byte) {
+	if l.buf == nil {
+		if l.one == nil {
+			l.one = lp
+			l.bytes += cap(lp)
+			return
+		}
+		// A second node: both move to buf, with room at either end.
+		l.buf = make([][]byte, 4)
+		l.lo, l.hi = 1, 2
+		l.buf[1] = l.one
+		l.one = nil
+	}
 	n := l.hi - l.lo
 	switch {
 	case i == 0 && l.lo > 0:
@@ -186,6 +215,11 @@ func (l *List) grow(i int) {
 
 // removeNode drops node i.
 func (l *List) removeNode(i int) {
+	if l.buf == nil {
+		l.bytes -= cap(l.one)
+		l.one = nil
+		return
+	}
 	j := l.lo + i
 	l.bytes -= cap(l.buf[j])
 	if i < (l.hi-l.lo)/2 {
@@ -368,8 +402,8 @@ func (l *List) Range(from, n int, fn func(v []byte)) {
 	}
 	var scratch [listpack.IntBufSize]byte
 	off := p.P
-	for i := l.lo + p.N; n > 0 && i < l.hi; i++ {
-		lp := l.buf[i]
+	for i := p.N; n > 0 && i < l.Nodes(); i++ {
+		lp := l.Node(i)
 		for ; n > 0 && off >= 0; n-- {
 			fn(listpack.Get(lp, off, scratch[:0]))
 			off = listpack.Next(lp, off)
@@ -387,8 +421,8 @@ func (l *List) RangeBack(from, n int, fn func(v []byte)) {
 	}
 	var scratch [listpack.IntBufSize]byte
 	off := p.P
-	for i := l.lo + p.N; n > 0 && i >= l.lo; i-- {
-		lp := l.buf[i]
+	for i := p.N; n > 0 && i >= 0; i-- {
+		lp := l.Node(i)
 		if off < 0 {
 			off = listpack.Last(lp)
 		}
@@ -431,6 +465,31 @@ func (l *List) Delete(p Pos) Pos {
 	return End
 }
 
+// locate returns the node holding the element at index (0 ≤ index <
+// Len) and the element's index within it, skipping whole nodes from the
+// nearer end.
+func (l *List) locate(index int) (node, local int) {
+	if index <= l.count/2 {
+		for i := 0; i < l.Nodes(); i++ {
+			n := listpack.Len(l.Node(i))
+			if index < n {
+				return i, index
+			}
+			index -= n
+		}
+		return l.Nodes(), 0
+	}
+	back := l.count - index // elements from index to the tail
+	for i := l.Nodes() - 1; i >= 0; i-- {
+		n := listpack.Len(l.Node(i))
+		if back <= n {
+			return i, n - back
+		}
+		back -= n
+	}
+	return 0, index
+}
+
 // DeleteRange removes n ≥ 0 elements from index start ≥ 0 on (fewer if the
 // list ends first).
 func (l *List) DeleteRange(start, n int) {
@@ -438,7 +497,7 @@ func (l *List) DeleteRange(start, n int) {
 		return
 	}
 	n = min(n, l.count-start)
-	i := 0
+	i, start := l.locate(start)
 	for i < l.Nodes() && n > 0 {
 		lp := l.Node(i)
 		c := listpack.Len(lp)
@@ -568,6 +627,13 @@ func setHeader(lp []byte, count int) {
 func (l *List) Clone() *List {
 	c := &List{count: l.count}
 	n := l.Nodes()
+	if n <= 1 {
+		if n == 1 {
+			c.one = append([]byte(nil), l.one...)
+			c.bytes = cap(c.one)
+		}
+		return c
+	}
 	c.buf = make([][]byte, max(4, n+2))
 	c.lo, c.hi = 1, 1+n
 	for i := 0; i < n; i++ {
