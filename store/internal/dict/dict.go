@@ -96,6 +96,8 @@ const (
 	rehashEmptyVisits = 64
 
 	tableInitialSize = 4
+	// maxSizeHint bounds the bucket array New preallocates (16 MiB).
+	maxSizeHint = 1 << 22
 	// tableMinFill is the fill percentage under which the table shrinks.
 	tableMinFill = 10
 
@@ -132,10 +134,12 @@ type Dict struct {
 }
 
 // New returns an empty Dict with room for about sizeHint elements before its
-// table grows.
+// table grows. Hints above maxSizeHint count as maxSizeHint, so that a hint
+// taken from untrusted input cannot allocate much.
 func New(sizeHint int) *Dict {
 	d := &Dict{rehashIdx: -1, seed: maphash.MakeSeed(), chunks: make([][]byte, 1), live: make([]int, 1)}
 	if sizeHint > 0 {
+		sizeHint = min(sizeHint, maxSizeHint)
 		d.ht[0] = make([]uint32, nextPow2(max(sizeHint, tableInitialSize)))
 	}
 	return d

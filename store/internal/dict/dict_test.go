@@ -597,3 +597,14 @@ func TestStepReclaimsWithoutWrites(t *testing.T) {
 	}
 	t.Logf("%d steps; Bytes %d -> %d", steps, full, md.d.Bytes())
 }
+
+func TestNewHugeHint(t *testing.T) {
+	d := New(math.MaxInt)
+	if d.Bytes() > 32<<20 {
+		t.Fatalf("New(MaxInt).Bytes() = %d", d.Bytes())
+	}
+	d.Set([]byte("a"), []byte("b"))
+	if v, ok := d.Get([]byte("a")); !ok || string(v) != "b" {
+		t.Fatalf("Get = %q, %v", v, ok)
+	}
+}
