@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"testing"
 	"time"
@@ -122,6 +123,14 @@ func BenchmarkSetDelete(b *testing.B) {
 	}
 }
 
+// scannableHeap returns the heap bytes the garbage collector must scan for
+// pointers, as of the last GC.
+func scannableHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/scan/heap:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
 func heapAfterGC() uint64 {
 	var ms runtime.MemStats
 	runtime.GC()
@@ -133,7 +142,8 @@ func heapAfterGC() uint64 {
 // BenchmarkMemory reports heap bytes per element of a 1M-field hash of
 // small fields ("field:N" → "value:N", 13+13 bytes at most) after a GC,
 // and the time of a full GC with the table live (gc-µs; gc-empty-µs is the
-// same before building it), against a
+// same before building it) and the heap bytes the GC must scan for pointers
+// (scanB/elem), against a
 // map[string]string holding the same.
 func BenchmarkMemory(b *testing.B) {
 	const n = 1_000_000
@@ -141,6 +151,7 @@ func BenchmarkMemory(b *testing.B) {
 		b.Run("impl="+impl, func(b *testing.B) {
 			for it := 0; it < b.N; it++ {
 				base := heapAfterGC()
+				baseScan := scannableHeap()
 				start := time.Now()
 				runtime.GC()
 				b.ReportMetric(float64(time.Since(start).Microseconds()), "gc-empty-µs")
@@ -166,6 +177,7 @@ func BenchmarkMemory(b *testing.B) {
 				runtime.GC()
 				gc := time.Since(start)
 				b.ReportMetric(float64(after-base)/n, "heapB/elem")
+				b.ReportMetric(float64(int64(scannableHeap())-int64(baseScan))/n, "scanB/elem")
 				b.ReportMetric(float64(gc.Microseconds()), "gc-µs")
 				if d, ok := keep.(*Dict); ok {
 					b.ReportMetric(float64(d.Bytes())/n, "BytesB/elem")
