@@ -79,3 +79,39 @@ func TestSrandmemberHugeNegativeCount(t *testing.T) {
 		t.Errorf("PING after = %q", got)
 	}
 }
+
+// TestSetBigReplies reads replies far larger than the output buffer's
+// first chunk: SMEMBERS and SINTER write their length once the members
+// are counted (a deferred header), in both protocols.
+func TestSetBigReplies(t *testing.T) {
+	srv := tcStart(t, Config{})
+	c := tcDial(t, srv)
+	const n = 60000
+	for i := 0; i < n; i += 1000 {
+		args := []string{"SADD", "big"}
+		for j := i; j < i+1000; j++ {
+			args = append(args, "member-with-some-length:"+strconv.Itoa(j))
+		}
+		c.integer(args...)
+	}
+	for _, proto := range []string{"2", "3"} {
+		c.do("HELLO", proto)
+		for _, cmd := range [][]string{{"SMEMBERS", "big"}, {"SINTER", "big", "big"}, {"SUNION", "big"}} {
+			v := c.do(cmd...)
+			seen := map[string]bool{}
+			for _, e := range v.Elems {
+				seen[e.Str] = true
+			}
+			want := byte('*')
+			if proto == "3" {
+				want = '~'
+			}
+			if v.Kind != want || len(v.Elems) != n || len(seen) != n {
+				t.Errorf("RESP%s %q: kind %c, %d elements, %d distinct; want %c and %d", proto, cmd, v.Kind, len(v.Elems), len(seen), want, n)
+			}
+		}
+	}
+	if got := c.str("PING"); got != "PONG" {
+		t.Errorf("PING after = %q", got)
+	}
+}

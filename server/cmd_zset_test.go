@@ -2,12 +2,16 @@ package server
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestZSetBadInput sends the sorted set commands ranks, counts, limits and
@@ -141,5 +145,59 @@ func TestZMPopParse(t *testing.T) {
 	if v.Kind != '*' || len(v.Elems) != 2 || v.Elems[0].Str != "b" || len(v.Elems[1].Elems) != 2 ||
 		v.Elems[1].Elems[0].Elems[0].Str != "z" || v.Elems[1].Elems[1].Elems[0].Str != "y" {
 		t.Fatalf("ZMPOP = %+v", v)
+	}
+}
+
+// TestLeaderboardGoRedis is a leaderboard as applications write one with
+// go-redis, in RESP2 and RESP3: scores added and incremented, the top
+// players with their scores, a player's rank and score, a page by score,
+// past the listpack limit so both representations serve it.
+func TestLeaderboardGoRedis(t *testing.T) {
+	srv := tcStart(t, Config{})
+	for _, proto := range []int{2, 3} {
+		ctx := context.Background()
+		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), Protocol: proto})
+		t.Cleanup(func() { rdb.Close() })
+		key := fmt.Sprintf("board%d", proto)
+		const players = 300
+		for i := 0; i < players; i++ {
+			if err := rdb.ZAdd(ctx, key, redis.Z{Score: float64(i % 100), Member: fmt.Sprintf("player:%03d", i)}).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := rdb.ZIncrBy(ctx, key, 1000.5, "player:007").Result(); err != nil || got != 1007.5 {
+			t.Fatalf("RESP%d ZINCRBY = %v, %v", proto, got, err)
+		}
+		top, err := rdb.ZRevRangeWithScores(ctx, key, 0, 2).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []redis.Z{{Score: 1007.5, Member: "player:007"}, {Score: 99, Member: "player:299"}, {Score: 99, Member: "player:199"}}
+		if fmt.Sprint(top) != fmt.Sprint(want) {
+			t.Fatalf("RESP%d top 3 = %v, want %v", proto, top, want)
+		}
+		if r, err := rdb.ZRevRank(ctx, key, "player:007").Result(); err != nil || r != 0 {
+			t.Fatalf("RESP%d ZREVRANK = %d, %v", proto, r, err)
+		}
+		if r, err := rdb.ZRank(ctx, key, "player:000").Result(); err != nil || r != 0 {
+			t.Fatalf("RESP%d ZRANK = %d, %v", proto, r, err)
+		}
+		if _, err := rdb.ZRank(ctx, key, "nobody").Result(); err != redis.Nil {
+			t.Fatalf("RESP%d ZRANK of a stranger: %v", proto, err)
+		}
+		page, err := rdb.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Min: "(50", Max: "+inf", Offset: 3, Count: 2}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = []redis.Z{{Score: 52, Member: "player:052"}, {Score: 52, Member: "player:152"}}
+		if fmt.Sprint(page) != fmt.Sprint(want) {
+			t.Fatalf("RESP%d page = %v, want %v", proto, page, want)
+		}
+		if enc, _ := rdb.ObjectEncoding(ctx, key).Result(); enc != "skiplist" {
+			t.Fatalf("RESP%d encoding %q", proto, enc)
+		}
+		if n, err := rdb.ZCard(ctx, key).Result(); err != nil || n != players {
+			t.Fatalf("RESP%d ZCARD = %d, %v", proto, n, err)
+		}
 	}
 }

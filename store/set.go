@@ -378,17 +378,13 @@ func (db *DB) SPopN(key []byte, count int64, header func(n int), fn func(m []byt
 	remaining := size - n
 	var buf [num.MaxInt64Len]byte
 	if remaining*spopMoveRatio > n {
+		var m []byte
 		for range n {
-			m := viewOf(e).Random(buf[:])
-			if e.enc() == EncSetHashtable {
-				// The member's bytes belong to the table: reply
-				// before removing it.
-				fn(m)
-				setRemove(e, m)
-			} else {
-				setRemove(e, m)
-				fn(m)
-			}
+			// A hash table's member aliases its memory: copy it before
+			// removing it.
+			m = append(m[:0], viewOf(e).Random(buf[:])...)
+			setRemove(e, m)
+			fn(m)
 		}
 	} else {
 		// Move the members that stay to a new set, as Redis does, then

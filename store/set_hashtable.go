@@ -1,82 +1,66 @@
 package store
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+
+	"github.com/redoubt-db/redoubt/store/internal/dict"
+)
 
 // hashSet is the large representation of a set ("hashtable"): the members
 // of a set that holds a non-integer or more than set-max-intset-entries
-// members.
-//
-// TEMPORARY: a Go map stands in until the dict package (store/internal/dict)
-// lands; only this file changes then. Its SCAN returns everything at once.
+// members, as the keys of a dict.Dict with empty values, as Redis keeps
+// them in a dict with NULL values. The dict holds no Go pointer per member.
 type hashSet struct {
-	m     map[string]struct{}
-	bytes int // sum of the members' lengths, for memSize
+	d *dict.Dict
 }
 
-func newHashSet(n int) *hashSet { return &hashSet{m: make(map[string]struct{}, n)} }
+func newHashSet(n int) *hashSet { return &hashSet{d: dict.New(n)} }
 
-func (h *hashSet) len() int { return len(h.m) }
+func (h *hashSet) len() int { return h.d.Len() }
 
 func (h *hashSet) has(m []byte) bool {
-	_, ok := h.m[string(m)]
+	_, ok := h.d.Find(m)
 	return ok
 }
 
 // add adds a copy of m and reports whether it was new.
-func (h *hashSet) add(m []byte) bool {
-	if _, ok := h.m[string(m)]; ok {
-		return false
-	}
-	h.m[string(m)] = struct{}{}
-	h.bytes += len(m)
-	return true
-}
+func (h *hashSet) add(m []byte) bool { return h.d.Add(m, nil) }
 
-func (h *hashSet) remove(m []byte) bool {
-	if _, ok := h.m[string(m)]; !ok {
-		return false
-	}
-	delete(h.m, string(m))
-	h.bytes -= len(m)
-	return true
-}
+func (h *hashSet) remove(m []byte) bool { return h.d.Delete(m) }
 
-// each calls fn with every member until it returns false. m is valid only
-// during the call.
+// each calls fn with every member until it returns false. m aliases the
+// table's memory and is valid only during the call.
 func (h *hashSet) each(fn func(m []byte) bool) {
-	for k := range h.m {
-		if !fn([]byte(k)) {
+	for k := range h.d.All() {
+		if !fn(k) {
 			return
 		}
 	}
 }
 
-// random returns a member chosen uniformly; the set must not be empty.
+// random returns a member chosen at random, as Redis's dictGetRandomKey
+// does; the set must not be empty. The member aliases the table's memory
+// until its next change.
 func (h *hashSet) random() []byte {
-	i := rand.IntN(len(h.m))
-	for k := range h.m {
-		if i == 0 {
-			return []byte(k)
-		}
-		i--
-	}
-	panic("unreachable")
+	k, _ := h.d.Random(rand.IntN)
+	return k
 }
 
 // scan calls fn with the members of one step of an SSCAN from cursor and
-// returns the next cursor.
+// returns the next cursor, as Redis's scanGenericCommand steps a dict:
+// bucket after bucket until count members were seen, the iteration ends,
+// or ten times count buckets were visited.
 func (h *hashSet) scan(cursor uint64, count int, fn func(m []byte)) uint64 {
-	h.each(func(m []byte) bool { fn(m); return true })
-	return 0
-}
-
-func (h *hashSet) clone() any {
-	c := newHashSet(len(h.m))
-	for k := range h.m {
-		c.m[k] = struct{}{}
+	seen := 0
+	for budget := count * 10; ; budget-- {
+		cursor = h.d.Scan(cursor, func(k, _ []byte) { fn(k); seen++ })
+		if cursor == 0 || budget <= 0 || seen >= count {
+			return cursor
+		}
 	}
-	c.bytes = h.bytes
-	return c
 }
 
-func (h *hashSet) memSize() int { return 48 + len(h.m)*40 + h.bytes }
+func (h *hashSet) clone() any { return &hashSet{d: h.d.Clone()} }
+
+// memSize is the approximate memory of the set in bytes, in O(1).
+func (h *hashSet) memSize() int { return 16 + h.d.Bytes() }

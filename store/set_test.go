@@ -399,3 +399,51 @@ func TestSetCopyIsDeep(t *testing.T) {
 		t.Errorf("hashtable source after changing its copy: %v", got)
 	}
 }
+
+// TestSetScanGuarantee scans a hash-table set while members come and go
+// (the table grows and shrinks): every member present for the whole scan is
+// returned, and nothing that was never a member.
+func TestSetScanGuarantee(t *testing.T) {
+	db, _ := testDB(t)
+	for i := range 2000 {
+		db.SAdd([]byte("s"), bs("m"+strconv.Itoa(i)))
+	}
+	stay := map[string]bool{}
+	for i := 0; i < 2000; i += 3 {
+		stay["m"+strconv.Itoa(i)] = true
+	}
+	seen := map[string]bool{}
+	cursor, steps := uint64(0), 0
+	for {
+		s, _ := db.ReadSet([]byte("s"))
+		cursor = s.Scan(cursor, 5, func(m []byte) { seen[string(m)] = true })
+		steps++
+		// Churn: remove members that do not stay, add new ones.
+		db.SRem([]byte("s"), bs("m"+strconv.Itoa(steps*3+1), "m"+strconv.Itoa(steps*3+2)))
+		db.SAdd([]byte("s"), bs("n"+strconv.Itoa(steps)))
+		if steps%50 == 0 {
+			for j := range 300 {
+				db.SAdd([]byte("s"), bs("x"+strconv.Itoa(steps*1000+j)))
+			}
+		}
+		if cursor == 0 {
+			break
+		}
+		if steps > 100000 {
+			t.Fatal("scan does not end")
+		}
+	}
+	for m := range stay {
+		if !seen[m] {
+			t.Errorf("member %q present throughout was not returned", m)
+		}
+	}
+	for m := range seen {
+		if m[0] != 'm' && m[0] != 'n' && m[0] != 'x' {
+			t.Errorf("scan returned %q, never a member", m)
+		}
+	}
+	if steps < 10 {
+		t.Errorf("a scan of COUNT 5 over 2000 members took %d steps", steps)
+	}
+}

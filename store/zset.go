@@ -307,41 +307,35 @@ func zselect(v zview, spec *ZRangeSpec, count func(n int), fn func(m []byte, s f
 		return
 	}
 	r := zrange{score: spec.Score, lex: spec.Lex}
-	var rr zrange
-	if spec.Rev {
-		// The command's arguments are max then min: the caller gives
-		// the range as it is (Min ≤ Max).
-		rr = r
-	} else {
-		rr = r
-	}
 	var from int
 	if spec.Rev {
-		from = v.last(rr)
+		from = v.last(r)
 	} else {
-		from = v.first(rr)
+		from = v.first(r)
 	}
-	if from < 0 || spec.Offset < 0 {
+	if from < 0 || spec.Offset < 0 || (spec.Offset > 0 && spec.Offset >= int64(n)) {
 		count(0)
 		return
 	}
-	// Skip offset members, then take up to limit while in range.
+	// As Redis: skip offset members without looking at them, then take
+	// up to limit (all when negative) while they are in range.
+	if spec.Rev {
+		from -= int(spec.Offset)
+	} else {
+		from += int(spec.Offset)
+	}
+	if from < 0 || from >= n || spec.Limit == 0 {
+		count(0)
+		return
+	}
 	var sel []ScoredMember
-	off := spec.Offset
 	limit := spec.Limit
 	v.each(from, spec.Rev, func(m []byte, s float64) bool {
 		if spec.Rev {
-			if !rr.gteMin(m, s) {
+			if !r.gteMin(m, s) {
 				return false
 			}
-		} else if !rr.lteMax(m, s) {
-			return false
-		}
-		if off > 0 {
-			off--
-			return true
-		}
-		if limit == 0 {
+		} else if !r.lteMax(m, s) {
 			return false
 		}
 		sel = append(sel, ScoredMember{m, s})

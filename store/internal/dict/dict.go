@@ -80,6 +80,10 @@ const (
 	bigRecord  = 16 << 10 // records larger than this get their own chunk
 	minCompact = 4 << 10  // dead bytes under which no compaction starts
 
+	// compactSearch is how many chunks one call may examine when it picks
+	// the next chunk to empty.
+	compactSearch = 1024
+
 	// compactBudget is how many records, live or dead, one mutating call
 	// may step over while compacting.
 	compactBudget = 32
@@ -92,6 +96,8 @@ const (
 	rehashEmptyVisits = 64
 
 	tableInitialSize = 4
+	// maxSizeHint bounds the bucket array New preallocates (16 MiB).
+	maxSizeHint = 1 << 22
 	// tableMinFill is the fill percentage under which the table shrinks.
 	tableMinFill = 10
 
@@ -128,10 +134,12 @@ type Dict struct {
 }
 
 // New returns an empty Dict with room for about sizeHint elements before its
-// table grows.
+// table grows. Hints above maxSizeHint count as maxSizeHint, so that a hint
+// taken from untrusted input cannot allocate much.
 func New(sizeHint int) *Dict {
 	d := &Dict{rehashIdx: -1, seed: maphash.MakeSeed(), chunks: make([][]byte, 1), live: make([]int, 1)}
 	if sizeHint > 0 {
+		sizeHint = min(sizeHint, maxSizeHint)
 		d.ht[0] = make([]uint32, nextPow2(max(sizeHint, tableInitialSize)))
 	}
 	return d
@@ -635,17 +643,25 @@ func (d *Dict) compactStep() {
 		if n <= 1 {
 			return
 		}
-		for tries := 0; tries < 64 && d.compactSrc == 0; tries++ {
+		// Empty the chunk with the smallest live fraction among the next
+		// compactSearch ones (all of them in a Dict of up to 64 MiB): it
+		// gives back the most space per element moved.
+		best, bestLive, bestLen := uint32(0), 0, 0
+		for tries := 0; tries < compactSearch && tries < int(n)-1; tries++ {
 			d.compactScan++
 			if d.compactScan >= n {
 				d.compactScan = 1
 			}
 			ci := d.compactScan
 			c := d.chunks[ci]
-			if c != nil && d.live[ci]*2 < len(c) {
-				d.compactSrc, d.compactOff = ci, 0
+			if c == nil || d.live[ci]*2 >= len(c) {
+				continue
+			}
+			if best == 0 || d.live[ci]*bestLen < bestLive*len(c) {
+				best, bestLive, bestLen = ci, d.live[ci], len(c)
 			}
 		}
+		d.compactSrc, d.compactOff = best, 0
 		if d.compactSrc == 0 {
 			return
 		}

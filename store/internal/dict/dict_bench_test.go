@@ -2,7 +2,9 @@ package dict
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"testing"
 	"time"
@@ -19,83 +21,114 @@ func benchKeys(n int) (keys, vals [][]byte) {
 	return keys, vals
 }
 
-const benchN = 1 << 20
+// benchSizes are a table that fits in cache and one that does not.
+var benchSizes = []int{1 << 10, 1 << 20}
 
 func BenchmarkGet(b *testing.B) {
-	keys, vals := benchKeys(benchN)
-	b.Run("impl=dict", func(b *testing.B) {
-		d := New(0)
-		for i := range keys {
-			d.Set(keys[i], vals[i])
-		}
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if _, ok := d.Get(keys[i&(benchN-1)]); !ok {
-				b.Fatal("missing")
+	for _, n := range benchSizes {
+		keys, vals := benchKeys(n)
+		mask := n - 1
+		b.Run(fmt.Sprintf("n=%d/impl=dict", n), func(b *testing.B) {
+			d := New(0)
+			for i := range keys {
+				d.Set(keys[i], vals[i])
 			}
-		}
-	})
-	b.Run("impl=map", func(b *testing.B) {
-		m := map[string]string{}
-		for i := range keys {
-			m[string(keys[i])] = string(vals[i])
-		}
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if _, ok := m[string(keys[i&(benchN-1)])]; !ok {
-				b.Fatal("missing")
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, ok := d.Get(keys[i&mask]); !ok {
+					b.Fatal("missing")
+				}
 			}
-		}
-	})
+		})
+		b.Run(fmt.Sprintf("n=%d/impl=map", n), func(b *testing.B) {
+			m := map[string]string{}
+			for i := range keys {
+				m[string(keys[i])] = string(vals[i])
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, ok := m[string(keys[i&mask])]; !ok {
+					b.Fatal("missing")
+				}
+			}
+		})
+	}
 }
 
-// BenchmarkSet inserts into a fresh table of benchN elements, then
-// overwrites: each op is one Set.
+// BenchmarkSet inserts n elements into a fresh table, then overwrites them:
+// each op is one Set.
 func BenchmarkSet(b *testing.B) {
-	keys, vals := benchKeys(benchN)
-	b.Run("impl=dict", func(b *testing.B) {
-		d := New(0)
-		for i := 0; i < b.N; i++ {
-			d.Set(keys[i&(benchN-1)], vals[i&(benchN-1)])
-		}
-	})
-	b.Run("impl=map", func(b *testing.B) {
-		m := map[string]string{}
-		for i := 0; i < b.N; i++ {
-			m[string(keys[i&(benchN-1)])] = string(vals[i&(benchN-1)])
-		}
-	})
+	for _, n := range benchSizes {
+		keys, vals := benchKeys(n)
+		mask := n - 1
+		b.Run(fmt.Sprintf("n=%d/impl=dict", n), func(b *testing.B) {
+			d := New(0)
+			for i := 0; i < b.N; i++ {
+				d.Set(keys[i&mask], vals[i&mask])
+			}
+		})
+		b.Run(fmt.Sprintf("n=%d/impl=map", n), func(b *testing.B) {
+			m := map[string]string{}
+			for i := 0; i < b.N; i++ {
+				m[string(keys[i&mask])] = string(vals[i&mask])
+			}
+		})
+	}
 }
 
-// BenchmarkSetDelete keeps a table of benchN/2 elements, deleting one and
-// adding another per op: churn that exercises compaction.
+// BenchmarkSetDelete keeps a table of n/2 elements, deleting one and adding
+// another per op: churn that exercises the freeing of chunks. With
+// order=random the victims are spread out, so compaction moves elements.
 func BenchmarkSetDelete(b *testing.B) {
-	keys, vals := benchKeys(benchN)
-	const half = benchN / 2
-	b.Run("impl=dict", func(b *testing.B) {
-		d := New(0)
-		for i := 0; i < half; i++ {
-			d.Set(keys[i], vals[i])
+	for _, n := range benchSizes {
+		keys, vals := benchKeys(n)
+		mask := n - 1
+		half := n / 2
+		for _, random := range []bool{false, true} {
+			perm := make([]int, n)
+			for i := range perm {
+				perm[i] = i
+			}
+			if random {
+				r := rand.New(rand.NewPCG(1, 2))
+				r.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+			}
+			order := map[bool]string{false: "fifo", true: "random"}[random]
+			b.Run(fmt.Sprintf("n=%d/order=%s/impl=dict", n, order), func(b *testing.B) {
+				d := New(0)
+				for i := 0; i < half; i++ {
+					d.Set(keys[perm[i]], vals[perm[i]])
+				}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					d.Delete(keys[perm[i&mask]])
+					j := perm[(i+half)&mask]
+					d.Set(keys[j], vals[j])
+				}
+				b.ReportMetric(float64(d.Bytes())/float64(d.Len()), "B/elem")
+			})
+			b.Run(fmt.Sprintf("n=%d/order=%s/impl=map", n, order), func(b *testing.B) {
+				m := map[string]string{}
+				for i := 0; i < half; i++ {
+					m[string(keys[perm[i]])] = string(vals[perm[i]])
+				}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					delete(m, string(keys[perm[i&mask]]))
+					j := perm[(i+half)&mask]
+					m[string(keys[j])] = string(vals[j])
+				}
+			})
 		}
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			d.Delete(keys[i&(benchN-1)])
-			j := (i + half) & (benchN - 1)
-			d.Set(keys[j], vals[j])
-		}
-	})
-	b.Run("impl=map", func(b *testing.B) {
-		m := map[string]string{}
-		for i := 0; i < half; i++ {
-			m[string(keys[i])] = string(vals[i])
-		}
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			delete(m, string(keys[i&(benchN-1)]))
-			j := (i + half) & (benchN - 1)
-			m[string(keys[j])] = string(vals[j])
-		}
-	})
+	}
+}
+
+// scannableHeap returns the heap bytes the garbage collector must scan for
+// pointers, as of the last GC.
+func scannableHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/scan/heap:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 func heapAfterGC() uint64 {
@@ -109,7 +142,8 @@ func heapAfterGC() uint64 {
 // BenchmarkMemory reports heap bytes per element of a 1M-field hash of
 // small fields ("field:N" → "value:N", 13+13 bytes at most) after a GC,
 // and the time of a full GC with the table live (gc-µs; gc-empty-µs is the
-// same before building it), against a
+// same before building it) and the heap bytes the GC must scan for pointers
+// (scanB/elem), against a
 // map[string]string holding the same.
 func BenchmarkMemory(b *testing.B) {
 	const n = 1_000_000
@@ -117,6 +151,7 @@ func BenchmarkMemory(b *testing.B) {
 		b.Run("impl="+impl, func(b *testing.B) {
 			for it := 0; it < b.N; it++ {
 				base := heapAfterGC()
+				baseScan := scannableHeap()
 				start := time.Now()
 				runtime.GC()
 				b.ReportMetric(float64(time.Since(start).Microseconds()), "gc-empty-µs")
@@ -142,6 +177,7 @@ func BenchmarkMemory(b *testing.B) {
 				runtime.GC()
 				gc := time.Since(start)
 				b.ReportMetric(float64(after-base)/n, "heapB/elem")
+				b.ReportMetric(float64(int64(scannableHeap())-int64(baseScan))/n, "scanB/elem")
 				b.ReportMetric(float64(gc.Microseconds()), "gc-µs")
 				if d, ok := keep.(*Dict); ok {
 					b.ReportMetric(float64(d.Bytes())/n, "BytesB/elem")

@@ -388,9 +388,33 @@ func TestRandomFair(t *testing.T) {
 	for i := n; i < 10000; i++ {
 		d.Delete([]byte(fmt.Sprint(i)))
 	}
+	for d.Step(100) {
+	}
+	// As Redis's, Random picks a non-empty bucket, then an element of its
+	// chain: an element in a chain of L among B non-empty buckets has
+	// probability 1/(B*L). Check every count against that.
+	want := map[string]float64{}
+	nonEmpty := 0
+	for _, head := range d.ht[0] {
+		if head != 0 {
+			nonEmpty++
+		}
+	}
+	for _, head := range d.ht[0] {
+		l := 0
+		for r := Ref(head); r != 0; r = d.next(r) {
+			l++
+		}
+		for r := Ref(head); r != 0; r = d.next(r) {
+			want[string(d.Key(r))] = 1 / float64(nonEmpty*l)
+		}
+	}
+	if len(want) != n {
+		t.Fatalf("walked %d elements, want %d", len(want), n)
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	counts := map[string]int{}
-	const draws = 100000
+	const draws = 200000
 	for i := 0; i < draws; i++ {
 		k, v := d.Random(r.IntN)
 		if string(v) != "v" {
@@ -401,10 +425,14 @@ func TestRandomFair(t *testing.T) {
 	if len(counts) != n {
 		t.Fatalf("Random returned %d distinct keys, want %d", len(counts), n)
 	}
-	for k, c := range counts {
-		// Expected 1000; chaining skews it, but not by 3x.
-		if c < draws/n/3 || c > draws/n*3 {
-			t.Errorf("key %s drawn %d times of %d", k, c, draws)
+	for k, p := range want {
+		mean := p * draws
+		sd := math.Sqrt(draws * p * (1 - p))
+		if c := float64(counts[k]); math.Abs(c-mean) > 6*sd {
+			t.Errorf("key %s drawn %v times of %d, expected %.0f ± %.0f", k, c, draws, mean, sd)
+		}
+		if p < 1.0/n/6 {
+			t.Errorf("key %s has probability %.4f, under a sixth of fair", k, p)
 		}
 	}
 	if k, v := New(0).Random(r.IntN); k != nil || v != nil {
@@ -568,4 +596,15 @@ func TestStepReclaimsWithoutWrites(t *testing.T) {
 		t.Error("Step reports more work after reporting none")
 	}
 	t.Logf("%d steps; Bytes %d -> %d", steps, full, md.d.Bytes())
+}
+
+func TestNewHugeHint(t *testing.T) {
+	d := New(math.MaxInt)
+	if d.Bytes() > 32<<20 {
+		t.Fatalf("New(MaxInt).Bytes() = %d", d.Bytes())
+	}
+	d.Set([]byte("a"), []byte("b"))
+	if v, ok := d.Get([]byte("a")); !ok || string(v) != "b" {
+		t.Fatalf("Get = %q, %v", v, ok)
+	}
 }

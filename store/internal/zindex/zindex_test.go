@@ -48,9 +48,12 @@ func TestIndexAgainstModel(t *testing.T) {
 	}
 	for step := 0; step < 60000; step++ {
 		// Grow to a few thousand, then shrink, then grow again.
-		grow := (step/15000)%2 == 0
+		insertP := 5
+		if (step/15000)%2 == 1 {
+			insertP = 1
+		}
 		switch op := rng.IntN(10); {
-		case op < 5 == grow || op < 2:
+		case op < insertP:
 			ref := uint32(rng.IntN(len(names)))
 			if _, ok := inModel[ref]; ok {
 				continue
