@@ -4,16 +4,9 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
-	"time"
 )
 
-// benchDB returns database 0 of a new store with a transaction open.
-func benchDB(b *testing.B) *DB {
-	st := New(Options{Clock: NewManualClock(time.Unix(1_700_000_000, 0))})
-	tx := st.Begin(TxOptions{AllDBs: true})
-	b.Cleanup(tx.End)
-	return st.DB(0)
-}
+// benchDB is in list_bench_test.go.
 
 func bigSet(b *testing.B, db *DB, key string, n int) {
 	for i := 0; i < n; i += 1000 {
@@ -102,14 +95,7 @@ func BenchmarkSetType(b *testing.B) {
 	})
 }
 
-// heapInUse returns the live heap after a full collection.
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
+// heapInUse is in list_bench_test.go.
 
 // BenchmarkSetMemory reports live heap bytes per member (B/member) for one
 // set of 1,000,000 strings ("member:N") and for 100,000 sets of 10 small
