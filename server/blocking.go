@@ -329,17 +329,21 @@ func (s *Server) serveWaiter(db *store.DB, key []byte, w *waiter) (dirty int64, 
 	rb := replyBuilder(s, w.proto)
 	switch w.kind {
 	case waitListPop:
-		vals, err := db.ListPop(key, w.left, max(w.count, 1))
-		if err != nil || len(vals) == 0 {
+		// The elements go straight from the list into the reply.
+		n := 0
+		popped, err := db.ListPopEach(key, w.left, max(w.count, 1), func(k int) {
+			n = k
+			rb.WriteArray(2)
+			rb.WriteBulk(key)
+			if w.count > 0 {
+				rb.WriteArray(k)
+			}
+		}, rb.WriteBulk)
+		if err != nil || !popped || n == 0 {
 			return 0, false
 		}
-		rb.WriteArray(2)
-		rb.WriteBulk(key)
-		if w.count == 0 {
-			rb.WriteBulk(vals[0])
-		} else {
-			rb.writeBulkArray(vals)
-			dirty = int64(len(vals))
+		if w.count > 0 {
+			dirty = int64(n)
 		}
 	case waitListMove:
 		val, moved, err := db.ListMove(key, w.dst, w.left, w.dstLeft)
@@ -412,14 +416,6 @@ func (c *client) built() []byte {
 		b = append(b, seg...)
 	}
 	return append(b, c.out[c.outHead:]...)
-}
-
-// writeBulkArray writes vals as an array of bulk strings.
-func (c *client) writeBulkArray(vals [][]byte) {
-	c.WriteArray(len(vals))
-	for _, v := range vals {
-		c.WriteBulk(v)
-	}
 }
 
 // appendError appends an error reply whose text is msg (which has no CR or
