@@ -44,6 +44,12 @@ type Options struct {
 	// transaction or keep the slice; it may read the store through tx. The
 	// default discards them.
 	OnCommit func(tx *Tx, changes []Change)
+	// OnFreed is told of the bytes of values the store let go of (deleted,
+	// overwritten, flushed), so that the program can return memory to the
+	// operating system. It is called from any goroutine, sometimes under
+	// the store's lock, and must be fast and safe for concurrent use. The
+	// default ignores them.
+	OnFreed func(bytes int)
 }
 
 // Store is a set of numbered databases sharing one clock.
@@ -51,6 +57,13 @@ type Store struct {
 	clock    Clock
 	dbs      []*DB
 	onCommit func(tx *Tx, changes []Change)
+	onFreed  func(bytes int)
+
+	// lazyFree holds the LazyFree settings as bits (memory.go).
+	lazyFree atomic.Uint32
+	// freer frees dropped values in the background (memory.go); it has
+	// its own lock, taken after mu when both are held.
+	freer freer
 
 	// mu is the store-wide lock: it guards every database, every entry and
 	// value, the fields below and txBuf. Only Begin takes it.
@@ -86,7 +99,8 @@ func New(opts Options) *Store {
 	if opts.Clock == nil {
 		opts.Clock = SystemClock{}
 	}
-	s := &Store{clock: opts.Clock, onCommit: opts.OnCommit}
+	s := &Store{clock: opts.Clock, onCommit: opts.OnCommit, onFreed: opts.OnFreed}
+	s.freer.idle.L = &s.freer.mu
 	s.txBuf.st = s
 	s.dbs = make([]*DB, opts.Databases)
 	for i := range s.dbs {
@@ -198,6 +212,7 @@ func (s *Store) Stats() Stats {
 // ResetStats zeroes the counters Stats returns, as CONFIG RESETSTAT does.
 func (s *Store) ResetStats() {
 	s.hits, s.misses, s.expired = 0, 0, 0
+	s.freer.freed.Store(0) // lazyfreed_objects; the pending count stays
 	s.expireStalePerc.Store(0)
 	s.expireTimeCapCount.Store(0)
 	s.expireCycleCPU.Store(0)

@@ -35,6 +35,9 @@ type Tx struct {
 	nowSet  bool
 	noTouch bool
 	changes []Change
+	// dropped are the values the step let go of that the freer must see
+	// (memory.go), queued at Commit after the consumer ran.
+	dropped []freeJob
 }
 
 // Begin opens a transaction, waiting for the store's lock. The caller must
@@ -90,6 +93,11 @@ func (tx *Tx) Commit() {
 	}
 	if fn := tx.st.onCommit; fn != nil {
 		fn(tx, tx.changes)
+	}
+	if len(tx.dropped) > 0 {
+		tx.st.queueDropped(tx.dropped)
+		clear(tx.dropped)
+		tx.dropped = tx.dropped[:0]
 	}
 	clear(tx.changes) // drop references to keys and flushed keyspaces
 	if cap(tx.changes) > 1024 {
