@@ -88,6 +88,10 @@ type Config struct {
 	// embeds the server; DefaultConfig, which the redoubt-server binary
 	// starts from, turns it on.
 	ReleaseMemory bool
+	// LazyFree says which deletions free big values in the background
+	// ("lazyfree-lazy-*"); see LazyFreeConfig. The default is Redis's:
+	// only UNLINK and FLUSHALL/FLUSHDB ASYNC.
+	LazyFree LazyFreeConfig
 	// ConfigFile is the absolute path of the config file the server was
 	// started with, reported by INFO server; empty if none.
 	ConfigFile string
