@@ -58,6 +58,7 @@ func (s *Server) applyLazyFree(l LazyFreeConfig) {
 // buffers noteFreed is told of, values are noted whatever their size:
 // deleting a million small keys frees as much as one big one.
 func (s *Server) noteFreedValues(n int) {
+	s.mem.valuesFreed.Add(int64(n))
 	if s.releaseMemory {
 		s.mem.freed.Add(int64(n))
 	}
