@@ -212,3 +212,42 @@ func TestStringsAreNeverLazy(t *testing.T) {
 		t.Errorf("OnFreed got %d bytes, want both megabyte strings", got)
 	}
 }
+
+// slowCollection takes long to measure, as walking a big structure would:
+// a lazy drop must do it without holding the store's lock.
+type slowCollection struct{ measured chan struct{} }
+
+func (s *slowCollection) memSize() int {
+	select {
+	case s.measured <- struct{}{}:
+		time.Sleep(300 * time.Millisecond)
+	default: // measured again (MemoryUsage before the drop): no delay
+	}
+	return 1 << 20
+}
+func (s *slowCollection) freeEffort() int { return 1000 }
+func (s *slowCollection) clone() any      { return &slowCollection{measured: make(chan struct{}, 1)} }
+
+func TestLazyFreeDoesNotHoldLock(t *testing.T) {
+	st, freed := newFreeStore(t)
+	v := &slowCollection{measured: make(chan struct{}, 1)}
+	st.Update(func(tx *Tx) {
+		e := newCompoundEntry([]byte("k"), EncSetHashtable, v, st.LRUClock())
+		tx.DB(0).insertEntry(e)
+		tx.DB(0).record(OpWrite, []byte("k"))
+	})
+	st.Update(func(tx *Tx) { tx.DB(0).UnlinkKeys(bkeys("k")) })
+	<-v.measured // the freer has started measuring
+	start := time.Now()
+	st.Update(func(tx *Tx) { set(t, tx.DB(0), "other", "v", 0) })
+	if d := time.Since(start); d > 150*time.Millisecond {
+		t.Errorf("a transaction waited %v while the freer measured a value", d)
+	}
+	if s := st.LazyFreeStats(); s.Pending != 1 {
+		t.Errorf("while freeing: LazyFreeStats = %+v, want 1 pending", s)
+	}
+	st.WaitFreed()
+	if s := st.LazyFreeStats(); s.Pending != 0 || s.Freed != 1 || freed.n.Load() < 1<<20 {
+		t.Errorf("after freeing: LazyFreeStats = %+v, %d bytes", s, freed.n.Load())
+	}
+}

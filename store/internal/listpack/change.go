@@ -1,6 +1,7 @@
 package listpack
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -257,4 +258,21 @@ func FormatScore(dst []byte, score float64) []byte {
 		return append(dst, "-inf"...)
 	}
 	return strconv.AppendFloat(dst, score, 'g', 17, 64)
+}
+
+// Score returns the element at p as a sorted set's score, the inverse of
+// FormatScore (Redis's zzlGetScore): an integer element as a float64, a
+// string element parsed as a double. ok is false for a string that is not
+// one, which a listpack that Validate and the sorted set's own checks
+// passed never holds.
+func Score(lp []byte, p int) (score float64, ok bool) {
+	s, v, isInt := Value(lp, p)
+	if isInt {
+		return float64(v), true
+	}
+	f, err := strconv.ParseFloat(string(s), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return f, true
 }

@@ -359,6 +359,25 @@ func TestFormatScore(t *testing.T) {
 		if got := string(FormatScore(nil, c.f)); got != c.want {
 			t.Errorf("FormatScore(%v) = %q, want %q", c.f, got, c.want)
 		}
+		lp := Append(New(0), FormatScore(nil, c.f))
+		got, ok := Score(lp, First(lp))
+		same := got == c.f || (math.IsNaN(got) && math.IsNaN(c.f))
+		if !ok || !same || math.Signbit(got) != math.Signbit(c.f) && c.f != 0 {
+			t.Errorf("Score(FormatScore(%v)) = %v, %v", c.f, got, ok)
+		}
+	}
+}
+
+func TestScoreOfNoNumber(t *testing.T) {
+	lp := AppendAll(New(0), []byte("abc"), []byte("1e400"), []byte("7"))
+	if _, ok := Score(lp, First(lp)); ok {
+		t.Errorf("Score(abc) reported a number")
+	}
+	if f, ok := Score(lp, Seek(lp, 1)); !ok || !math.IsInf(f, 1) {
+		t.Errorf("Score(1e400) = %v, %v; want +inf as strtod gives", f, ok)
+	}
+	if f, ok := Score(lp, Seek(lp, 2)); !ok || f != 7 {
+		t.Errorf("Score(7) = %v, %v", f, ok)
 	}
 }
 
