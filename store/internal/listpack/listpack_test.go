@@ -452,6 +452,17 @@ func TestRandomOps(t *testing.T) {
 				if got := Find(lp, First(lp), model[i], 0); got != want {
 					t.Fatalf("Find = %d, want %d", got, want)
 				}
+				// With skip 1, only even indexes are compared.
+				want = -1
+				for j := 0; j < n; j += 2 {
+					if Equal(lp, Seek(lp, j), model[i]) {
+						want = Seek(lp, j)
+						break
+					}
+				}
+				if got := Find(lp, First(lp), model[i], 1); got != want {
+					t.Fatalf("Find(skip 1) = %d, want %d", got, want)
+				}
 			default:
 				v := val()
 				lp = Append(lp, v)
