@@ -92,6 +92,12 @@ type Config struct {
 	// ("lazyfree-lazy-*"); see LazyFreeConfig. The default is Redis's:
 	// only UNLINK and FLUSHALL/FLUSHDB ASYNC.
 	LazyFree LazyFreeConfig
+	// Encodings are the thresholds of the compact collection encodings
+	// (hash-max-listpack-entries, set-max-intset-entries,
+	// list-max-listpack-size…). Nil means Redis's defaults
+	// (store.DefaultLimits). CONFIG SET replaces the pointer, never
+	// changes what it points at.
+	Encodings *store.Limits
 	// ConfigFile is the absolute path of the config file the server was
 	// started with, reported by INFO server; empty if none.
 	ConfigFile string
@@ -106,6 +112,14 @@ type Config struct {
 	// and CONFIG GET does not report it. The default is every command
 	// under its own name, and the protected ones refused.
 	commands commandOptions
+}
+
+// limits returns the encoding thresholds cfg asks for.
+func (cfg *Config) limits() store.Limits {
+	if cfg.Encodings != nil {
+		return *cfg.Encodings
+	}
+	return store.DefaultLimits()
 }
 
 // PortDisabled as Config.Port turns the TCP listener off.

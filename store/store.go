@@ -50,6 +50,9 @@ type Options struct {
 	// the store's lock, and must be fast and safe for concurrent use. The
 	// default ignores them.
 	OnFreed func(bytes int)
+	// Limits are the encoding thresholds. The default, nil, is Redis's
+	// (DefaultLimits).
+	Limits *Limits
 }
 
 // Store is a set of numbered databases sharing one clock.
@@ -81,6 +84,9 @@ type Store struct {
 
 	hits, misses, expired int64 // INFO stats counters
 
+	// limits are the encoding thresholds in force (Limits).
+	limits atomic.Pointer[Limits]
+
 	// lruClock is the access clock in seconds, cached so that lookups do
 	// not read the time; Tick refreshes it.
 	lruClock atomic.Uint32
@@ -102,6 +108,11 @@ func New(opts Options) *Store {
 	s := &Store{clock: opts.Clock, onCommit: opts.OnCommit, onFreed: opts.OnFreed}
 	s.freer.idle.L = &s.freer.mu
 	s.txBuf.st = s
+	if opts.Limits != nil {
+		s.SetLimits(*opts.Limits)
+	} else {
+		s.SetLimits(DefaultLimits())
+	}
 	s.dbs = make([]*DB, opts.Databases)
 	for i := range s.dbs {
 		s.dbs[i] = newDB(s, i)
