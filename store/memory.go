@@ -320,8 +320,10 @@ func (s *Store) free(j *freeJob) {
 	}
 	s.noteFreed(n)
 	if j.counted > 0 {
-		s.freer.pending.Add(-j.counted)
+		// Freed first, so that a reader who sees nothing pending sees
+		// the final freed count.
 		s.freer.freed.Add(j.counted)
+		s.freer.pending.Add(-j.counted)
 	}
 }
 
