@@ -18,6 +18,10 @@
 // to take what TxOptions declares: callers already say which databases they
 // use.
 //
+// The background freer (memory.go) has a mutex of its own for its queue,
+// taken after the store's lock when both are held (Commit queues dropped
+// values), never before it; the freer itself never takes the store's lock.
+//
 // # Time
 //
 // Deadlines are Unix milliseconds read from a Clock, so tests can move time
