@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -76,13 +77,30 @@ var (
 )
 
 // allocBytes returns the bytes an allocation of n bytes takes: its size
-// class for small ones; larger ones are taken as asked.
+// class up to 32 KiB, and whole 8 KiB pages beyond, as Go's allocator
+// rounds them.
 func allocBytes(n int) int {
 	if n < len(sizeClasses) {
 		return int(sizeClasses[n])
 	}
-	return n
+	if i, ok := slices.BinarySearch(midSizeClasses, n); ok || i < len(midSizeClasses) {
+		return midSizeClasses[i]
+	}
+	const page = 8 << 10
+	return (n + page - 1) &^ (page - 1)
 }
+
+// midSizeClasses are the allocator's size classes above sizeClasses' range
+// and up to 32 KiB, read from slices.Grow at init (a few dozen probes).
+var midSizeClasses = func() []int {
+	var c []int
+	for n := len(sizeClasses); n <= 32<<10; {
+		size := cap(slices.Grow([]byte(nil), n))
+		c = append(c, size)
+		n = size + 1
+	}
+	return c
+}()
 
 // memUsage returns the approximate bytes e holds: the entry, its key and
 // its value. It is O(1).

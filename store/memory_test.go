@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -249,5 +250,25 @@ func TestLazyFreeDoesNotHoldLock(t *testing.T) {
 	st.WaitFreed()
 	if s := st.LazyFreeStats(); s.Pending != 0 || s.Freed != 1 || freed.n.Load() < 1<<20 {
 		t.Errorf("after freeing: LazyFreeStats = %+v, %d bytes", s, freed.n.Load())
+	}
+}
+
+func TestAllocBytes(t *testing.T) {
+	prev := 0
+	for _, n := range []int{0, 1, 8, 1000, 1024, 1025, 3000, 4096, 20000, 32768, 32769, 100000, 1 << 20} {
+		got := allocBytes(n)
+		if got < n || got < prev {
+			t.Errorf("allocBytes(%d) = %d: below the size or not monotonic", n, got)
+		}
+		if n > 32768 && got%(8<<10) != 0 {
+			t.Errorf("allocBytes(%d) = %d, not whole pages", n, got)
+		}
+		if n > 0 && got > n+n/8+8<<10 {
+			t.Errorf("allocBytes(%d) = %d, too much slack", n, got)
+		}
+		prev = got
+	}
+	if c := allocBytes(3000); c != cap(slices.Grow([]byte(nil), 3000)) {
+		t.Errorf("allocBytes(3000) = %d, the allocator gives %d", c, cap(slices.Grow([]byte(nil), 3000)))
 	}
 }
