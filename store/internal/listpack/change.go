@@ -276,3 +276,25 @@ func Score(lp []byte, p int) (score float64, ok bool) {
 	}
 	return f, true
 }
+
+// Merge appends the elements of src to lp and returns the result, as
+// Redis's lpMerge joins two quicklist nodes: the bytes are those of
+// appending src's elements one by one, and src is not changed. src must
+// not share memory with lp.
+func Merge(lp, src []byte) []byte {
+	add := len(src) - EmptySize
+	if add <= 0 {
+		return lp
+	}
+	n := len(lp)
+	if n+add > maxTotal {
+		panic("listpack: total size exceeds 32 bits")
+	}
+	lp = slices.Grow(lp, add)[:n+add]
+	copy(lp[n-1:], src[HeaderSize:]) // src's entries and terminator over lp's
+	setTotal(lp, len(lp))
+	if headerCount(lp) != CountUnknown {
+		setCount(lp, min(headerCount(lp)+Len(src), CountUnknown))
+	}
+	return lp
+}

@@ -344,6 +344,32 @@ func TestInsertReplaceDelete(t *testing.T) {
 	}
 }
 
+func TestMerge(t *testing.T) {
+	mk := func(n, from int) ([]byte, [][]byte) {
+		var elems [][]byte
+		for i := range n {
+			elems = append(elems, []byte(strconv.Itoa(from+i)+"x"))
+		}
+		return AppendAll(New(0), elems...), elems
+	}
+	for _, c := range []struct{ a, b int }{{0, 0}, {0, 3}, {3, 0}, {5, 7}, {65530, 10}, {65536, 2}, {3, 65534}} {
+		a, ea := mk(c.a, 0)
+		b, eb := mk(c.b, c.a)
+		bCopy := bytes.Clone(b)
+		got := Merge(a, b)
+		want := AppendAll(New(0), append(ea, eb...)...)
+		if !bytes.Equal(got, want) {
+			t.Errorf("Merge(%d, %d) differs from appending", c.a, c.b)
+		}
+		if !bytes.Equal(b, bCopy) {
+			t.Errorf("Merge(%d, %d) changed its source", c.a, c.b)
+		}
+		if c.a+c.b < 100 {
+			check(t, got, append(ea, eb...))
+		}
+	}
+}
+
 func TestFormatScore(t *testing.T) {
 	for _, c := range []struct {
 		f    float64
