@@ -240,7 +240,9 @@ func (db *DB) HSet(key []byte, pairs [][]byte) (added int, err error) {
 	}
 	limits := db.st.Limits()
 	if e == nil {
-		e = db.newHash(key, pairs, limits)
+		_, added = db.newHash(key, pairs, limits)
+		db.recordN(OpWrite, key, len(pairs)/2)
+		return added, nil
 	}
 	hashTryConversion(e, pairs, limits)
 	for i := 0; i+1 < len(pairs); i += 2 {
@@ -262,13 +264,15 @@ func (db *DB) HSetNX(key, field, val []byte) (bool, error) {
 	}
 	pair := [][]byte{field, val}
 	limits := db.st.Limits()
-	if e == nil {
-		e = db.newHash(key, pair, limits)
-	} else if (Hash{e}).Has(field) {
+	switch {
+	case e == nil:
+		db.newHash(key, pair, limits)
+	case (Hash{e}).Has(field):
 		return false, nil
+	default:
+		hashTryConversion(e, pair, limits)
+		hashSet(e, field, val, limits)
 	}
-	hashTryConversion(e, pair, limits)
-	hashSet(e, field, val, limits)
 	db.recordN(OpWrite, key, 1)
 	return true, nil
 }
@@ -367,36 +371,57 @@ func (db *DB) HIncrByFloat(key, field []byte, incr num.LongDouble, buf []byte) (
 // hashUpsert sets field to val in the hash e at key, creating the key when
 // e is nil, with hashTypeSet's conversion checks, and records one write.
 func (db *DB) hashUpsert(e *entry, key, field, val []byte) {
-	limits := db.st.Limits()
 	if e == nil {
-		e = db.newHash(key, nil, limits)
+		db.newHash(key, [][]byte{field, val}, db.st.Limits())
+	} else {
+		hashSet(e, field, val, db.st.Limits())
 	}
-	hashSet(e, field, val, limits)
 	db.recordN(OpWrite, key, 1)
 }
 
-// newHash adds an empty hash at key and returns its entry: a listpack
-// sized for pairs, which the caller then sets.
-func (db *DB) newHash(key []byte, pairs [][]byte, limits *Limits) *entry {
-	// Room for the pairs, so that they are added without reallocating,
-	// unless they will not stay in a listpack.
-	spare := 0
-	if int64(len(pairs)/2) <= limits.HashMaxListpackEntries {
-		for _, s := range pairs {
-			if int64(len(s)) > limits.HashMaxListpackValue {
-				spare = 0
-				break
+// newHash adds a hash at key holding pairs (field, value…, a field given
+// twice keeping its last value), with the encoding Redis would reach by
+// creating an empty listpack hash and setting them one by one, and returns
+// its entry and how many distinct fields it has. A listpack is built on the
+// stack and copied into the entry once, at its exact size.
+func (db *DB) newHash(key []byte, pairs [][]byte, limits *Limits) (*entry, int) {
+	lru := db.st.lruClock.Load()
+	fits := true
+	sum := 0
+	for _, a := range pairs {
+		if int64(len(a)) > limits.HashMaxListpackValue {
+			fits = false
+			break
+		}
+		sum += len(a)
+	}
+	if fits && sum <= listpack.MaxSafeSize-listpack.EmptySize {
+		var sbuf [512]byte
+		lp := append(sbuf[:0], emptyListpack...)
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if p := lpFindField(lp, pairs[i]); p >= 0 {
+				lp = listpack.Replace(lp, listpack.Next(lp, p), pairs[i+1])
+			} else {
+				lp = listpack.AppendAll(lp, pairs[i], pairs[i+1])
 			}
-			spare += lpElemSize(s)
+		}
+		if n := listpack.Len(lp) / 2; int64(n) <= limits.HashMaxListpackEntries {
+			e := newInlineEntry(key, EncHashListpack, lp, lru)
+			db.insertEntry(e)
+			return e, n
 		}
 	}
-	lp := listpack.New(0)
-	e := &entry{meta: uint32(EncHashListpack)}
-	e.setLRU(db.st.lruClock.Load())
-	e.store(key, lp, min(spare, listpack.MaxSafeSize))
+	t := newHashTable(len(pairs) / 2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		t.set(pairs[i], pairs[i+1])
+	}
+	e := newCompoundEntry(key, EncHashHashtable, t, lru)
 	db.insertEntry(e)
-	return e
+	return e, t.len()
 }
+
+// emptyListpack is a listpack with no elements, to copy.
+var emptyListpack = listpack.New(0)
 
 // hashTryConversion converts a listpack hash before args (fields and
 // values) are stored in it when one is longer than hash-max-listpack-value
