@@ -101,3 +101,6 @@ func (t *hashTable) memSize() int { return hashTableSize + t.d.Bytes() }
 // freeEffort is the work of freeing the table as Redis counts it: one unit
 // per field.
 func (t *hashTable) freeEffort() int { return t.len() }
+
+// A hashTable is a compound value: COPY clones it.
+var _ cloner = (*hashTable)(nil)
