@@ -134,7 +134,8 @@ func (h Hash) Each(fn func(field, val []byte)) {
 // passes every field and value and returns cursor 0, as Redis does for
 // compact encodings; a hashtable one visits the table's buckets from cursor
 // in reverse-binary order until it has passed at least count fields, or
-// visited 10×count buckets, or reached the end (next cursor 0). Every field
+// visited 20×count buckets (Redis's ten per element, a field and its value
+// being two), or reached the end (next cursor 0). Every field
 // present from the first call to the last of an iteration is passed at
 // least once. The slices are valid during the call only.
 func (h Hash) Scan(cursor uint64, count int64, fn func(field, val []byte)) uint64 {
