@@ -180,6 +180,7 @@ var randomTemplates = []cmdTemplate{
 	tpl("HDEL h F F"), tpl("HDEL h F"), tpl("HGETALL h"), tpl("HKEYS h"), tpl("HVALS h"),
 	tpl("HINCRBY h F i"), tpl("HINCRBYFLOAT h F f"), tpl("HRANDFIELD h"), tpl("HRANDFIELD h i o", "WITHVALUES"),
 	tpl("HSCAN h C O", "MATCH p", "COUNT 100", "COUNT 0", "COUNT abc", "COUNT"),
+	tpl("CONFIG SET hash-max-listpack-entries L"), tpl("CONFIG SET hash-max-listpack-value L"),
 }
 
 var (
@@ -191,7 +192,10 @@ var (
 	// randHashCursors are HSCAN's cursors: a cursor other than 0 into a
 	// hash table depends on its layout.
 	randHashCursors = []string{"0", "0", "", "abc", "1.5", "18446744073709551616"}
-	randValues      = []string{"", "0", "1", "-1", "7", "10", "100", "3.5", "-2.25", "1e3", "abc", "hello world",
+	// randHashLimits are values of the hash thresholds, so that hashes
+	// convert at different sizes during a run.
+	randHashLimits = []string{"0", "1", "2", "3", "5", "8", "64", "512", "-1", "abc"}
+	randValues     = []string{"", "0", "1", "-1", "7", "10", "100", "3.5", "-2.25", "1e3", "abc", "hello world",
 		"9223372036854775807", "-9223372036854775808", "9223372036854775808", " 5", "5 ", "0x10", "inf", "-inf",
 		"nan", "+1", "007", "-0", "1.5e308", "a\x00b", "12345678901234567890123", strings.Repeat("xy", 30)}
 	randInts = []string{"0", "1", "2", "3", "-1", "-2", "-100", "5", "100", "abc", "",
@@ -295,6 +299,8 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randFields)
 	case "C":
 		return g.pick(randHashCursors)
+	case "L":
+		return g.pick(randHashLimits)
 	case "v":
 		if g.rng.IntN(3) == 0 {
 			return g.pick(randConfigValues)
