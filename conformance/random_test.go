@@ -109,7 +109,7 @@ func compareRandomCommands(t *testing.T, redoubt, redis *client, seed uint64, co
 	t.Logf("seed %d: %d commands compared, %d changes counted", seed, count, gotDirty)
 }
 
-func isKeys(args [][]byte) bool { return strings.EqualFold(string(args[0]), "keys") }
+func isKeys(args [][]byte) bool { return sortedReplies[strings.ToLower(string(args[0]))] }
 
 // orderFree returns the reply v to args in a form that leaves out what
 // chance or a hash table's layout decides: HRANDFIELD's picks (only the
@@ -182,10 +182,20 @@ var randomTemplates = []cmdTemplate{
 	tpl("HINCRBY h F i"), tpl("HINCRBYFLOAT h F f"), tpl("HRANDFIELD h"), tpl("HRANDFIELD h i o", "WITHVALUES"),
 	tpl("HSCAN h C O", "MATCH p", "COUNT 100", "COUNT 0", "COUNT abc", "COUNT"),
 	tpl("CONFIG SET hash-max-listpack-entries L"), tpl("CONFIG SET hash-max-listpack-value L"),
+	// Sets. Not SPOP or SRANDMEMBER, whose choices are random, nor SSCAN
+	// of a hash table, whose steps follow the table's layout.
+	tpl("SADD k v v v"), tpl("SADD k v"), tpl("SREM k v v"), tpl("SISMEMBER k v"), tpl("SMISMEMBER k v v"),
+	tpl("SCARD k"), tpl("SMEMBERS k"), tpl("SMOVE k k v"), tpl("SINTER k k"), tpl("SUNION k k k"),
+	tpl("SDIFF k k"), tpl("SINTERSTORE k k k"), tpl("SUNIONSTORE k k k"), tpl("SDIFFSTORE k k k"),
+	tpl("SINTERCARD i k k o", "LIMIT i"),
 }
 
+// sortedReplies are the commands whose replies are compared as sorted
+// lists, since their order is the server's own.
+var sortedReplies = map[string]bool{"keys": true, "smembers": true, "sinter": true, "sunion": true, "sdiff": true}
+
 var (
-	randKeys = []string{"k1", "k2", "k3", "{k}1", "h1"}
+	randKeys = []string{"k1", "k2", "k3", "{k}1", "h1", "s1", "s2"}
 	// randHashKeys and randFields are the keys and fields of the hash
 	// templates.
 	randHashKeys = []string{"h1", "h1", "h2"}
@@ -226,7 +236,8 @@ var (
 	// bounds Redoubt lowers on purpose (README), which shows in their
 	// range errors.
 	randDirectives = []string{"hz", "loglevel", "tcp-keepalive", "protected-mode", "HZ", "databases",
-		"lazyfree-lazy-user-del", "lazyfree-lazy-user-flush", "lazyfree-lazy-expire", "lazyfree-lazy-server-del"}
+		"lazyfree-lazy-user-del", "lazyfree-lazy-user-flush", "lazyfree-lazy-expire", "lazyfree-lazy-server-del",
+		"set-max-intset-entries"}
 )
 
 func (g *cmdGen) pick(xs []string) string { return xs[g.rng.IntN(len(xs))] }

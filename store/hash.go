@@ -247,7 +247,7 @@ func (db *DB) HSet(key []byte, pairs [][]byte) (added int, err error) {
 	}
 	hashTryConversion(e, pairs, limits)
 	for i := 0; i+1 < len(pairs); i += 2 {
-		if hashSet(e, pairs[i], pairs[i+1], limits) {
+		if hashSetField(e, pairs[i], pairs[i+1], limits) {
 			added++
 		}
 	}
@@ -272,7 +272,7 @@ func (db *DB) HSetNX(key, field, val []byte) (bool, error) {
 		return false, nil
 	default:
 		hashTryConversion(e, pair, limits)
-		hashSet(e, field, val, limits)
+		hashSetField(e, field, val, limits)
 	}
 	db.recordN(OpWrite, key, 1)
 	return true, nil
@@ -375,7 +375,7 @@ func (db *DB) hashUpsert(e *entry, key, field, val []byte) {
 	if e == nil {
 		db.newHash(key, [][]byte{field, val}, db.st.Limits())
 	} else {
-		hashSet(e, field, val, db.st.Limits())
+		hashSetField(e, field, val, db.st.Limits())
 	}
 	db.recordN(OpWrite, key, 1)
 }
@@ -445,10 +445,10 @@ func hashTryConversion(e *entry, args [][]byte, limits *Limits) {
 	}
 }
 
-// hashSet sets field to val in e and reports whether the field is new, as
+// hashSetField sets field to val in e and reports whether the field is new, as
 // Redis's hashTypeSet: a listpack converts first when field or val is too
 // long for it, and after the change when it has too many fields.
-func hashSet(e *entry, field, val []byte, limits *Limits) bool {
+func hashSetField(e *entry, field, val []byte, limits *Limits) bool {
 	if e.inline() && (int64(len(field)) > limits.HashMaxListpackValue || int64(len(val)) > limits.HashMaxListpackValue) {
 		hashConvert(e)
 	}
