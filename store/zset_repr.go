@@ -247,12 +247,27 @@ func (r zrange) empty() bool {
 	return r.lex.empty()
 }
 
+// mayHold reports whether r can hold members of v at all, as Redis's
+// zslIsInRange and zslIsInLexRange test first: the range is not empty, the
+// last member is not below it and the first not above it.
+func (v zview) mayHold(r zrange) bool {
+	if r.empty() {
+		return false
+	}
+	m, s := v.at(v.card() - 1)
+	if !r.gteMin(m, s) {
+		return false
+	}
+	m, s = v.at(0)
+	return r.lteMax(m, s)
+}
+
 // first returns the ascending rank of the first member in r, or -1.
 // A lexicographic range assumes that all scores are equal, as Redis does:
 // the skiplist representation searches, the listpack walks from the head.
 func (v zview) first(r zrange) int {
 	n := v.card()
-	if n == 0 || r.empty() {
+	if n == 0 || !v.mayHold(r) {
 		return -1
 	}
 	var i int
@@ -289,7 +304,7 @@ func (v zview) first(r zrange) int {
 // last returns the ascending rank of the last member in r, or -1.
 func (v zview) last(r zrange) int {
 	n := v.card()
-	if n == 0 || r.empty() {
+	if n == 0 || !v.mayHold(r) {
 		return -1
 	}
 	var i int
