@@ -18,9 +18,9 @@ import (
 // a listpack of member, score pairs in (score, member) order, the score
 // element written as Redis writes it (listpack.FormatScore).
 //
-// The large one ("skiplist", EncZSetSkiplist) is a zsetSkip: a B-tree of
-// (score, member) in order, which also answers rank queries (GetAt is
-// counted), and a member → score index.
+// The large one ("skiplist", EncZSetSkiplist) is a zsetSkip (zset_skip.go):
+// a dict of member → score and an order index of (score, member reference)
+// that answers rank queries (store/internal/zindex).
 //
 // Both are read through a zview, which addresses members by their rank in
 // ascending order, so every command is written once.
