@@ -181,7 +181,25 @@ var randomTemplates = []cmdTemplate{
 	tpl("HDEL h F F"), tpl("HDEL h F"), tpl("HGETALL h"), tpl("HKEYS h"), tpl("HVALS h"),
 	tpl("HINCRBY h F i"), tpl("HINCRBYFLOAT h F f"), tpl("HRANDFIELD h"), tpl("HRANDFIELD h i o", "WITHVALUES"),
 	tpl("HSCAN h C O", "MATCH p", "COUNT 100", "COUNT 0", "COUNT abc", "COUNT"),
-	tpl("CONFIG SET hash-max-listpack-entries L"), tpl("CONFIG SET hash-max-listpack-value L"),
+	tpl("CONFIG SET hash-max-listpack-entries H"), tpl("CONFIG SET hash-max-listpack-value H"),
+	// Sorted sets (z: a sorted set key or another; L: a key whose members
+	// all score 0, for the lexicographic commands, whose result Redis leaves
+	// undefined when scores differ).
+	tpl("ZADD z O s m s m", "NX", "XX", "GT", "LT", "CH", "INCR"), tpl("ZADD z s m"), tpl("ZADD z s m s m s m"),
+	tpl("ZADD L 0 m"), tpl("ZADD L 0 m 0 m"),
+	tpl("ZINCRBY z s m"), tpl("ZREM z m m"), tpl("ZSCORE z m"), tpl("ZMSCORE z m m"), tpl("ZCARD z"),
+	tpl("ZCOUNT z r r"), tpl("ZRANK z m"), tpl("ZREVRANK z m"),
+	tpl("ZRANGE z i i O", "REV", "WITHSCORES", "LIMIT i i", "BYSCORE"), tpl("ZRANGE z r r O", "BYSCORE", "REV", "WITHSCORES", "LIMIT i i"),
+	tpl("ZRANGEBYSCORE z r r O", "WITHSCORES", "LIMIT i i"), tpl("ZREVRANGEBYSCORE z r r O", "WITHSCORES", "LIMIT i i"),
+	tpl("ZREVRANGE z i i o", "WITHSCORES"), tpl("ZRANGESTORE z z i i O", "REV", "BYSCORE", "LIMIT i i"),
+	tpl("ZREMRANGEBYRANK z i i"), tpl("ZREMRANGEBYSCORE z r r"),
+	tpl("ZLEXCOUNT L l l"), tpl("ZRANGEBYLEX L l l o", "LIMIT i i"), tpl("ZREVRANGEBYLEX L l l o", "LIMIT i i"),
+	tpl("ZRANGE L l l BYLEX O", "REV", "LIMIT i i", "WITHSCORES"), tpl("ZREMRANGEBYLEX L l l"),
+	tpl("ZPOPMIN z o", "i"), tpl("ZPOPMAX z o", "i"), tpl("ZMPOP n z z x O", "COUNT i"),
+	tpl("ZUNION n z z O", "WEIGHTS f f", "AGGREGATE a", "WITHSCORES"), tpl("ZINTER n z z O", "WEIGHTS f f", "AGGREGATE a", "WITHSCORES"),
+	tpl("ZDIFF n z z o", "WITHSCORES"), tpl("ZUNIONSTORE z n z z O", "WEIGHTS f f", "AGGREGATE a"),
+	tpl("ZINTERSTORE z n z z O", "WEIGHTS f f", "AGGREGATE a"), tpl("ZDIFFSTORE z n z z"), tpl("ZINTERCARD n z z o", "LIMIT i"),
+	tpl("ZRANDMEMBER z 0 WITHSCORES"),
 	// Sets. Not SPOP or SRANDMEMBER, whose choices are random, nor SSCAN
 	// of a hash table, whose steps follow the table's layout.
 	tpl("SADD k v v v"), tpl("SADD k v"), tpl("SREM k v v"), tpl("SISMEMBER k v"), tpl("SMISMEMBER k v v"),
@@ -195,7 +213,7 @@ var randomTemplates = []cmdTemplate{
 var sortedReplies = map[string]bool{"keys": true, "smembers": true, "sinter": true, "sunion": true, "sdiff": true}
 
 var (
-	randKeys = []string{"k1", "k2", "k3", "{k}1", "h1", "s1", "s2"}
+	randKeys = []string{"k1", "k2", "k3", "{k}1", "h1", "s1", "s2", "z1"}
 	// randHashKeys and randFields are the keys and fields of the hash
 	// templates.
 	randHashKeys = []string{"h1", "h1", "h2"}
@@ -237,7 +255,19 @@ var (
 	// range errors.
 	randDirectives = []string{"hz", "loglevel", "tcp-keepalive", "protected-mode", "HZ", "databases",
 		"lazyfree-lazy-user-del", "lazyfree-lazy-user-flush", "lazyfree-lazy-expire", "lazyfree-lazy-server-del",
+		"zset-max-listpack-entries", "zset-max-listpack-value",
 		"set-max-intset-entries"}
+	// Sorted set arguments: keys (z, L), members (m), scores (s), score
+	// and lex bounds (r, l), numkeys (n), MIN|MAX (x), aggregates (a).
+	randZKeys   = []string{"z1", "z2", "z1", "z2", "k1", "s1"}
+	randLexKeys = []string{"zl1", "zl2"}
+	randMembers = []string{"a", "b", "c", "d", "e", "1", "10", "-1", "", "aa", strings.Repeat("m", 70)}
+	randScores  = []string{"0", "1", "2", "-1", "2.5", "0.1", "inf", "-inf", "+inf", "nan", "abc", "1e400", "", "1e3", "-0"}
+	randBounds  = []string{"0", "1", "(1", "2", "(2", "-inf", "+inf", "(inf", "2.5", "abc", "", "(", "-1", "nan"}
+	randLexes   = []string{"-", "+", "[a", "(a", "[c", "(d", "[", "(", "a", "", "+x", "[10"}
+	randNumkeys = []string{"1", "2", "2", "2", "3", "0", "-1", "abc", "9223372036854775807"}
+	randMinMax  = []string{"MIN", "MAX", "min", "foo"}
+	randAggs    = []string{"SUM", "MIN", "MAX", "avg"}
 )
 
 func (g *cmdGen) pick(xs []string) string { return xs[g.rng.IntN(len(xs))] }
@@ -312,7 +342,7 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randFields)
 	case "C":
 		return g.pick(randHashCursors)
-	case "L":
+	case "H":
 		return g.pick(randHashLimits)
 	case "v":
 		if g.rng.IntN(3) == 0 {
@@ -334,6 +364,24 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randDBs)
 	case "c":
 		return g.pick(randDirectives)
+	case "z":
+		return g.pick(randZKeys)
+	case "L":
+		return g.pick(randLexKeys)
+	case "m":
+		return g.pick(randMembers)
+	case "s":
+		return g.pick(randScores)
+	case "r":
+		return g.pick(randBounds)
+	case "l":
+		return g.pick(randLexes)
+	case "n":
+		return g.pick(randNumkeys)
+	case "x":
+		return g.pick(randMinMax)
+	case "a":
+		return g.pick(randAggs)
 	}
 	return kind
 }

@@ -528,45 +528,5 @@ func lpDone(e *entry, lp []byte) {
 	e.setPayload(lp)
 }
 
-// lpElemSize returns the bytes s takes as a listpack element: its encoding,
-// data and backlen, with a canonical integer stored as one (see the
-// listpack package comment; TestLpElemSize holds it to the package).
-func lpElemSize(s []byte) int {
-	var l int
-	if v, ok := listpack.ParseInt(s); ok {
-		switch {
-		case v >= 0 && v <= 127:
-			l = 1
-		case v >= -4096 && v <= 4095:
-			l = 2
-		case v >= -32768 && v <= 32767:
-			l = 3
-		case v >= -8388608 && v <= 8388607:
-			l = 4
-		case v >= -2147483648 && v <= 2147483647:
-			l = 5
-		default:
-			l = 9
-		}
-		return l + 1
-	}
-	switch n := len(s); {
-	case n < 64:
-		l = 1 + n
-	case n < 4096:
-		l = 2 + n
-	default:
-		l = 5 + n
-	}
-	switch {
-	case l <= 127:
-		return l + 1
-	case l < 16383:
-		return l + 2
-	case l < 2097151:
-		return l + 3
-	case l < 268435455:
-		return l + 4
-	}
-	return l + 5
-}
+// lpElemSize returns the bytes s takes as a listpack element.
+func lpElemSize(s []byte) int { return listpack.ElemSize(s) }

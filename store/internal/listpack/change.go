@@ -298,3 +298,12 @@ func Merge(lp, src []byte) []byte {
 	}
 	return lp
 }
+
+// ElemSize returns the bytes s takes as an element of a listpack: its
+// encoding, data and backlen, a canonical integer counted in the integer
+// encoding it is stored in. Callers use it to size a payload before they
+// change it.
+func ElemSize(s []byte) int {
+	e := strElement(s)
+	return e.size()
+}
