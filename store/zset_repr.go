@@ -383,7 +383,6 @@ func lpCompare(lp []byte, p int, s []byte) int {
 	return bytes.Compare(str, s)
 }
 
-
 // lpPairSize returns the bytes member and score add to a listpack.
 func lpPairSize(member []byte, score float64) int {
 	var sbuf [32]byte
