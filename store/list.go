@@ -105,14 +105,15 @@ func (db *DB) finishList(e *entry, l *quicklist.List, key []byte, n int) bool {
 		}
 		return false
 	}
-	// A second node: the list becomes a compound. Nodes still in the
-	// payload's allocation are copied out of it.
+	// A second node: the list becomes a compound, taking over the view's
+	// nodes (held in the heap once there are two); the one still in the
+	// payload's allocation is copied out of it.
 	for i := 0; i < l.Nodes(); i++ {
 		if lp := l.Node(i); unsafe.SliceData(lp) == unsafe.SliceData(cur) {
 			l.SetNode(i, append([]byte(nil), lp...))
 		}
 	}
-	e.setCompound(EncListQuicklist, &listValue{*l.Clone()})
+	e.setCompound(EncListQuicklist, &listValue{*l})
 	return false
 }
 
