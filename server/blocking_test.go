@@ -115,7 +115,7 @@ func TestBlockingMoveChain(t *testing.T) {
 	blockSend(t, admin, w1, 1, "BLMOVE", "A", "B", "LEFT", "RIGHT", "0")
 	blockSend(t, admin, w2, 2, "BRPOPLPUSH", "B", "C", "0")
 	blockSend(t, admin, w3, 3, "BLPOP", "C", "0")
-	dirty := infoInt(t, admin, "rdb_changes_since_last_save")
+	dirty := infoInt(t, admin, "persistence", "rdb_changes_since_last_save")
 	admin.integer("LPUSH", "A", "x", "y")
 	if n := admin.integer("EXISTS", "A", "B", "C"); n != 1 {
 		t.Errorf("EXISTS A B C after the chain = %d, want 1 (A keeps one element)", n)
@@ -130,7 +130,7 @@ func TestBlockingMoveChain(t *testing.T) {
 	}
 	// Redis counts the push (2) and nothing for the served BLMOVE,
 	// BRPOPLPUSH and BLPOP.
-	if got := infoInt(t, admin, "rdb_changes_since_last_save") - dirty; got != 2 {
+	if got := infoInt(t, admin, "persistence", "rdb_changes_since_last_save") - dirty; got != 2 {
 		t.Errorf("dirty counter grew by %d, want 2", got)
 	}
 	if got := admin.do("LRANGE", "A", "0", "-1").flat(); got != "[x]" {
@@ -144,16 +144,6 @@ func nullArray(v tcValue) string {
 		return "*-1"
 	}
 	return v.String()
-}
-
-func infoInt(t *testing.T, c *tcConn, field string) int64 {
-	t.Helper()
-	v := tcInfo(c.str("INFO", "all"))[field]
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		t.Fatalf("INFO %s = %q", field, v)
-	}
-	return n
 }
 
 // TestBlockingWakeups checks the writes other than pushes that bring a list
@@ -561,10 +551,10 @@ func TestBlockingDirtyCounter(t *testing.T) {
 		{[]string{"BZMPOP", "0", "1", "z2", "MAX", "COUNT", "5"}, []string{"ZADD", "z2", "1", "a", "2", "b"}, 2 + 2},
 	} {
 		blockSend(t, admin, w, 1, tc.block...)
-		before := infoInt(t, admin, "rdb_changes_since_last_save")
+		before := infoInt(t, admin, "persistence", "rdb_changes_since_last_save")
 		admin.do(tc.push...)
 		w.read()
-		if got := infoInt(t, admin, "rdb_changes_since_last_save") - before; got != tc.want {
+		if got := infoInt(t, admin, "persistence", "rdb_changes_since_last_save") - before; got != tc.want {
 			t.Errorf("%q served by %q: dirty grew by %d, want %d", tc.block, tc.push, got, tc.want)
 		}
 	}

@@ -67,7 +67,7 @@ func init() {
 				argTimeout},
 			Run: cmdBrpoplpush},
 		&command{Name: "blmpop", Arity: -5, Flags: flagWrite | flagBlocking, Categories: acl.List,
-			KeySpecs: ksBlockingMPop, GetKeys: keyCountGetKeys(2, 3), Group: "list", Since: "7.0.0",
+			KeySpecs: ksBlockingMPop, GetKeys: numkeysGetKeys(0, 2, 3), Group: "list", Since: "7.0.0",
 			Complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
 			Summary:    "Pops elements from an end of the first non-empty list among the keys, waiting up to the timeout for one to get elements.",
 			Args:       mpopArgs(ends), Run: cmdBlmpop},
@@ -82,7 +82,7 @@ func init() {
 			Summary:    "Pops the highest-scored member of the first non-empty sorted set among the keys, waiting up to the timeout for one to get a member.",
 			Args:       argsKeysTimeout, Run: cmdBzpopmax},
 		&command{Name: "bzmpop", Arity: -5, Flags: flagWrite | flagBlocking, Categories: acl.SortedSet,
-			KeySpecs: ksBlockingMPop, GetKeys: keyCountGetKeys(2, 3), Group: "sorted-set", Since: "7.0.0",
+			KeySpecs: ksBlockingMPop, GetKeys: numkeysGetKeys(0, 2, 3), Group: "sorted-set", Since: "7.0.0",
 			Complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
 			Summary:    "Pops the lowest- or highest-scored members of the first non-empty sorted set among the keys, waiting up to the timeout for one to get members.",
 			Args: mpopArgs([]cmdArg{

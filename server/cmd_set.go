@@ -136,6 +136,7 @@ func init() {
 			Run:     cmdSdiffstore},
 		&command{Name: "sintercard", Arity: -3, Flags: flagReadOnly, Categories: acl.Set,
 			KeySpecs: []keyspec.Spec{{Flags: keyspec.RO | keyspec.Access, Index: 1, KeyNum: true, FirstKey: 1, KeyStep: 1}},
+			GetKeys:  numkeysGetKeys(0, 1, 2),
 			Group:    "set", Since: "7.0.0", Complexity: complexitySetInter,
 			Summary: "Counts the members the sets at the keys have in common, optionally stopping at a limit.",
 			Args: []cmdArg{

@@ -35,6 +35,10 @@ func (v *listValue) clone() any { return &listValue{*v.List.Clone()} }
 // memSize returns the bytes the list holds, kept up to date in O(1).
 func (v *listValue) memSize() int { return v.List.Bytes() + 16 }
 
+// freeEffort is the list's number of nodes, as Redis's lazy free counts a
+// quicklist.
+func (v *listValue) freeEffort() int { return v.Nodes() }
+
 // listFill returns list-max-listpack-size in force.
 func (db *DB) listFill() int { return db.st.Limits().ListMaxListpackSize }
 
@@ -105,14 +109,15 @@ func (db *DB) finishList(e *entry, l *quicklist.List, key []byte, n int) bool {
 		}
 		return false
 	}
-	// A second node: the list becomes a compound. Nodes still in the
-	// payload's allocation are copied out of it.
+	// A second node: the list becomes a compound, taking over the view's
+	// nodes (held in the heap once there are two); the one still in the
+	// payload's allocation is copied out of it.
 	for i := 0; i < l.Nodes(); i++ {
 		if lp := l.Node(i); unsafe.SliceData(lp) == unsafe.SliceData(cur) {
 			l.SetNode(i, append([]byte(nil), lp...))
 		}
 	}
-	e.setCompound(EncListQuicklist, &listValue{*l.Clone()})
+	e.setCompound(EncListQuicklist, &listValue{*l})
 	return false
 }
 

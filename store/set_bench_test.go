@@ -4,9 +4,16 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 )
 
-// benchDB is in list_bench_test.go.
+// benchDB returns database 0 of a new store with a transaction open.
+func benchDB(b *testing.B) *DB {
+	st := New(Options{Clock: NewManualClock(time.Unix(1_700_000_000, 0))})
+	tx := st.Begin(TxOptions{AllDBs: true})
+	b.Cleanup(tx.End)
+	return st.DB(0)
+}
 
 func bigSet(b *testing.B, db *DB, key string, n int) {
 	for i := 0; i < n; i += 1000 {
@@ -52,7 +59,7 @@ func BenchmarkSetType(b *testing.B) {
 	})
 	b.Run("SIsMember/small", func(b *testing.B) {
 		db := benchDB(b)
-		db.SAdd([]byte("s"), bs("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"))
+		db.SAdd([]byte("s"), byteSlices("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"))
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			s, _ := db.ReadSet([]byte("s"))
@@ -74,7 +81,7 @@ func BenchmarkSetType(b *testing.B) {
 	})
 	b.Run("SPop/small", func(b *testing.B) {
 		db := benchDB(b)
-		ms := bs("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
+		ms := byteSlices("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			if i%10 == 0 {
@@ -95,7 +102,7 @@ func BenchmarkSetType(b *testing.B) {
 	})
 }
 
-// heapInUse is in list_bench_test.go.
+// heapInUse returns the live heap after a full collection.
 
 // BenchmarkSetMemory reports live heap bytes per member (B/member) for one
 // set of 1,000,000 strings ("member:N") and for 100,000 sets of 10 small
@@ -112,7 +119,7 @@ func BenchmarkSetMemory(b *testing.B) {
 		}
 	})
 	b.Run("100k-sets-of-10-ints", func(b *testing.B) {
-		ms := bs("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
+		ms := byteSlices("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 		for i := 0; i < b.N; i++ {
 			before := heapInUse()
 			db := benchDB(b)

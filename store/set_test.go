@@ -39,7 +39,7 @@ func (sm *setModel) sorted() []string {
 	return out
 }
 
-func bs(ss ...string) [][]byte {
+func byteSlices(ss ...string) [][]byte {
 	out := make([][]byte, len(ss))
 	for i, s := range ss {
 		out[i] = []byte(s)
@@ -131,7 +131,7 @@ func TestSetRandomAgainstModel(t *testing.T) {
 					want++
 				}
 			}
-			if got, err := db.SAdd([]byte(k), bs(ms...)); err != nil || got != want {
+			if got, err := db.SAdd([]byte(k), byteSlices(ms...)); err != nil || got != want {
 				t.Fatalf("step %d: SAdd(%q, %q) = %d, %v; want %d", step, k, ms, got, err, want)
 			}
 		case op < 7:
@@ -143,7 +143,7 @@ func TestSetRandomAgainstModel(t *testing.T) {
 					want++
 				}
 			}
-			if got, err := db.SRem([]byte(k), bs(ms...)); err != nil || got != want {
+			if got, err := db.SRem([]byte(k), byteSlices(ms...)); err != nil || got != want {
 				t.Fatalf("step %d: SRem(%q, %q) = %d, %v; want %d", step, k, ms, got, err, want)
 			}
 		case op == 7:
@@ -201,7 +201,7 @@ func TestSetOperationsAgainstModel(t *testing.T) {
 				if rng.IntN(40) == 0 {
 					m = "s" + m
 				}
-				db.SAdd(k, bs(m))
+				db.SAdd(k, byteSlices(m))
 			}
 			_ = i
 		}
@@ -297,7 +297,7 @@ func TestSPopNStrategies(t *testing.T) {
 		all := map[string]bool{}
 		for i := range tc.size {
 			all[tc.members(i)] = true
-			db.SAdd([]byte("s"), bs(tc.members(i)))
+			db.SAdd([]byte("s"), byteSlices(tc.members(i)))
 		}
 		var hdr int
 		var popped []string
@@ -329,7 +329,7 @@ func TestSPopNStrategies(t *testing.T) {
 func TestSRandMemberCounts(t *testing.T) {
 	db, _ := testDB(t)
 	for i := range 50 {
-		db.SAdd([]byte("s"), bs("m"+strconv.Itoa(i)))
+		db.SAdd([]byte("s"), byteSlices("m"+strconv.Itoa(i)))
 	}
 	for _, count := range []uint64{1, 5, 16, 17, 30, 49, 50, 51, 1 << 62} {
 		var hdr uint64
@@ -358,10 +358,10 @@ func TestSRandMemberCounts(t *testing.T) {
 func TestSetWrongType(t *testing.T) {
 	db, _ := testDB(t)
 	setStr(db, "str", "v")
-	db.SAdd([]byte("s"), bs("1"))
+	db.SAdd([]byte("s"), byteSlices("1"))
 	for name, err := range map[string]error{
-		"SAdd": func() error { _, err := db.SAdd([]byte("str"), bs("a")); return err }(),
-		"SRem": func() error { _, err := db.SRem([]byte("str"), bs("a")); return err }(),
+		"SAdd": func() error { _, err := db.SAdd([]byte("str"), byteSlices("a")); return err }(),
+		"SRem": func() error { _, err := db.SRem([]byte("str"), byteSlices("a")); return err }(),
 		"SPop": func() error { _, _, err := db.SPop([]byte("str")); return err }(),
 		"SPopN": func() error {
 			_, err := db.SPopN([]byte("str"), 2, nil, nil)
@@ -369,7 +369,7 @@ func TestSetWrongType(t *testing.T) {
 		}(),
 		"SMove src": func() error { _, err := db.SMove([]byte("str"), []byte("s"), []byte("1")); return err }(),
 		"SMove dst": func() error { _, err := db.SMove([]byte("s"), []byte("str"), []byte("1")); return err }(),
-		"ReadSets":  func() error { _, err := db.ReadSets(bs("s", "missing", "str")); return err }(),
+		"ReadSets":  func() error { _, err := db.ReadSets(byteSlices("s", "missing", "str")); return err }(),
 	} {
 		if !errors.Is(err, ErrWrongType) {
 			t.Errorf("%s: %v, want ErrWrongType", name, err)
@@ -383,14 +383,14 @@ func TestSetWrongType(t *testing.T) {
 // TestSetCopyIsDeep copies sets of both encodings and changes the copies.
 func TestSetCopyIsDeep(t *testing.T) {
 	db, _ := testDB(t)
-	db.SAdd([]byte("i"), bs("1", "2"))
-	db.SAdd([]byte("h"), bs("a", "b"))
+	db.SAdd([]byte("i"), byteSlices("1", "2"))
+	db.SAdd([]byte("h"), byteSlices("a", "b"))
 	for _, k := range []string{"i", "h"} {
 		if ok, err := db.Copy([]byte(k), db, []byte(k+"2"), false); !ok || err != nil {
 			t.Fatalf("Copy(%q): %v, %v", k, ok, err)
 		}
-		db.SAdd([]byte(k+"2"), bs("3"))
-		db.SRem([]byte(k+"2"), bs("1", "a"))
+		db.SAdd([]byte(k+"2"), byteSlices("3"))
+		db.SRem([]byte(k+"2"), byteSlices("1", "a"))
 	}
 	if got := members(db, t, "i"); !slices.Equal(got, []string{"1", "2"}) {
 		t.Errorf("intset source after changing its copy: %v", got)
@@ -406,7 +406,7 @@ func TestSetCopyIsDeep(t *testing.T) {
 func TestSetScanGuarantee(t *testing.T) {
 	db, _ := testDB(t)
 	for i := range 2000 {
-		db.SAdd([]byte("s"), bs("m"+strconv.Itoa(i)))
+		db.SAdd([]byte("s"), byteSlices("m"+strconv.Itoa(i)))
 	}
 	stay := map[string]bool{}
 	for i := 0; i < 2000; i += 3 {
@@ -419,11 +419,11 @@ func TestSetScanGuarantee(t *testing.T) {
 		cursor = s.Scan(cursor, 5, func(m []byte) { seen[string(m)] = true })
 		steps++
 		// Churn: remove members that do not stay, add new ones.
-		db.SRem([]byte("s"), bs("m"+strconv.Itoa(steps*3+1), "m"+strconv.Itoa(steps*3+2)))
-		db.SAdd([]byte("s"), bs("n"+strconv.Itoa(steps)))
+		db.SRem([]byte("s"), byteSlices("m"+strconv.Itoa(steps*3+1), "m"+strconv.Itoa(steps*3+2)))
+		db.SAdd([]byte("s"), byteSlices("n"+strconv.Itoa(steps)))
 		if steps%50 == 0 {
 			for j := range 300 {
-				db.SAdd([]byte("s"), bs("x"+strconv.Itoa(steps*1000+j)))
+				db.SAdd([]byte("s"), byteSlices("x"+strconv.Itoa(steps*1000+j)))
 			}
 		}
 		if cursor == 0 {

@@ -63,7 +63,8 @@ func (db *DB) ZCard(key []byte) (int, error) {
 // (or the highest, with max), in the order popped, as ZPOPMIN and ZPOPMAX
 // do; nil, nil when the key is missing. The members are copies, safe after
 // the transaction. It records one change weighing the number popped and
-// deletes the key it empties.
+// deletes the key it empties. A count ≤ 0 only looks the key up (for
+// writing) and type-checks it, as ZPOPMIN key 0 does.
 func (db *DB) ZPop(key []byte, max bool, count int) ([]ScoredMember, error) {
 	e, err := db.zsetEntry(key, Write)
 	if e == nil || err != nil {

@@ -18,9 +18,9 @@ import (
 // a listpack of member, score pairs in (score, member) order, the score
 // element written as Redis writes it (listpack.FormatScore).
 //
-// The large one ("skiplist", EncZSetSkiplist) is a zsetSkip: a B-tree of
-// (score, member) in order, which also answers rank queries (GetAt is
-// counted), and a member → score index.
+// The large one ("skiplist", EncZSetSkiplist) is a zsetSkip (zset_skip.go):
+// a dict of member → score and an order index of (score, member reference)
+// that answers rank queries (store/internal/zindex).
 //
 // Both are read through a zview, which addresses members by their rank in
 // ascending order, so every command is written once.
@@ -247,12 +247,27 @@ func (r zrange) empty() bool {
 	return r.lex.empty()
 }
 
+// mayHold reports whether r can hold members of v at all, as Redis's
+// zslIsInRange and zslIsInLexRange test first: the range is not empty, the
+// last member is not below it and the first not above it.
+func (v zview) mayHold(r zrange) bool {
+	if r.empty() {
+		return false
+	}
+	m, s := v.at(v.card() - 1)
+	if !r.gteMin(m, s) {
+		return false
+	}
+	m, s = v.at(0)
+	return r.lteMax(m, s)
+}
+
 // first returns the ascending rank of the first member in r, or -1.
 // A lexicographic range assumes that all scores are equal, as Redis does:
 // the skiplist representation searches, the listpack walks from the head.
 func (v zview) first(r zrange) int {
 	n := v.card()
-	if n == 0 || r.empty() {
+	if n == 0 || !v.mayHold(r) {
 		return -1
 	}
 	var i int
@@ -289,7 +304,7 @@ func (v zview) first(r zrange) int {
 // last returns the ascending rank of the last member in r, or -1.
 func (v zview) last(r zrange) int {
 	n := v.card()
-	if n == 0 || r.empty() {
+	if n == 0 || !v.mayHold(r) {
 		return -1
 	}
 	var i int
@@ -366,49 +381,6 @@ func lpCompare(lp []byte, p int, s []byte) int {
 		return bytes.Compare(strconv.AppendInt(buf[:0], v, 10), s)
 	}
 	return bytes.Compare(str, s)
-}
-
-// lpElemSize returns the bytes the element s takes in a listpack: its
-// encoding, data and backlen, as the listpack package encodes it (an
-// integer in the smallest of its integer encodings).
-func lpElemSize(s []byte) int {
-	var l int
-	if v, ok := listpack.ParseInt(s); ok {
-		switch {
-		case v >= 0 && v <= 127:
-			l = 1
-		case v >= -4096 && v <= 4095:
-			l = 2
-		case v >= math.MinInt16 && v <= math.MaxInt16:
-			l = 3
-		case v >= -1<<23 && v < 1<<23:
-			l = 4
-		case v >= math.MinInt32 && v <= math.MaxInt32:
-			l = 5
-		default:
-			l = 9
-		}
-	} else {
-		switch n := len(s); {
-		case n <= 63:
-			l = 1 + n
-		case n <= 4095:
-			l = 2 + n
-		default:
-			l = 5 + n
-		}
-	}
-	switch {
-	case l < 1<<7:
-		return l + 1
-	case l < 1<<14:
-		return l + 2
-	case l < 1<<21:
-		return l + 3
-	case l < 1<<28:
-		return l + 4
-	}
-	return l + 5
 }
 
 // lpPairSize returns the bytes member and score add to a listpack.

@@ -40,12 +40,16 @@
 //
 // A deleted record becomes dead space in its chunk. A chunk whose last live
 // record dies is freed at once. When dead bytes exceed live bytes, the Dict
-// compacts incrementally: each mutating call moves a bounded number of
-// records (compactBudget) out of a chunk that is more than half dead into the
-// current tail chunk, and frees the chunk once it is empty. Moving a record
-// changes its Ref; the owner hears of it through OnMove. The bucket arrays
-// shrink (incrementally, as they grow) when fewer than one bucket in ten is
-// used.
+// compacts incrementally: each mutating call (and Step, for an owner's
+// background cycle) steps over a bounded number of records (compactBudget) of
+// the chunk being emptied, the one with the smallest live fraction found, and
+// always one more than half dead, moving its live records to the tail chunk;
+// the chunk is freed once it is empty. So the arena stays under about twice
+// the live bytes, and no call does work proportional to the Dict's size.
+// Moving a record changes its Ref; the owner hears of it through OnMove. The
+// bucket arrays shrink (incrementally, as they grow) when fewer than one
+// bucket in ten is used. A Dict whose last element is deleted lets go of all
+// its memory at once.
 //
 // A Dict is not safe for concurrent use, and reads (Get, Find, Random, Scan)
 // also advance an incremental rehash, so even readers must be serialised;

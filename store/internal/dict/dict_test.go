@@ -608,3 +608,29 @@ func TestNewHugeHint(t *testing.T) {
 		t.Fatalf("Get = %q, %v", v, ok)
 	}
 }
+
+// FuzzOps runs a byte-coded sequence of operations against the model: each
+// op is an opcode byte and a key byte; values take lengths from the input so
+// that replacements change length and records vary in size.
+func FuzzOps(f *testing.F) {
+	f.Add([]byte("\x00a\x00b\x01a\x02b\x00a"))
+	f.Add(bytes.Repeat([]byte("\x00x\x00y\x02x\x03y"), 50))
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		md := newModel(t, 0)
+		for i := 0; i+1 < len(ops); i += 2 {
+			op, k := ops[i], fmt.Sprintf("key%d", ops[i+1])
+			v := strings.Repeat("v", int(op>>2)*int(ops[i+1]%7))
+			switch op & 3 {
+			case 0:
+				md.set(k, v)
+			case 1:
+				md.add(k, v)
+			case 2:
+				md.del(k)
+			case 3:
+				md.d.Step(int(ops[i+1]))
+			}
+		}
+		md.check()
+	})
+}

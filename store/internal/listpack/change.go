@@ -1,6 +1,7 @@
 package listpack
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -257,4 +258,52 @@ func FormatScore(dst []byte, score float64) []byte {
 		return append(dst, "-inf"...)
 	}
 	return strconv.AppendFloat(dst, score, 'g', 17, 64)
+}
+
+// Score returns the element at p as a sorted set's score, the inverse of
+// FormatScore (Redis's zzlGetScore): an integer element as a float64, a
+// string element parsed as a double. ok is false for a string that is not
+// one, which a listpack that Validate and the sorted set's own checks
+// passed never holds.
+func Score(lp []byte, p int) (score float64, ok bool) {
+	s, v, isInt := Value(lp, p)
+	if isInt {
+		return float64(v), true
+	}
+	f, err := strconv.ParseFloat(string(s), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return f, true
+}
+
+// Merge appends the elements of src to lp and returns the result, as
+// Redis's lpMerge joins two quicklist nodes: the bytes are those of
+// appending src's elements one by one, and src is not changed. src must
+// not share memory with lp.
+func Merge(lp, src []byte) []byte {
+	add := len(src) - EmptySize
+	if add <= 0 {
+		return lp
+	}
+	n := len(lp)
+	if n+add > maxTotal {
+		panic("listpack: total size exceeds 32 bits")
+	}
+	lp = slices.Grow(lp, add)[:n+add]
+	copy(lp[n-1:], src[HeaderSize:]) // src's entries and terminator over lp's
+	setTotal(lp, len(lp))
+	if headerCount(lp) != CountUnknown {
+		setCount(lp, min(headerCount(lp)+Len(src), CountUnknown))
+	}
+	return lp
+}
+
+// ElemSize returns the bytes s takes as an element of a listpack: its
+// encoding, data and backlen, a canonical integer counted in the integer
+// encoding it is stored in. Callers use it to size a payload before they
+// change it.
+func ElemSize(s []byte) int {
+	e := strElement(s)
+	return e.size()
 }

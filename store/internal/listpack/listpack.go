@@ -542,25 +542,45 @@ func Find(lp []byte, p int, v []byte, skip int) int {
 	parsed := false
 	var vi int64
 	vIsInt := false
-	for lp[p] != eof {
-		s, n, ev, isInt, size := entry(lp, p)
-		if isInt {
-			if !parsed {
-				vi, vIsInt = ParseInt(v)
-				parsed = true
-			}
-			if vIsInt && ev == vi {
+	for {
+		b := lp[p]
+		if b == eof {
+			return -1
+		}
+		var size int
+		if b&enc6BitStrMask == enc6BitStr {
+			// The common case, a short string, without entry's switch.
+			n := int(b & 0x3F)
+			if n == len(v) && string(lp[p+1:p+1+n]) == string(v) {
 				return p
 			}
-		} else if n == len(v) && string(lp[s:s+n]) == string(v) {
-			return p
+			size = n + 2 // 1+n ≤ 64 needs a one-byte backlen
+		} else {
+			s, n, ev, isInt, sz := entry(lp, p)
+			if isInt {
+				if !parsed {
+					vi, vIsInt = ParseInt(v)
+					parsed = true
+				}
+				if vIsInt && ev == vi {
+					return p
+				}
+			} else if n == len(v) && string(lp[s:s+n]) == string(v) {
+				return p
+			}
+			size = sz
 		}
 		p += size
 		for i := 0; i < skip && lp[p] != eof; i++ {
-			p += entryLen(lp, p)
+			if c := lp[p]; c&enc6BitStrMask == enc6BitStr {
+				p += int(c&0x3F) + 2
+			} else if c&enc7BitUintMask == enc7BitUint {
+				p += 2
+			} else {
+				p += entryLen(lp, p)
+			}
 		}
 	}
-	return -1
 }
 
 // ParseInt reports whether s is the canonical decimal form of an int64 and

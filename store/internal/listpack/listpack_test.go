@@ -344,6 +344,32 @@ func TestInsertReplaceDelete(t *testing.T) {
 	}
 }
 
+func TestMerge(t *testing.T) {
+	mk := func(n, from int) ([]byte, [][]byte) {
+		var elems [][]byte
+		for i := range n {
+			elems = append(elems, []byte(strconv.Itoa(from+i)+"x"))
+		}
+		return AppendAll(New(0), elems...), elems
+	}
+	for _, c := range []struct{ a, b int }{{0, 0}, {0, 3}, {3, 0}, {5, 7}, {65530, 10}, {65536, 2}, {3, 65534}} {
+		a, ea := mk(c.a, 0)
+		b, eb := mk(c.b, c.a)
+		bCopy := bytes.Clone(b)
+		got := Merge(a, b)
+		want := AppendAll(New(0), append(ea, eb...)...)
+		if !bytes.Equal(got, want) {
+			t.Errorf("Merge(%d, %d) differs from appending", c.a, c.b)
+		}
+		if !bytes.Equal(b, bCopy) {
+			t.Errorf("Merge(%d, %d) changed its source", c.a, c.b)
+		}
+		if c.a+c.b < 100 {
+			check(t, got, append(ea, eb...))
+		}
+	}
+}
+
 func TestFormatScore(t *testing.T) {
 	for _, c := range []struct {
 		f    float64
@@ -359,6 +385,25 @@ func TestFormatScore(t *testing.T) {
 		if got := string(FormatScore(nil, c.f)); got != c.want {
 			t.Errorf("FormatScore(%v) = %q, want %q", c.f, got, c.want)
 		}
+		lp := Append(New(0), FormatScore(nil, c.f))
+		got, ok := Score(lp, First(lp))
+		same := got == c.f || (math.IsNaN(got) && math.IsNaN(c.f))
+		if !ok || !same || math.Signbit(got) != math.Signbit(c.f) && c.f != 0 {
+			t.Errorf("Score(FormatScore(%v)) = %v, %v", c.f, got, ok)
+		}
+	}
+}
+
+func TestScoreOfNoNumber(t *testing.T) {
+	lp := AppendAll(New(0), []byte("abc"), []byte("1e400"), []byte("7"))
+	if _, ok := Score(lp, First(lp)); ok {
+		t.Errorf("Score(abc) reported a number")
+	}
+	if f, ok := Score(lp, Seek(lp, 1)); !ok || !math.IsInf(f, 1) {
+		t.Errorf("Score(1e400) = %v, %v; want +inf as strtod gives", f, ok)
+	}
+	if f, ok := Score(lp, Seek(lp, 2)); !ok || f != 7 {
+		t.Errorf("Score(7) = %v, %v", f, ok)
 	}
 }
 
@@ -432,6 +477,17 @@ func TestRandomOps(t *testing.T) {
 				}
 				if got := Find(lp, First(lp), model[i], 0); got != want {
 					t.Fatalf("Find = %d, want %d", got, want)
+				}
+				// With skip 1, only even indexes are compared.
+				want = -1
+				for j := 0; j < n; j += 2 {
+					if Equal(lp, Seek(lp, j), model[i]) {
+						want = Seek(lp, j)
+						break
+					}
+				}
+				if got := Find(lp, First(lp), model[i], 1); got != want {
+					t.Fatalf("Find(skip 1) = %d, want %d", got, want)
 				}
 			default:
 				v := val()

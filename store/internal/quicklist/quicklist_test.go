@@ -205,3 +205,83 @@ func TestHeadPushesAreAmortised(t *testing.T) {
 		t.Fatalf("left %q", got)
 	}
 }
+
+// FuzzList drives a List with operations read from the input, checking it
+// against a slice model after each: the first byte picks the fill, then
+// each pair of bytes is an operation and its argument.
+func FuzzList(f *testing.F) {
+	f.Add([]byte{1, 0, 5, 1, 7, 4, 2, 6, 0})
+	f.Add([]byte{250, 0, 200, 0, 201, 4, 3, 4, 0, 6, 1, 7, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 || len(data) > 400 {
+			return
+		}
+		fill := int(int8(data[0])) % 10
+		l := &List{}
+		var m []string
+		for i := 1; i+1 < len(data); i += 2 {
+			op, arg := data[i]%8, int(data[i+1])
+			v := strconv.Itoa(arg)
+			if arg > 240 {
+				v = string(bytes.Repeat([]byte{'x'}, arg*8))
+			}
+			switch op {
+			case 0:
+				l.PushHead([]byte(v), fill)
+				m = append([]string{v}, m...)
+			case 1:
+				l.PushTail([]byte(v), fill)
+				m = append(m, v)
+			case 2:
+				got, ok := l.Pop(arg%2 == 0, nil)
+				if ok != (len(m) > 0) {
+					t.Fatalf("Pop ok %v with %d elements", ok, len(m))
+				}
+				if ok {
+					want := m[len(m)-1]
+					if arg%2 == 0 {
+						want, m = m[0], m[1:]
+					} else {
+						m = m[:len(m)-1]
+					}
+					if string(got) != want {
+						t.Fatalf("Pop = %q, want %q", got, want)
+					}
+				}
+			case 3, 4:
+				if len(m) == 0 {
+					continue
+				}
+				j := arg % len(m)
+				l.Insert(l.Seek(j), op == 4, []byte(v), fill)
+				if op == 4 {
+					j++
+				}
+				m = slices.Insert(m, j, v)
+			case 5:
+				if len(m) == 0 {
+					continue
+				}
+				j := arg % len(m)
+				l.Replace(l.Seek(j), []byte(v))
+				m[j] = v
+			case 6:
+				if len(m) == 0 {
+					continue
+				}
+				j := arg % len(m)
+				l.Delete(l.Seek(j))
+				m = slices.Delete(m, j, j+1)
+			case 7:
+				start, n := arg%(len(m)+1), arg%7
+				l.DeleteRange(start, n)
+				if start < len(m) {
+					m = slices.Delete(m, start, min(start+n, len(m)))
+				}
+			}
+			if got := contents(t, l); len(got)+len(m) > 0 && !slices.Equal(got, m) {
+				t.Fatalf("list %q, want %q", got, m)
+			}
+		}
+	})
+}
