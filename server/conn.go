@@ -247,6 +247,10 @@ func (c *client) processInput() (stop bool) {
 	if n := int64(c.rd.BufferCap()); n != c.qbufCap.Load() {
 		c.qbufCap.Store(n)
 	}
+	// The batch's statistics are counted before its replies go out, as
+	// Redis counts each call before the client can read its reply: a
+	// client that got a reply and asks INFO on another connection sees it.
+	c.endRun()
 	c.endTx()
 	c.drainOutbox()
 	if c.pendingOutput() > 0 && !c.flush() {
