@@ -164,8 +164,8 @@ type depthResults struct {
 type throughputResults struct {
 	depths  []*depthResults
 	tests   []benchTest // the tests run
-	skipped []string // tests left out, and why
-	threads string   // how many threads each server runs its code on
+	skipped []string    // tests left out, and why
+	threads string      // how many threads each server runs its code on
 	elapsed time.Duration
 	// otherCPU is, for each pair of runs, the share of the machine's CPU
 	// that other processes used meanwhile; empty when /proc cannot tell.
