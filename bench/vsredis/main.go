@@ -1,17 +1,32 @@
 // Command vsredis runs redis-benchmark against a real redis-server and a
 // redoubt-server side by side and reports Redoubt's throughput, latency and
-// memory per key as ratios to Redis's.
+// memory per element as ratios to Redis's.
 //
 //	go run ./bench/vsredis -redoubt bin/redoubt-server [-quick]
 //
 // Both servers run on free loopback ports with the same command line
-// (--port N --bind 127.0.0.1 --save "" --appendonly no). For each pipeline
-// depth, redis-benchmark runs against Redis, then Redoubt, then Redis again,
-// and so on for -reps repetitions; the ratio reported for a test is the
-// median of the per-repetition ratios Redoubt/Redis, which cancels most of
-// the drift of a shared machine. A fresh pair of servers then loads -keys
-// small string keys, and the growth of each process's resident set gives
-// bytes per key.
+// (--port N --bind 127.0.0.1 --save "" --appendonly no).
+//
+// Throughput: the tests (tests.go) are redis-benchmark's own for strings
+// and the collection types (-t ping, set, get, incr, lpush, …, lrange_600,
+// mset) and, on values of -elements members loaded into both servers first
+// (shapes.go), commands of ours with random arguments (ZADD, ZRANK,
+// ZRANGEBYSCORE … LIMIT 0 10 on a sorted set, HGET on a hash, SISMEMBER on a
+// set). For each pipeline depth, each test runs against Redis, then
+// Redoubt; all of them -reps times over. The ratio reported for a test is
+// the median of the per-repetition ratios Redoubt/Redis, which cancels most
+// of the drift of a shared machine. Slow tests run fewer requests, so that
+// each run takes about as long as the others.
+//
+// Memory: a fresh pair of servers loads -keys small string keys, and one
+// fresh pair per collection shape loads it (memshapes.go); the growth of
+// each process's resident set, once it holds still, gives bytes per key or
+// element.
+//
+// A test or shape a server lacks a command for is left out (for that
+// server) and listed, so the tool runs against a Redoubt that has only
+// some of the commands; -redoubt "$(command -v redis-server)" runs it
+// against two Redises, which checks the tests themselves.
 //
 // The report is Markdown on standard output; progress goes to standard
 // error.
@@ -51,6 +66,7 @@ type options struct {
 	memory            bool
 	timeout           time.Duration
 	quietWait         time.Duration
+	quietBudget       time.Duration
 	verbose           bool
 	floor             bool
 	floorServer       string
@@ -90,8 +106,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.redoubt, "redoubt", "bin/redoubt-server", "path of the redoubt-server binary")
 	fs.IntVar(&o.reps, "reps", 5, "interleaved repetitions (Redis, Redoubt, Redis, …) per pipeline depth")
-	fs.IntVar(&o.requests, "requests", 40_000, "requests per test at pipeline depth 1 (redis-benchmark -n), divided for the slower tests (see tests.go)")
-	fs.IntVar(&o.pipelinedRequests, "pipelined-requests", 400_000, "requests per test at pipeline depths above 1, divided for the slower tests")
+	fs.IntVar(&o.requests, "requests", 30_000, "requests per test at pipeline depth 1 (redis-benchmark -n), divided for the slower tests (see tests.go)")
+	fs.IntVar(&o.pipelinedRequests, "pipelined-requests", 300_000, "requests per test at pipeline depths above 1, divided for the slower tests")
 	fs.IntVar(&o.clients, "clients", 50, "parallel connections (redis-benchmark -c)")
 	fs.IntVar(&o.keyspace, "keyspace", 100_000, "random keys per test (redis-benchmark -r)")
 	fs.IntVar(&o.keys, "keys", 1_000_000, "string keys loaded for the memory comparison")
@@ -103,7 +119,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.throughput, "throughput", true, "run the redis-benchmark comparison")
 	fs.BoolVar(&o.memory, "memory", true, "run the memory comparison")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "limit for one redis-benchmark run")
-	fs.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before each pair of runs, wait up to this long for other processes to leave the CPUs (<10% busy); 0 does not wait")
+	fs.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before a pair of runs that follows a busy one, wait up to this long for other processes to leave the CPUs (<10% busy); 0 does not wait")
+	fs.DurationVar(&o.quietBudget, "quiet-budget", 2*time.Minute, "wait for quiet at most this long in all, so that a busy machine does not stretch the run without end")
 	fs.BoolVar(&o.verbose, "v", false, "print every repetition's figures to standard error")
 	fs.BoolVar(&o.floor, "floor", true, "also run the PING tests against the floor: a bare Go server that answers +PONG (see floor.go)")
 	fs.StringVar(&o.floorServer, "floor-server", "", "run as the floor server on this loopback port (vsredis starts it so)")

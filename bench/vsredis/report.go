@@ -129,8 +129,8 @@ func (r *report) write(w io.Writer) {
 			o.clients, o.keyspace, testNames(tr.tests), o.elements, groupDigits(o.elements), plural(o.reps, "time"),
 			targetRPS, targetP99, tr.elapsed.Seconds())
 		if len(tr.otherCPU) > 0 {
-			fmt.Fprintf(w, "\nOther processes on the machine used %s of its CPU time during the median pair of runs, %s at most.",
-				formatPercent(median(tr.otherCPU)), formatPercent(slices.Max(tr.otherCPU)))
+			fmt.Fprintf(w, "\nOther processes on the machine used %s of its CPU time during the median pair of runs, %s at most; waiting for them to leave the CPUs took %.0fs.",
+				formatPercent(median(tr.otherCPU)), formatPercent(slices.Max(tr.otherCPU)), tr.quietWaited.Seconds())
 			if slices.Max(tr.otherCPU) > noisyShare {
 				fmt.Fprintf(w, " **The machine was not quiet: figures from this run are noisier than the ranges suggest; rerun when it is idle.**")
 			}

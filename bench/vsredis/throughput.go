@@ -167,6 +167,9 @@ type throughputResults struct {
 	skipped []string    // tests left out, and why
 	threads string      // how many threads each server runs its code on
 	elapsed time.Duration
+	// quietWaited is the time spent waiting for other processes to
+	// leave the CPUs.
+	quietWaited time.Duration
 	// otherCPU is, for each pair of runs, the share of the machine's CPU
 	// that other processes used meanwhile; empty when /proc cannot tell.
 	otherCPU []float64
@@ -221,13 +224,18 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 			t0 := time.Now()
 			var others []float64
 			for _, test := range tr.tests {
-				if o.quietWait > 0 && (lastShare < 0 || lastShare >= quietShare) {
-					share, err := waitQuiet(ctx, o.quietWait, servers...)
+				if wait := min(o.quietWait, o.quietBudget-tr.quietWaited); wait > 0 && (lastShare < 0 || lastShare >= quietShare) {
+					t0 := time.Now()
+					share, err := waitQuiet(ctx, wait, servers...)
 					if err != nil {
 						return nil, err
 					}
+					tr.quietWaited += time.Since(t0)
 					if share >= quietShare {
-						progress("the machine is busy (other processes use %s of the CPUs); going on after waiting %v", formatPercent(share), o.quietWait)
+						progress("the machine is busy (other processes use %s of the CPUs); going on after waiting %v", formatPercent(share), wait)
+					}
+					if tr.quietWaited >= o.quietBudget {
+						progress("waited %v for quiet in all (-quiet-budget): not waiting any more", o.quietBudget)
 					}
 				}
 				snap0, snapOK := takeCPUSnapshot(servers...)
