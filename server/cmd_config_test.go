@@ -26,7 +26,9 @@ func TestConfigSetRefused(t *testing.T) {
 		{"CONFIG SET maxmemory 100mb", "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - not supported yet by Redoubt (a memory limit and eviction): only 'maxmemory 0' is accepted"},
 		{"CONFIG SET save 900", "-ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"},
 		{"CONFIG SET SLAVE-PRIORITY 5", "-ERR CONFIG SET failed (possibly related to argument 'slave-priority') - not supported yet by Redoubt (replication): only 'replica-priority 100' is accepted"},
-		{"CONFIG SET hash-max-listpack-entries 10", "-ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-entries') - not supported yet by Redoubt (tuning of compact encodings): only Redis's default 'hash-max-listpack-entries 512' is accepted"},
+		{"CONFIG SET stream-node-max-entries 10", "-ERR CONFIG SET failed (possibly related to argument 'stream-node-max-entries') - not supported yet by Redoubt (tuning of compact encodings): only Redis's default 'stream-node-max-entries 100' is accepted"},
+		{"CONFIG SET hash-max-ziplist-entries 10 list-max-listpack-size -3", "+OK"},
+		{"CONFIG GET hash-max-listpack-entries list-max-ziplist-size", "[hash-max-listpack-entries 10 list-max-ziplist-size -3]"},
 		{"CONFIG SET port " + port, "+OK"},
 		{"CONFIG SET bind 127.0.0.1_-::1", "+OK"},
 		{"CONFIG SET proto-max-bulk-len 8gb", "-ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be between 1048576 and 4294967295 inclusive"},
@@ -36,7 +38,7 @@ func TestConfigSetRefused(t *testing.T) {
 		{"CONFIG GET port", "[port " + port + "]"},
 		{"CONFIG GET bind", "[bind 127.0.0.1 -::1]"},
 		{"CONFIG GET slave-lazy-flush", "[slave-lazy-flush no]"},
-		{"CONFIG GET hash-max-listpack-entries activerehashing", "[]"},
+		{"CONFIG GET stream-node-max-entries activerehashing", "[]"},
 		{"CONFIG GET tcp-keepalive io-threads", "[tcp-keepalive 0 io-threads " + strconv.Itoa(cfgGOMAXPROCS()) + "]"},
 		{"CONFIG REWRITE", "-ERR The server is running without a config file"},
 	}
@@ -65,6 +67,15 @@ func TestConfigSetEffects(t *testing.T) {
 	s := tcStart(t, Config{LogOutput: &logs})
 	c := tcDial(t, s)
 
+	t.Run("encodings", func(t *testing.T) {
+		if got := c.do("CONFIG", "SET", "zset-max-ziplist-value", "9", "set-max-intset-entries", "3").flat(); got != "+OK" {
+			t.Fatal(got)
+		}
+		l := s.store.Limits()
+		if l.ZSetMaxListpackValue != 9 || l.SetMaxIntsetEntries != 3 || l.HashMaxListpackEntries != 512 {
+			t.Errorf("store limits after CONFIG SET = %+v", *l)
+		}
+	})
 	t.Run("maxclients", func(t *testing.T) {
 		if got := c.do("CONFIG", "SET", "maxclients", "1").flat(); got != "+OK" {
 			t.Fatal(got)

@@ -88,6 +88,12 @@ type Config struct {
 	// embeds the server; DefaultConfig, which the redoubt-server binary
 	// starts from, turns it on.
 	ReleaseMemory bool
+	// Encodings are the thresholds of the compact collection encodings
+	// (hash-max-listpack-entries, set-max-intset-entries,
+	// list-max-listpack-size…). Nil means Redis's defaults
+	// (store.DefaultLimits). CONFIG SET replaces the pointer, never
+	// changes what it points at.
+	Encodings *store.Limits
 	// ConfigFile is the absolute path of the config file the server was
 	// started with, reported by INFO server; empty if none.
 	ConfigFile string
@@ -102,6 +108,14 @@ type Config struct {
 	// and CONFIG GET does not report it. The default is every command
 	// under its own name, and the protected ones refused.
 	commands commandOptions
+}
+
+// limits returns the encoding thresholds cfg asks for.
+func (cfg *Config) limits() store.Limits {
+	if cfg.Encodings != nil {
+		return *cfg.Encodings
+	}
+	return store.DefaultLimits()
 }
 
 // PortDisabled as Config.Port turns the TCP listener off.

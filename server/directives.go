@@ -8,6 +8,7 @@ import (
 
 	"github.com/redoubt-db/redoubt/internal/conf"
 	"github.com/redoubt-db/redoubt/internal/splitargs"
+	"github.com/redoubt-db/redoubt/store"
 )
 
 // The directive table: every configuration directive Redis 7.0.15 knows,
@@ -163,6 +164,21 @@ func implDirective(name string, flags dirFlags, parse parseFunc, get func(*Confi
 	return &directive{name: name, flags: flags, parse: parse, get: get, set: set}
 }
 
+// limitDirective makes an implemented directive for an int64 field of the
+// encoding thresholds (Config.Encodings).
+func limitDirective(name, alias string, parse parseFunc, field func(*store.Limits) *int64) *directive {
+	return &directive{name: name, alias: alias, parse: parse,
+		get: func(c *Config) string { l := c.limits(); return strconv.FormatInt(*field(&l), 10) },
+		set: func(c *Config, v string) { l := c.limits(); *field(&l) = dirAtoi64(v); c.Encodings = &l }}
+}
+
+// limitIntDirective is limitDirective for an int field.
+func limitIntDirective(name, alias string, parse parseFunc, field func(*store.Limits) *int) *directive {
+	return &directive{name: name, alias: alias, parse: parse,
+		get: func(c *Config) string { l := c.limits(); return dirItoa(*field(&l)) },
+		set: func(c *Config, v string) { l := c.limits(); *field(&l) = dirAtoi(v); c.Encodings = &l }}
+}
+
 // fixedDirective makes a directive that is not implemented, whose value Redoubt
 // behaves like; CONFIG GET reports it.
 func fixedDirective(name, alias string, flags dirFlags, parse parseFunc, value, missing string) *directive {
@@ -285,6 +301,21 @@ var implementedDirectives = []*directive{
 			return dirItoa(runtime.GOMAXPROCS(0))
 		},
 		func(c *Config, v string) { c.IOThreads = dirAtoi(v) }),
+	// Encoding thresholds (store.Limits).
+	limitDirective("hash-max-listpack-entries", "hash-max-ziplist-entries", parseUintRange(0, longMax),
+		func(l *store.Limits) *int64 { return &l.HashMaxListpackEntries }),
+	limitDirective("hash-max-listpack-value", "hash-max-ziplist-value", parseMemURange(0, longMax),
+		func(l *store.Limits) *int64 { return &l.HashMaxListpackValue }),
+	limitDirective("zset-max-listpack-entries", "zset-max-ziplist-entries", parseUintRange(0, longMax),
+		func(l *store.Limits) *int64 { return &l.ZSetMaxListpackEntries }),
+	limitDirective("zset-max-listpack-value", "zset-max-ziplist-value", parseMemURange(0, longMax),
+		func(l *store.Limits) *int64 { return &l.ZSetMaxListpackValue }),
+	limitDirective("set-max-intset-entries", "", parseUintRange(0, longMax),
+		func(l *store.Limits) *int64 { return &l.SetMaxIntsetEntries }),
+	limitIntDirective("list-max-listpack-size", "list-max-ziplist-size", parseIntRange(intMin, intMax),
+		func(l *store.Limits) *int { return &l.ListMaxListpackSize }),
+	limitIntDirective("list-compress-depth", "", parseIntRange(0, intMax),
+		func(l *store.Limits) *int { return &l.ListCompressDepth }),
 }
 
 // Redis's default client-output-buffer-limit.
@@ -382,7 +413,6 @@ var notImplementedDirectives = []*directive{
 	// Integer directives.
 	fixedDirective("auto-aof-rewrite-percentage", "", 0, parseIntRange(0, intMax), "100", capAOF),
 	fixedDirective("cluster-replica-validity-factor", "cluster-slave-validity-factor", 0, parseIntRange(0, intMax), "10", capCluster),
-	hintDirective("list-max-listpack-size", "list-max-ziplist-size", 0, parseIntRange(intMin, intMax), "-2", capEncodings),
 	fixedDirective("cluster-migration-barrier", "", 0, parseIntRange(0, intMax), "1", capCluster),
 	fixedDirective("active-defrag-cycle-min", "", 0, parseIntRange(1, 99), "1", capDefrag),
 	fixedDirective("active-defrag-cycle-max", "", 0, parseIntRange(1, 99), "25", capDefrag),
@@ -402,7 +432,6 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("cluster-announce-tls-port", "", 0, parseIntRange(0, 65535), "0", capCluster),
 	fixedDirective("repl-timeout", "", 0, parseIntRange(1, intMax), "60", capReplication),
 	fixedDirective("repl-ping-replica-period", "repl-ping-slave-period", 0, parseIntRange(1, intMax), "10", capReplication),
-	fixedDirective("list-compress-depth", "", 0, parseIntRange(0, intMax), "0", capEncodings),
 	fixedDirective("rdb-key-save-delay", "", dirHidden, parseIntRange(intMin, intMax), "0", capDebug),
 	fixedDirective("key-load-delay", "", dirHidden, parseIntRange(intMin, intMax), "0", capDebug),
 	hintDirective("active-expire-effort", "", 0, parseIntRange(1, 10), "1", capHz),
@@ -424,13 +453,8 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("repl-backlog-size", "", 0, parseMemRange(1, longMax), "1048576", capReplication),
 	fixedDirective("maxmemory", "", 0, parseMemURange(0, ullMax), "0", capEviction),
 	fixedDirective("cluster-link-sendbuf-limit", "", 0, parseMemURange(0, ullMax), "0", capCluster),
-	hintDirective("hash-max-listpack-entries", "hash-max-ziplist-entries", 0, parseUintRange(0, longMax), "512", capEncodings),
-	hintDirective("set-max-intset-entries", "", 0, parseUintRange(0, longMax), "512", capEncodings),
-	hintDirective("zset-max-listpack-entries", "zset-max-ziplist-entries", 0, parseUintRange(0, longMax), "128", capEncodings),
 	fixedDirective("active-defrag-ignore-bytes", "", 0, parseMemURange(1, longMax), "104857600", capDefrag),
-	hintDirective("hash-max-listpack-value", "hash-max-ziplist-value", 0, parseMemURange(0, longMax), "64", capEncodings),
 	hintDirective("stream-node-max-bytes", "", 0, parseMemURange(0, longMax), "4096", capEncodings),
-	hintDirective("zset-max-listpack-value", "zset-max-ziplist-value", 0, parseMemURange(0, longMax), "64", capEncodings),
 	hintDirective("hll-sparse-max-bytes", "", 0, parseMemURange(0, longMax), "3000", capEncodings),
 	fixedDirective("tracking-table-max-keys", "", 0, parseUintRange(0, longMax), "1000000", capTracking),
 	fixedDirective("maxmemory-clients", "", 0, numericSpec{lo: -100, hi: ssizeMax, memory: true, percent: true}.parse, "0", capEviction),

@@ -200,6 +200,7 @@ func newRunID() string {
 
 func (s *Server) applyHotConfig(cfg Config) {
 	s.maxBulk.Store(cfg.ProtoMaxBulkLen)
+	s.store.SetLimits(cfg.limits())
 	s.maxQuery.Store(cfg.ClientQueryBufferLimit)
 	s.timeout.Store(int64(cfg.Timeout))
 	s.maxClients.Store(int64(cfg.MaxClients))

@@ -64,7 +64,11 @@ type Change struct {
 	// store's or the command's memory and is valid until Commit returns:
 	// consumers copy what they keep.
 	Key []byte
-	N   int // keys deleted by a flush
+	// N is how many keys a flush deleted. For OpWrite and OpDelete it is
+	// the command's weight in the dirty counter when Redis counts more
+	// than one for a key (HSET of three fields, LPUSH of five elements,
+	// the SPOP that empties a set: N = 3, 5…); 0 means 1.
+	N int
 
 	// flushed is the keyspace a flush replaced, so that consumers can ask
 	// which keys it held (FlushedHas).
@@ -88,6 +92,8 @@ func (c *Change) Dirty() int64 {
 		return 0
 	case OpFlush:
 		return int64(c.N)
+	case OpWrite, OpDelete:
+		return int64(max(c.N, 1))
 	}
 	return 1
 }

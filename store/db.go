@@ -102,6 +102,13 @@ func (db *DB) record(op Op, key []byte) {
 	db.st.tx.record(Change{Op: op, DB: db.id, Key: key})
 }
 
+// recordN appends a write or delete of key that counts n in the dirty
+// counter, as Redis counts a command that changes n elements of one key
+// (see Change.N). A command records one change per key it changes.
+func (db *DB) recordN(op Op, key []byte, n int) {
+	db.st.tx.record(Change{Op: op, DB: db.id, Key: key, N: n})
+}
+
 // insertEntry adds e, whose key is not in the keyspace, to it.
 func (db *DB) insertEntry(e *entry) {
 	db.keys.insert(e)

@@ -44,6 +44,9 @@ type Options struct {
 	// transaction or keep the slice; it may read the store through tx. The
 	// default discards them.
 	OnCommit func(tx *Tx, changes []Change)
+	// Limits are the encoding thresholds. The default, nil, is Redis's
+	// (DefaultLimits).
+	Limits *Limits
 }
 
 // Store is a set of numbered databases sharing one clock.
@@ -68,6 +71,9 @@ type Store struct {
 
 	hits, misses, expired int64 // INFO stats counters
 
+	// limits are the encoding thresholds in force (Limits).
+	limits atomic.Pointer[Limits]
+
 	// lruClock is the access clock in seconds, cached so that lookups do
 	// not read the time; Tick refreshes it.
 	lruClock atomic.Uint32
@@ -88,6 +94,11 @@ func New(opts Options) *Store {
 	}
 	s := &Store{clock: opts.Clock, onCommit: opts.OnCommit}
 	s.txBuf.st = s
+	if opts.Limits != nil {
+		s.SetLimits(*opts.Limits)
+	} else {
+		s.SetLimits(DefaultLimits())
+	}
 	s.dbs = make([]*DB, opts.Databases)
 	for i := range s.dbs {
 		s.dbs[i] = newDB(s, i)
