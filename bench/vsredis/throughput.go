@@ -141,7 +141,12 @@ func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, tes
 	if err != nil {
 		return nil, fmt.Errorf("%s against %s (pipeline %d): %w\nredis-benchmark's error output:\n%s", test.name, p.name, pipeline, err, stderr.String())
 	}
-	return slices.DeleteFunc(res, func(r result) bool { return droppedRows[r.test] }), nil
+	return dropPreparation(res), nil
+}
+
+// dropPreparation leaves out the rows that are preparation (droppedRows).
+func dropPreparation(res []result) []result {
+	return slices.DeleteFunc(res, func(r result) bool { return droppedRows[r.test] })
 }
 
 // pair is one test's results on both servers in one repetition.

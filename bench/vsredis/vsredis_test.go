@@ -519,3 +519,46 @@ func TestReportShapes(t *testing.T) {
 		}
 	}
 }
+
+// The collection testdata is redis-benchmark 7.0.15's output of
+// -t lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange,mset at
+// pipeline 1, and of a command of ours at pipeline 16, against
+// redis-server 7.0.15.
+func TestParseCollectionsCSV(t *testing.T) {
+	f, err := os.Open("testdata/redis-benchmark-7.0.15-collections-P1.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := parseCSV(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = dropPreparation(res)
+	var names []string
+	for _, r := range res {
+		names = append(names, label(r.test))
+	}
+	want := "LPUSH,RPUSH,LPOP,RPOP,SADD,HSET,SPOP,ZADD,ZPOPMIN,LRANGE_100 (first 100 elements),LRANGE_300 (first 300 elements)," +
+		"LRANGE_500 (first 500 elements),LRANGE_600 (first 600 elements),MSET (10 keys)"
+	if got := strings.Join(names, ","); got != want {
+		t.Errorf("rows = %s\nwant %s", got, want)
+	}
+	// "LRANGE_600 (first 600 elements)","11428.57","2.462","0.352","2.055","4.783","5.703","10.039"
+	if r := res[12]; r.rps != 11428.57 || r.p50 != 2.055 || r.p99 != 5.703 {
+		t.Errorf("LRANGE_600 = %+v", r)
+	}
+
+	f16, err := os.Open("testdata/redis-benchmark-7.0.15-command-P16.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f16.Close()
+	res, err = parseCSV(f16)
+	if err != nil || len(res) != 1 {
+		t.Fatalf("parseCSV = %+v, %v", res, err)
+	}
+	if got, want := label(res[0].test), "ZRANGEBYSCORE vsredis:bigzset ‹rand› +inf LIMIT 0 10"; got != want || res[0].p99 != 2.543 {
+		t.Errorf("command row: %q p99 %v, want %q p99 2.543", got, res[0].p99, want)
+	}
+}
