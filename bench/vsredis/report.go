@@ -147,13 +147,18 @@ func (r *report) write(w io.Writer) {
 			fmt.Fprintf(w, "\n### Pipeline %d (%d clients, %s)\n\n", d.pipeline, o.clients, plural(o.reps, "repetition"))
 			fmt.Fprintln(w, "| test | requests | Redis req/s | Redoubt req/s | ratio (range) | p50 ms Redis | p50 ms Redoubt | p50 ratio | p99 ms Redis | p99 ms Redoubt | p99 ratio | target |")
 			fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+			met := 0
 			for _, test := range d.order {
 				rw := summarize(test, d.pairs[test])
+				if verdict(rw) == "yes" {
+					met++
+				}
 				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.3f | %.3f | %s | %.3f | %.3f | %s | %s |\n",
 					label(test), groupDigits(d.requests[test]), formatRPS(rw.redisRPS), formatRPS(rw.redoubtRPS), formatRatioRange(rw.rps),
 					rw.redisP50, rw.redoubtP50, formatRatio(rw.p50.median),
 					rw.redisP99, rw.redoubtP99, formatRatio(rw.p99.median), verdict(rw))
 			}
+			fmt.Fprintf(w, "\n%d of %d rows meet the target.\n", met, len(d.order))
 			d.writeFloor(w, !floorShown)
 			floorShown = floorShown || len(d.floor) > 0
 		}
