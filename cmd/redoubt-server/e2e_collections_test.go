@@ -185,8 +185,8 @@ func TestCollectionsJobQueue(t *testing.T) {
 				return job
 			case r := <-w.done:
 				t.Fatalf("worker stopped: %+v", r)
-			case <-ctx.Done():
-				t.Fatal("no job reached the worker")
+			case <-time.After(10 * time.Second):
+				t.Fatal("no job reached the worker in 10s")
 			}
 			return ""
 		}
