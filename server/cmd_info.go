@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -34,7 +33,10 @@ import (
 //     the 100ms sampler or an INFO call reporting memory;
 //     used_memory_startup is used_memory when New returned;
 //     used_memory_overhead is that startup figure plus an estimate per
-//     connection, and used_memory_dataset the rest.
+//     connection and the databases' tables (the figures MEMORY STATS
+//     details, cmd_memory.go), and used_memory_dataset the rest;
+//     lazyfree_pending_objects and lazyfreed_objects are the store's
+//     lazy freeing counters (store/memory.go).
 //     allocator_allocated is used_memory, allocator_active adds the free
 //     space inside heap spans in use, allocator_resident is everything the
 //     runtime maps less what it returned to the OS; the ratios follow from
@@ -248,12 +250,8 @@ func (s *Server) infoClients(b []byte, conns connFigures) []byte {
 // infoMemory reads the runtime's memory figures, noting the peak first so
 // that used_memory_peak is never below used_memory.
 func (s *Server) infoMemory(b []byte, conns connFigures) []byte {
-	m := readMemStats()
-	s.notePeakMemory(m.used)
-	peak := s.info.peakMem.Load()
-	startup := s.info.startupMem
-	overhead := startup + uint64(conns.mem)
-	dataset := m.used - min(overhead, m.used)
+	o := s.memoryOverhead(conns)
+	m, peak, startup, overhead, dataset := o.m, o.peak, o.startup, o.overheadTotal, o.dataset
 	sysMem := totalSystemMemory()
 	b = field(b, "used_memory", m.used)
 	b = field(b, "used_memory_human", bytesToHuman(m.used))
@@ -302,10 +300,11 @@ func (s *Server) infoMemory(b []byte, conns connFigures) []byte {
 	b = field(b, "mem_clients_normal", conns.mem)
 	b = field(b, "mem_cluster_links", 0)
 	b = field(b, "mem_aof_buffer", 0)
-	b = field(b, "mem_allocator", "go-"+runtime.Version())
+	b = field(b, "mem_allocator", allocatorName())
 	b = field(b, "active_defrag_running", 0)
-	b = field(b, "lazyfree_pending_objects", 0)
-	b = field(b, "lazyfreed_objects", 0)
+	lf := s.store.LazyFreeStats()
+	b = field(b, "lazyfree_pending_objects", lf.Pending)
+	b = field(b, "lazyfreed_objects", lf.Freed)
 	return b
 }
 

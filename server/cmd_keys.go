@@ -58,7 +58,7 @@ func init() {
 			Complexity: "O(1) per key; freeing the values happens later.",
 			Tips:       tipsMultiShardSum,
 			Summary:    "Removes keys like DEL, leaving the memory to be reclaimed in the background.",
-			Args:       argsKeys, Run: cmdDel},
+			Args:       argsKeys, Run: cmdUnlink},
 		&command{Name: "exists", Arity: -2, Flags: flagReadOnly | flagFast, Categories: acl.Keyspace,
 			KeySpecs: ksKeysRead, Group: "generic", Since: "1.0.0", Complexity: "O(N) for N keys.",
 			Tips:    tipsMultiShardSum,
@@ -189,9 +189,12 @@ func init() {
 	)
 }
 
-// cmdDel serves DEL and UNLINK: values are freed by the garbage collector in
-// either case, so UNLINK has nothing more to do in the background.
+// cmdDel serves DEL: big values are freed in the background only under
+// lazyfree-lazy-user-del, as in Redis (lazyfree.go).
 func cmdDel(c *client, args [][]byte) { c.WriteInt(int64(c.db.DeleteKeys(args[1:]))) }
+
+// cmdUnlink serves UNLINK: big values are always freed in the background.
+func cmdUnlink(c *client, args [][]byte) { c.WriteInt(int64(c.db.UnlinkKeys(args[1:]))) }
 
 func cmdExists(c *client, args [][]byte) { c.WriteInt(int64(c.db.CountExisting(args[1:]))) }
 

@@ -73,30 +73,47 @@ func init() {
 
 func cmdDbsize(c *client, args [][]byte) { c.WriteInt(int64(c.db.Len())) }
 
-// flushOptionOK checks FLUSHDB's and FLUSHALL's optional ASYNC|SYNC. Both
-// modes do the same: a flush swaps in an empty table, which is O(1), and
-// the garbage collector frees the old one in the background.
-func (c *client) flushOptionOK(args [][]byte) bool {
-	if len(args) == 1 || (len(args) == 2 && (isOpt(args[1], "async") || isOpt(args[1], "sync"))) {
-		return true
+// flushMode parses FLUSHDB's and FLUSHALL's optional ASYNC|SYNC; without
+// one, lazyfree-lazy-user-flush decides, as Redis's getFlushCommandFlags.
+// Both modes swap in an empty table, which is O(1), and leave the old one
+// to the store's background freer; ASYNC also counts its keys as lazily
+// freed objects, as Redis does.
+func (c *client) flushMode(args [][]byte) (async, ok bool) {
+	switch {
+	case len(args) == 1:
+		return c.s.lazyUserFlush.Load(), true
+	case len(args) == 2 && isOpt(args[1], "async"):
+		return true, true
+	case len(args) == 2 && isOpt(args[1], "sync"):
+		return false, true
 	}
 	c.writeErrorReply(msgSyntax)
-	return false
+	return false, false
 }
 
 func cmdFlushdb(c *client, args [][]byte) {
-	if !c.flushOptionOK(args) {
+	async, ok := c.flushMode(args)
+	if !ok {
 		return
 	}
-	c.db.Flush()
+	if async {
+		c.db.FlushAsync()
+	} else {
+		c.db.Flush()
+	}
 	c.WriteOK()
 }
 
 func cmdFlushall(c *client, args [][]byte) {
-	if !c.flushOptionOK(args) {
+	async, ok := c.flushMode(args)
+	if !ok {
 		return
 	}
-	c.s.store.FlushAll()
+	if async {
+		c.s.store.FlushAllAsync()
+	} else {
+		c.s.store.FlushAll()
+	}
 	c.WriteOK()
 }
 

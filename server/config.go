@@ -88,6 +88,10 @@ type Config struct {
 	// embeds the server; DefaultConfig, which the redoubt-server binary
 	// starts from, turns it on.
 	ReleaseMemory bool
+	// LazyFree says which deletions free big values in the background
+	// ("lazyfree-lazy-*"); see LazyFreeConfig. The default is Redis's:
+	// only UNLINK and FLUSHALL/FLUSHDB ASYNC.
+	LazyFree LazyFreeConfig
 	// Encodings are the thresholds of the compact collection encodings
 	// (hash-max-listpack-entries, set-max-intset-entries,
 	// list-max-listpack-size…). Nil means Redis's defaults

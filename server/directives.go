@@ -28,8 +28,8 @@ import (
 //     everysec while there is no append-only file). CONFIG GET reports it,
 //     as Redis reports its own default.
 //   - hint: a tuning knob whose effect Redoubt does not reproduce, but that
-//     changes no reply (compact encoding sizes, process titles, lazy
-//     freeing, the Linux THP setting). Redis's default is accepted, so that
+//     changes no reply (compact encoding sizes, process titles, the Linux
+//     THP setting). Redis's default is accepted, so that
 //     the stock redis.conf, which spells out those defaults, loads; any
 //     other value is refused, and CONFIG GET omits the directive rather than
 //     claim a behaviour Redoubt does not have.
@@ -139,7 +139,6 @@ const (
 	capOOMScore    = "OOM score adjustment"
 	capCPUList     = "CPU affinity"
 	capProcTitle   = "process titles"
-	capLazyFree    = "tuning of lazy freeing"
 	capDebugCmd    = "the DEBUG command"
 	capModuleCmd   = "modules"
 	capProtected   = "changing protected configs at run time"
@@ -335,11 +334,6 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("stop-writes-on-bgsave-error", "", 0, parseYesNo, "yes", capSnapshots),
 	hintDirective("set-proc-title", "", dirImmutable, parseYesNo, "yes", capProcTitle),
 	hintDirective("dynamic-hz", "", 0, parseYesNo, "yes", capHz),
-	hintDirective("lazyfree-lazy-eviction", "", 0, parseYesNo, "no", capLazyFree),
-	hintDirective("lazyfree-lazy-expire", "", 0, parseYesNo, "no", capLazyFree),
-	hintDirective("lazyfree-lazy-server-del", "", 0, parseYesNo, "no", capLazyFree),
-	hintDirective("lazyfree-lazy-user-del", "", 0, parseYesNo, "no", capLazyFree),
-	hintDirective("lazyfree-lazy-user-flush", "", 0, parseYesNo, "no", capLazyFree),
 	fixedDirective("repl-disable-tcp-nodelay", "", 0, parseYesNo, "no", capReplication),
 	fixedDirective("repl-diskless-sync", "", 0, parseYesNo, "yes", capReplication),
 	fixedDirective("aof-rewrite-incremental-fsync", "", 0, parseYesNo, "yes", capAOF),
@@ -527,7 +521,7 @@ var directiveTable = func() struct {
 		t.byName[name] = e
 		t.names = append(t.names, e)
 	}
-	for _, list := range [][]*directive{implementedDirectives, notImplementedDirectives} {
+	for _, list := range [][]*directive{implementedDirectives, lazyfreeDirectives, notImplementedDirectives} {
 		for _, d := range list {
 			add(d.name, d)
 			if d.alias != "" {

@@ -153,6 +153,12 @@ func TestImplementedDirectives(t *testing.T) {
 		{"logfile /tmp/redoubt-test.log", func(c Config) bool { return c.LogFile == "/tmp/redoubt-test.log" }, "/tmp/redoubt-test.log"},
 		{"pidfile /run/x.pid", func(c Config) bool { return c.PidFile == "/run/x.pid" }, "/run/x.pid"},
 		{"io-threads 4", func(c Config) bool { return c.IOThreads == 4 }, "4"},
+		{"lazyfree-lazy-eviction yes", func(c Config) bool { return c.LazyFree == LazyFreeConfig{Eviction: true} }, "yes"},
+		{"lazyfree-lazy-expire YES", func(c Config) bool { return c.LazyFree == LazyFreeConfig{Expire: true} }, "yes"},
+		{"lazyfree-lazy-server-del yes", func(c Config) bool { return c.LazyFree == LazyFreeConfig{ServerDel: true} }, "yes"},
+		{"lazyfree-lazy-user-del yes", func(c Config) bool { return c.LazyFree == LazyFreeConfig{UserDel: true} }, "yes"},
+		{"lazyfree-lazy-user-flush yes", func(c Config) bool { return c.LazyFree == LazyFreeConfig{UserFlush: true} }, "yes"},
+		{"lazyfree-lazy-user-flush no", func(c Config) bool { return c.LazyFree == LazyFreeConfig{} }, "no"},
 	}
 	for _, tt := range tests {
 		cfg, err := cfgApplyText(t, tt.line)

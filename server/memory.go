@@ -73,6 +73,9 @@ type memRelease struct {
 	freed atomic.Int64
 	// releases counts forced releases, for tests.
 	releases atomic.Int64
+	// valuesFreed counts the bytes of values the store reported freed
+	// (noteFreedValues), for tests.
+	valuesFreed atomic.Int64
 
 	samples   []metrics.Sample
 	lastCheck time.Time

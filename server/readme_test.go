@@ -23,7 +23,7 @@ func TestREADMEListsEveryCommand(t *testing.T) {
 		t.Fatal("README.md has no <!-- commands --> … <!-- /commands --> section")
 	}
 	inREADME := map[string][]string{}
-	row := regexp.MustCompile(`^\| ([a-z_ ]+) \| (.*) \|$`)
+	row := regexp.MustCompile(`^\| ([a-z_ -]+) \| (.*) \|$`)
 	name := regexp.MustCompile(`([A-Z][A-Z0-9_-]*)(?: \(([^)]*)\))?`)
 	for _, line := range strings.Split(text[start:end], "\n") {
 		m := row.FindStringSubmatch(line)

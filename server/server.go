@@ -80,6 +80,9 @@ type Server struct {
 	// the state of the releases it asks for (memory.go).
 	releaseMemory bool
 	mem           memRelease
+	// lazyUserFlush is Config.LazyFree.UserFlush, read by FLUSHALL and
+	// FLUSHDB without an ASYNC or SYNC option (lazyfree.go).
+	lazyUserFlush atomic.Bool
 
 	closing    atomic.Bool
 	done       chan struct{} // closed when the server has stopped
@@ -135,7 +138,8 @@ func New(cfg Config) (*Server, error) {
 
 		releaseMemory: cfg.ReleaseMemory,
 	}
-	s.store = store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock, OnCommit: s.consumeChanges})
+	s.store = store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock,
+		OnCommit: s.consumeChanges, OnFreed: s.noteFreedValues})
 	s.stats.errorCodes = map[string]int64{}
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
@@ -205,6 +209,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.timeout.Store(int64(cfg.Timeout))
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.log.level.Store(int32(parseLogLevel(cfg.LogLevel)))
+	s.applyLazyFree(cfg.LazyFree)
 }
 
 // listen binds every TCP address of cfg. With Port zero, the first address
@@ -693,6 +698,7 @@ func (s *Server) closeAllConns() {
 // file, logs the last line and closes Done.
 func (s *Server) finish() {
 	s.finishOnce.Do(func() {
+		s.store.WaitFreed() // values deleted last are freed before we say bye
 		s.cfgMu.RLock()
 		pid := s.cfg.PidFile
 		s.cfgMu.RUnlock()

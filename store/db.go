@@ -121,6 +121,7 @@ func (db *DB) expireEntry(e *entry) {
 	db.deleteEntry(e)
 	db.st.expired++
 	db.record(OpExpired, e.key())
+	db.drop(e, db.st.lazy(lazyExpireBit))
 }
 
 // deleteEntry removes e from the keyspace and the expires index.
@@ -132,15 +133,33 @@ func (db *DB) deleteEntry(e *entry) {
 	}
 }
 
-// Delete removes key and reports whether it existed (and had not expired).
-func (db *DB) Delete(key []byte) bool {
+// Delete removes key and reports whether it existed (and had not expired),
+// as DEL does: the value is freed in the background when it is big and
+// LazyFree.UserDel is set.
+func (db *DB) Delete(key []byte) bool { return db.del(key, db.st.lazy(lazyUserDelBit)) }
+
+// Unlink removes key and reports whether it existed (and had not expired),
+// as UNLINK does: a big value is always freed in the background.
+func (db *DB) Unlink(key []byte) bool { return db.del(key, true) }
+
+func (db *DB) del(key []byte, lazy bool) bool {
 	e := db.lookup(key, Write)
 	if e == nil {
 		return false
 	}
 	db.deleteEntry(e)
 	db.record(OpDelete, key)
+	db.drop(e, lazy)
 	return true
+}
+
+// serverDelete removes e, whose value a command deletes as a side effect
+// (overwritten by RENAME or COPY REPLACE, a collection left empty), freeing
+// the value in the background when it is big and LazyFree.ServerDel is
+// set. The caller records the change.
+func (db *DB) serverDelete(e *entry) {
+	db.deleteEntry(e)
+	db.drop(e, db.st.lazy(lazyServerDelBit))
 }
 
 // Exists reports whether key exists, counting a hit or miss but leaving the
@@ -185,23 +204,38 @@ func (db *DB) expiry(e *entry) (int64, bool) {
 
 // Flush deletes every key and reports how many there were. Flushing an
 // empty database records nothing, so that WATCH and the dirty counter see
-// no change, as in Redis.
-func (db *DB) Flush() int {
+// no change, as in Redis. The old keys are dropped at once, in O(1); the
+// freer measures them in the background (see memory.go).
+func (db *DB) Flush() int { return db.flush(false) }
+
+// FlushAsync is Flush for FLUSHDB ASYNC: the same, except that the keys
+// count as lazily freed objects (INFO's lazyfree_pending_objects, then
+// lazyfreed_objects), as Redis counts them.
+func (db *DB) FlushAsync() int { return db.flush(true) }
+
+func (db *DB) flush(async bool) int {
 	n := db.keys.len()
 	if n == 0 {
 		return 0
 	}
-	old := db.keyspace
+	old := new(keyspace)
+	*old = db.keyspace
 	db.keyspace = newKeyspace()
-	db.st.tx.record(Change{Op: OpFlush, DB: db.id, N: n, flushed: &old})
+	db.st.tx.record(Change{Op: OpFlush, DB: db.id, N: n, flushed: old})
+	db.st.dropKeyspace(old, async)
 	return n
 }
 
 // FlushAll empties every database and reports how many keys there were.
-func (s *Store) FlushAll() int {
+func (s *Store) FlushAll() int { return s.flushAll(false) }
+
+// FlushAllAsync is FlushAll for FLUSHALL ASYNC (see FlushAsync).
+func (s *Store) FlushAllAsync() int { return s.flushAll(true) }
+
+func (s *Store) flushAll(async bool) int {
 	n := 0
 	for _, db := range s.active {
-		n += db.Flush()
+		n += db.flush(async)
 	}
 	return n
 }

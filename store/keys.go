@@ -15,11 +15,19 @@ import (
 // expired key is ever returned.
 
 // DeleteKeys deletes each key that exists and returns how many it deleted,
-// as DEL and UNLINK do; a key named twice is deleted once.
+// as DEL does (see Delete); a key named twice is deleted once.
 func (db *DB) DeleteKeys(keys [][]byte) int {
+	return db.delKeys(keys, db.st.lazy(lazyUserDelBit))
+}
+
+// UnlinkKeys is DeleteKeys for UNLINK: big values are always freed in the
+// background.
+func (db *DB) UnlinkKeys(keys [][]byte) int { return db.delKeys(keys, true) }
+
+func (db *DB) delKeys(keys [][]byte, lazy bool) int {
 	n := 0
 	for _, k := range keys {
-		if db.Delete(k) {
+		if db.del(k, lazy) {
 			n++
 		}
 	}
@@ -67,7 +75,7 @@ func (db *DB) Rename(src, dst []byte, nx bool) (bool, error) {
 		if nx {
 			return false, nil
 		}
-		db.deleteEntry(old)
+		db.serverDelete(old)
 	}
 	when, volatile := db.expiry(e)
 	ne := e.rekeyed(dst)
@@ -99,7 +107,7 @@ func (db *DB) Copy(src []byte, dst *DB, dstKey []byte, replace bool) (bool, erro
 		if !replace {
 			return false, nil
 		}
-		dst.deleteEntry(old)
+		dst.serverDelete(old)
 	}
 	ne := e.cloned(dstKey, dst.st.lruClock.Load())
 	dst.insertEntry(ne)
@@ -321,6 +329,7 @@ func (db *DB) Expire(key []byte, at int64, flags ExpireFlags) bool {
 	if at <= db.now() {
 		db.deleteEntry(e)
 		db.record(OpDelete, key)
+		db.drop(e, db.st.lazy(lazyExpireBit))
 		return true
 	}
 	db.setExpireEntry(e, at)

@@ -18,6 +18,10 @@
 // to take what TxOptions declares: callers already say which databases they
 // use.
 //
+// The background freer (memory.go) has a mutex of its own for its queue,
+// taken after the store's lock when both are held (Commit queues dropped
+// values), never before it; the freer itself never takes the store's lock.
+//
 // # Time
 //
 // Deadlines are Unix milliseconds read from a Clock, so tests can move time
@@ -44,6 +48,12 @@ type Options struct {
 	// transaction or keep the slice; it may read the store through tx. The
 	// default discards them.
 	OnCommit func(tx *Tx, changes []Change)
+	// OnFreed is told of the bytes of values the store let go of (deleted,
+	// overwritten, flushed), so that the program can return memory to the
+	// operating system. It is called from any goroutine, sometimes under
+	// the store's lock, and must be fast and safe for concurrent use. The
+	// default ignores them.
+	OnFreed func(bytes int)
 	// Limits are the encoding thresholds. The default, nil, is Redis's
 	// (DefaultLimits).
 	Limits *Limits
@@ -54,6 +64,13 @@ type Store struct {
 	clock    Clock
 	dbs      []*DB
 	onCommit func(tx *Tx, changes []Change)
+	onFreed  func(bytes int)
+
+	// lazyFree holds the LazyFree settings as bits (memory.go).
+	lazyFree atomic.Uint32
+	// freer frees dropped values in the background (memory.go); it has
+	// its own lock, taken after mu when both are held.
+	freer freer
 
 	// mu is the store-wide lock: it guards every database, every entry and
 	// value, the fields below and txBuf. Only Begin takes it.
@@ -92,7 +109,8 @@ func New(opts Options) *Store {
 	if opts.Clock == nil {
 		opts.Clock = SystemClock{}
 	}
-	s := &Store{clock: opts.Clock, onCommit: opts.OnCommit}
+	s := &Store{clock: opts.Clock, onCommit: opts.OnCommit, onFreed: opts.OnFreed}
+	s.freer.idle.L = &s.freer.mu
 	s.txBuf.st = s
 	if opts.Limits != nil {
 		s.SetLimits(*opts.Limits)
@@ -209,6 +227,7 @@ func (s *Store) Stats() Stats {
 // ResetStats zeroes the counters Stats returns, as CONFIG RESETSTAT does.
 func (s *Store) ResetStats() {
 	s.hits, s.misses, s.expired = 0, 0, 0
+	s.freer.freed.Store(0) // lazyfreed_objects; the pending count stays
 	s.expireStalePerc.Store(0)
 	s.expireTimeCapCount.Store(0)
 	s.expireCycleCPU.Store(0)

@@ -144,10 +144,21 @@ func (db *DB) setString(e *entry, key, val []byte, enc Encoding, keepTTL bool) *
 			db.persistEntry(e)
 		}
 		db.keys.replace(e, ne)
+		db.drop(e, db.st.lazy(lazyServerDelBit))
 		return ne
 	}
-	e.setString(val, enc)
+	db.setInPlace(e, val, enc)
 	return e
+}
+
+// setInPlace writes a string over the string entry e, reporting the old
+// allocation's bytes as freed when the write moved the value to a new one.
+func (db *DB) setInPlace(e *entry, val []byte, enc Encoding) {
+	p, size := e.p, int(e.klen)+int(e.vcap)
+	e.setString(val, enc)
+	if e.p != p {
+		db.st.noteFreed(allocBytes(size))
+	}
 }
 
 // adoptString is setString for a value that frame holds and the caller
@@ -171,6 +182,7 @@ func (db *DB) adoptString(e *entry, key, val, frame []byte, keepTTL bool) *entry
 	}
 	db.persistEntry(e)
 	db.keys.replace(e, ne)
+	db.drop(e, db.st.lazy(lazyServerDelBit))
 	return ne
 }
 
@@ -228,6 +240,7 @@ func (db *DB) GetEx(key []byte, opt GetExOptions) (val []byte, ok bool, err erro
 	case opt.At != 0 && opt.Absolute && opt.At <= db.now():
 		db.deleteEntry(e)
 		db.record(OpDelete, key)
+		db.drop(e, db.st.lazy(lazyExpireBit))
 	case opt.At != 0:
 		db.setExpireEntry(e, opt.At)
 		db.record(OpExpire, key)
@@ -246,9 +259,11 @@ func (db *DB) GetDel(key []byte) (val []byte, ok bool, err error) {
 	if e == nil || err != nil {
 		return nil, false, err
 	}
+	val = e.shareStr()
 	db.deleteEntry(e)
 	db.record(OpDelete, key)
-	return e.shareStr(), true, nil
+	db.drop(e, db.st.lazy(lazyUserDelBit))
+	return val, true, nil
 }
 
 // MGet calls fn with the value of each key in order; ok is false for a

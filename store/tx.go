@@ -35,6 +35,9 @@ type Tx struct {
 	nowSet  bool
 	noTouch bool
 	changes []Change
+	// dropped are the values the step let go of that the freer must see
+	// (memory.go), queued at Commit after the consumer ran.
+	dropped []freeJob
 }
 
 // Begin opens a transaction, waiting for the store's lock. The caller must
@@ -86,11 +89,13 @@ func (s *Store) Update(fn func(tx *Tx)) {
 func (tx *Tx) Commit() {
 	tx.nowSet = false
 	if len(tx.changes) == 0 {
+		tx.queueDropped()
 		return
 	}
 	if fn := tx.st.onCommit; fn != nil {
 		fn(tx, tx.changes)
 	}
+	tx.queueDropped()
 	clear(tx.changes) // drop references to keys and flushed keyspaces
 	if cap(tx.changes) > 1024 {
 		tx.changes = nil
@@ -121,3 +126,18 @@ func (tx *Tx) Store() *Store { return tx.st }
 func (tx *Tx) DB(i int) *DB { return tx.st.DB(i) }
 
 func (tx *Tx) record(c Change) { tx.changes = append(tx.changes, c) }
+
+// queueDropped hands the values the step dropped to the freer, once the
+// consumer no longer needs them (memory.go).
+func (tx *Tx) queueDropped() {
+	if len(tx.dropped) == 0 {
+		return
+	}
+	tx.st.queueDropped(tx.dropped)
+	clear(tx.dropped)
+	if cap(tx.dropped) > 1024 {
+		tx.dropped = nil
+	} else {
+		tx.dropped = tx.dropped[:0]
+	}
+}
