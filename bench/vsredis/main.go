@@ -120,7 +120,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.memory, "memory", true, "run the memory comparison")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "limit for one redis-benchmark run")
 	fs.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before a pair of runs that follows a busy one, wait up to this long for other processes to leave the CPUs (<10% busy); 0 does not wait")
-	fs.DurationVar(&o.quietBudget, "quiet-budget", 2*time.Minute, "wait for quiet at most this long in all, so that a busy machine does not stretch the run without end")
+	fs.DurationVar(&o.quietBudget, "quiet-budget", time.Minute, "wait for quiet at most this long in all, so that a busy machine does not stretch the run without end")
 	fs.BoolVar(&o.verbose, "v", false, "print every repetition's figures to standard error")
 	fs.BoolVar(&o.floor, "floor", true, "also run the PING tests against the floor: a bare Go server that answers +PONG (see floor.go)")
 	fs.StringVar(&o.floorServer, "floor-server", "", "run as the floor server on this loopback port (vsredis starts it so)")
