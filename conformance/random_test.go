@@ -142,7 +142,7 @@ func quoteArgs(args [][]byte) string {
 }
 
 // cmdGen draws commands. A template is the command's words and then its
-// arguments: k a key, v a value, i an integer, t a time to live, f a float,
+// arguments: k a key, e a list end or side, v a value, i an integer, t a time to live, f a float,
 // p a glob pattern, d a database, o one of the command's options or
 // nothing, O any number of its options.
 type cmdGen struct{ rng *rand.Rand }
@@ -173,6 +173,10 @@ var randomTemplates = []cmdTemplate{
 	tpl("TTL k"), tpl("OBJECT ENCODING k"), tpl("OBJECT REFCOUNT k"), tpl("OBJECT FREQ k"),
 	tpl("CONFIG SET c v"), tpl("CONFIG GET c"), tpl("CONFIG SET c v c v"),
 	tpl("KEYS p"), tpl("ECHO v"), tpl("PING o", "hello"), tpl("SELECT d"), tpl("SWAPDB d d"),
+	// Blocking pops (b: a timeout of a millisecond or two, or a bad one):
+	// they pop what is there, or block briefly and reply null.
+	tpl("BLPOP k k b"), tpl("BRPOP k b"), tpl("BLMOVE k k e e b"), tpl("BRPOPLPUSH k k b"),
+	tpl("BLMPOP b i k k e O", "COUNT i"), tpl("BZPOPMIN z z b"), tpl("BZPOPMAX z b"), tpl("BZMPOP b n z z x O", "COUNT i"),
 	tpl("FLUSHDB o", "ASYNC", "SYNC", "sync", "LAZY"),
 	// Hashes: h is a key that is mostly a hash, F a field from a small
 	// set, so that commands meet one another's fields.
@@ -206,6 +210,13 @@ var randomTemplates = []cmdTemplate{
 	tpl("SCARD k"), tpl("SMEMBERS k"), tpl("SMOVE k k v"), tpl("SINTER k k"), tpl("SUNION k k k"),
 	tpl("SDIFF k k"), tpl("SINTERSTORE k k k"), tpl("SUNIONSTORE k k k"), tpl("SDIFFSTORE k k k"),
 	tpl("SINTERCARD i k k o", "LIMIT i"),
+	// Lists: pushes often enough that lists exist, and grow past a node
+	// when list-max-listpack-size is small.
+	tpl("LPUSH k v v"), tpl("RPUSH k v v v"), tpl("RPUSH k v v v v v v"), tpl("LPUSHX k v"), tpl("RPUSHX k v v"),
+	tpl("LPOP k"), tpl("RPOP k"), tpl("LPOP k i"), tpl("RPOP k i"), tpl("LLEN k"),
+	tpl("LRANGE k i i"), tpl("LINDEX k i"), tpl("LSET k i v"), tpl("LINSERT k e v v"),
+	tpl("LREM k i v"), tpl("LTRIM k i i"), tpl("LPOS k v O", "RANK i", "COUNT i", "MAXLEN i", "rank"),
+	tpl("LMOVE k k e e"), tpl("RPOPLPUSH k k"), tpl("LMPOP i k k e O", "COUNT i", "count"),
 }
 
 // sortedReplies are the commands whose replies are compared as sorted
@@ -213,7 +224,9 @@ var randomTemplates = []cmdTemplate{
 var sortedReplies = map[string]bool{"keys": true, "smembers": true, "sinter": true, "sunion": true, "sdiff": true}
 
 var (
-	randKeys = []string{"k1", "k2", "k3", "{k}1", "h1", "s1", "s2", "z1"}
+	randKeys = []string{"k1", "k2", "k3", "{k}1", "h1", "s1", "s2", "z1", "l1", "l2"}
+	// randEnds are the ends of LMOVE and LMPOP and LINSERT's sides.
+	randEnds = []string{"LEFT", "RIGHT", "left", "right", "BEFORE", "after", "middle"}
 	// randHashKeys and randFields are the keys and fields of the hash
 	// templates.
 	randHashKeys = []string{"h1", "h1", "h2"}
@@ -246,6 +259,9 @@ var (
 	randConfigValues = []string{"yes", "no", "1mb", "512mb", "2gb", "1gb", "100000", "10k", "0x10", "warning",
 		"verbose", "debug", "notice", "nothing", "1.5", "-1", "1048575", "4294967296", "500", "501"}
 	randDBs = []string{"0", "1", "2", "16", "-1", "abc"}
+	// Timeouts of blocking commands: never 0 or long, which would stall
+	// the run.
+	randBlockTimeouts = []string{"0.001", "0.001", "0.002", "0.001", "1e-300", "-1", "abc", "inf", "nan", "-0.002", ""}
 	// Directives CONFIG SET may change without upsetting the run: not
 	// maxclients (its ceiling is the machine's), nor timeout (a second
 	// of stall on a busy machine would close the test's connections).
@@ -256,7 +272,7 @@ var (
 	randDirectives = []string{"hz", "loglevel", "tcp-keepalive", "protected-mode", "HZ", "databases",
 		"lazyfree-lazy-user-del", "lazyfree-lazy-user-flush", "lazyfree-lazy-expire", "lazyfree-lazy-server-del",
 		"zset-max-listpack-entries", "zset-max-listpack-value",
-		"set-max-intset-entries"}
+		"set-max-intset-entries", "list-max-listpack-size", "list-compress-depth"}
 	// Sorted set arguments: keys (z, L), members (m), scores (s), score
 	// and lex bounds (r, l), numkeys (n), MIN|MAX (x), aggregates (a).
 	randZKeys   = []string{"z1", "z2", "z1", "z2", "k1", "s1"}
@@ -311,7 +327,13 @@ func (g *cmdGen) line() [][]byte {
 			out = out[:len(out)-1]
 		}
 	case 1:
-		out = append(out, g.pick(randValues))
+		extra := g.pick(randValues)
+		if tp.words[len(tp.words)-1] == "b" {
+			// BLPOP's and BZPOPMIN's timeout is their last argument:
+			// the extra one must be a short timeout too.
+			extra = g.pick(randBlockTimeouts)
+		}
+		out = append(out, extra)
 	}
 	args := make([][]byte, len(out))
 	for i, s := range out {
@@ -362,8 +384,12 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randGlobs)
 	case "d":
 		return g.pick(randDBs)
+	case "b":
+		return g.pick(randBlockTimeouts)
 	case "c":
 		return g.pick(randDirectives)
+	case "e":
+		return g.pick(randEnds)
 	case "z":
 		return g.pick(randZKeys)
 	case "L":
