@@ -15,7 +15,6 @@ import (
 // Reply texts of the list commands.
 const (
 	msgIndexOutOfRange = "ERR index out of range"
-	msgMustBePositive  = "ERR value is out of range, must be positive"
 	msgRankZero        = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
 	msgCountNegative   = "ERR COUNT can't be negative"
 	msgMaxlenNegative  = "ERR MAXLEN can't be negative"
@@ -515,41 +514,4 @@ func keyCountGetKeys(countAt, firstAt int) func([][]byte) ([]int, error) {
 		}
 		return pos, nil
 	}
-}
-
-// cAtoi is glibc's atoi: leading white space, an optional sign, then
-// digits up to the first other byte (or NUL); strtol's result, clamped to
-// the int64 range, truncated to 32 bits.
-func cAtoi(b []byte) int32 {
-	i := 0
-	for i < len(b) && (b[i] == ' ' || (b[i] >= '\t' && b[i] <= '\r')) {
-		i++
-	}
-	neg := false
-	if i < len(b) && (b[i] == '+' || b[i] == '-') {
-		neg = b[i] == '-'
-		i++
-	}
-	var u uint64
-	over := false
-	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-		d := uint64(b[i] - '0')
-		if u > (math.MaxUint64-d)/10 {
-			over = true
-			continue
-		}
-		u = u*10 + d
-	}
-	var v int64
-	switch {
-	case neg && (over || u > 1<<63):
-		v = math.MinInt64
-	case neg:
-		v = -int64(u)
-	case over || u > math.MaxInt64:
-		v = math.MaxInt64
-	default:
-		v = int64(u)
-	}
-	return int32(v)
 }

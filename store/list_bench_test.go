@@ -5,16 +5,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
-	"time"
 )
-
-// benchDB returns database 0 of a new store with a transaction open.
-func benchDB(b *testing.B) *DB {
-	st := New(Options{Clock: NewManualClock(time.Unix(1_700_000_000, 0))})
-	tx := st.Begin(TxOptions{AllDBs: true})
-	b.Cleanup(tx.End)
-	return st.DB(0)
-}
 
 // BenchmarkListPushPop pushes and pops single elements at either end of a
 // list of 10 or 1000 elements (inline, one node) and of 100,000 (many
@@ -91,15 +82,6 @@ func BenchmarkListRange(b *testing.B) {
 			db.ListIndex(key, int64(i%100000), nil)
 		}
 	})
-}
-
-// heapInUse returns the live heap after a full collection.
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
 }
 
 // listElement is element i of the memory benchmarks: a 10-byte string,
