@@ -183,6 +183,10 @@ var randomTemplates = []cmdTemplate{
 	tpl("TTL k"), tpl("OBJECT ENCODING k"), tpl("OBJECT REFCOUNT k"), tpl("OBJECT FREQ k"),
 	tpl("CONFIG SET c v"), tpl("CONFIG GET c"), tpl("CONFIG SET c v c v"),
 	tpl("KEYS p"), tpl("ECHO v"), tpl("PING o", "hello"), tpl("SELECT d"), tpl("SWAPDB d d"),
+	// Blocking pops (b: a timeout of a millisecond or two, or a bad one):
+	// they pop what is there, or block briefly and reply null.
+	tpl("BLPOP k k b"), tpl("BRPOP k b"), tpl("BLMOVE k k e e b"), tpl("BRPOPLPUSH k k b"),
+	tpl("BLMPOP b i k k e O", "COUNT i"), tpl("BZPOPMIN z z b"), tpl("BZPOPMAX z b"), tpl("BZMPOP b n z z x O", "COUNT i"),
 	tpl("FLUSHDB o", "ASYNC", "SYNC", "sync", "LAZY"),
 	// Hashes: h is a key that is mostly a hash, F a field from a small
 	// set, so that commands meet one another's fields.
@@ -244,6 +248,14 @@ var sortedReplies = map[string]bool{"keys": true, "smembers": true, "sinter": tr
 
 var (
 	randKeys = []string{"k1", "k2", "k3", "{k}1", "h1", "s1", "s2", "z1", "l1", "l2"}
+	// randEnds are the ends of LMOVE and LMPOP and LINSERT's sides.
+	// randSortKeys are the keys SORT … BY nosort reads in their own
+	// order: lists and sorted sets (or missing keys, or other types).
+	randSortKeys = []string{"l1", "l2", "z1", "z2"}
+	// randListKeys are keys that are lists (only list commands write them),
+	// or missing.
+	randListKeys = []string{"sortl1", "sortl2"}
+	randEnds     = []string{"LEFT", "RIGHT", "left", "right", "BEFORE", "after", "middle"}
 	// randHashKeys and randFields are the keys and fields of the hash
 	// templates.
 	randHashKeys = []string{"h1", "h1", "h2"}
@@ -254,15 +266,7 @@ var (
 	// randHashLimits are values of the hash thresholds, so that hashes
 	// convert at different sizes during a run.
 	randHashLimits = []string{"0", "1", "2", "3", "5", "8", "64", "512", "-1", "abc"}
-	// randEnds are the ends of LMOVE and LMPOP and LINSERT's sides.
-	// randSortKeys are the keys SORT … BY nosort reads in their own
-	// order: lists and sorted sets (or missing keys, or other types).
-	randSortKeys = []string{"l1", "l2", "z1", "z2"}
-	// randListKeys are keys that are lists (only list commands write them),
-	// or missing.
-	randListKeys = []string{"sortl1", "sortl2"}
-	randEnds     = []string{"LEFT", "RIGHT", "left", "right", "BEFORE", "after", "middle"}
-	randValues   = []string{"", "0", "1", "-1", "7", "10", "100", "3.5", "-2.25", "1e3", "abc", "hello world",
+	randValues     = []string{"", "0", "1", "-1", "7", "10", "100", "3.5", "-2.25", "1e3", "abc", "hello world",
 		"9223372036854775807", "-9223372036854775808", "9223372036854775808", " 5", "5 ", "0x10", "inf", "-inf",
 		"nan", "+1", "007", "-0", "1.5e308", "a\x00b", "12345678901234567890123", strings.Repeat("xy", 30)}
 	randInts = []string{"0", "1", "2", "3", "-1", "-2", "-100", "5", "100", "abc", "",
@@ -284,6 +288,9 @@ var (
 	randConfigValues = []string{"yes", "no", "1mb", "512mb", "2gb", "1gb", "100000", "10k", "0x10", "warning",
 		"verbose", "debug", "notice", "nothing", "1.5", "-1", "1048575", "4294967296", "500", "501"}
 	randDBs = []string{"0", "1", "2", "16", "-1", "abc"}
+	// Timeouts of blocking commands: never 0 or long, which would stall
+	// the run.
+	randBlockTimeouts = []string{"0.001", "0.001", "0.002", "0.001", "1e-300", "-1", "abc", "inf", "nan", "-0.002", ""}
 	// Directives CONFIG SET may change without upsetting the run: not
 	// maxclients (its ceiling is the machine's), nor timeout (a second
 	// of stall on a busy machine would close the test's connections).
@@ -349,7 +356,13 @@ func (g *cmdGen) line() [][]byte {
 			out = out[:len(out)-1]
 		}
 	case 1:
-		out = append(out, g.pick(randValues))
+		extra := g.pick(randValues)
+		if tp.words[len(tp.words)-1] == "b" {
+			// BLPOP's and BZPOPMIN's timeout is their last argument:
+			// the extra one must be a short timeout too.
+			extra = g.pick(randBlockTimeouts)
+		}
+		out = append(out, extra)
 	}
 	args := make([][]byte, len(out))
 	for i, s := range out {
@@ -400,8 +413,16 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randGlobs)
 	case "d":
 		return g.pick(randDBs)
+	case "b":
+		return g.pick(randBlockTimeouts)
 	case "c":
 		return g.pick(randDirectives)
+	case "e":
+		return g.pick(randEnds)
+	case "Q":
+		return g.pick(randSortKeys)
+	case "P":
+		return g.pick(randListKeys)
 	case "z":
 		return g.pick(randZKeys)
 	case "L":
@@ -420,12 +441,6 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randMinMax)
 	case "a":
 		return g.pick(randAggs)
-	case "e":
-		return g.pick(randEnds)
-	case "Q":
-		return g.pick(randSortKeys)
-	case "P":
-		return g.pick(randListKeys)
 	}
 	return kind
 }

@@ -35,6 +35,10 @@ func (v *listValue) clone() any { return &listValue{*v.List.Clone()} }
 // memSize returns the bytes the list holds, kept up to date in O(1).
 func (v *listValue) memSize() int { return v.List.Bytes() + 16 }
 
+// freeEffort is the list's number of nodes, as Redis's lazy free counts a
+// quicklist.
+func (v *listValue) freeEffort() int { return v.Nodes() }
+
 // listFill returns list-max-listpack-size in force.
 func (db *DB) listFill() int { return db.st.Limits().ListMaxListpackSize }
 
