@@ -8,6 +8,7 @@ import (
 
 	"github.com/redoubt-db/redoubt/acl"
 	"github.com/redoubt-db/redoubt/internal/keyspec"
+	"github.com/redoubt-db/redoubt/internal/num"
 	"github.com/redoubt-db/redoubt/store"
 )
 
@@ -115,13 +116,21 @@ func cBytes(b []byte) []byte {
 }
 
 // sortItem is one element being sorted, with its weight: a number, or
-// (ALPHA with BY) the text read by the BY pattern, nil when missing.
+// (ALPHA with BY) the text read by the BY pattern, found false when
+// missing. The element and the text are ranges of sortTexts' buffers, so
+// that an item holds no pointer and sorting moves no pointers.
 type sortItem struct {
-	val   []byte
-	score float64
-	cmp   []byte
-	found bool
+	from, to   int
+	score      float64
+	cfrom, cto int
+	found      bool
 }
+
+// sortTexts holds the elements and the BY texts of the items.
+type sortTexts struct{ vals, cmps []byte }
+
+func (t *sortTexts) val(it *sortItem) []byte { return t.vals[it.from:it.to:it.to] }
+func (t *sortTexts) cmp(it *sortItem) []byte { return t.cmps[it.cfrom:it.cto:it.cto] }
 
 // sort runs SORT (readonly false) or SORT_RO.
 func (c *client) sort(args [][]byte, readonly bool) {
@@ -199,40 +208,49 @@ func (c *client) sort(args [][]byte, readonly bool) {
 		end = size - 1
 	}
 
-	// Load the elements, copied: the lookups below may expire keys, which
-	// changes the store the source aliases.
-	var items []sortItem
+	// Load the elements, copied into one buffer: the lookups below may
+	// expire keys, which changes the store the source aliases.
+	var (
+		items []sortItem
+		arena []byte
+	)
+	load := func(v []byte) {
+		from := len(arena)
+		arena = append(arena, v...)
+		items = append(items, sortItem{from: from, to: len(arena)})
+	}
 	if dontsort && typ != store.TypeSet {
 		if end >= start {
 			items = make([]sortItem, 0, end-start+1)
-			src.Range(int(start), int(end-start+1), desc, func(v []byte) {
-				items = append(items, sortItem{val: bytes.Clone(v)})
-			})
+			arena = make([]byte, 0, 16*(end-start+1))
+			src.Range(int(start), int(end-start+1), desc, load)
 			end -= start
 			start = 0
 		}
 	} else {
 		items = make([]sortItem, 0, size)
-		src.Each(func(v []byte) {
-			items = append(items, sortItem{val: bytes.Clone(v)})
-		})
+		arena = make([]byte, 0, 16*size) // a guess: grown as needed
+		src.Each(load)
 	}
+	texts := &sortTexts{vals: arena}
 
 	convErr := false
 	if !dontsort {
 		var buf [24]byte
 		for i := range items {
 			it := &items[i]
-			w := it.val
+			w := texts.val(it)
 			if sortby != nil {
 				var ok bool
-				if w, ok = c.sortLookup(sortby, it.val, buf[:0]); !ok {
+				if w, ok = c.sortLookup(sortby, texts.val(it), buf[:0]); !ok {
 					continue
 				}
 			}
 			if alpha {
 				if sortby != nil {
-					it.cmp, it.found = bytes.Clone(w), true
+					it.cfrom = len(texts.cmps)
+					texts.cmps = append(texts.cmps, w...)
+					it.cto, it.found = len(texts.cmps), true
 				}
 				continue
 			}
@@ -243,7 +261,11 @@ func (c *client) sort(args [][]byte, readonly bool) {
 			}
 		}
 		if !convErr {
-			sortItems(items, desc, alpha, sortby != nil, hasStore)
+			// Only equal weights of distinct elements need a stable sort
+			// to keep Redis's order: BY texts, or elements equal as C
+			// strings (a NUL inside) when not stored.
+			stable := alpha && (sortby != nil || (!hasStore && bytes.IndexByte(arena, 0) >= 0))
+			sortItems(items, texts, desc, alpha, sortby != nil, hasStore, stable)
 		}
 	}
 	if convErr {
@@ -262,12 +284,13 @@ func (c *client) sort(args [][]byte, readonly bool) {
 	if !hasStore {
 		c.WriteArray(int(outLen))
 		var buf [24]byte
-		for _, it := range items[start : end+1] {
+		for i := range items[start : end+1] {
+			val := texts.val(&items[start+int64(i)])
 			if len(gets) == 0 {
-				c.WriteBulk(it.val)
+				c.WriteBulk(val)
 			}
 			for _, g := range gets {
-				if v, ok := c.sortLookup(g, it.val, buf[:0]); ok {
+				if v, ok := c.sortLookup(g, val, buf[:0]); ok {
 					c.WriteBulk(v)
 				} else {
 					c.WriteNull()
@@ -279,15 +302,16 @@ func (c *client) sort(args [][]byte, readonly bool) {
 	var vals [][]byte
 	if len(gets) == 0 {
 		vals = make([][]byte, 0, n)
-		for _, it := range items[start : end+1] {
-			vals = append(vals, it.val)
+		for i := range items[start : end+1] {
+			vals = append(vals, texts.val(&items[start+int64(i)]))
 		}
 	} else {
 		vals = make([][]byte, 0, outLen)
 		var buf [24]byte
-		for _, it := range items[start : end+1] {
+		for i := range items[start : end+1] {
+			val := texts.val(&items[start+int64(i)])
 			for _, g := range gets {
-				v, ok := c.sortLookup(g, it.val, buf[:0])
+				v, ok := c.sortLookup(g, val, buf[:0])
 				if !ok {
 					v = nil
 				}
@@ -346,6 +370,9 @@ func (c *client) sortLookup(pattern, subst, buf []byte) ([]byte, bool) {
 // underflow to zero or to an inexact subnormal (glibc's ERANGE), are
 // refused.
 func sortWeight(b []byte) (float64, bool) {
+	if n, ok := num.ParseInt(b); ok {
+		return float64(n), true // rounded to nearest, as strtod rounds
+	}
 	b = cBytes(b)
 	if len(b) == 0 {
 		return 0, true
@@ -402,16 +429,18 @@ func sortHexExp(s []byte) string {
 // ties broken by the elements' bytes; with ALPHA, by the BY texts (a
 // missing one first) or by the elements themselves, compared as C strings
 // (strcoll in the C locale) unless the result is stored, when all their
-// bytes count. The sort is stable, as glibc's qsort (a merge sort) is, so
-// equal weights keep the elements' order.
-func sortItems(items []sortItem, desc, alpha, byPattern, stored bool) {
+// bytes count. Where equal weights can hold distinct elements (stable),
+// the sort is stable, as glibc's qsort (a merge sort) is, so that they
+// keep the elements' order.
+func sortItems(items []sortItem, t *sortTexts, desc, alpha, byPattern, stored, stable bool) {
 	cmpText := func(a, b []byte) int {
 		if stored {
 			return bytes.Compare(a, b)
 		}
 		return bytes.Compare(cBytes(a), cBytes(b))
 	}
-	slices.SortStableFunc(items, func(a, b sortItem) int {
+	cmp := func(a, b sortItem) int {
+		av, bv := t.val(&a), t.val(&b)
 		var r int
 		switch {
 		case !alpha:
@@ -421,7 +450,7 @@ func sortItems(items []sortItem, desc, alpha, byPattern, stored bool) {
 			case a.score < b.score:
 				r = -1
 			default:
-				r = bytes.Compare(a.val, b.val)
+				r = bytes.Compare(av, bv)
 			}
 		case byPattern:
 			switch {
@@ -435,14 +464,20 @@ func sortItems(items []sortItem, desc, alpha, byPattern, stored bool) {
 					r = 1
 				}
 			default:
-				r = cmpText(a.cmp, b.cmp)
+				r = cmpText(t.cmp(&a), t.cmp(&b))
 			}
 		default:
-			r = cmpText(a.val, b.val)
+			r = cmpText(av, bv)
 		}
 		if desc {
 			return -r
 		}
 		return r
-	})
+	}
+	if stable {
+		slices.SortStableFunc(items, cmp)
+	} else {
+		// Any other tie is between equal elements, whose order cannot show.
+		slices.SortFunc(items, cmp)
+	}
 }
