@@ -231,12 +231,12 @@ var randomTemplates = []cmdTemplate{
 	// scripts: Redis never clears errno before its strtod, so after any
 	// ERANGE (a ZADD of 1e400) a later SORT of text weights fails there.
 	// ALPHA with a BY pattern only where equal weights keep an order both
-	// servers share (a list's, with no LIMIT, which Redis sorts partially);
+	// servers share (a list's);
 	// BY nosort of a set (Q may be one) has the table's order, so those
 	// replies are compared sorted unless STORE sorts them (orderFree).
 	tpl("SORT k ALPHA O", "DESC", "LIMIT i i", "GET #", "GET k*", "GET h*->f1", "STORE k", "asc"),
 	tpl("RPUSH P v v v"), tpl("LPUSH P v"),
-	tpl("SORT P BY k* ALPHA O", "DESC", "GET #", "GET h*->f1", "STORE k"),
+	tpl("SORT P BY k* ALPHA O", "DESC", "LIMIT i i", "GET #", "GET h*->f1", "STORE k"),
 	tpl("SORT Q BY nosort O", "DESC", "GET #", "GET k*"),
 	tpl("SORT k BY nosort STORE k O", "DESC", "LIMIT i i", "GET #", "GET k*"),
 	tpl("SORT_RO k ALPHA O", "DESC", "LIMIT i i", "GET #", "STORE k"),

@@ -265,7 +265,11 @@ func (c *client) sort(args [][]byte, readonly bool) {
 			// to keep Redis's order: BY texts, or elements equal as C
 			// strings (a NUL inside) when not stored.
 			stable := alpha && (sortby != nil || (!hasStore && bytes.IndexByte(arena, 0) >= 0))
-			sortItems(items, texts, desc, alpha, sortby != nil, hasStore, stable)
+			// Redis sorts only the part LIMIT selects when it sorts by a
+			// pattern, with a quicksort whose order of equal weights is
+			// its own; elsewhere it sorts everything with glibc's qsort.
+			partial := sortby != nil && (start != 0 || end != size-1)
+			sortItems(items, texts, desc, alpha, sortby != nil, hasStore, stable, partial, int(start), int(end))
 		}
 	}
 	if convErr {
@@ -432,7 +436,11 @@ func sortHexExp(s []byte) string {
 // bytes count. Where equal weights can hold distinct elements (stable),
 // the sort is stable, as glibc's qsort (a merge sort) is, so that they
 // keep the elements' order.
-func sortItems(items []sortItem, t *sortTexts, desc, alpha, byPattern, stored, stable bool) {
+//
+// With partial, only positions lo to hi (inclusive) need their final
+// elements, and the sort is Redis's pqsort, whose order of equal weights
+// sortPartial reproduces.
+func sortItems(items []sortItem, t *sortTexts, desc, alpha, byPattern, stored, stable, partial bool, lo, hi int) {
 	cmpText := func(a, b []byte) int {
 		if stored {
 			return bytes.Compare(a, b)
@@ -474,10 +482,121 @@ func sortItems(items []sortItem, t *sortTexts, desc, alpha, byPattern, stored, s
 		}
 		return r
 	}
-	if stable {
+	switch {
+	case partial:
+		sortPartial(items, 0, len(items), cmp, lo, hi)
+	case stable:
 		slices.SortStableFunc(items, cmp)
-	} else {
+	default:
 		// Any other tie is between equal elements, whose order cannot show.
 		slices.SortFunc(items, cmp)
+	}
+}
+
+// sortPartial sorts v[a:a+n] so that at least positions lo to hi hold
+// their final elements, step for step as Redis's pqsort (Bentley and
+// McIlroy's quicksort, which skips the parts outside [lo, hi]), so that
+// equal weights end in the same order. Ranges are in positions of v.
+func sortPartial(v []sortItem, a, n int, cmp func(x, y sortItem) int, lo, hi int) {
+	swap := func(i, j int) { v[i], v[j] = v[j], v[i] }
+	vecswap := func(i, j, k int) {
+		for ; k > 0; k-- {
+			swap(i, j)
+			i++
+			j++
+		}
+	}
+	med3 := func(x, y, z int) int {
+		if cmp(v[x], v[y]) < 0 {
+			switch {
+			case cmp(v[y], v[z]) < 0:
+				return y
+			case cmp(v[x], v[z]) < 0:
+				return z
+			}
+			return x
+		}
+		switch {
+		case cmp(v[y], v[z]) > 0:
+			return y
+		case cmp(v[x], v[z]) < 0:
+			return x
+		}
+		return z
+	}
+	// outside reports whether [lo, hi] lies wholly before or after the k
+	// positions from at.
+	outside := func(at, k int) bool {
+		return (lo < at && hi < at) || (lo >= at+k && hi >= at+k)
+	}
+	for {
+		if n < 7 {
+			for m := a + 1; m < a+n; m++ {
+				for l := m; l > a && cmp(v[l-1], v[l]) > 0; l-- {
+					swap(l, l-1)
+				}
+			}
+			return
+		}
+		m := a + n/2
+		if n > 7 {
+			l, r := a, a+n-1
+			if n > 40 {
+				d := n / 8
+				l = med3(l, l+d, l+2*d)
+				m = med3(m-d, m, m+d)
+				r = med3(r-2*d, r-d, r)
+			}
+			m = med3(l, m, r)
+		}
+		swap(a, m)
+		pa, pb := a+1, a+1
+		pc, pd := a+n-1, a+n-1
+		for {
+			for pb <= pc {
+				c := cmp(v[pb], v[a])
+				if c > 0 {
+					break
+				}
+				if c == 0 {
+					swap(pa, pb)
+					pa++
+				}
+				pb++
+			}
+			for pb <= pc {
+				c := cmp(v[pc], v[a])
+				if c < 0 {
+					break
+				}
+				if c == 0 {
+					swap(pc, pd)
+					pd--
+				}
+				pc--
+			}
+			if pb > pc {
+				break
+			}
+			swap(pb, pc)
+			pb++
+			pc--
+		}
+		pn := a + n
+		k := min(pa-a, pb-pa)
+		vecswap(a, pb-k, k)
+		k = min(pd-pc, pn-pd-1)
+		vecswap(pb, pn-k, k)
+		if k = pb - pa; k > 1 && !outside(a, k) {
+			sortPartial(v, a, k, cmp, lo, hi)
+		}
+		k = pd - pc
+		if k <= 1 {
+			return
+		}
+		a, n = pn-k, k
+		if outside(a, k) {
+			return
+		}
 	}
 }

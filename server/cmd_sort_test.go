@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -117,4 +120,59 @@ func TestCmdSortDirty(t *testing.T) {
 	if enc := c.str("OBJECT", "ENCODING", "z"); enc != "skiplist" {
 		t.Errorf("OBJECT ENCODING z = %q after SORT, want skiplist", enc)
 	}
+}
+
+// TestSortPartialSelects checks sortPartial (Redis's pqsort) against a
+// full sort over random scores with many ties broken by the elements: the
+// positions asked for hold the full sort's elements, for every size and
+// range, including the ones outside the array Redis passes when LIMIT
+// starts past the end.
+func TestSortPartialSelects(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	texts := &sortTexts{}
+	cmp := func(a, b sortItem) int {
+		switch {
+		case a.score < b.score:
+			return -1
+		case a.score > b.score:
+			return 1
+		}
+		return bytes.Compare(texts.val(&a), texts.val(&b))
+	}
+	for n := 0; n <= 90; n++ {
+		texts.vals = texts.vals[:0]
+		base := make([]sortItem, n)
+		for i := range base {
+			from := len(texts.vals)
+			texts.vals = strconv.AppendInt(texts.vals, int64(rng.IntN(1000)), 10)
+			base[i] = sortItem{from: from, to: len(texts.vals), score: float64(rng.IntN(5))}
+		}
+		full := slices.Clone(base)
+		slices.SortStableFunc(full, cmp)
+		for trial := 0; trial < 20; trial++ {
+			lo, hi := rng.IntN(n+2)-1, rng.IntN(n+2)-1
+			if lo > hi {
+				lo, hi = hi, lo
+			}
+			got := slices.Clone(base)
+			sortPartial(got, 0, len(got), cmp, lo, hi)
+			for i := max(lo, 0); i <= hi && i < n; i++ {
+				if cmp(got[i], full[i]) != 0 {
+					t.Fatalf("n %d, range [%d, %d]: position %d holds %q, want %q", n, lo, hi, i, texts.val(&got[i]), texts.val(&full[i]))
+				}
+			}
+			if !sameItems(got, base) {
+				t.Fatalf("n %d: sortPartial lost or duplicated items", n)
+			}
+		}
+	}
+}
+
+// sameItems reports whether a and b hold the same items in any order.
+func sameItems(a, b []sortItem) bool {
+	key := func(x, y sortItem) int { return x.from - y.from }
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.SortFunc(a, key)
+	slices.SortFunc(b, key)
+	return slices.Equal(a, b)
 }
