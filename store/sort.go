@@ -110,25 +110,33 @@ func (s SortSource) Range(start, n int, rev bool, fn func(v []byte)) {
 	}
 }
 
+// sortStoreFill is the node limit of the lists SortStore builds: Redis's
+// quicklist default, -2 (8 KiB).
+const sortStoreFill = -2
+
 // SortStore replaces whatever dst holds with a new list of vals, in order,
 // clearing its deadline, as SORT … STORE does, and records the write with
 // weight n (Redis adds the number of stored elements to the dirty
 // counter). With no vals, dst is deleted instead, if it exists, recording
-// a delete weighing 1. The list is built under list-max-listpack-size; vals
+// a delete weighing 1. A value replaced or deleted is freed as the server
+// frees what a command deletes (lazyfree-lazy-server-del). The list is
+// built in nodes of up to 8 KiB whatever list-max-listpack-size says, as
+// Redis's SORT builds it; vals
 // may alias the store (they are copied into the list before dst changes).
 func (db *DB) SortStore(dst []byte, vals [][]byte, n int) {
 	old := db.lookup(dst, Write)
 	if len(vals) == 0 {
 		if old != nil {
-			db.deleteEntry(old)
+			db.serverDelete(old)
 			db.recordN(OpDelete, dst, 1)
 		}
 		return
 	}
+	// Redis builds the list with quicklistCreate's defaults, not the
+	// configured list-max-listpack-size: nodes of up to 8 KiB.
 	var l quicklist.List
-	fill := db.listFill()
 	for _, v := range vals {
-		l.PushTail(v, fill)
+		l.PushTail(v, sortStoreFill)
 	}
 	lru := db.st.lruClock.Load()
 	var ne *entry
@@ -138,8 +146,11 @@ func (db *DB) SortStore(dst []byte, vals [][]byte, n int) {
 		ne = newCompoundEntry(dst, EncListQuicklist, &listValue{l}, lru)
 	}
 	if old != nil {
+		// The old value is freed as Redis's dbOverwrite frees it: in the
+		// background when big and lazyfree-lazy-server-del is set.
 		db.persistEntry(old)
 		db.keys.replace(old, ne)
+		db.drop(old, db.st.lazy(lazyServerDelBit))
 	} else {
 		db.insertEntry(ne)
 	}

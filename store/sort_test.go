@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strconv"
@@ -119,9 +120,10 @@ func TestSortSourceRange(t *testing.T) {
 }
 
 // TestSortStore checks the list SORT … STORE leaves: it replaces any
-// type, clears the deadline, is built in nodes under the current limit,
-// and an empty result deletes the destination; the records' weights are
-// Redis's dirty increments.
+// type, clears the deadline, is built in nodes of 8 KiB whatever
+// list-max-listpack-size says (as Redis's SORT builds it), and an empty
+// result deletes the destination; the records' weights are Redis's dirty
+// increments.
 func TestSortStore(t *testing.T) {
 	db, clk := testDB(t)
 	l := *db.st.Limits()
@@ -145,6 +147,9 @@ func TestSortStore(t *testing.T) {
 		t.Errorf("stored %q, want %q", got, want)
 	}
 	checkListShape(t, db, "d")
+	if e := db.keys.find(bs("d")); !e.inline() {
+		t.Error("seven short elements took more than one node under list-max-listpack-size 2")
+	}
 	if _, volatile, _ := db.Deadline(bs("d"), NoTouch); volatile {
 		t.Error("the stored list kept the old deadline")
 	}
@@ -161,6 +166,20 @@ func TestSortStore(t *testing.T) {
 	db.SortStore(bs("d"), nil, 0)
 	if n := len(db.st.tx.changes) - before; n != 0 {
 		t.Errorf("an empty result over a missing key recorded %d changes", n)
+	}
+
+	// Past 8 KiB: more nodes.
+	var long [][]byte
+	for i := 0; i < 40; i++ {
+		long = append(long, bytes.Repeat([]byte{'a' + byte(i%26)}, 500))
+	}
+	db.SortStore(bs("long"), long, 40)
+	checkListShape(t, db, "long")
+	if e := db.keys.find(bs("long")); e.inline() {
+		t.Error("20,000 bytes of elements stayed in one node")
+	}
+	if got := listContents(t, db, "long"); len(got) != 40 || got[39] != string(long[39]) {
+		t.Errorf("stored %d elements, last %.10q", len(got), got[len(got)-1])
 	}
 
 	// One element: an inline list.
