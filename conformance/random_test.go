@@ -142,7 +142,7 @@ func quoteArgs(args [][]byte) string {
 }
 
 // cmdGen draws commands. A template is the command's words and then its
-// arguments: k a key, v a value, i an integer, t a time to live, f a float,
+// arguments: k a key, e a list end or side, v a value, i an integer, t a time to live, f a float,
 // p a glob pattern, d a database, o one of the command's options or
 // nothing, O any number of its options.
 type cmdGen struct{ rng *rand.Rand }
@@ -206,6 +206,13 @@ var randomTemplates = []cmdTemplate{
 	tpl("SCARD k"), tpl("SMEMBERS k"), tpl("SMOVE k k v"), tpl("SINTER k k"), tpl("SUNION k k k"),
 	tpl("SDIFF k k"), tpl("SINTERSTORE k k k"), tpl("SUNIONSTORE k k k"), tpl("SDIFFSTORE k k k"),
 	tpl("SINTERCARD i k k o", "LIMIT i"),
+	// Lists: pushes often enough that lists exist, and grow past a node
+	// when list-max-listpack-size is small.
+	tpl("LPUSH k v v"), tpl("RPUSH k v v v"), tpl("RPUSH k v v v v v v"), tpl("LPUSHX k v"), tpl("RPUSHX k v v"),
+	tpl("LPOP k"), tpl("RPOP k"), tpl("LPOP k i"), tpl("RPOP k i"), tpl("LLEN k"),
+	tpl("LRANGE k i i"), tpl("LINDEX k i"), tpl("LSET k i v"), tpl("LINSERT k e v v"),
+	tpl("LREM k i v"), tpl("LTRIM k i i"), tpl("LPOS k v O", "RANK i", "COUNT i", "MAXLEN i", "rank"),
+	tpl("LMOVE k k e e"), tpl("RPOPLPUSH k k"), tpl("LMPOP i k k e O", "COUNT i", "count"),
 }
 
 // sortedReplies are the commands whose replies are compared as sorted
@@ -213,7 +220,9 @@ var randomTemplates = []cmdTemplate{
 var sortedReplies = map[string]bool{"keys": true, "smembers": true, "sinter": true, "sunion": true, "sdiff": true}
 
 var (
-	randKeys = []string{"k1", "k2", "k3", "{k}1", "h1", "s1", "s2", "z1"}
+	randKeys = []string{"k1", "k2", "k3", "{k}1", "h1", "s1", "s2", "z1", "l1", "l2"}
+	// randEnds are the ends of LMOVE and LMPOP and LINSERT's sides.
+	randEnds = []string{"LEFT", "RIGHT", "left", "right", "BEFORE", "after", "middle"}
 	// randHashKeys and randFields are the keys and fields of the hash
 	// templates.
 	randHashKeys = []string{"h1", "h1", "h2"}
@@ -256,7 +265,7 @@ var (
 	randDirectives = []string{"hz", "loglevel", "tcp-keepalive", "protected-mode", "HZ", "databases",
 		"lazyfree-lazy-user-del", "lazyfree-lazy-user-flush", "lazyfree-lazy-expire", "lazyfree-lazy-server-del",
 		"zset-max-listpack-entries", "zset-max-listpack-value",
-		"set-max-intset-entries"}
+		"set-max-intset-entries", "list-max-listpack-size", "list-compress-depth"}
 	// Sorted set arguments: keys (z, L), members (m), scores (s), score
 	// and lex bounds (r, l), numkeys (n), MIN|MAX (x), aggregates (a).
 	randZKeys   = []string{"z1", "z2", "z1", "z2", "k1", "s1"}
@@ -382,6 +391,8 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randMinMax)
 	case "a":
 		return g.pick(randAggs)
+	case "e":
+		return g.pick(randEnds)
 	}
 	return kind
 }

@@ -67,7 +67,8 @@ type Change struct {
 	// N is how many keys a flush deleted. For OpWrite and OpDelete it is
 	// the command's weight in the dirty counter when Redis counts more
 	// than one for a key (HSET of three fields, LPUSH of five elements,
-	// the SPOP that empties a set: N = 3, 5…); 0 means 1.
+	// the SPOP that empties a set: N = 3, 5…); 0 means 1, and NoDirty
+	// none.
 	N int
 
 	// flushed is the keyspace a flush replaced, so that consumers can ask
@@ -81,6 +82,12 @@ func (c *Change) FlushedHas(key []byte) bool {
 	return c.flushed != nil && c.flushed.keys.find(key) != nil
 }
 
+// NoDirty as a write's or delete's N says that the change adds nothing to
+// the dirty counter, as Redis counts it: the destination of LMOVE (the
+// move counts once, for its source), or an LTRIM that removed nothing but
+// still signals the key as modified.
+const NoDirty = -1
+
 // Dirty is how much a change adds to the count of changes since the last
 // save (INFO's rdb_changes_since_last_save), as Redis 7.0 counts them: one
 // per key changed, the keys of a flush, nothing for expiry (which Redis
@@ -93,6 +100,9 @@ func (c *Change) Dirty() int64 {
 	case OpFlush:
 		return int64(c.N)
 	case OpWrite, OpDelete:
+		if c.N < 0 { // NoDirty
+			return 0
+		}
 		return int64(max(c.N, 1))
 	}
 	return 1
