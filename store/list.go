@@ -35,6 +35,10 @@ func (v *listValue) clone() any { return &listValue{*v.List.Clone()} }
 // memSize returns the bytes the list holds, kept up to date in O(1).
 func (v *listValue) memSize() int { return v.List.Bytes() + 16 }
 
+// freeEffort is the work of freeing the list as Redis's lazyfree counts a
+// quicklist: one unit per node (memory.go).
+func (v *listValue) freeEffort() int { return v.List.Nodes() }
+
 // listFill returns list-max-listpack-size in force.
 func (db *DB) listFill() int { return db.st.Limits().ListMaxListpackSize }
 
@@ -82,7 +86,7 @@ func (db *DB) finishList(e *entry, l *quicklist.List, key []byte, n int) bool {
 		if e.inline() {
 			e.vlen = 0 // the payload is garbage now; keep the entry consistent
 		}
-		db.deleteEntry(e)
+		db.serverDelete(e) // as Redis's dbDelete (memory.go)
 		db.recordN(OpDelete, key, n)
 		return true
 	}

@@ -59,6 +59,24 @@ type sizer interface{ memSize() int }
 // is estimated from its size (unsizedEffortBytes per unit of effort).
 type freeEffortHinter interface{ freeEffort() int }
 
+// Every compound value type reports its size and its free effort.
+var (
+	_ sizer            = (*hashTable)(nil)
+	_ freeEffortHinter = (*hashTable)(nil)
+	_ sizer            = (*hashSet)(nil)
+	_ freeEffortHinter = (*hashSet)(nil)
+	_ sizer            = (*zsetSkip)(nil)
+	_ freeEffortHinter = (*zsetSkip)(nil)
+	_ sizer            = (*listValue)(nil)
+	_ freeEffortHinter = (*listValue)(nil)
+	_ cloner           = (*hashSet)(nil)
+	_ cloner           = (*zsetSkip)(nil)
+	_ cloner           = (*listValue)(nil)
+	_ backgrounder     = (*hashTable)(nil)
+	_ backgrounder     = (*hashSet)(nil)
+	_ backgrounder     = (*zsetSkip)(nil)
+)
+
 // LazyFreeThreshold is the free effort above which a lazy drop frees the
 // value in the background (Redis's LAZYFREE_THRESHOLD).
 const LazyFreeThreshold = 64
