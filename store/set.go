@@ -369,6 +369,7 @@ func (db *DB) SPopN(key []byte, count int64, header func(n int), fn func(m []byt
 		res := db.unionOf([]SetView{viewOf(e)})
 		header(res.Len())
 		res.Each(func(m []byte) bool { fn(m); return true })
+		db.FreeResult(res) // as Redis frees its SUNION (memory.go)
 		db.serverDelete(e) // as Redis's dbDelete (memory.go)
 		db.recordN(OpDelete, key, size)
 		return true, nil
@@ -537,6 +538,18 @@ func (b *setBuilder) view() SetView {
 		return SetView{}
 	}
 	return SetView{is: b.is}
+}
+
+// FreeResult lets go of res, the result of SUnion or SDiff once it has
+// been replied with, as Redis frees the temporary set of SUNION and SDIFF
+// (and of SPOP with a count that takes everything): in the background when
+// it is big and LazyFree.ServerDel is set, which INFO counts in
+// lazyfreed_objects. res must not be used afterwards.
+func (db *DB) FreeResult(res SetView) {
+	if res.ht == nil || !db.st.lazy(lazyServerDelBit) {
+		return // the collector frees it; nothing is counted
+	}
+	db.drop(newCompoundEntry(nil, EncSetHashtable, res.ht, 0), true)
 }
 
 // unionOf returns the union of sets, built as Redis builds it.
