@@ -153,7 +153,8 @@ func bigArgs(n int, cmd []string, elem func(i int) []string) []string {
 
 // collectionLazyfreeCmds builds and drops big and small collections of
 // every type in each way that may free them in the background: UNLINK,
-// DEL under lazyfree-lazy-user-del, FLUSHALL ASYNC, and, under
+// DEL under lazyfree-lazy-user-del, EXPIRE in the past under
+// lazyfree-lazy-expire, FLUSHALL ASYNC, and, under
 // lazyfree-lazy-server-del, the commands that overwrite or delete a value
 // as a side effect (SET, RENAME, COPY REPLACE, the STORE commands, SPOP
 // with a count) and the temporary result of SUNION and SDIFF. Redis frees in the background a hash, set or sorted set
@@ -185,6 +186,15 @@ func collectionLazyfreeCmds() [][]string {
 		add(build(n)...)
 		add([]string{"DEL", "hash", "set", "zset", "list"})
 	}
+	// A deadline in the past deletes at once, lazily under
+	// lazyfree-lazy-expire.
+	add(build(600)...)
+	add([]string{"CONFIG", "SET", "lazyfree-lazy-expire", "yes"},
+		[]string{"EXPIRE", "hash", "0"},
+		[]string{"PEXPIREAT", "set", "1"},
+		[]string{"EXPIREAT", "zset", "-5"},
+		[]string{"CONFIG", "SET", "lazyfree-lazy-expire", "no"},
+		[]string{"PEXPIRE", "list", "-1"})
 	// FLUSHALL ASYNC counts keys, whatever they hold.
 	add(build(600)...)
 	add([]string{"FLUSHALL", "ASYNC"})
