@@ -210,7 +210,11 @@ type LazyFree struct {
 	Expire bool
 	// ServerDel: values the server deletes or overwrites as a side effect
 	// of a command (SET over another value, RENAME and COPY REPLACE onto an
-	// existing key, a collection emptied) (lazyfree-lazy-server-del).
+	// existing key, the destination of the STORE commands, the set SPOP
+	// with a count replaces or empties, a collection emptied, which has
+	// nothing left to free) and the temporary result of SUNION and SDIFF,
+	// as Redis's dbDelete, dbOverwrite and sunionDiffGenericCommand do
+	// (lazyfree-lazy-server-del).
 	ServerDel bool
 	// UserDel: DEL and GETDEL (lazyfree-lazy-user-del).
 	UserDel bool
