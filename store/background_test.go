@@ -261,3 +261,65 @@ func TestBackgroundWorkFollowsTheValue(t *testing.T) {
 		st.WaitFreed()
 	}
 }
+
+// TestOverwrittenCollectionsAreDropped checks that a command overwriting or
+// deleting a big collection as a side effect hands the old value to drop:
+// its bytes reach OnFreed, and under LazyFree.ServerDel it is freed in the
+// background and counted, as Redis counts lazyfreed_objects. A collection
+// emptied by a command has nothing left and is never counted.
+func TestOverwrittenCollectionsAreDropped(t *testing.T) {
+	const n = 1000
+	cases := []struct {
+		name    string
+		build   func(db *DB)
+		act     func(db *DB)
+		counted int64 // lazily freed objects under ServerDel
+	}{
+		{"SET over a hash", func(db *DB) { bgCollections[0].build(db, "k", 0, n, 1) },
+			func(db *DB) { db.Set([]byte("k"), []byte("v"), SetOptions{}) }, 1},
+		{"SUNIONSTORE over a set", func(db *DB) { bgCollections[1].build(db, "k", 0, n, 1) },
+			func(db *DB) {
+				s, _ := db.ReadSets([][]byte{[]byte("k")})
+				db.SStore([]byte("k"), db.SUnion(s))
+			}, 1},
+		{"SINTERSTORE of nothing over a set", func(db *DB) { bgCollections[1].build(db, "k", 0, n, 1) },
+			func(db *DB) { db.SStore([]byte("k"), SetView{}) }, 1},
+		{"ZUNIONSTORE over a sorted set", func(db *DB) { bgCollections[2].build(db, "k", 0, n, 1) },
+			func(db *DB) { db.ZStore([]byte("k"), []ScoredMember{{[]byte("m"), 1}}) }, 1},
+		{"ZRANGESTORE of nothing over a hash", func(db *DB) { bgCollections[0].build(db, "k", 0, n, 1) },
+			func(db *DB) { db.ZRangeStore([]byte("k"), []byte("nokey"), ZRangeSpec{}) }, 1},
+		{"SPOP of everything", func(db *DB) { bgCollections[1].build(db, "k", 0, n, 1) },
+			func(db *DB) { db.SPopN([]byte("k"), n, func(int) {}, func([]byte) {}) }, 2},
+		{"SPOP keeping few", func(db *DB) { bgCollections[1].build(db, "k", 0, n, 1) },
+			func(db *DB) { db.SPopN([]byte("k"), n-10, func(int) {}, func([]byte) {}) }, 1},
+		{"SREM of everything", func(db *DB) { bgCollections[1].build(db, "k", 0, n, 1) },
+			func(db *DB) {
+				for i := 0; i < n; i++ {
+					db.SRem([]byte("k"), [][]byte{bgField(i)})
+				}
+			}, 0},
+	}
+	for _, c := range cases {
+		for _, lazy := range []bool{false, true} {
+			st, freed := newFreeStore(t)
+			st.SetLazyFree(LazyFree{ServerDel: lazy})
+			var usage int
+			st.Update(func(tx *Tx) {
+				c.build(tx.DB(0))
+				usage, _ = tx.DB(0).MemoryUsage([]byte("k"), 0)
+			})
+			st.Update(func(tx *Tx) { c.act(tx.DB(0)) })
+			st.WaitFreed()
+			want := int64(0)
+			if lazy {
+				want = c.counted
+			}
+			if got := st.LazyFreeStats().Freed; got != want {
+				t.Errorf("%s (server-del %v): %d objects freed lazily, want %d", c.name, lazy, got, want)
+			}
+			if c.counted > 0 && freed.n.Load() < int64(usage)/2 {
+				t.Errorf("%s (server-del %v): %d bytes reported freed, the value took %d", c.name, lazy, freed.n.Load(), usage)
+			}
+		}
+	}
+}
