@@ -173,6 +173,10 @@ var randomTemplates = []cmdTemplate{
 	tpl("TTL k"), tpl("OBJECT ENCODING k"), tpl("OBJECT REFCOUNT k"), tpl("OBJECT FREQ k"),
 	tpl("CONFIG SET c v"), tpl("CONFIG GET c"), tpl("CONFIG SET c v c v"),
 	tpl("KEYS p"), tpl("ECHO v"), tpl("PING o", "hello"), tpl("SELECT d"), tpl("SWAPDB d d"),
+	// Blocking pops (b: a timeout of a millisecond or two, or a bad one):
+	// they pop what is there, or block briefly and reply null.
+	tpl("BLPOP k k b"), tpl("BRPOP k b"), tpl("BLMOVE k k e e b"), tpl("BRPOPLPUSH k k b"),
+	tpl("BLMPOP b i k k e O", "COUNT i"), tpl("BZPOPMIN z z b"), tpl("BZPOPMAX z b"), tpl("BZMPOP b n z z x O", "COUNT i"),
 	tpl("FLUSHDB o", "ASYNC", "SYNC", "sync", "LAZY"),
 	// Hashes: h is a key that is mostly a hash, F a field from a small
 	// set, so that commands meet one another's fields.
@@ -255,6 +259,9 @@ var (
 	randConfigValues = []string{"yes", "no", "1mb", "512mb", "2gb", "1gb", "100000", "10k", "0x10", "warning",
 		"verbose", "debug", "notice", "nothing", "1.5", "-1", "1048575", "4294967296", "500", "501"}
 	randDBs = []string{"0", "1", "2", "16", "-1", "abc"}
+	// Timeouts of blocking commands: never 0 or long, which would stall
+	// the run.
+	randBlockTimeouts = []string{"0.001", "0.001", "0.002", "0.001", "1e-300", "-1", "abc", "inf", "nan", "-0.002", ""}
 	// Directives CONFIG SET may change without upsetting the run: not
 	// maxclients (its ceiling is the machine's), nor timeout (a second
 	// of stall on a busy machine would close the test's connections).
@@ -320,7 +327,13 @@ func (g *cmdGen) line() [][]byte {
 			out = out[:len(out)-1]
 		}
 	case 1:
-		out = append(out, g.pick(randValues))
+		extra := g.pick(randValues)
+		if tp.words[len(tp.words)-1] == "b" {
+			// BLPOP's and BZPOPMIN's timeout is their last argument:
+			// the extra one must be a short timeout too.
+			extra = g.pick(randBlockTimeouts)
+		}
+		out = append(out, extra)
 	}
 	args := make([][]byte, len(out))
 	for i, s := range out {
@@ -371,8 +384,12 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randGlobs)
 	case "d":
 		return g.pick(randDBs)
+	case "b":
+		return g.pick(randBlockTimeouts)
 	case "c":
 		return g.pick(randDirectives)
+	case "e":
+		return g.pick(randEnds)
 	case "z":
 		return g.pick(randZKeys)
 	case "L":
@@ -391,8 +408,6 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randMinMax)
 	case "a":
 		return g.pick(randAggs)
-	case "e":
-		return g.pick(randEnds)
 	}
 	return kind
 }

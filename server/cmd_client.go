@@ -46,6 +46,16 @@ func init() {
 	info := sub("info", 2, perClient, "6.2.0", "O(1)",
 		"Describes the current connection in the format of CLIENT LIST.", nil, cmdClientInfo)
 	info.Tips = []string{"nondeterministic_output"}
+	// CLIENT UNBLOCK (cmd_blocking.go) runs under the store's lock, which
+	// guards the blocked clients.
+	unblock := sub("unblock", -3, flagAdmin|perClient, "5.0.0", "O(log N) where N is the number of client connections",
+		"Releases a client blocked in a blocking command, as if its timeout had passed or with an error.",
+		[]cmdArg{{Name: "client-id", Type: argTypeInteger},
+			{Name: "timeout_error", Type: argTypeOneOf, Flags: argOptional, Args: []cmdArg{
+				{Name: "timeout", Type: argTypePureToken, Token: "TIMEOUT"},
+				{Name: "error", Type: argTypePureToken, Token: "ERROR"},
+			}}}, cmdClientUnblock)
+	unblock.Lock = lockAlways
 
 	registerCommands(&command{Name: "client", Arity: -2, Group: "connection", Since: "2.4.0",
 		Complexity: "Depends on subcommand.",
@@ -90,6 +100,7 @@ func init() {
 				}}}, cmdClientReply),
 			sub("no-evict", 3, flagAdmin|perClient, "7.0.0", "O(1)", "Exempts the current connection from client eviction, or makes it subject to it again.",
 				onOff, cmdClientNoEvict),
+			unblock,
 			sub("no-touch", 3, perClient, "7.2.0", "O(1)", "Stops or resumes updating the access time of the keys this connection reads.",
 				onOff, cmdClientNoTouch),
 		},

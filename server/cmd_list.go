@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"math"
 
 	"github.com/redoubt-db/redoubt/acl"
@@ -15,7 +14,6 @@ import (
 // Reply texts of the list commands.
 const (
 	msgIndexOutOfRange = "ERR index out of range"
-	msgMustBePositive  = "ERR value is out of range, must be positive"
 	msgRankZero        = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
 	msgCountNegative   = "ERR COUNT can't be negative"
 	msgMaxlenNegative  = "ERR MAXLEN can't be negative"
@@ -134,7 +132,7 @@ func init() {
 		&command{Name: "lmpop", Arity: -4, Flags: flagWrite, Categories: acl.List,
 			KeySpecs: []keyspec.Spec{{Flags: keyspec.RW | keyspec.Access | keyspec.Delete, Index: 1,
 				KeyNum: true, KeyNumIdx: 0, FirstKey: 1, KeyStep: 1}},
-			GetKeys: keyCountGetKeys(1, 2),
+			GetKeys: numkeysGetKeys(0, 1, 2),
 			Group:   "list", Since: "7.0.0", Complexity: "O(N+M): N keys looked at, M elements popped.",
 			Summary: "Pops elements from one end of the first non-empty list among several keys.",
 			Args: []cmdArg{{Name: "numkeys", Type: argTypeInteger},
@@ -488,68 +486,4 @@ func (c *client) listMPop(a listMPopArgs) (popped bool, err error) {
 		c.WriteArray(n)
 	}, c.WriteBulk)
 	return popped, err
-}
-
-// errNoKeys is what a GetKeys procedure returns when the arguments name no
-// keys because the command would reply with an error.
-var errNoKeys = errors.New("the arguments name no keys")
-
-// keyCountGetKeys returns the key procedure of a command whose key count
-// is args[countAt] and whose keys follow from args[firstAt] (LMPOP: 1, 2;
-// BLMPOP, BZMPOP: 2, 3; ZMPOP, SINTERCARD: 1, 2), as Redis's genericGetKeys
-// finds them when the key specs cannot (a count that is not a plain
-// number): the count is read with C's atoi, and none outside
-// [1, arguments left] names any key.
-func keyCountGetKeys(countAt, firstAt int) func([][]byte) ([]int, error) {
-	return func(args [][]byte) ([]int, error) {
-		if countAt >= len(args) {
-			return nil, errNoKeys
-		}
-		n := cAtoi(args[countAt])
-		if n < 1 || int64(n) > int64(len(args)-firstAt) {
-			return nil, errNoKeys
-		}
-		pos := make([]int, n)
-		for i := range pos {
-			pos[i] = firstAt + i
-		}
-		return pos, nil
-	}
-}
-
-// cAtoi is glibc's atoi: leading white space, an optional sign, then
-// digits up to the first other byte (or NUL); strtol's result, clamped to
-// the int64 range, truncated to 32 bits.
-func cAtoi(b []byte) int32 {
-	i := 0
-	for i < len(b) && (b[i] == ' ' || (b[i] >= '\t' && b[i] <= '\r')) {
-		i++
-	}
-	neg := false
-	if i < len(b) && (b[i] == '+' || b[i] == '-') {
-		neg = b[i] == '-'
-		i++
-	}
-	var u uint64
-	over := false
-	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-		d := uint64(b[i] - '0')
-		if u > (math.MaxUint64-d)/10 {
-			over = true
-			continue
-		}
-		u = u*10 + d
-	}
-	var v int64
-	switch {
-	case neg && (over || u > 1<<63):
-		v = math.MinInt64
-	case neg:
-		v = -int64(u)
-	case over || u > math.MaxInt64:
-		v = math.MaxInt64
-	default:
-		v = int64(u)
-	}
-	return int32(v)
 }

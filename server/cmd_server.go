@@ -62,7 +62,7 @@ func init() {
 				{Name: "abort", Type: argTypePureToken, Token: "ABORT", Since: "7.0.0", Flags: argOptional},
 			},
 			Run: cmdShutdown},
-		&command{Name: "wait", Arity: 3, Flags: flagNoScript, Categories: acl.Connection, Lock: lockNone,
+		&command{Name: "wait", Arity: 3, Flags: flagNoScript, Categories: acl.Connection, Lock: lockAlways,
 			Group: "generic", Since: "3.0.0", Complexity: "O(1)",
 			Summary: "Waits until the given number of replicas have acknowledged the connection's writes, or for a timeout in milliseconds.",
 			Tips:    []string{"request_policy:all_shards", "response_policy:agg_min"},
@@ -222,10 +222,19 @@ func cmdWait(c *client, args [][]byte) {
 		c.WriteInt(acked)
 		return
 	}
-	if !c.block(timeout) {
-		return // the client went away
+	if c.denyBlocking {
+		c.WriteInt(acked)
+		return
 	}
-	c.WriteInt(acked)
+	// Parked as any blocked client (blocking.go), so that CLIENT UNBLOCK
+	// can release it.
+	switch c.park(&waiter{kind: waitReplicas}, nil, timeout) {
+	case parkGone: // the client went away
+	case parkErrored:
+		c.writeErrorReply(msgUnblocked)
+	default:
+		c.WriteInt(acked)
+	}
 }
 
 // argTimeoutMs parses a timeout in milliseconds as Redis's

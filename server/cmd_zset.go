@@ -514,6 +514,7 @@ const (
 	msgZNumkeys         = "ERR numkeys should be greater than 0"
 	msgZCount           = "ERR count should be greater than 0"
 	msgValueOutOfRange  = "ERR value is out of range"
+	msgMustBePositive   = "ERR value is out of range, must be positive"
 )
 
 // isCSpace reports whether b is a space for C's isspace.
@@ -1405,6 +1406,42 @@ func formatLongDoubleAuto(dst []byte, f float64) []byte {
 	return strconv.AppendFloat(dst, f, 'g', 17, 64)
 }
 
+// cAtoi reads b as C's atoi does with glibc: leading spaces, a sign and
+// digits, stopping at anything else (0 if there are none); a value past
+// the long range is clamped, then truncated to an int as C converts it.
+func cAtoi(b []byte) int {
+	i := 0
+	for i < len(b) && isCSpace(b[i]) {
+		i++
+	}
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	var v uint64
+	over := false
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if v > (math.MaxUint64-9)/10 {
+			over = true
+			continue
+		}
+		v = v*10 + uint64(b[i]-'0')
+	}
+	var l int64
+	switch {
+	case !neg && (over || v > math.MaxInt64):
+		l = math.MaxInt64
+	case neg && (over || v > 1<<63):
+		l = math.MinInt64
+	case neg:
+		l = -int64(v)
+	default:
+		l = int64(v)
+	}
+	return int(int32(l))
+}
+
 // numkeysGetKeys returns Redis's genericGetKeys for a command whose key
 // count is at countOfs, its keys from firstOfs on, and (storeOfs > 0) a
 // destination key at storeOfs, listed last. COMMAND GETKEYS falls back to
@@ -1414,7 +1451,7 @@ func numkeysGetKeys(storeOfs, countOfs, firstOfs int) func(args [][]byte) ([]int
 		if countOfs >= len(args) {
 			return nil, nil
 		}
-		num := int(cAtoi(args[countOfs])) // cmd_list.go
+		num := cAtoi(args[countOfs])
 		if num < 1 || num > len(args)-firstOfs {
 			return nil, nil
 		}

@@ -88,6 +88,11 @@ type client struct {
 	errors  int // error replies written, for failed_calls
 	created time.Time
 
+	// denyBlocking makes blocking commands reply at once, as if their
+	// timeout had passed, instead of blocking (Redis's
+	// CLIENT_DENY_BLOCKING): set while EXEC or a script runs commands.
+	denyBlocking bool
+
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
 	closeAfterReply bool
@@ -242,6 +247,10 @@ func (c *client) processInput() (stop bool) {
 	if n := int64(c.rd.BufferCap()); n != c.qbufCap.Load() {
 		c.qbufCap.Store(n)
 	}
+	// The batch's statistics are counted before its replies go out, as
+	// Redis counts each call before the client can read its reply: a
+	// client that got a reply and asks INFO on another connection sees it.
+	c.endRun()
 	c.endTx()
 	c.drainOutbox()
 	if c.pendingOutput() > 0 && !c.flush() {

@@ -37,8 +37,9 @@
 // a step of the transaction: it sees one fixed "now", and when it returns
 // its changes go to Server.consumeChanges, still under the lock. Commands
 // marked lockNone run outside any transaction and do not touch the store.
-// EXEC, scripts and the serving of blocked clients will run their commands
-// inside the caller's transaction.
+// EXEC and scripts will run their commands inside the caller's
+// transaction; blocked clients are served inside the transaction of
+// whoever made their keys ready, when its step commits (blocking.go).
 //
 // Lock order: the store's lock may be held while taking Server.connsMu,
 // Server.cfgMu or one of INFO's own mutexes; never the reverse. connsMu and

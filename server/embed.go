@@ -15,8 +15,8 @@ import (
 // runs in a store transaction of its own, as a command does, so a handle is
 // safe to use from any goroutine while clients are connected, each call is
 // atomic with respect to their commands, and its changes reach the same
-// consumers as a command's (the dirty counter today; blocked clients,
-// WATCH and notifications as they arrive). Keys and values are copied in and
+// consumers as a command's (the dirty counter, blocked clients, and WATCH
+// and notifications as they arrive). Keys and values are copied in and
 // out; nothing returned aliases the server's memory.
 //
 // Reads through a handle are inspections, not client accesses: they count no

@@ -71,6 +71,9 @@ type Server struct {
 	// cmdStats holds every command's statistics, indexed by command.id.
 	cmdStats []commandStats
 	info     infoState // INFO's own state (stats.go)
+	// blk are the clients blocked in BLPOP and the like, WAIT included
+	// (blocking.go); the store's lock guards it.
+	blk blockRegistry
 
 	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
 	// refreshed by the cron, for idle and age accounting.
@@ -447,16 +450,21 @@ func (s *Server) Store() *store.Store { return s.store }
 // consumeChanges receives the change log of every store transaction step,
 // under the store's lock: from commands, the active expiry cycle and
 // embedders alike. It counts the changes for INFO's
-// rdb_changes_since_last_save; blocked clients, WATCH, keyspace
-// notifications, client-side caching and the append log plug in here.
+// rdb_changes_since_last_save, and serves the blocked clients whose keys
+// the step made ready; WATCH, keyspace notifications, client-side caching
+// and the append log plug in here.
 func (s *Server) consumeChanges(tx *store.Tx, changes []store.Change) {
 	var dirty int64
 	for i := range changes {
 		dirty += changes[i].Dirty()
 	}
+	dirty = s.servedDirty(dirty) // blocking.go: what serving blocked clients changed
 	if dirty != 0 {
 		s.stats.dirty.Add(dirty)
 	}
+	// Last, after every other consumer has seen the step: serve the keys
+	// it made ready (blocking.go). What the serve changes comes back here.
+	s.wakeBlocked(tx, changes)
 }
 
 // Done returns a channel closed once the server has stopped, whether by

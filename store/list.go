@@ -35,9 +35,9 @@ func (v *listValue) clone() any { return &listValue{*v.List.Clone()} }
 // memSize returns the bytes the list holds, kept up to date in O(1).
 func (v *listValue) memSize() int { return v.List.Bytes() + 16 }
 
-// freeEffort is the work of freeing the list as Redis's lazyfree counts a
-// quicklist: one unit per node (memory.go).
-func (v *listValue) freeEffort() int { return v.List.Nodes() }
+// freeEffort is the list's number of nodes, as Redis's lazy free counts a
+// quicklist.
+func (v *listValue) freeEffort() int { return v.Nodes() }
 
 // listFill returns list-max-listpack-size in force.
 func (db *DB) listFill() int { return db.st.Limits().ListMaxListpackSize }

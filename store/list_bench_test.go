@@ -7,8 +7,6 @@ import (
 	"testing"
 )
 
-// benchDB is in set_bench_test.go.
-
 // BenchmarkListPushPop pushes and pops single elements at either end of a
 // list of 10 or 1000 elements (inline, one node) and of 100,000 (many
 // nodes), as redis-benchmark's LPUSH, RPUSH, LPOP and RPOP do; pops go
@@ -85,8 +83,6 @@ func BenchmarkListRange(b *testing.B) {
 		}
 	})
 }
-
-// heapInUse is in hash_bench_test.go.
 
 // listElement is element i of the memory benchmarks: a 10-byte string,
 // the same redis-memory comparisons load into redis-server.

@@ -86,6 +86,10 @@ func (s *Store) Update(fn func(tx *Tx)) {
 // Commit ends a step: the changes recorded since the last Commit go to the
 // store's OnCommit consumer, and the next step reads a new "now". EXEC-like
 // callers that run several commands as one step do not commit between them.
+//
+// The consumer may itself change keys through tx (the server serves blocked
+// clients there, popping what a push made ready): what it records is handed
+// to it in turn, as part of the same step, until a call records nothing.
 func (tx *Tx) Commit() {
 	tx.nowSet = false
 	if len(tx.changes) == 0 {
@@ -93,7 +97,11 @@ func (tx *Tx) Commit() {
 		return
 	}
 	if fn := tx.st.onCommit; fn != nil {
-		fn(tx, tx.changes)
+		for done := 0; done < len(tx.changes); {
+			batch := tx.changes[done:]
+			done = len(tx.changes)
+			fn(tx, batch)
+		}
 	}
 	tx.queueDropped()
 	clear(tx.changes) // drop references to keys and flushed keyspaces

@@ -204,3 +204,26 @@ func FuzzParseLongDouble(f *testing.F) {
 		}
 	})
 }
+
+// TestLongDoubleBig checks that Big is exact: parsing then converting gives
+// the value big.Float parses at 64-bit precision, and infinities stay
+// infinite.
+func TestLongDoubleBig(t *testing.T) {
+	for _, s := range []string{"0", "-0", "1", "0.001", "-0.001", "0.1", "123456789.123456789", "1e300", "-2.5e-300", "0x1.8p3"} {
+		x, ok := ParseLongDouble([]byte(s))
+		if !ok {
+			t.Fatalf("ParseLongDouble(%q) failed", s)
+		}
+		want, _, err := big.ParseFloat(s, 0, 64, big.ToNearestEven)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := x.Big(); got.Cmp(want) != 0 || got.Signbit() != want.Signbit() {
+			t.Errorf("ParseLongDouble(%q).Big() = %s, want %s", s, got.Text('g', 25), want.Text('g', 25))
+		}
+	}
+	x, _ := ParseLongDouble([]byte("-inf"))
+	if f := x.Big(); !f.IsInf() || f.Sign() >= 0 {
+		t.Errorf("-inf.Big() = %v, want -Inf", f)
+	}
+}
