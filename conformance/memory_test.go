@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"fmt"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -112,6 +113,7 @@ func TestLazyfreeCountersMatchRedis(t *testing.T) {
 		{"CONFIG", "SET", "lazyfree-lazy-user-flush", "no"},
 		{"CONFIG", "SET", "lazyfree-lazy-user-del", "no"},
 	}
+	cmds = append(cmds, collectionLazyfreeCmds()...)
 	counts := func(c *client) string {
 		for _, cmd := range cmds {
 			if v := mustDo(t, c, cmd...); v.Kind == '-' {
@@ -137,4 +139,101 @@ func TestLazyfreeCountersMatchRedis(t *testing.T) {
 	if want == "0" {
 		t.Errorf("the sequence freed nothing lazily in Redis: the test proves nothing")
 	}
+}
+
+// bigArgs returns cmd followed by n generated arguments per element (a
+// member, or a score or field and a member).
+func bigArgs(n int, cmd []string, elem func(i int) []string) []string {
+	out := slices.Clone(cmd)
+	for i := range n {
+		out = append(out, elem(i)...)
+	}
+	return out
+}
+
+// collectionLazyfreeCmds builds and drops big and small collections of
+// every type in each way that may free them in the background: UNLINK,
+// DEL under lazyfree-lazy-user-del, EXPIRE in the past under
+// lazyfree-lazy-expire, FLUSHALL ASYNC, and, under
+// lazyfree-lazy-server-del, the commands that overwrite or delete a value
+// as a side effect (SET, RENAME, COPY REPLACE, the STORE commands, SPOP
+// with a count) and the temporary result of SUNION and SDIFF. Redis frees in the background a hash, set or sorted set
+// of more than 64 elements in a table, a list of more than 64 quicklist
+// nodes; collections emptied by a command have nothing left to free.
+func collectionLazyfreeCmds() [][]string {
+	member := func(i int) []string { return []string{fmt.Sprintf("m%d", i)} }
+	field := func(i int) []string { return []string{fmt.Sprintf("f%d", i), "v"} }
+	scored := func(i int) []string { return []string{fmt.Sprint(i), fmt.Sprintf("m%d", i)} }
+	build := func(n int) [][]string {
+		return [][]string{
+			bigArgs(n, []string{"HSET", "hash"}, field),
+			bigArgs(n, []string{"SADD", "set"}, member),
+			bigArgs(n, []string{"ZADD", "zset"}, scored),
+			bigArgs(n, []string{"RPUSH", "list"}, member),
+		}
+	}
+	var cmds [][]string
+	add := func(c ...[]string) { cmds = append(cmds, c...) }
+	// One element per quicklist node, so that 600 elements make 600 nodes.
+	add([]string{"CONFIG", "SET", "list-max-listpack-size", "1"})
+	for _, n := range []int{600, 60} {
+		add(build(n)...)
+		add([]string{"UNLINK", "hash", "set", "zset", "list"})
+		add(build(n)...)
+		add([]string{"CONFIG", "SET", "lazyfree-lazy-user-del", "yes"},
+			[]string{"DEL", "hash", "set", "zset", "list"},
+			[]string{"CONFIG", "SET", "lazyfree-lazy-user-del", "no"})
+		add(build(n)...)
+		add([]string{"DEL", "hash", "set", "zset", "list"})
+	}
+	// A deadline in the past deletes at once, lazily under
+	// lazyfree-lazy-expire.
+	add(build(600)...)
+	add([]string{"CONFIG", "SET", "lazyfree-lazy-expire", "yes"},
+		[]string{"EXPIRE", "hash", "0"},
+		[]string{"PEXPIREAT", "set", "1"},
+		[]string{"EXPIREAT", "zset", "-5"},
+		[]string{"CONFIG", "SET", "lazyfree-lazy-expire", "no"},
+		[]string{"PEXPIRE", "list", "-1"})
+	// FLUSHALL ASYNC counts keys, whatever they hold.
+	add(build(600)...)
+	add([]string{"FLUSHALL", "ASYNC"})
+
+	add([]string{"CONFIG", "SET", "lazyfree-lazy-server-del", "yes"})
+	add(build(600)...)
+	add([]string{"SET", "hash", "v"}, // overwrites a big hash
+		[]string{"SADD", "small", "a"},
+		[]string{"RENAME", "small", "set"},             // a big set
+		[]string{"COPY", "hash", "list", "REPLACE"},    // a big list
+		[]string{"ZUNIONSTORE", "zset", "1", "set"},    // a big sorted set
+		[]string{"DEL", "hash", "set", "zset", "list"}, // synchronous: user-del is off
+	)
+	add(build(600)...)
+	add([]string{"SUNION", "set"}, // the reply's temporary set is freed lazily
+		[]string{"SDIFF", "set", "nokey"},
+		[]string{"SINTER", "set"}, // replied as it is found: no temporary set
+		[]string{"ZUNION", "1", "zset"},
+	)
+	add([]string{"SUNIONSTORE", "set", "set", "set"}, // the old big set
+		[]string{"SINTERSTORE", "set", "set", "nokey"}, // an empty result deletes it
+		[]string{"ZRANGESTORE", "zset", "zset", "0", "99"},
+		[]string{"ZDIFFSTORE", "zset", "1", "nokey"},
+		[]string{"ZINTERSTORE", "hash", "1", "nokey"}, // a hash of 200 fields
+		[]string{"LMOVE", "list", "list2", "LEFT", "LEFT"},
+	)
+	add(bigArgs(200, []string{"SADD", "pop"}, member))
+	add([]string{"SPOP", "pop", "200"}) // everything: the full set is deleted
+	add(bigArgs(300, []string{"SADD", "pop"}, member))
+	add([]string{"SPOP", "pop", "280"}) // the 280 popped stay in the replaced set
+	add(bigArgs(300, []string{"SADD", "pop"}, member))
+	add([]string{"SPOP", "pop", "100"}) // popped one by one: nothing replaced
+	// Emptied collections: nothing left to free in the background.
+	add(bigArgs(200, []string{"SADD", "gone"}, member))
+	add(bigArgs(200, []string{"SREM", "gone"}, member))
+	add(bigArgs(200, []string{"HSET", "gone"}, field))
+	add(bigArgs(200, []string{"HDEL", "gone"}, func(i int) []string { return member(i)[:1] }))
+	add([]string{"FLUSHALL"},
+		[]string{"CONFIG", "SET", "lazyfree-lazy-server-del", "no"},
+		[]string{"CONFIG", "SET", "list-max-listpack-size", "-2"})
+	return cmds
 }

@@ -176,6 +176,10 @@ var randomTemplates = []cmdTemplate{
 	tpl("LCS k k O", "LEN", "IDX", "MINMATCHLEN i", "WITHMATCHLEN"),
 	tpl("DEL k k"), tpl("UNLINK k"), tpl("EXISTS k k k"), tpl("TYPE k"), tpl("TOUCH k k"),
 	tpl("RENAME k k"), tpl("RENAMENX k k"), tpl("COPY k k O", "REPLACE", "DB d"), tpl("MOVE k d"),
+	// The generic commands on the hash and sorted set keys too, across
+	// types and encodings.
+	tpl("TYPE z"), tpl("OBJECT ENCODING z"), tpl("OBJECT ENCODING h"), tpl("RENAME h z"), tpl("RENAMENX z h"),
+	tpl("COPY z h O", "REPLACE", "DB d"), tpl("COPY h z O", "REPLACE"), tpl("UNLINK h z"), tpl("GET h"), tpl("MGET h z k"),
 	tpl("PERSIST k"), tpl("EXPIRE k t o", "NX", "XX", "GT", "LT"), tpl("PEXPIRE k t o", "NX", "XX", "GT", "LT"),
 	tpl("EXPIREAT k t o", "NX", "XX", "GT", "LT"), tpl("PEXPIREAT k t o", "NX", "XX", "GT", "LT"),
 	// Not DBSIZE: it counts keys whose deadline has passed until active

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -197,5 +198,56 @@ func TestDeletedValuesFeedRelease(t *testing.T) {
 	}
 	if !waitUntil(10*time.Second, func() bool { return srv.mem.releases.Load() > before }) {
 		t.Fatal("no release within 10 s of deleting 96 MB of values")
+	}
+}
+
+// TestUsedMemoryCountsCollections checks that INFO memory's used_memory and
+// used_memory_dataset grow by about MEMORY USAGE of each big collection
+// stored: a hash, a set, a sorted set and a list of 200,000 elements. The
+// figures come from the Go heap, so garbage is collected before each
+// reading; the bound (from 70% to 140%) allows for MEMORY USAGE being an
+// estimate and the heap holding more than the store.
+func TestUsedMemoryCountsCollections(t *testing.T) {
+	srv := tcStart(t, Config{})
+	tc := tcDial(t, srv)
+	const n, batch = 200000, 1000
+	builds := []struct {
+		key  string
+		args func(i int) []string
+		cmd  string
+	}{
+		{"hash", func(i int) []string { return []string{"field:" + strconv.Itoa(i), "value:" + strconv.Itoa(i)} }, "HSET"},
+		{"set", func(i int) []string { return []string{"member:" + strconv.Itoa(i)} }, "SADD"},
+		{"zset", func(i int) []string { return []string{strconv.Itoa(i), "member:" + strconv.Itoa(i)} }, "ZADD"},
+		{"list", func(i int) []string { return []string{"element:" + strconv.Itoa(i)} }, "RPUSH"},
+	}
+	reading := func() (used, dataset int64) {
+		runtime.GC()
+		runtime.GC()
+		return infoInt(t, tc, "memory", "used_memory"), infoInt(t, tc, "memory", "used_memory_dataset")
+	}
+	for _, b := range builds {
+		usedBefore, datasetBefore := reading()
+		for i := 0; i < n; i += batch {
+			cmd := []string{b.cmd, b.key}
+			for j := i; j < i+batch; j++ {
+				cmd = append(cmd, b.args(j)...)
+			}
+			if r := tc.do(cmd...); r.Kind == '-' {
+				t.Fatalf("%s: %s", b.cmd, r.Str)
+			}
+		}
+		usedAfter, datasetAfter := reading()
+		usage := tc.integer("MEMORY", "USAGE", b.key)
+		for _, f := range []struct {
+			name          string
+			before, after int64
+		}{{"used_memory", usedBefore, usedAfter}, {"used_memory_dataset", datasetBefore, datasetAfter}} {
+			grew := f.after - f.before
+			t.Logf("%s: %s grew by %d, MEMORY USAGE %d", b.key, f.name, grew, usage)
+			if grew < usage*7/10 || grew > usage*14/10 {
+				t.Errorf("%s of %d elements: %s grew by %d, MEMORY USAGE is %d", b.key, n, f.name, grew, usage)
+			}
+		}
 	}
 }

@@ -312,13 +312,17 @@ func cmdSinter(c *client, args [][]byte) { sinter(c, args[1:]) }
 
 func cmdSunion(c *client, args [][]byte) {
 	if sets, ok := c.readSets(args[1:]); ok {
-		c.writeSetMembers(c.db.SUnion(sets))
+		res := c.db.SUnion(sets)
+		c.writeSetMembers(res)
+		c.db.FreeResult(res) // lazyfreed_objects as Redis counts them
 	}
 }
 
 func cmdSdiff(c *client, args [][]byte) {
 	if sets, ok := c.readSets(args[1:]); ok {
-		c.writeSetMembers(c.db.SDiff(sets))
+		res := c.db.SDiff(sets)
+		c.writeSetMembers(res)
+		c.db.FreeResult(res) // lazyfreed_objects as Redis counts them
 	}
 }
 

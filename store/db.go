@@ -25,6 +25,11 @@ type keyspace struct {
 	expiresPeak int
 	// avgTTL is the running estimate of the average TTL for INFO keyspace.
 	avgTTL int64
+	// work holds the entries whose values have background work pending
+	// (background.go); nil when none. lastWork is the entry registered
+	// last, or nil.
+	work     map[*entry]struct{}
+	lastWork *entry
 }
 
 func newKeyspace() keyspace {
@@ -127,6 +132,7 @@ func (db *DB) expireEntry(e *entry) {
 // deleteEntry removes e from the keyspace and the expires index.
 func (db *DB) deleteEntry(e *entry) {
 	db.keys.remove(e)
+	db.unregisterWork(e)
 	if e.volatile() {
 		delete(db.expires, e)
 		e.setVolatile(false)
@@ -160,6 +166,24 @@ func (db *DB) del(key []byte, lazy bool) bool {
 func (db *DB) serverDelete(e *entry) {
 	db.deleteEntry(e)
 	db.drop(e, db.st.lazy(lazyServerDelBit))
+}
+
+// replaceEntry puts ne, a new entry for old's key, in old's place in the
+// main table. The caller moves or removes old's deadline and drops old.
+func (db *DB) replaceEntry(old, ne *entry) {
+	db.keys.replace(old, ne)
+	db.unregisterWork(old)
+}
+
+// overwrite puts ne, a new entry without a deadline, in the place of old,
+// which holds the same key, and drops old's value as Redis's dbOverwrite
+// does: in the background when it is big and LazyFree.ServerDel is set.
+// The STORE commands replace their destination this way. The caller
+// records the change.
+func (db *DB) overwrite(old, ne *entry) {
+	db.persistEntry(old)
+	db.replaceEntry(old, ne)
+	db.drop(old, db.st.lazy(lazyServerDelBit))
 }
 
 // Exists reports whether key exists, counting a hit or miss but leaving the

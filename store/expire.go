@@ -31,10 +31,17 @@ func (s *Store) Cron(hz int) {
 
 	tx := s.Begin(TxOptions{AllDBs: true})
 	defer tx.End()
+	// Values with background work get about a millisecond in all
+	// (background.go).
+	deadline, spent := time.Now().Add(valueStepTime), false
 	for n := 0; n < dbsPerCron && n < len(s.active); n++ {
 		s.resizeCursor = (s.resizeCursor + 1) % len(s.active)
+		db := s.active[s.resizeCursor]
 		// About a millisecond of rehashing, as Redis's incrementallyRehash.
-		s.active[s.resizeCursor].ResizeStep(1000)
+		db.ResizeStep(1000)
+		if !spent && len(db.work) > 0 {
+			spent = db.stepValues(deadline)
+		}
 	}
 	s.pruneActive()
 }

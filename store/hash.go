@@ -241,8 +241,8 @@ func (db *DB) HSet(key []byte, pairs [][]byte) (added int, err error) {
 	}
 	limits := db.st.Limits()
 	if e == nil {
-		_, added = db.newHash(key, pairs, limits)
-		db.recordN(OpWrite, key, len(pairs)/2)
+		e, added = db.newHash(key, pairs, limits)
+		db.recordWrite(e, key, len(pairs)/2) // and background work (background.go)
 		return added, nil
 	}
 	hashTryConversion(e, pairs, limits)
@@ -251,7 +251,7 @@ func (db *DB) HSet(key []byte, pairs [][]byte) (added int, err error) {
 			added++
 		}
 	}
-	db.recordN(OpWrite, key, len(pairs)/2)
+	db.recordWrite(e, key, len(pairs)/2) // and background work (background.go)
 	return added, nil
 }
 
@@ -267,14 +267,14 @@ func (db *DB) HSetNX(key, field, val []byte) (bool, error) {
 	limits := db.st.Limits()
 	switch {
 	case e == nil:
-		db.newHash(key, pair, limits)
+		e, _ = db.newHash(key, pair, limits)
 	case (Hash{e}).Has(field):
 		return false, nil
 	default:
 		hashTryConversion(e, pair, limits)
 		hashSetField(e, field, val, limits)
 	}
-	db.recordN(OpWrite, key, 1)
+	db.recordWrite(e, key, 1) // and background work (background.go)
 	return true, nil
 }
 
@@ -306,13 +306,13 @@ func (db *DB) HDel(key []byte, fields [][]byte) (int, error) {
 		}
 		deleted++
 		if (Hash{e}).Len() == 0 {
-			db.deleteEntry(e)
+			db.serverDelete(e) // as Redis's dbDelete (memory.go)
 			db.recordN(OpDelete, key, deleted)
 			return deleted, nil
 		}
 	}
 	if deleted > 0 {
-		db.recordN(OpWrite, key, deleted)
+		db.recordWrite(e, key, deleted) // and background work (background.go)
 	}
 	return deleted, nil
 }
@@ -373,11 +373,11 @@ func (db *DB) HIncrByFloat(key, field []byte, incr num.LongDouble, buf []byte) (
 // e is nil, with hashTypeSet's conversion checks, and records one write.
 func (db *DB) hashUpsert(e *entry, key, field, val []byte) {
 	if e == nil {
-		db.newHash(key, [][]byte{field, val}, db.st.Limits())
+		e, _ = db.newHash(key, [][]byte{field, val}, db.st.Limits())
 	} else {
 		hashSetField(e, field, val, db.st.Limits())
 	}
-	db.recordN(OpWrite, key, 1)
+	db.recordWrite(e, key, 1) // and background work (background.go)
 }
 
 // newHash adds a hash at key holding pairs (field, value…, a field given

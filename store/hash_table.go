@@ -102,5 +102,10 @@ func (t *hashTable) memSize() int { return hashTableSize + t.d.Bytes() }
 // per field.
 func (t *hashTable) freeEffort() int { return t.len() }
 
+// bgPending and bgStep hand the table's rehash and compaction to the
+// store's cron (background.go).
+func (t *hashTable) bgPending() bool        { return t.d.Pending() }
+func (t *hashTable) bgStep(budget int) bool { return t.d.Step(budget) }
+
 // A hashTable is a compound value: COPY clones it.
 var _ cloner = (*hashTable)(nil)

@@ -84,6 +84,7 @@ func (db *DB) Rename(src, dst []byte, nx bool) (bool, error) {
 	if volatile {
 		db.setExpireEntry(ne, when)
 	}
+	db.noteWork(ne) // the value's background work follows it
 	db.record(OpRenameFrom, src)
 	db.record(OpRenameTo, dst)
 	return true, nil
@@ -114,6 +115,7 @@ func (db *DB) Copy(src []byte, dst *DB, dstKey []byte, replace bool) (bool, erro
 	if volatile {
 		dst.setExpireEntry(ne, when)
 	}
+	dst.noteWork(ne) // a clone may carry its original's pending work
 	db.st.tx.record(Change{Op: OpCopyTo, DB: dst.id, Other: db.id, Key: dstKey})
 	return true, nil
 }
@@ -140,6 +142,7 @@ func (db *DB) Move(key []byte, dst *DB) (bool, error) {
 	if volatile {
 		dst.setExpireEntry(e, when)
 	}
+	dst.noteWork(e) // the value's background work follows it
 	db.st.tx.record(Change{Op: OpMoveFrom, DB: db.id, Other: dst.id, Key: key})
 	db.st.tx.record(Change{Op: OpMoveTo, DB: dst.id, Other: db.id, Key: key})
 	return true, nil

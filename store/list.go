@@ -86,7 +86,7 @@ func (db *DB) finishList(e *entry, l *quicklist.List, key []byte, n int) bool {
 		if e.inline() {
 			e.vlen = 0 // the payload is garbage now; keep the entry consistent
 		}
-		db.deleteEntry(e)
+		db.serverDelete(e) // as Redis's dbDelete (memory.go)
 		db.recordN(OpDelete, key, n)
 		return true
 	}

@@ -59,6 +59,24 @@ type sizer interface{ memSize() int }
 // is estimated from its size (unsizedEffortBytes per unit of effort).
 type freeEffortHinter interface{ freeEffort() int }
 
+// Every compound value type reports its size and its free effort.
+var (
+	_ sizer            = (*hashTable)(nil)
+	_ freeEffortHinter = (*hashTable)(nil)
+	_ sizer            = (*hashSet)(nil)
+	_ freeEffortHinter = (*hashSet)(nil)
+	_ sizer            = (*zsetSkip)(nil)
+	_ freeEffortHinter = (*zsetSkip)(nil)
+	_ sizer            = (*listValue)(nil)
+	_ freeEffortHinter = (*listValue)(nil)
+	_ cloner           = (*hashSet)(nil)
+	_ cloner           = (*zsetSkip)(nil)
+	_ cloner           = (*listValue)(nil)
+	_ backgrounder     = (*hashTable)(nil)
+	_ backgrounder     = (*hashSet)(nil)
+	_ backgrounder     = (*zsetSkip)(nil)
+)
+
 // LazyFreeThreshold is the free effort above which a lazy drop frees the
 // value in the background (Redis's LAZYFREE_THRESHOLD).
 const LazyFreeThreshold = 64
@@ -192,7 +210,11 @@ type LazyFree struct {
 	Expire bool
 	// ServerDel: values the server deletes or overwrites as a side effect
 	// of a command (SET over another value, RENAME and COPY REPLACE onto an
-	// existing key, a collection emptied) (lazyfree-lazy-server-del).
+	// existing key, the destination of the STORE commands, the set SPOP
+	// with a count replaces or empties, a collection emptied, which has
+	// nothing left to free) and the temporary result of SUNION and SDIFF,
+	// as Redis's dbDelete, dbOverwrite and sunionDiffGenericCommand do
+	// (lazyfree-lazy-server-del).
 	ServerDel bool
 	// UserDel: DEL and GETDEL (lazyfree-lazy-user-del).
 	UserDel bool

@@ -258,7 +258,7 @@ func (db *DB) SAdd(key []byte, members [][]byte) (int, error) {
 		}
 	}
 	if added > 0 {
-		db.recordN(OpWrite, key, added)
+		db.recordWrite(e, key, added) // and background work (background.go)
 	}
 	return added, nil
 }
@@ -275,14 +275,14 @@ func (db *DB) SRem(key []byte, members [][]byte) (int, error) {
 		if setRemove(e, m) {
 			removed++
 			if setLen(e) == 0 {
-				db.deleteEntry(e)
+				db.serverDelete(e) // as Redis's dbDelete (memory.go)
 				db.recordN(OpDelete, key, removed)
 				return removed, nil
 			}
 		}
 	}
 	if removed > 0 {
-		db.recordN(OpWrite, key, removed)
+		db.recordWrite(e, key, removed) // and background work (background.go)
 	}
 	return removed, nil
 }
@@ -307,17 +307,17 @@ func (db *DB) SMove(src, dst, member []byte) (bool, error) {
 		return false, nil
 	}
 	if setLen(se) == 0 {
-		db.deleteEntry(se)
+		db.serverDelete(se) // as Redis's dbDelete (memory.go)
 		db.recordN(OpDelete, src, 1)
 	} else {
-		db.recordN(OpWrite, src, 1)
+		db.recordWrite(se, src, 1) // and background work (background.go)
 	}
 	if de == nil {
 		de = db.newSetEntry(dst, member)
 		db.insertEntry(de)
 	}
 	if db.setAdd(de, member) {
-		db.recordN(OpWrite, dst, 1)
+		db.recordWrite(de, dst, 1) // and background work (background.go)
 	}
 	return true, nil
 }
@@ -333,10 +333,10 @@ func (db *DB) SPop(key []byte) (member []byte, ok bool, err error) {
 	member = slices.Clone(viewOf(e).Random(buf[:]))
 	setRemove(e, member)
 	if setLen(e) == 0 {
-		db.deleteEntry(e)
+		db.serverDelete(e) // as Redis's dbDelete (memory.go)
 		db.recordN(OpDelete, key, 1)
 	} else {
-		db.recordN(OpWrite, key, 1)
+		db.recordWrite(e, key, 1) // and background work (background.go)
 	}
 	return member, true, nil
 }
@@ -369,7 +369,8 @@ func (db *DB) SPopN(key []byte, count int64, header func(n int), fn func(m []byt
 		res := db.unionOf([]SetView{viewOf(e)})
 		header(res.Len())
 		res.Each(func(m []byte) bool { fn(m); return true })
-		db.deleteEntry(e)
+		db.FreeResult(res) // as Redis frees its SUNION (memory.go)
+		db.serverDelete(e) // as Redis's dbDelete (memory.go)
 		db.recordN(OpDelete, key, size)
 		return true, nil
 	}
@@ -401,27 +402,41 @@ func (db *DB) SPopN(key []byte, count int64, header func(n int), fn func(m []byt
 		viewOf(e).Each(func(m []byte) bool { fn(m); return true })
 		// The new value takes the old entry's place, keeping its key,
 		// deadline and access time.
-		db.replaceSetValue(e, kept)
+		e = db.replaceSetValue(e, kept)
 	}
-	db.recordN(OpWrite, key, n)
+	db.recordWrite(e, key, n) // and background work (background.go)
 	return true, nil
 }
 
 // replaceSetValue makes e hold the set value of src, an entry that is not
 // in the keyspace.
-func (db *DB) replaceSetValue(e, src *entry) {
+// The old value is dropped as Redis's dbOverwrite drops it
+// (lazyfree-lazy-server-del, memory.go). It returns the entry that holds
+// the key afterwards: e, or a new one.
+func (db *DB) replaceSetValue(e, src *entry) *entry {
+	lazy := db.st.lazy(lazyServerDelBit)
 	if src.inline() {
-		e.setEnc(EncSetIntset)
 		if !e.inline() {
 			// From a compound entry back to an inline one.
 			ne := newInlineEntry(e.key(), EncSetIntset, src.payload(), e.lru())
 			db.swapEntry(e, ne)
-			return
+			db.drop(e, lazy)
+			return ne
 		}
+		e.setEnc(EncSetIntset)
 		e.setPayload(src.payload())
-		return
+		return e
+	}
+	if !e.inline() {
+		// The old value goes to drop in a detached copy of the entry,
+		// which keeps the old compound while e takes a new one.
+		old := *e
+		e.setCompound(EncSetHashtable, src.value())
+		db.drop(&old, lazy)
+		return e
 	}
 	e.setCompound(EncSetHashtable, src.value())
+	return e
 }
 
 // swapEntry puts ne in e's place in the keyspace, with e's deadline.
@@ -430,7 +445,7 @@ func (db *DB) swapEntry(e, ne *entry) {
 		db.persistEntry(e)
 		db.setExpireEntry(ne, when)
 	}
-	db.keys.replace(e, ne)
+	db.replaceEntry(e, ne)
 }
 
 // SInter calls fn with each member of the intersection of sets (from
@@ -525,6 +540,18 @@ func (b *setBuilder) view() SetView {
 	return SetView{is: b.is}
 }
 
+// FreeResult lets go of res, the result of SUnion or SDiff once it has
+// been replied with, as Redis frees the temporary set of SUNION and SDIFF
+// (and of SPOP with a count that takes everything): in the background when
+// it is big and LazyFree.ServerDel is set, which INFO counts in
+// lazyfreed_objects. res must not be used afterwards.
+func (db *DB) FreeResult(res SetView) {
+	if res.ht == nil || !db.st.lazy(lazyServerDelBit) {
+		return // the collector frees it; nothing is counted
+	}
+	db.drop(newCompoundEntry(nil, EncSetHashtable, res.ht, 0), true)
+}
+
 // unionOf returns the union of sets, built as Redis builds it.
 func (db *DB) unionOf(sets []SetView) SetView {
 	b := setBuilder{db: db}
@@ -615,7 +642,7 @@ func (db *DB) SStore(dst []byte, res SetView) int {
 	n := res.Len()
 	if n == 0 {
 		if old != nil {
-			db.deleteEntry(old)
+			db.serverDelete(old) // as Redis's dbDelete: lazyfree-lazy-server-del
 			db.recordN(OpDelete, dst, 1)
 		}
 		return 0
@@ -628,12 +655,11 @@ func (db *DB) SStore(dst []byte, res SetView) int {
 		ne = newInlineEntry(dst, EncSetIntset, res.is, lru)
 	}
 	if old != nil {
-		db.persistEntry(old)
-		db.keys.replace(old, ne)
+		db.overwrite(old, ne) // as Redis's dbOverwrite: lazyfree-lazy-server-del
 	} else {
 		db.insertEntry(ne)
 	}
-	db.recordN(OpWrite, dst, 1)
+	db.recordWrite(ne, dst, 1)
 	return n
 }
 

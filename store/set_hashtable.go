@@ -64,3 +64,12 @@ func (h *hashSet) clone() any { return &hashSet{d: h.d.Clone()} }
 
 // memSize is the approximate memory of the set in bytes, in O(1).
 func (h *hashSet) memSize() int { return 16 + h.d.Bytes() }
+
+// freeEffort is the work of freeing the set as Redis's lazyfree counts it:
+// one unit per member (memory.go).
+func (h *hashSet) freeEffort() int { return h.len() }
+
+// bgPending and bgStep hand the table's rehash and compaction to the
+// store's cron (background.go).
+func (h *hashSet) bgPending() bool        { return h.d.Pending() }
+func (h *hashSet) bgStep(budget int) bool { return h.d.Step(budget) }

@@ -143,7 +143,7 @@ func (db *DB) setString(e *entry, key, val []byte, enc Encoding, keepTTL bool) *
 			db.setExpireEntry(ne, db.expires[e])
 			db.persistEntry(e)
 		}
-		db.keys.replace(e, ne)
+		db.replaceEntry(e, ne)
 		db.drop(e, db.st.lazy(lazyServerDelBit))
 		return ne
 	}
@@ -181,7 +181,7 @@ func (db *DB) adoptString(e *entry, key, val, frame []byte, keepTTL bool) *entry
 		db.setExpireEntry(ne, db.expires[e])
 	}
 	db.persistEntry(e)
-	db.keys.replace(e, ne)
+	db.replaceEntry(e, ne)
 	db.drop(e, db.st.lazy(lazyServerDelBit))
 	return ne
 }

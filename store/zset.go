@@ -42,11 +42,11 @@ func (db *DB) zsetChanged(e *entry, key []byte, n int) {
 		return
 	}
 	if zviewOf(e).card() == 0 {
-		db.deleteEntry(e)
+		db.serverDelete(e) // as Redis's dbDelete (memory.go)
 		db.recordN(OpDelete, key, n)
 		return
 	}
-	db.recordN(OpWrite, key, n)
+	db.recordWrite(e, key, n) // and background work (background.go)
 }
 
 // ZCard returns the number of members of the sorted set at key, 0 when it
@@ -163,11 +163,11 @@ func (db *DB) ZAdd(key []byte, members []ScoredMember, f ZAddFlags) (ZAddResult,
 		res.Score = score
 	}
 	if n := res.Added + res.Updated; n > 0 {
-		db.recordN(OpWrite, key, n)
+		db.recordWrite(e, key, n) // and background work (background.go)
 	} else if zviewOf(e).card() == 0 {
 		// A key created for nothing (cannot happen today: a new key
 		// always gets its first member) is not left behind.
-		db.deleteEntry(e)
+		db.serverDelete(e) // as Redis's dbDelete (memory.go)
 	}
 	return res, err
 }
@@ -377,7 +377,7 @@ func (db *DB) storeZSet(dst []byte, members []ScoredMember) {
 	old := db.lookup(dst, Write)
 	if len(members) == 0 {
 		if old != nil {
-			db.deleteEntry(old)
+			db.serverDelete(old) // as Redis's dbDelete: lazyfree-lazy-server-del
 			db.recordN(OpDelete, dst, 1)
 		}
 		return
@@ -404,12 +404,11 @@ func (db *DB) storeZSet(dst []byte, members []ScoredMember) {
 		}
 	}
 	if old != nil {
-		db.persistEntry(old)
-		db.keys.replace(old, ne)
+		db.overwrite(old, ne) // as Redis's dbOverwrite: lazyfree-lazy-server-del
 	} else {
 		db.insertEntry(ne)
 	}
-	db.recordN(OpWrite, dst, 1)
+	db.recordWrite(ne, dst, 1)
 }
 
 // ZRangeStore stores what spec selects from src at dst and returns how

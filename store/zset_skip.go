@@ -44,6 +44,16 @@ func (z *zsetSkip) clone() any {
 // kept up to date as they change.
 func (z *zsetSkip) memSize() int { return 64 + z.d.Bytes() + z.idx.Len()*zsetItemBytes }
 
+// freeEffort is the work of freeing the set as Redis's lazyfree counts a
+// skiplist: one unit per member (memory.go).
+func (z *zsetSkip) freeEffort() int { return z.card() }
+
+// bgPending and bgStep hand the dict's rehash and compaction to the store's
+// cron (background.go); a member the dict moves reaches the index through
+// OnMove.
+func (z *zsetSkip) bgPending() bool        { return z.d.Pending() }
+func (z *zsetSkip) bgStep(budget int) bool { return z.d.Step(budget) }
+
 // cmp orders index items by score, then member.
 func (z *zsetSkip) cmp(a, b zindex.Item) int {
 	switch {

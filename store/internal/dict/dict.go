@@ -627,6 +627,13 @@ func (d *Dict) Step(budget int) (more bool) {
 	for i := 0; i < budget/compactBudget+1; i++ {
 		d.compactStep()
 	}
+	return d.Pending()
+}
+
+// Pending reports, in O(1), whether Step has work to do: a resize in
+// progress or due, or a compaction in progress or due. An owner uses it
+// to decide whether its background cycle should visit the Dict.
+func (d *Dict) Pending() bool {
 	return d.rehashing() || d.sparse() || d.compactSrc != 0 || d.wantsCompaction()
 }
 
