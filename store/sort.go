@@ -146,11 +146,7 @@ func (db *DB) SortStore(dst []byte, vals [][]byte, n int) {
 		ne = newCompoundEntry(dst, EncListQuicklist, &listValue{l}, lru)
 	}
 	if old != nil {
-		// The old value is freed as Redis's dbOverwrite frees it: in the
-		// background when big and lazyfree-lazy-server-del is set.
-		db.persistEntry(old)
-		db.keys.replace(old, ne)
-		db.drop(old, db.st.lazy(lazyServerDelBit))
+		db.overwrite(old, ne)
 	} else {
 		db.insertEntry(ne)
 	}
