@@ -114,6 +114,7 @@ type List struct {
 	depth int  // compress depth in force; 0 compresses nothing
 	all   bool // the depth changed: the next Compress visits every node
 	moved bool // nodes were added or removed since the last Compress
+	added int  // nodes added since the last Compress
 	// [dlo, dhi] holds the nodes changed since the last Compress, when
 	// touched.
 	touched  bool
@@ -247,8 +248,8 @@ func (l *List) SetCompressDepth(d int) {
 func (l *List) Compress() {
 	n := l.Nodes()
 	d := l.depth
-	touched, lo, hi, moved := l.touched, l.dlo, l.dhi, l.moved
-	l.touched, l.moved = false, false
+	touched, lo, hi, moved, added := l.touched, l.dlo, l.dhi, l.moved, l.added
+	l.touched, l.moved, l.added = false, false, 0
 	if l.all {
 		l.all = false
 		if d == 0 && l.ncomp == 0 {
@@ -278,8 +279,14 @@ func (l *List) Compress() {
 		return // no interior
 	}
 	if moved {
-		l.compressNode(d)
-		l.compressNode(n - 1 - d)
+		// A node that was within the depth of an end at the last
+		// Compress is now at most `added` nodes further in: look at
+		// that many past the depth at each end.
+		k := min(max(added, 1), n-2*d)
+		for j := 0; j < k; j++ {
+			l.compressNode(d + j)
+			l.compressNode(n - 1 - d - j)
+		}
 	}
 	if touched {
 		for i := max(lo, d); i <= min(hi, n-1-d); i++ {
@@ -359,6 +366,7 @@ func (l *List) setNode(i int, lp []byte) {
 func (l *List) insertNode(i int, lp []byte) {
 	l.cached = 0
 	l.moved = true
+	l.added++
 	if l.touched {
 		if l.dlo >= i {
 			l.dlo++
@@ -843,7 +851,7 @@ func setHeader(lp []byte, count int) {
 // Clone returns a deep copy of l.
 func (l *List) Clone() *List {
 	c := &List{count: l.count, depth: l.depth, all: l.all, ncomp: l.ncomp,
-		moved: l.moved, touched: l.touched, dlo: l.dlo, dhi: l.dhi}
+		moved: l.moved, added: l.added, touched: l.touched, dlo: l.dlo, dhi: l.dhi}
 	n := l.Nodes()
 	if n <= 1 {
 		if n == 1 {
