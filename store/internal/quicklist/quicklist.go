@@ -240,6 +240,10 @@ func (l *List) SetCompressDepth(d int) {
 	}
 }
 
+// Release drops the decompressed node kept for reading, once a reader is
+// done; what callers hold of it stays valid.
+func (l *List) Release() { l.cached, l.cache = 0, nil }
+
 // Compress brings the list in line with its compress depth after a
 // change: the nodes within the depth of either end raw, the others
 // compressed when that saves enough. It looks at the nodes changed since
@@ -250,6 +254,7 @@ func (l *List) Compress() {
 	d := l.depth
 	touched, lo, hi, moved, added := l.touched, l.dlo, l.dhi, l.moved, l.added
 	l.touched, l.moved, l.added = false, false, 0
+	l.Release()
 	if l.all {
 		l.all = false
 		if d == 0 && l.ncomp == 0 {
