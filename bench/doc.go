@@ -8,7 +8,8 @@
 // the server's.
 //
 // The side-by-side comparisons with a real redis-server live in
-// bench/vsredis (throughput, latency and memory per key; make
-// bench-vs-redis) and bench/bigmem (memory for big values and replies, and
+// bench/vsredis (throughput and latency of redis-benchmark's tests and of
+// commands on big collections, memory per string key and per collection
+// element; make bench-vs-redis) and bench/bigmem (memory for big values and replies, and
 // how soon it is given back; make bench-memory).
 package bench

@@ -125,6 +125,16 @@ func orderFree(args [][]byte, v Value) Value {
 		return v.pairsSorted()
 	case "hkeys", "hvals":
 		return v.sorted()
+	case "sort", "sort_ro":
+		// BY nosort returns a set in its table's order.
+		nosort, stored := false, false
+		for _, a := range args[2:] {
+			nosort = nosort || strings.EqualFold(string(a), "nosort")
+			stored = stored || strings.EqualFold(string(a), "store")
+		}
+		if nosort && !stored {
+			return v.sorted()
+		}
 	case "hscan":
 		if v.Kind == '*' && len(v.Elems) == 2 {
 			v.Elems = []Value{v.Elems[0], v.Elems[1].pairsSorted()}
@@ -217,6 +227,19 @@ var randomTemplates = []cmdTemplate{
 	tpl("LRANGE k i i"), tpl("LINDEX k i"), tpl("LSET k i v"), tpl("LINSERT k e v v"),
 	tpl("LREM k i v"), tpl("LTRIM k i i"), tpl("LPOS k v O", "RANK i", "COUNT i", "MAXLEN i", "rank"),
 	tpl("LMOVE k k e e"), tpl("RPOPLPUSH k k"), tpl("LMPOP i k k e O", "COUNT i", "count"),
+	// SORT in its deterministic forms. Numeric weights are left to the
+	// scripts: Redis never clears errno before its strtod, so after any
+	// ERANGE (a ZADD of 1e400) a later SORT of text weights fails there.
+	// ALPHA with a BY pattern only where equal weights keep an order both
+	// servers share (a list's);
+	// BY nosort of a set (Q may be one) has the table's order, so those
+	// replies are compared sorted unless STORE sorts them (orderFree).
+	tpl("SORT k ALPHA O", "DESC", "LIMIT i i", "GET #", "GET k*", "GET h*->f1", "STORE k", "asc"),
+	tpl("RPUSH P v v v"), tpl("LPUSH P v"),
+	tpl("SORT P BY k* ALPHA O", "DESC", "LIMIT i i", "GET #", "GET h*->f1", "STORE k"),
+	tpl("SORT Q BY nosort O", "DESC", "GET #", "GET k*"),
+	tpl("SORT k BY nosort STORE k O", "DESC", "LIMIT i i", "GET #", "GET k*"),
+	tpl("SORT_RO k ALPHA O", "DESC", "LIMIT i i", "GET #", "STORE k"),
 }
 
 // sortedReplies are the commands whose replies are compared as sorted
@@ -226,7 +249,13 @@ var sortedReplies = map[string]bool{"keys": true, "smembers": true, "sinter": tr
 var (
 	randKeys = []string{"k1", "k2", "k3", "{k}1", "h1", "s1", "s2", "z1", "l1", "l2"}
 	// randEnds are the ends of LMOVE and LMPOP and LINSERT's sides.
-	randEnds = []string{"LEFT", "RIGHT", "left", "right", "BEFORE", "after", "middle"}
+	// randSortKeys are the keys SORT … BY nosort reads in their own
+	// order: lists and sorted sets (or missing keys, or other types).
+	randSortKeys = []string{"l1", "l2", "z1", "z2"}
+	// randListKeys are keys that are lists (only list commands write them),
+	// or missing.
+	randListKeys = []string{"sortl1", "sortl2"}
+	randEnds     = []string{"LEFT", "RIGHT", "left", "right", "BEFORE", "after", "middle"}
 	// randHashKeys and randFields are the keys and fields of the hash
 	// templates.
 	randHashKeys = []string{"h1", "h1", "h2"}
@@ -390,6 +419,10 @@ func (g *cmdGen) arg(kind string) string {
 		return g.pick(randDirectives)
 	case "e":
 		return g.pick(randEnds)
+	case "Q":
+		return g.pick(randSortKeys)
+	case "P":
+		return g.pick(randListKeys)
 	case "z":
 		return g.pick(randZKeys)
 	case "L":

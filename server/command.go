@@ -68,9 +68,12 @@ type command struct {
 	// keyFlags is Redis's per-command procedure for the flags of keys that
 	// depend on the arguments (keyspec.ProcFlags), or nil.
 	keyFlags func(args [][]byte) keyspec.Flags
-	lockDB   bool // Run is called inside a store transaction (client.tx)
-	allDBs   bool // … that may use every database
-	id       int  // index of the command's statistics in Server.cmdStats
+	// keyFlagsAt is the procedure's flags of each key it finds, when they
+	// differ from key to key (keyspec.ProcKeyFlags), or nil.
+	keyFlagsAt func(args [][]byte, pos int) keyspec.Flags
+	lockDB     bool // Run is called inside a store transaction (client.tx)
+	allDBs     bool // … that may use every database
+	id         int  // index of the command's statistics in Server.cmdStats
 }
 
 // FullName returns the name Redis uses in replies and statistics: the name,
@@ -306,6 +309,7 @@ func (cmd *command) finish() {
 	cmd.movable = cmd.GetKeys != nil || movable
 	if cmd.parent == nil {
 		cmd.keyFlags = keyspec.ProcFlags(cmd.Name)
+		cmd.keyFlagsAt = keyspec.ProcKeyFlags(cmd.Name)
 	}
 }
 

@@ -19,7 +19,7 @@ func (cmd *command) Keys(args [][]byte) []keyspec.Ref {
 // appendKeys is Keys appending to dst, so that callers on a hot path (ACL
 // checks) can reuse a buffer.
 func (cmd *command) appendKeys(dst []keyspec.Ref, args [][]byte) []keyspec.Ref {
-	return keyspec.Append(dst, args, cmd.KeySpecs, keyspec.Options{GetKeys: cmd.GetKeys, Flags: cmd.keyFlags})
+	return keyspec.Append(dst, args, cmd.KeySpecs, keyspec.Options{GetKeys: cmd.GetKeys, Flags: cmd.keyFlags, KeyFlags: cmd.keyFlagsAt})
 }
 
 // hasKeys reports whether the command can have key arguments at all, as

@@ -48,7 +48,11 @@ import (
 
 const (
 	// releaseMin is the least amount of memory worth a forced release.
-	releaseMin = 64 << 20
+	// On a small heap a collection costs milliseconds, and garbage of
+	// this size left by a load (listpacks outgrown, input buffers) would
+	// otherwise stay resident: 16 MB is a third of a heap of a million
+	// small hash fields.
+	releaseMin = 16 << 20
 	// quietAlloc is the allocation per check period under which
 	// allocation counts as paused.
 	quietAlloc = 4 << 20

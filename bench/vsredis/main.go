@@ -1,17 +1,32 @@
 // Command vsredis runs redis-benchmark against a real redis-server and a
 // redoubt-server side by side and reports Redoubt's throughput, latency and
-// memory per key as ratios to Redis's.
+// memory per element as ratios to Redis's.
 //
 //	go run ./bench/vsredis -redoubt bin/redoubt-server [-quick]
 //
 // Both servers run on free loopback ports with the same command line
-// (--port N --bind 127.0.0.1 --save "" --appendonly no). For each pipeline
-// depth, redis-benchmark runs against Redis, then Redoubt, then Redis again,
-// and so on for -reps repetitions; the ratio reported for a test is the
-// median of the per-repetition ratios Redoubt/Redis, which cancels most of
-// the drift of a shared machine. A fresh pair of servers then loads -keys
-// small string keys, and the growth of each process's resident set gives
-// bytes per key.
+// (--port N --bind 127.0.0.1 --save "" --appendonly no).
+//
+// Throughput: the tests (tests.go) are redis-benchmark's own for strings
+// and the collection types (-t ping, set, get, incr, lpush, …, lrange_600,
+// mset) and, on values of -elements members loaded into both servers first
+// (shapes.go), commands of ours with random arguments (ZADD, ZRANK,
+// ZRANGEBYSCORE … LIMIT 0 10 on a sorted set, HGET on a hash, SISMEMBER on a
+// set). For each pipeline depth, each test runs against Redis, then
+// Redoubt; all of them -reps times over. The ratio reported for a test is
+// the median of the per-repetition ratios Redoubt/Redis, which cancels most
+// of the drift of a shared machine. Slow tests run fewer requests, so that
+// each run takes about as long as the others.
+//
+// Memory: a fresh pair of servers loads -keys small string keys, and one
+// fresh pair per collection shape loads it (memshapes.go); the growth of
+// each process's resident set, once it holds still, gives bytes per key or
+// element.
+//
+// A test or shape a server lacks a command for is left out (for that
+// server) and listed, so the tool runs against a Redoubt that has only
+// some of the commands; -redoubt "$(command -v redis-server)" runs it
+// against two Redises, which checks the tests themselves.
 //
 // The report is Markdown on standard output; progress goes to standard
 // error.
@@ -42,13 +57,16 @@ type options struct {
 	clients           int
 	keyspace          int
 	keys              int
+	elements          int
 	pipelines         []int
-	tests             []string
+	tests             []benchTest
+	shapes            []*shape
 	gomaxprocs        int
 	throughput        bool
 	memory            bool
 	timeout           time.Duration
 	quietWait         time.Duration
+	quietBudget       time.Duration
 	verbose           bool
 	floor             bool
 	floorServer       string
@@ -88,22 +106,25 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.redoubt, "redoubt", "bin/redoubt-server", "path of the redoubt-server binary")
 	fs.IntVar(&o.reps, "reps", 5, "interleaved repetitions (Redis, Redoubt, Redis, …) per pipeline depth")
-	fs.IntVar(&o.requests, "requests", 100_000, "requests per test at pipeline depth 1 (redis-benchmark -n)")
-	fs.IntVar(&o.pipelinedRequests, "pipelined-requests", 1_000_000, "requests per test at pipeline depths above 1")
+	fs.IntVar(&o.requests, "requests", 30_000, "requests per test at pipeline depth 1 (redis-benchmark -n), divided for the slower tests (see tests.go)")
+	fs.IntVar(&o.pipelinedRequests, "pipelined-requests", 300_000, "requests per test at pipeline depths above 1, divided for the slower tests")
 	fs.IntVar(&o.clients, "clients", 50, "parallel connections (redis-benchmark -c)")
 	fs.IntVar(&o.keyspace, "keyspace", 100_000, "random keys per test (redis-benchmark -r)")
-	fs.IntVar(&o.keys, "keys", 1_000_000, "keys loaded for the memory comparison")
+	fs.IntVar(&o.keys, "keys", 1_000_000, "string keys loaded for the memory comparison")
+	fs.IntVar(&o.elements, "elements", 1_000_000, "elements of each collection shape in the memory comparison (a big value holds them all, small values 10 each), and of the big values the *-big tests work on")
 	pipelines := fs.String("pipelines", "1,16", "pipeline depths (redis-benchmark -P), comma-separated")
-	tests := fs.String("tests", "ping,set,get,incr,mset", "redis-benchmark tests (-t), comma-separated")
+	tests := fs.String("tests", defaultTests(), "tests, comma-separated: redis-benchmark's own (-t) and ours on big values (*-big)")
+	shapeList := fs.String("shapes", shapeNames(), "collection shapes for the memory comparison, comma-separated, or none")
 	fs.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS for the redoubt-server process (its environment); 0 leaves the binary's own choice (redoubt-server: io-threads, default 1)")
 	fs.BoolVar(&o.throughput, "throughput", true, "run the redis-benchmark comparison")
 	fs.BoolVar(&o.memory, "memory", true, "run the memory comparison")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "limit for one redis-benchmark run")
-	fs.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before each pair of runs, wait up to this long for other processes to leave the CPUs (<10% busy); 0 does not wait")
+	fs.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before a pair of runs that follows a busy one, wait up to this long for other processes to leave the CPUs (<10% busy); 0 does not wait")
+	fs.DurationVar(&o.quietBudget, "quiet-budget", time.Minute, "wait for quiet at most this long in all, so that a busy machine does not stretch the run without end")
 	fs.BoolVar(&o.verbose, "v", false, "print every repetition's figures to standard error")
 	fs.BoolVar(&o.floor, "floor", true, "also run the PING tests against the floor: a bare Go server that answers +PONG (see floor.go)")
 	fs.StringVar(&o.floorServer, "floor-server", "", "run as the floor server on this loopback port (vsredis starts it so)")
-	quick := fs.Bool("quick", false, "smoke-test mode: 2 repetitions, 20,000/200,000 requests, 100,000 keys, -quiet-wait 10s (explicit flags win)")
+	quick := fs.Bool("quick", false, "smoke-test mode: 2 repetitions, 10,000/100,000 requests, 100,000 keys and elements, -quiet-wait 10s (explicit flags win)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -117,31 +138,34 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			o.reps = 2
 		}
 		if !set["requests"] {
-			o.requests = 20_000
+			o.requests = 10_000
 		}
 		if !set["pipelined-requests"] {
-			o.pipelinedRequests = 200_000
+			o.pipelinedRequests = 100_000
 		}
 		if !set["keys"] {
 			o.keys = 100_000
+		}
+		if !set["elements"] {
+			o.elements = 100_000
 		}
 		if !set["quiet-wait"] {
 			o.quietWait = 10 * time.Second
 		}
 	}
-	for _, p := range strings.Split(*pipelines, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(p))
+	for _, p := range splitList(*pipelines) {
+		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 {
 			return o, fmt.Errorf("-pipelines: %q is not a positive integer", p)
 		}
 		o.pipelines = append(o.pipelines, n)
 	}
-	for _, t := range strings.Split(*tests, ",") {
-		t = strings.ToLower(strings.TrimSpace(t))
-		if _, ok := probes[t]; !ok {
-			return o, fmt.Errorf("-tests: unknown test %q (known: ping, set, get, incr, mset)", t)
-		}
-		o.tests = append(o.tests, t)
+	var err error
+	if o.tests, err = selectTests(*tests); err != nil {
+		return o, err
+	}
+	if o.shapes, err = selectShapes(*shapeList); err != nil {
+		return o, err
 	}
 	switch {
 	case o.reps < 1:
@@ -154,9 +178,23 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-keyspace must be at least 1")
 	case o.memory && o.keys < 1:
 		return o, errors.New("-keys must be at least 1")
+	case o.elements < 10:
+		return o, errors.New("-elements must be at least 10")
 	}
 	return o, nil
 }
+
+// splitList splits a comma-separated option into its trimmed, lower-case
+// items.
+func splitList(s string) []string {
+	var items []string
+	for _, item := range strings.Split(s, ",") {
+		items = append(items, strings.ToLower(strings.TrimSpace(item)))
+	}
+	return items
+}
+
+func joinList(items []string) string { return strings.Join(items, ",") }
 
 // tools are the programs a run needs.
 type tools struct {
@@ -212,6 +250,7 @@ func compare(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}()
 	progress := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 
+	start := time.Now()
 	rep := &report{opts: o}
 	if o.throughput {
 		rep.throughput, err = runThroughput(ctx, o, t, workDir, progress)
@@ -226,7 +265,13 @@ func compare(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			keepWorkDir = ctx.Err() == nil
 			return err
 		}
+		rep.shapes, err = runShapes(ctx, o, t, workDir, progress)
+		if err != nil {
+			keepWorkDir = ctx.Err() == nil
+			return err
+		}
 	}
+	rep.elapsed = time.Since(start)
 	rep.env = describeEnv(o, t, rep)
 	rep.write(stdout)
 	return nil

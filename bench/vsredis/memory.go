@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,33 +114,9 @@ func measureLoad(ctx context.Context, p *serverProc, keys int, m *memoryFigures,
 	}
 	m.loadTime = time.Since(t0)
 	progress("memory: loaded %d keys into %s in %.1fs; waiting for its resident set to settle", keys, p.name, m.loadTime.Seconds())
-	// The loader's last batch has been answered, but allocators return and
-	// Go's runtime scavenges memory in the background: wait until the
-	// resident set holds still (two readings 500 ms apart within 0.5%),
-	// for two seconds at least and fifteen at most. The server is not
-	// asked to collect or free anything.
-	if err := sleep(ctx, 2*time.Second); err != nil {
+	if m.rssAfter, err = settle(ctx, p); err != nil {
 		return err
 	}
-	prev, err := p.rss()
-	if err != nil {
-		return err
-	}
-	for deadline := time.Now().Add(13 * time.Second); time.Now().Before(deadline); {
-		if err := sleep(ctx, 500*time.Millisecond); err != nil {
-			return err
-		}
-		cur, err := p.rss()
-		if err != nil {
-			return err
-		}
-		settled := abs(cur-prev)*200 <= prev
-		prev = cur
-		if settled {
-			break
-		}
-	}
-	m.rssAfter = prev
 	m.usedAfter = usedMemory(ctx, p)
 	if n, err := p.do(ctx, "DBSIZE"); err != nil {
 		m.dbsize = "n/a (" + shortError(err) + ")"
@@ -204,6 +181,45 @@ func spotCheck(ctx context.Context, p *serverProc, keys int) string {
 	return "ok"
 }
 
+// settle waits until p's resident set holds still and returns it. The
+// loader's last batch has been answered, but allocators return memory, and
+// Go's runtime collects and scavenges (Redoubt forces a collection and a
+// release once allocation pauses, which takes a second or two on a big
+// heap: server/memory.go), in the background. So settle waits two seconds,
+// then reads VmRSS every 500 ms until five readings in a row (two seconds)
+// lie within 0.5% of each other, for twenty seconds at most. The server is
+// not asked to collect or free anything.
+func settle(ctx context.Context, p *serverProc) (int64, error) {
+	if err := sleep(ctx, 2*time.Second); err != nil {
+		return 0, err
+	}
+	var window []int64
+	for deadline := time.Now().Add(18 * time.Second); ; {
+		cur, err := p.rss()
+		if err != nil {
+			return 0, err
+		}
+		window = append(window, cur)
+		if len(window) > settleReadings {
+			window = window[1:]
+		}
+		if len(window) == settleReadings && steady(window) || !time.Now().Before(deadline) {
+			return cur, nil
+		}
+		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// settleReadings is how many readings in a row settle wants within 0.5%.
+const settleReadings = 5
+
+// steady reports whether the readings lie within 0.5% of the largest.
+func steady(rs []int64) bool {
+	return (slices.Max(rs)-slices.Min(rs))*200 <= slices.Max(rs)
+}
+
 func sleep(ctx context.Context, d time.Duration) error {
 	select {
 	case <-ctx.Done():
@@ -211,13 +227,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 		return nil
 	}
-}
-
-func abs(n int64) int64 {
-	if n < 0 {
-		return -n
-	}
-	return n
 }
 
 // formatBytes prints n bytes in MiB with one decimal.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // median returns the median of xs (the mean of the middle two for an even
@@ -82,6 +83,35 @@ type report struct {
 	env        []string
 	throughput *throughputResults
 	memory     *memoryResults
+	shapes     []shapeResult
+	elapsed    time.Duration // the whole run
+}
+
+// Targets of issue 7 for every throughput cell: at least Redis's requests
+// per second, and a p99 latency within 1.5× of Redis's.
+const (
+	targetRPS = 1.0
+	targetP99 = 1.5
+)
+
+// verdict says whether a row meets the targets.
+func verdict(rw row) string {
+	switch {
+	case math.IsNaN(rw.rps.median) || math.IsNaN(rw.p99.median):
+		return "n/a"
+	case rw.rps.median >= targetRPS && rw.p99.median <= targetP99:
+		return "yes"
+	}
+	return "**no**"
+}
+
+// testNames lists the tests' names.
+func testNames(tests []benchTest) string {
+	var names []string
+	for _, t := range tests {
+		names = append(names, t.name)
+	}
+	return strings.Join(names, ", ")
 }
 
 func (r *report) write(w io.Writer) {
@@ -91,14 +121,16 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintf(w, "- %s\n", line)
 	}
 	if tr := r.throughput; tr != nil {
-		fmt.Fprintf(w, "\nThroughput: `redis-benchmark -c %d -P <depth> -t <test> -r %d -n <requests> --csv` for each of %s, "+
+		fmt.Fprintf(w, "\nThroughput: `redis-benchmark -c %d -P <depth> -r %d -n <requests> --csv -t <test>` for each of %s "+
+			"(the *-big tests run their command instead of -t, with -r %d, on values of %s elements loaded beforehand), "+
 			"run against Redis then Redoubt, %s in turn; each figure is the median over the repetitions, "+
 			"and each ratio (Redoubt/Redis) the median of the per-repetition ratios, with their range. "+
-			"req/s: higher is better; latency ratios: lower is better. Took %.0fs.\n",
-			o.clients, o.keyspace, strings.Join(tr.tests, ", "), plural(o.reps, "time"), tr.elapsed.Seconds())
+			"req/s: higher is better; latency ratios: lower is better. Target: req/s ratio ≥ %.1f× and p99 ratio ≤ %.1f×. Took %.0fs.\n",
+			o.clients, o.keyspace, testNames(tr.tests), o.elements, groupDigits(o.elements), plural(o.reps, "time"),
+			targetRPS, targetP99, tr.elapsed.Seconds())
 		if len(tr.otherCPU) > 0 {
-			fmt.Fprintf(w, "\nOther processes on the machine used %s of its CPU time during the median pair of runs, %s at most.",
-				formatPercent(median(tr.otherCPU)), formatPercent(slices.Max(tr.otherCPU)))
+			fmt.Fprintf(w, "\nOther processes on the machine used %s of its CPU time during the median pair of runs, %s at most; waiting for them to leave the CPUs took %.0fs.",
+				formatPercent(median(tr.otherCPU)), formatPercent(slices.Max(tr.otherCPU)), tr.quietWaited.Seconds())
 			if slices.Max(tr.otherCPU) > noisyShare {
 				fmt.Fprintf(w, " **The machine was not quiet: figures from this run are noisier than the ranges suggest; rerun when it is idle.**")
 			}
@@ -112,17 +144,21 @@ func (r *report) write(w io.Writer) {
 		}
 		floorShown := false
 		for _, d := range tr.depths {
-			fmt.Fprintf(w, "\n### Pipeline %d (%d clients, %s requests per test, %s)\n\n",
-				d.pipeline, o.clients, groupDigits(d.requests), plural(o.reps, "repetition"))
-			fmt.Fprintln(w, "| test | Redis req/s | Redoubt req/s | ratio (range) | p50 ms Redis | p50 ms Redoubt | p50 ratio | p99 ms Redis | p99 ms Redoubt | p99 ratio |")
-			fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+			fmt.Fprintf(w, "\n### Pipeline %d (%d clients, %s)\n\n", d.pipeline, o.clients, plural(o.reps, "repetition"))
+			fmt.Fprintln(w, "| test | requests | Redis req/s | Redoubt req/s | ratio (range) | p50 ms Redis | p50 ms Redoubt | p50 ratio | p99 ms Redis | p99 ms Redoubt | p99 ratio | target |")
+			fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+			met := 0
 			for _, test := range d.order {
 				rw := summarize(test, d.pairs[test])
-				fmt.Fprintf(w, "| %s | %s | %s | %s | %.3f | %.3f | %s | %.3f | %.3f | %s |\n",
-					testLabel(test), formatRPS(rw.redisRPS), formatRPS(rw.redoubtRPS), formatRatioRange(rw.rps),
+				if verdict(rw) == "yes" {
+					met++
+				}
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %.3f | %.3f | %s | %.3f | %.3f | %s | %s |\n",
+					label(test), groupDigits(d.requests[test]), formatRPS(rw.redisRPS), formatRPS(rw.redoubtRPS), formatRatioRange(rw.rps),
 					rw.redisP50, rw.redoubtP50, formatRatio(rw.p50.median),
-					rw.redisP99, rw.redoubtP99, formatRatio(rw.p99.median))
+					rw.redisP99, rw.redoubtP99, formatRatio(rw.p99.median), verdict(rw))
 			}
+			fmt.Fprintf(w, "\n%d of %d rows meet the target.\n", met, len(d.order))
 			d.writeFloor(w, !floorShown)
 			floorShown = floorShown || len(d.floor) > 0
 		}
@@ -149,6 +185,12 @@ func (r *report) write(w io.Writer) {
 			"Redoubt/Redis bytes per key (RSS growth): %s; RSS loaded: %s.\n",
 			formatRatio(m.redoubt.perKey(m.keys)/m.redis.perKey(m.keys)),
 			formatRatio(float64(m.redoubt.rssAfter)/float64(m.redis.rssAfter)))
+	}
+	if len(r.shapes) > 0 {
+		writeShapes(w, r.shapes)
+	}
+	if r.elapsed > 0 {
+		fmt.Fprintf(w, "\nThe whole run took %.0fs.\n", r.elapsed.Seconds())
 	}
 }
 
@@ -180,7 +222,7 @@ func (d *depthResults) writeFloor(w io.Writer, explain bool) {
 		redisRPS, redoubtRPS := column(pairs, func(p pair) float64 { return p.redis.rps }), column(pairs, func(p pair) float64 { return p.redoubt.rps })
 		redisP99, redoubtP99 := column(pairs, func(p pair) float64 { return p.redis.p99 }), column(pairs, func(p pair) float64 { return p.redoubt.p99 })
 		floorRPS, floorP99 := column(fl, func(r result) float64 { return r.rps }), column(fl, func(r result) float64 { return r.p99 })
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %.3f | %s | %s |\n", testLabel(test), formatRPS(median(floorRPS)),
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %.3f | %s | %s |\n", label(test), formatRPS(median(floorRPS)),
 			formatRatio(pairedRatios(redisRPS, floorRPS).median), formatRatio(pairedRatios(floorRPS, redoubtRPS).median),
 			median(floorP99), formatRatio(pairedRatios(redisP99, floorP99).median), formatRatio(pairedRatios(floorP99, redoubtP99).median))
 	}
@@ -189,18 +231,6 @@ func (d *depthResults) writeFloor(w io.Writer, explain bool) {
 // noisyShare is the share of CPU time used by other processes above which a
 // run is flagged as disturbed.
 const noisyShare = 0.05
-
-// testLabel names redis-benchmark's two PING tests as the commands they
-// send.
-func testLabel(test string) string {
-	switch test {
-	case "PING_INLINE":
-		return "PING (inline)"
-	case "PING_MBULK":
-		return "PING (multibulk)"
-	}
-	return test
-}
 
 func formatRPS(x float64) string {
 	switch {
@@ -246,4 +276,71 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// writeShapes prints the memory table of the collection shapes.
+func writeShapes(w io.Writer, shapes []shapeResult) {
+	fmt.Fprintf(w, "\n### Memory per element: collections, each shape loaded into a fresh server (pipelined)\n\n")
+	fmt.Fprintln(w, "| shape | elements | Redis B/elem | Redoubt B/elem | ratio | Redis B/elem (used_memory) | Redoubt B/elem (used_memory) | Redis RSS loaded | Redoubt RSS loaded | load s Redis | load s Redoubt | check Redis | check Redoubt |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+	for _, r := range shapes {
+		n := r.shape.elements(r.n)
+		a, b := r.redis.perElement(n), r.redoubt.perElement(n)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.shape.shapeTitle(r.n), groupDigits(n), formatPerElement(a), formatPerElement(b), formatRatio(b/a),
+			formatPerElement(r.redis.usedPerElement(n)), formatPerElement(r.redoubt.usedPerElement(n)),
+			r.redis.rssLoaded(), r.redoubt.rssLoaded(), r.redis.loadSeconds(), r.redoubt.loadSeconds(),
+			r.redis.verdict(), r.redoubt.verdict())
+	}
+	fmt.Fprintf(w, "\nB/elem is the growth of the resident set (VmRSS) from the empty server to the loaded one, once it holds still, "+
+		"divided by the elements (fields, members or items; keys are not counted apart). Ratio: Redoubt/Redis, lower is better; target ≤ %.1f×.\n", targetMemory)
+	var missing []string
+	for _, r := range shapes {
+		for _, f := range []struct {
+			name string
+			f    shapeFigures
+		}{{"Redis", r.redis}, {"Redoubt", r.redoubt}} {
+			if f.f.missing != "" {
+				missing = append(missing, fmt.Sprintf("%s, %s: %s", r.shape.name, f.name, f.f.missing))
+			}
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(w, "\nNot loaded:\n\n")
+		for _, m := range missing {
+			fmt.Fprintf(w, "- %s\n", m)
+		}
+	}
+}
+
+// targetMemory is issue 7's target for memory per element, as a ratio to
+// Redis's.
+const targetMemory = 1.2
+
+func formatPerElement(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f", x)
+}
+
+func (f shapeFigures) rssLoaded() string {
+	if f.missing != "" {
+		return "n/a"
+	}
+	return formatBytes(f.rssAfter)
+}
+
+func (f shapeFigures) loadSeconds() string {
+	if f.missing != "" {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", f.loadTime.Seconds())
+}
+
+func (f shapeFigures) verdict() string {
+	if f.missing != "" {
+		return "not loaded"
+	}
+	return f.check
 }

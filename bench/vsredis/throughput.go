@@ -88,33 +88,28 @@ func parseCSV(r io.Reader) ([]result, error) {
 	return results, nil
 }
 
-// probes are, for each redis-benchmark test, a command that tells whether a
-// server implements it.
-var probes = map[string][]string{
-	"ping": {"PING"},
-	"set":  {"SET", "vsredis:probe", "xxx"},
-	"get":  {"GET", "vsredis:probe"},
-	"incr": {"INCR", "vsredis:probe:counter"},
-	"mset": {"MSET", "vsredis:probe:a", "xxx", "vsredis:probe:b", "xxx"},
-}
-
 // supportedTests returns the tests every server answers without an error,
 // and a note for each test left out.
-func supportedTests(ctx context.Context, tests []string, servers ...*serverProc) (ok []string, skipped []string, err error) {
+func supportedTests(ctx context.Context, tests []benchTest, servers ...*serverProc) (ok []benchTest, skipped []string, err error) {
 	for _, t := range tests {
 		var why []string
 		for _, p := range servers {
-			_, err := p.do(ctx, probes[t]...)
-			var er errReply
-			switch {
-			case errors.As(err, &er):
-				why = append(why, fmt.Sprintf("%s replies %q", p.name, shortError(er)))
-			case err != nil:
-				return nil, nil, fmt.Errorf("probing %s with %s: %w", p.name, probes[t][0], err)
+			for _, probe := range t.probe {
+				_, err := p.do(ctx, probe...)
+				var er errReply
+				switch {
+				case errors.As(err, &er):
+					why = append(why, fmt.Sprintf("%s replies %q", p.name, shortError(er)))
+				case err != nil:
+					return nil, nil, fmt.Errorf("probing %s with %s: %w", p.name, probe[0], err)
+				}
+				if err != nil {
+					break
+				}
 			}
 		}
 		if len(why) > 0 {
-			skipped = append(skipped, fmt.Sprintf("%s: %s", strings.ToUpper(t), strings.Join(why, "; ")))
+			skipped = append(skipped, fmt.Sprintf("%s: %s", strings.ToUpper(t.name), strings.Join(why, "; ")))
 			continue
 		}
 		ok = append(ok, t)
@@ -122,22 +117,13 @@ func supportedTests(ctx context.Context, tests []string, servers ...*serverProc)
 	return ok, skipped, nil
 }
 
-// benchmarkArgs is redis-benchmark's command line for one run.
-func benchmarkArgs(port, clients, pipeline, keyspace, requests int, tests []string) []string {
-	return []string{
-		"-h", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-c", strconv.Itoa(clients), "-P", strconv.Itoa(pipeline),
-		"-t", strings.Join(tests, ","), "-r", strconv.Itoa(keyspace),
-		"-n", strconv.Itoa(requests), "--csv",
-	}
-}
-
 // runBenchmark runs redis-benchmark once against p: requests requests of
-// each test, pipeline at a time.
-func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, pipeline, requests int, tests []string) ([]result, error) {
+// the test, pipeline at a time. Rows that are preparation (droppedRows)
+// are left out.
+func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, test benchTest, pipeline, requests int) ([]result, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, benchmarkArgs(p.port, o.clients, pipeline, o.keyspace, requests, tests)...)
+	cmd := exec.CommandContext(ctx, bin, test.args(p.port, o.clients, pipeline, test.keyspace(o), requests)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -146,16 +132,21 @@ func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, pip
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("redis-benchmark against %s (pipeline %d): %w", p.name, pipeline, context.Cause(ctx))
+			return nil, fmt.Errorf("redis-benchmark %s against %s (pipeline %d): %w", test.name, p.name, pipeline, context.Cause(ctx))
 		}
 		out := strings.TrimSpace(stderr.String() + stdout.String())
-		return nil, fmt.Errorf("redis-benchmark against %s (pipeline %d): %w\n%s", p.name, pipeline, err, out)
+		return nil, fmt.Errorf("redis-benchmark %s against %s (pipeline %d): %w\n%s", test.name, p.name, pipeline, err, out)
 	}
 	res, err := parseCSV(&stdout)
 	if err != nil {
-		return nil, fmt.Errorf("against %s (pipeline %d): %w\nredis-benchmark's error output:\n%s", p.name, pipeline, err, stderr.String())
+		return nil, fmt.Errorf("%s against %s (pipeline %d): %w\nredis-benchmark's error output:\n%s", test.name, p.name, pipeline, err, stderr.String())
 	}
-	return res, nil
+	return dropPreparation(res), nil
+}
+
+// dropPreparation leaves out the rows that are preparation (droppedRows).
+func dropPreparation(res []result) []result {
+	return slices.DeleteFunc(res, func(r result) bool { return droppedRows[r.test] })
 }
 
 // pair is one test's results on both servers in one repetition.
@@ -165,7 +156,8 @@ type pair struct{ redis, redoubt result }
 // redis-benchmark's order.
 type depthResults struct {
 	pipeline int
-	requests int
+	// requests is, by row, how many requests each run made.
+	requests map[string]int
 	order    []string
 	pairs    map[string][]pair
 	// floor holds the floor server's results of the PING tests, one per
@@ -176,10 +168,13 @@ type depthResults struct {
 // throughputResults is what the throughput phase measured.
 type throughputResults struct {
 	depths  []*depthResults
-	tests   []string // the tests run
-	skipped []string // tests left out, and why
-	threads string   // how many threads each server runs its code on
+	tests   []benchTest // the tests run
+	skipped []string    // tests left out, and why
+	threads string      // how many threads each server runs its code on
 	elapsed time.Duration
+	// quietWaited is the time spent waiting for other processes to
+	// leave the CPUs.
+	quietWaited time.Duration
 	// otherCPU is, for each pair of runs, the share of the machine's CPU
 	// that other processes used meanwhile; empty when /proc cannot tell.
 	otherCPU []float64
@@ -196,7 +191,7 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 	defer redis.stop()
 	defer redoubt.stop()
 	var floor *serverProc
-	if o.floor && slices.Contains(o.tests, "ping") {
+	if o.floor && slices.ContainsFunc(o.tests, func(t benchTest) bool { return t.name == "ping" }) {
 		if floor, err = startFloor(ctx, dir, redoubt); err != nil {
 			return nil, err
 		}
@@ -217,13 +212,15 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 	if len(tr.tests) == 0 {
 		return nil, errors.New("no test is supported by both servers")
 	}
-	for _, pl := range o.pipelines {
-		d := &depthResults{pipeline: pl, requests: o.requests, pairs: map[string][]pair{}, floor: map[string][]result{}}
-		if pl > 1 {
-			d.requests = o.pipelinedRequests
-		}
-		tr.depths = append(tr.depths, d)
+	if err := preloadBig(ctx, o, tr.tests, progress, redis, redoubt); err != nil {
+		return nil, err
 	}
+	for _, pl := range o.pipelines {
+		tr.depths = append(tr.depths, &depthResults{pipeline: pl, requests: map[string]int{}, pairs: map[string][]pair{}, floor: map[string][]result{}})
+	}
+	// The share of the CPUs others used during the last pair of runs; a
+	// pair that follows a quiet one need not wait for quiet first.
+	lastShare := 1.0
 	// One test per redis-benchmark run, Redis then Redoubt (then the floor,
 	// for PING), so that the runs of a repetition are seconds apart and
 	// whatever else the machine does disturbs them alike.
@@ -232,30 +229,39 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 			t0 := time.Now()
 			var others []float64
 			for _, test := range tr.tests {
-				if o.quietWait > 0 {
-					share, err := waitQuiet(ctx, o.quietWait, servers...)
+				if wait := min(o.quietWait, o.quietBudget-tr.quietWaited); wait > 0 && (lastShare < 0 || lastShare >= quietShare) {
+					t0 := time.Now()
+					share, err := waitQuiet(ctx, wait, servers...)
 					if err != nil {
 						return nil, err
 					}
+					tr.quietWaited += time.Since(t0)
 					if share >= quietShare {
-						progress("the machine is busy (other processes use %s of the CPUs); going on after waiting %v", formatPercent(share), o.quietWait)
+						progress("the machine is busy (other processes use %s of the CPUs); going on after waiting %v", formatPercent(share), wait)
+					}
+					if tr.quietWaited >= o.quietBudget {
+						progress("waited %v for quiet in all (-quiet-budget): not waiting any more", o.quietBudget)
 					}
 				}
 				snap0, snapOK := takeCPUSnapshot(servers...)
-				a, err := runBenchmark(ctx, t.redisBenchmark, redis, o, d.pipeline, d.requests, []string{test})
+				n := test.requests(o, d.pipeline)
+				a, err := runBenchmark(ctx, t.redisBenchmark, redis, o, test, d.pipeline, n)
 				if err != nil {
 					return nil, err
 				}
-				b, err := runBenchmark(ctx, t.redisBenchmark, redoubt, o, d.pipeline, d.requests, []string{test})
+				b, err := runBenchmark(ctx, t.redisBenchmark, redoubt, o, test, d.pipeline, n)
 				if err != nil {
 					return nil, err
 				}
 				if err := d.add(a, b); err != nil {
 					return nil, err
 				}
+				for _, r := range a {
+					d.requests[r.test] = n
+				}
 				var c []result
-				if floor != nil && test == "ping" {
-					if c, err = runBenchmark(ctx, t.redisBenchmark, floor, o, d.pipeline, d.requests, []string{test}); err != nil {
+				if floor != nil && test.name == "ping" {
+					if c, err = runBenchmark(ctx, t.redisBenchmark, floor, o, test, d.pipeline, n); err != nil {
 						return nil, err
 					}
 					for _, r := range c {
@@ -263,10 +269,12 @@ func runThroughput(ctx context.Context, o options, t tools, dir string, progress
 					}
 				}
 				share := -1.0
+				lastShare = share
 				if snap1, ok := takeCPUSnapshot(servers...); ok && snapOK {
 					share = otherShare(snap0, snap1)
 					tr.otherCPU = append(tr.otherCPU, share)
 					others = append(others, share)
+					lastShare = share
 				}
 				if o.verbose {
 					for i := range a {
@@ -303,6 +311,28 @@ func (d *depthResults) add(redis, redoubt []result) error {
 			d.order = append(d.order, name)
 		}
 		d.pairs[name] = append(d.pairs[name], pair{redis[i], redoubt[i]})
+	}
+	return nil
+}
+
+// preloadBig loads, into each server, the big values the tests work on.
+func preloadBig(ctx context.Context, o options, tests []benchTest, progress func(string, ...any), servers ...*serverProc) error {
+	var done []*shape
+	for _, t := range tests {
+		if t.big == nil || slices.Contains(done, t.big) {
+			continue
+		}
+		done = append(done, t.big)
+		for _, p := range servers {
+			t0 := time.Now()
+			if err := loadShape(ctx, p, t.big, o.elements); err != nil {
+				return fmt.Errorf("preloading %s into %s: %w", t.big.shapeTitle(o.elements), p.name, err)
+			}
+			if c := checkShape(ctx, p, t.big, o.elements); c != "ok" {
+				return fmt.Errorf("after preloading %s into %s: %s", t.big.shapeTitle(o.elements), p.name, c)
+			}
+			progress("preloaded %s into %s in %.1fs", t.big.shapeTitle(o.elements), p.name, time.Since(t0).Seconds())
+		}
 	}
 	return nil
 }

@@ -89,6 +89,11 @@ type Options struct {
 	// finds. With nil, variable_flags keys keep their spec's flags and
 	// GetKeys's keys have none. ProcFlags returns Redis's.
 	Flags func(args [][]byte) Flags
+	// KeyFlags, when not nil, gives each key GetKeys finds its own flags
+	// (the key at args[pos]), for a procedure such as Redis's sortGetKeys
+	// that flags the keys it finds differently; it overrides Flags for
+	// those keys. ProcKeyFlags returns Redis's.
+	KeyFlags func(args [][]byte, pos int) Flags
 }
 
 // Append appends the key arguments of args, a whole command line for the
@@ -150,7 +155,11 @@ func Append(dst []Ref, args [][]byte, specs []Spec, opts Options) []Ref {
 		if p < 1 || p >= len(args) {
 			continue
 		}
-		dst = append(dst, Ref{Pos: p, Flags: f})
+		kf := f
+		if opts.KeyFlags != nil {
+			kf = opts.KeyFlags(args, p)
+		}
+		dst = append(dst, Ref{Pos: p, Flags: kf})
 	}
 	return dst
 }
@@ -380,4 +389,22 @@ var procFlags = map[string]func(args [][]byte) Flags{
 		return RO | Access
 	},
 	"migrate": func([][]byte) Flags { return RW | Access | Delete },
+}
+
+// ProcKeyFlags returns the per-key flags Redis's key procedure of the
+// top-level command name gives each key it finds, for Options.KeyFlags, or
+// nil when that procedure flags every key alike (or sets no flags).
+func ProcKeyFlags(name string) func(args [][]byte, pos int) Flags { return procKeyFlags[name] }
+
+// procKeyFlags holds the procedures that flag keys one by one: SORT's
+// sortGetKeys reads the sorted key and overwrites the STORE key;
+// SORT_RO's sortROGetKeys finds only the key it reads.
+var procKeyFlags = map[string]func(args [][]byte, pos int) Flags{
+	"sort": func(_ [][]byte, pos int) Flags {
+		if pos == 1 {
+			return RO | Access
+		}
+		return OW | Update
+	},
+	"sort_ro": func([][]byte, int) Flags { return RO | Access },
 }

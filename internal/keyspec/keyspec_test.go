@@ -44,6 +44,8 @@ func TestAppendOptions(t *testing.T) {
 	set := []Spec{{Flags: RW | Access | Update | VariableFlags, Index: 1, KeyStep: 1}}
 	incomplete := []Spec{{Flags: RW | Incomplete, Index: 1, KeyStep: 1}}
 	getKeys := func([][]byte) ([]int, error) { return []int{2, 9}, nil }
+	// SORT's: the sorted key, then "unknown" specs for BY/GET and STORE.
+	sortSpecs := []Spec{{Flags: RO | Access, Index: 1, KeyStep: 1}, {Flags: RO | Access}, {Flags: OW | Update}}
 	tests := []struct {
 		name  string
 		specs []Spec
@@ -62,6 +64,12 @@ func TestAppendOptions(t *testing.T) {
 		{"GetKeys keys get Flags's", incomplete, Options{GetKeys: getKeys, Flags: ProcFlags("migrate")},
 			line("x", "a", "b"), []Ref{{2, RW | Access | Delete}}},
 		{"no GetKeys after a failed spec", incomplete, Options{}, line("x", "a"), nil},
+		{"SORT's keys flagged one by one", sortSpecs,
+			Options{GetKeys: func([][]byte) ([]int, error) { return []int{1, 3}, nil }, KeyFlags: ProcKeyFlags("sort")},
+			line("sort", "k", "store", "d"), []Ref{{1, RO | Access}, {3, OW | Update}}},
+		{"KeyFlags overrides Flags", sortSpecs,
+			Options{GetKeys: func([][]byte) ([]int, error) { return []int{1}, nil }, Flags: ProcFlags("migrate"), KeyFlags: ProcKeyFlags("sort_ro")},
+			line("sort_ro", "k"), []Ref{{1, RO | Access}}},
 	}
 	for _, tt := range tests {
 		if got := Append(nil, tt.args, tt.specs, tt.opts); !slices.Equal(got, tt.want) {

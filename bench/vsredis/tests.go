@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A benchTest is one redis-benchmark run per server, repetition and
+// pipeline depth: either one of redis-benchmark's own tests (-t) or a
+// command of ours with __rand_int__ in it, which redis-benchmark replaces by
+// a random number of twelve zero-padded digits below -r.
+type benchTest struct {
+	name    string   // as given to -tests
+	builtin string   // redis-benchmark's -t name, or "" for command
+	command []string // a custom command, run as redis-benchmark's arguments
+	// big is the preloaded value the command works on (its key and
+	// members match the command's); its keyspace (-r) is the big values'
+	// size rather than -keyspace.
+	big *shape
+	// costP1 and costPipelined divide the request counts (-requests,
+	// -pipelined-requests) for a test slower than most, so that each run
+	// takes a similar time.
+	costP1, costPipelined int
+	// probe are commands that must succeed on a server for the test to run
+	// there: the test's own command, on a key of its own, and those its
+	// preload needs.
+	probe [][]string
+}
+
+// droppedRows are rows redis-benchmark prints that are preparation, not a
+// test: its -t lrange_* runs push to the list first.
+var droppedRows = map[string]bool{"LPUSH (needed to benchmark LRANGE)": true}
+
+// allTests are the tests -tests may name, in the order they run. Order
+// matters: LPOP and RPOP pop what LPUSH and RPUSH pushed, SPOP and ZPOPMIN
+// what SADD and ZADD added, as in redis-benchmark's own suite, so that both
+// servers see the same state at each step.
+var allTests = []benchTest{
+	{name: "ping", builtin: "ping", probe: [][]string{{"PING"}}},
+	{name: "set", builtin: "set", probe: [][]string{{"SET", "vsredis:probe", "xxx"}}},
+	{name: "get", builtin: "get", probe: [][]string{{"GET", "vsredis:probe"}}},
+	{name: "incr", builtin: "incr", probe: [][]string{{"INCR", "vsredis:probe:counter"}}},
+	{name: "lpush", builtin: "lpush", probe: [][]string{{"LPUSH", "vsredis:probe:list", "xxx"}}},
+	{name: "rpush", builtin: "rpush", probe: [][]string{{"RPUSH", "vsredis:probe:list", "xxx"}}},
+	{name: "lpop", builtin: "lpop", probe: [][]string{{"LPOP", "vsredis:probe:list"}}},
+	{name: "rpop", builtin: "rpop", probe: [][]string{{"RPOP", "vsredis:probe:list"}}},
+	{name: "sadd", builtin: "sadd", probe: [][]string{{"SADD", "vsredis:probe:set", "element:000000000001"}}},
+	{name: "hset", builtin: "hset", probe: [][]string{{"HSET", "vsredis:probe:hash", "element:000000000001", "xxx"}}},
+	{name: "spop", builtin: "spop", probe: [][]string{{"SPOP", "vsredis:probe:set"}}},
+	{name: "zadd", builtin: "zadd", costPipelined: 2, probe: [][]string{{"ZADD", "vsredis:probe:zset", "1", "element:000000000001"}}},
+	{name: "zpopmin", builtin: "zpopmin", probe: [][]string{{"ZPOPMIN", "vsredis:probe:zset"}}},
+	{name: "lrange_100", builtin: "lrange_100", costPipelined: 5, probe: lrangeProbe("99")},
+	{name: "lrange_300", builtin: "lrange_300", costP1: 2, costPipelined: 15, probe: lrangeProbe("299")},
+	{name: "lrange_500", builtin: "lrange_500", costP1: 3, costPipelined: 25, probe: lrangeProbe("499")},
+	{name: "lrange_600", builtin: "lrange_600", costP1: 3, costPipelined: 25, probe: lrangeProbe("599")},
+	{name: "mset", builtin: "mset", costPipelined: 3, probe: [][]string{{"MSET", "vsredis:probe:a", "xxx", "vsredis:probe:b", "xxx"}}},
+	{name: "zadd-big", command: []string{"ZADD", bigZsetKey, "__rand_int__", "m:__rand_int__"}, big: &bigZset,
+		costPipelined: 4, probe: [][]string{{"ZADD", "vsredis:probe:bigzset", "1", "m:000000000001"}}},
+	{name: "zrank-big", command: []string{"ZRANK", bigZsetKey, "m:__rand_int__"}, big: &bigZset,
+		costPipelined: 4, probe: [][]string{{"ZADD", "vsredis:probe:bigzset", "1", "m:000000000001"}, {"ZRANK", "vsredis:probe:bigzset", "m:000000000001"}}},
+	{name: "zrangebyscore-big", command: []string{"ZRANGEBYSCORE", bigZsetKey, "__rand_int__", "+inf", "LIMIT", "0", "10"}, big: &bigZset,
+		costPipelined: 4, probe: [][]string{{"ZADD", "vsredis:probe:bigzset", "1", "m:000000000001"}, {"ZRANGEBYSCORE", "vsredis:probe:bigzset", "000000000001", "+inf", "LIMIT", "0", "10"}}},
+	{name: "hget-big", command: []string{"HGET", bigHashKey, "f:__rand_int__"}, big: &bigHash,
+		costPipelined: 4, probe: [][]string{{"HSET", "vsredis:probe:bighash", "f:000000000001", "v"}, {"HGET", "vsredis:probe:bighash", "f:000000000001"}}},
+	{name: "sismember-big", command: []string{"SISMEMBER", bigSetKey, "m:__rand_int__"}, big: &bigSet,
+		costPipelined: 4, probe: [][]string{{"SADD", "vsredis:probe:bigset", "m:000000000001"}, {"SISMEMBER", "vsredis:probe:bigset", "m:000000000001"}}},
+}
+
+func lrangeProbe(stop string) [][]string {
+	return [][]string{{"LPUSH", "vsredis:probe:list", "xxx"}, {"LRANGE", "vsredis:probe:list", "0", stop}}
+}
+
+// defaultTests is -tests' default: every test.
+func defaultTests() string {
+	names := make([]string, len(allTests))
+	for i, t := range allTests {
+		names[i] = t.name
+	}
+	return joinList(names)
+}
+
+// selectTests returns the tests a -tests list names, in allTests' order.
+func selectTests(list string) ([]benchTest, error) {
+	want := map[string]bool{}
+	for _, name := range splitList(list) {
+		if !slices.ContainsFunc(allTests, func(t benchTest) bool { return t.name == name }) {
+			return nil, fmt.Errorf("-tests: unknown test %q (known: %s)", name, defaultTests())
+		}
+		want[name] = true
+	}
+	var out []benchTest
+	for _, t := range allTests {
+		if want[t.name] {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// requests is how many requests the test runs at a pipeline depth: the
+// option's count divided by the test's cost, at least 1,000.
+func (t benchTest) requests(o options, pipeline int) int {
+	all, cost := o.requests, t.costP1
+	if pipeline > 1 {
+		all, cost = o.pipelinedRequests, t.costPipelined
+	}
+	return max(all/max(cost, 1), min(1000, all))
+}
+
+// keyspace is the test's -r.
+func (t benchTest) keyspace(o options) int {
+	if t.big != nil {
+		return o.elements
+	}
+	return o.keyspace
+}
+
+// args is redis-benchmark's command line for one run of the test.
+func (t benchTest) args(port, clients, pipeline, keyspace, requests int) []string {
+	args := []string{
+		"-h", "127.0.0.1", "-p", strconv.Itoa(port),
+		"-c", strconv.Itoa(clients), "-P", strconv.Itoa(pipeline),
+		"-r", strconv.Itoa(keyspace), "-n", strconv.Itoa(requests), "--csv",
+	}
+	if t.builtin != "" {
+		return append(args, "-t", t.builtin)
+	}
+	return append(args, t.command...)
+}
+
+// label is how the report names one of redis-benchmark's rows.
+func label(test string) string {
+	switch test {
+	case "PING_INLINE":
+		return "PING (inline)"
+	case "PING_MBULK":
+		return "PING (multibulk)"
+	}
+	// Custom commands are named by their command line: show the random
+	// parts as redis-benchmark fills them in.
+	return strings.ReplaceAll(test, "__rand_int__", "‹rand›")
+}
