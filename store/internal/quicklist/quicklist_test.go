@@ -407,3 +407,27 @@ func FuzzList(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkPushPop pushes at the tail and pops at the head of a long list,
+// with and without compression: the ends are raw, so the cost is the same
+// but for the one compression per node that enters the interior.
+func BenchmarkPushPop(b *testing.B) {
+	for _, depth := range []int{0, 1} {
+		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
+			l := &List{}
+			l.SetCompressDepth(depth)
+			v := []byte("a-list-element-of-some-length")
+			for range 100000 {
+				l.PushTail(v, -2)
+			}
+			l.Compress()
+			b.ResetTimer()
+			for range b.N {
+				l.PushTail(v, -2)
+				l.Compress()
+				l.Pop(true, nil)
+				l.Compress()
+			}
+		})
+	}
+}
