@@ -189,3 +189,30 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCompress compresses an 8 KiB node's worth of text-like bytes.
+func BenchmarkCompress(b *testing.B) {
+	var in []byte
+	for i := 0; len(in) < 8192; i++ {
+		in = append(in, []byte("repetitive-element-")...)
+		in = append(in, byte('0'+i%10), byte('0'+i/10%10), ' ')
+	}
+	b.SetBytes(int64(len(in)))
+	for range b.N {
+		Compress(in, len(in))
+	}
+}
+
+// BenchmarkDecompress decompresses the same.
+func BenchmarkDecompress(b *testing.B) {
+	var in []byte
+	for i := 0; len(in) < 8192; i++ {
+		in = append(in, []byte("repetitive-element-")...)
+		in = append(in, byte('0'+i%10), byte('0'+i/10%10), ' ')
+	}
+	out, _ := Compress(in, len(in))
+	b.SetBytes(int64(len(in)))
+	for range b.N {
+		Decompress(out, len(in))
+	}
+}
