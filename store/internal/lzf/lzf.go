@@ -43,13 +43,21 @@ func hash3(v uint32) uint32 {
 // would not fit, so an incompressible input costs one pass at most. An
 // empty src does not compress.
 func Compress(src []byte, limit int) ([]byte, bool) {
+	return AppendCompress(nil, src, limit)
+}
+
+// AppendCompress is Compress appending the compressed bytes to dst: the
+// result is dst and at most limit more bytes, or nil, false.
+func AppendCompress(dst, src []byte, limit int) ([]byte, bool) {
 	n := len(src)
 	if n == 0 || limit <= 0 {
 		return nil, false
 	}
-	// The worst case of a compressible input is not needed: the output
-	// never grows past limit.
-	out := make([]byte, 0, min(limit, n+n/32+1))
+	// The output never grows past limit, nor past the worst case of an
+	// incompressible input.
+	base := len(dst)
+	limit += base
+	out := append(make([]byte, 0, min(limit, base+n+n/32+1)), dst...)
 	var table [hashSize]int32 // position+1 of the last occurrence of a hash
 	lit := 0                  // bytes in the current literal run
 	litPos := -1              // index in out of the run's control byte

@@ -216,3 +216,17 @@ func BenchmarkDecompress(b *testing.B) {
 		Decompress(out, len(in))
 	}
 }
+
+// TestAppendCompress checks the prefix is kept and the limit counts only
+// the compressed bytes.
+func TestAppendCompress(t *testing.T) {
+	in := bytes.Repeat([]byte("abcdef"), 100)
+	alone, _ := Compress(in, len(in))
+	out, ok := AppendCompress([]byte("head"), in, len(alone))
+	if !ok || string(out[:4]) != "head" || !bytes.Equal(out[4:], alone) {
+		t.Fatalf("AppendCompress = %q, %v", out, ok)
+	}
+	if _, ok := AppendCompress([]byte("head"), in, len(alone)-1); ok {
+		t.Fatal("fit in one byte less than it needs")
+	}
+}

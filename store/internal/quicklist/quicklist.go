@@ -307,14 +307,16 @@ func (l *List) compressNode(i int) {
 	if isLZF(s) || len(s) < minCompressBytes {
 		return
 	}
-	out, ok := lzf.Compress(s, len(s)-minCompressImprove-1)
+	var hdr [lzfHeader]byte
+	binary.LittleEndian.PutUint32(hdr[4:], uint32(len(s)))
+	binary.LittleEndian.PutUint32(hdr[8:], uint32(listpack.Len(s)))
+	c, ok := lzf.AppendCompress(hdr[:], s, len(s)-minCompressImprove-1)
 	if !ok {
 		return
 	}
-	c := make([]byte, lzfHeader+len(out))
-	binary.LittleEndian.PutUint32(c[4:], uint32(len(s)))
-	binary.LittleEndian.PutUint32(c[8:], uint32(listpack.Len(s)))
-	copy(c[lzfHeader:], out)
+	if cap(c)-len(c) > 16 {
+		c = append([]byte(nil), c...) // exact size: it stays a while
+	}
 	l.put(i, c)
 }
 
