@@ -21,8 +21,11 @@ import (
 //     slice per node (a few KiB each), never a pointer per element.
 //
 // A list becomes a compound when it needs a second node and stays one.
-// Nodes are never compressed: list-compress-depth is accepted (CONFIG
-// GET/SET) and has no effect.
+// With list-compress-depth d > 0, the interior nodes of a compound (all but
+// d at each end) are kept LZF-compressed, as Redis does: every change ends
+// with quicklist's Compress (in finishList), which also applies a new depth
+// to the list at its next change, and readers Release the node they
+// decompressed.
 
 // ErrOutOfRange means LSET's index is outside the list.
 var ErrOutOfRange = errors.New("store: index out of range")
@@ -38,6 +41,9 @@ func (v *listValue) memSize() int { return v.List.Bytes() + 16 }
 // freeEffort is the list's number of nodes, as Redis's lazy free counts a
 // quicklist.
 func (v *listValue) freeEffort() int { return v.Nodes() }
+
+// listCompressDepth returns list-compress-depth in force.
+func (db *DB) listCompressDepth() int { return db.st.Limits().ListCompressDepth }
 
 // listFill returns list-max-listpack-size in force.
 func (db *DB) listFill() int { return db.st.Limits().ListMaxListpackSize }
@@ -91,7 +97,9 @@ func (db *DB) finishList(e *entry, l *quicklist.List, key []byte, n int) bool {
 		return true
 	}
 	db.recordN(OpWrite, key, n)
+	l.SetCompressDepth(db.listCompressDepth())
 	if !e.inline() {
+		l.Compress()
 		return false
 	}
 	cur := e.payload() // the whole capacity, as writeList left it
@@ -117,7 +125,9 @@ func (db *DB) finishList(e *entry, l *quicklist.List, key []byte, n int) bool {
 			l.SetNode(i, append([]byte(nil), lp...))
 		}
 	}
-	e.setCompound(EncListQuicklist, &listValue{*l})
+	lv := &listValue{*l}
+	lv.Compress()
+	e.setCompound(EncListQuicklist, lv)
 	return false
 }
 
@@ -137,6 +147,8 @@ func (db *DB) newList(key []byte, vals [][]byte, left bool, n int) int {
 	if l.Nodes() == 1 {
 		e = newInlineEntry(key, EncListQuicklist, l.Node(0), db.st.lruClock.Load())
 	} else {
+		l.SetCompressDepth(db.listCompressDepth())
+		l.Compress()
 		e = newCompoundEntry(key, EncListQuicklist, &listValue{l}, db.st.lruClock.Load())
 	}
 	db.insertEntry(e)
@@ -342,6 +354,7 @@ func (db *DB) ListRange(key []byte, start, stop int64, begin func(n int), each f
 		return nil
 	}
 	l.Range(from, n, each)
+	l.Release()
 	return nil
 }
 
@@ -360,7 +373,9 @@ func (db *DB) ListIndex(key []byte, index int64, scratch []byte) (val []byte, ok
 		return nil, false, nil
 	}
 	p := l.Seek(int(index))
-	return l.Get(p, scratch), true, nil
+	val = l.Get(p, scratch)
+	l.Release() // val stays valid
+	return val, true, nil
 }
 
 // ListSet replaces the element at index of the list at key with val (LSET):
@@ -392,6 +407,7 @@ func (db *DB) abandonList(e *entry, l *quicklist.List) {
 	if e.inline() {
 		e.resizePayload(len(l.Node(0)))
 	}
+	l.Release()
 }
 
 // ListInsert adds val before (or after) the first element equal to pivot
@@ -548,6 +564,7 @@ func (db *DB) ListPos(key, val []byte, opt PosOptions, fn func(index int) bool) 
 			p = l.Next(p)
 		}
 	}
+	l.Release()
 	return true, nil
 }
 

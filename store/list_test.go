@@ -63,6 +63,13 @@ func checkListShape(t *testing.T, db *DB, key string) {
 	if !e.inline() && l.Bytes() <= 0 {
 		t.Fatalf("%q: compound of %d bytes", key, l.Bytes())
 	}
+	// The nodes within list-compress-depth of either end are raw.
+	d := db.st.Limits().ListCompressDepth
+	for i := 0; i < l.Nodes(); i++ {
+		if (i < d || i >= l.Nodes()-d || d == 0) && l.Compressed(i) {
+			t.Fatalf("%q: node %d of %d compressed at depth %d", key, i, l.Nodes(), d)
+		}
+	}
 }
 
 // randElem returns an element: small and large integers, short strings,
@@ -89,8 +96,9 @@ func randElem(r *rand.Rand) string {
 // several node fills (by count and by size, small enough that lists span
 // many nodes), comparing contents, replies and dirty weights.
 func TestListModel(t *testing.T) {
-	for _, fill := range []int{1, 2, 5, 128, -1, -2, -5, 0} {
-		t.Run(fmt.Sprintf("fill=%d", fill), func(t *testing.T) {
+	for i, fill := range []int{1, 2, 5, 128, -1, -2, -5, 0} {
+		depth := i % 3 // list-compress-depth: 0, 1 or 2
+		t.Run(fmt.Sprintf("fill=%d/depth=%d", fill, depth), func(t *testing.T) {
 			var dirty int64
 			clk := NewManualClock(time.UnixMilli(start))
 			st := New(Options{Clock: clk, OnCommit: func(_ *Tx, cs []Change) {
@@ -100,6 +108,7 @@ func TestListModel(t *testing.T) {
 			}})
 			l := DefaultLimits()
 			l.ListMaxListpackSize = fill
+			l.ListCompressDepth = depth
 			st.SetLimits(l)
 			r := rand.New(rand.NewPCG(uint64(fill+10), 7))
 			tx := st.Begin(TxOptions{AllDBs: true})
@@ -442,6 +451,72 @@ func TestListCloneAndConvert(t *testing.T) {
 	}
 	if got := listContents(t, db, "c"); !slices.Equal(got, []string{"changed", "2", "3", "4"}) {
 		t.Fatalf("copy = %q", got)
+	}
+}
+
+// TestListCompressMemory checks that list-compress-depth 1 shrinks a long
+// list of repetitive elements a lot, that every command still reads it
+// right, and that a depth set at runtime applies at the list's next change.
+func TestListCompressMemory(t *testing.T) {
+	db, _ := testDB(t)
+	const n = 100000
+	fill := func(key string) {
+		for i := 0; i < n; i += 1000 {
+			var vals [][]byte
+			for j := i; j < i+1000; j++ {
+				vals = append(vals, []byte(fmt.Sprintf("repetitive-element-%d", j%100)))
+			}
+			db.ListPush([]byte(key), vals, false, false)
+		}
+	}
+	fill("raw")
+	raw, _ := db.MemoryUsage([]byte("raw"), 0)
+	l := DefaultLimits()
+	l.ListCompressDepth = 1
+	db.st.SetLimits(l)
+	fill("packed")
+	packed, _ := db.MemoryUsage([]byte("packed"), 0)
+	if packed*3 > raw {
+		t.Fatalf("MEMORY USAGE %d compressed, %d raw", packed, raw)
+	}
+	lv := db.keys.find([]byte("packed")).value().(*listValue)
+	if lv.CompressedNodes() != lv.Nodes()-2 {
+		t.Fatalf("%d of %d nodes compressed", lv.CompressedNodes(), lv.Nodes())
+	}
+	checkListShape(t, db, "packed")
+	// Reads and writes in the interior see the right elements.
+	for _, i := range []int64{1, 5000, 50017, -30003} {
+		want := fmt.Sprintf("repetitive-element-%d", (i+n)%100)
+		if v, ok, _ := db.ListIndex([]byte("packed"), i, nil); !ok || string(v) != want {
+			t.Fatalf("LINDEX %d = %q, want %q", i, v, want)
+		}
+	}
+	if err := db.ListSet([]byte("packed"), 50000, []byte("set")); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	db.ListRange([]byte("packed"), 49999, 50001, func(int) {}, func(v []byte) { got = append(got, string(v)) })
+	if !slices.Equal(got, []string{"repetitive-element-99", "set", "repetitive-element-1"}) {
+		t.Fatalf("LRANGE = %q", got)
+	}
+	checkListShape(t, db, "packed")
+	if after, _ := db.MemoryUsage([]byte("packed"), 0); after*3 > raw {
+		t.Fatalf("MEMORY USAGE %d after LSET", after)
+	}
+	// The list made at depth 0 compresses at its next change.
+	db.ListPush([]byte("raw"), bkeys("x"), false, false)
+	if now, _ := db.MemoryUsage([]byte("raw"), 0); now*3 > raw {
+		t.Fatalf("MEMORY USAGE %d after a push at depth 1, %d before", now, raw)
+	}
+	checkListShape(t, db, "raw")
+	l.ListCompressDepth = 0
+	db.st.SetLimits(l)
+	db.ListPop([]byte("packed"), true, 1)
+	if lv.CompressedNodes() != 0 {
+		t.Fatalf("%d nodes compressed at depth 0", lv.CompressedNodes())
+	}
+	if now, _ := db.MemoryUsage([]byte("packed"), 0); now < raw*9/10 {
+		t.Fatalf("MEMORY USAGE %d decompressed, %d before", now, raw)
 	}
 }
 

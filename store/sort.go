@@ -67,6 +67,7 @@ func (s SortSource) Each(fn func(v []byte)) {
 		var view quicklist.List
 		l := readList(s.e, &view)
 		l.Range(0, l.Len(), fn)
+		l.Release()
 	case TypeSet:
 		viewOf(s.e).Each(func(m []byte) bool { fn(m); return true })
 	default:
@@ -97,6 +98,7 @@ func (s SortSource) Range(start, n int, rev bool, fn func(v []byte)) {
 		} else {
 			l.Range(start, n, fn)
 		}
+		l.Release()
 	default:
 		i := start
 		if rev {
@@ -133,7 +135,8 @@ func (db *DB) SortStore(dst []byte, vals [][]byte, n int) {
 		return
 	}
 	// Redis builds the list with quicklistCreate's defaults, not the
-	// configured list-max-listpack-size: nodes of up to 8 KiB.
+	// configured list-max-listpack-size: nodes of up to 8 KiB, and
+	// compresses none of them (depth 0) until the list next changes here.
 	var l quicklist.List
 	for _, v := range vals {
 		l.PushTail(v, sortStoreFill)

@@ -9,8 +9,15 @@
 // by skipping whole nodes by their counts, from the nearer end, as Redis
 // does.
 //
-// Unlike Redis, nodes are never compressed (list-compress-depth is accepted
-// and ignored), and an element of 1 GiB or more shares the rules of the
+// With a compress depth d > 0 (list-compress-depth), the d nodes at each
+// end stay raw and the interior nodes are kept LZF-compressed when that
+// saves enough, as Redis's quicklist does. Changes leave the nodes they
+// touch raw; Compress, which the owner calls when a command is done,
+// compresses them again, looking only at the nodes changed and the d+1
+// nodes at each end, so pushes and pops at the ends cost nothing more. A
+// compressed node is decompressed for reading into a one-node cache.
+//
+// Unlike Redis, an element of 1 GiB or more shares the rules of the
 // others rather than getting a "plain" node of its own: it only ever gets
 // a node to itself.
 //
@@ -18,7 +25,10 @@
 package quicklist
 
 import (
+	"encoding/binary"
+
 	"github.com/redoubt-db/redoubt/store/internal/listpack"
+	"github.com/redoubt-db/redoubt/store/internal/lzf"
 )
 
 // Fill rules, as Redis's quicklist.c has them.
@@ -93,11 +103,47 @@ type List struct {
 	// it in one and has no buf, so that a List on the stack viewing a
 	// single listpack allocates nothing; a second node moves them to
 	// buf[lo:hi].
+	//
+	// A node is stored either as its listpack or compressed (see isLZF).
 	one    []byte
 	buf    [][]byte
 	lo, hi int
 	count  int // elements
-	bytes  int // capacity of every node, for Bytes
+	bytes  int // capacity of every stored node, for Bytes
+
+	depth int  // compress depth in force; 0 compresses nothing
+	all   bool // the depth changed: the next Compress visits every node
+	moved bool // nodes were added or removed since the last Compress
+	added int  // nodes added since the last Compress
+	// [dlo, dhi] holds the nodes changed since the last Compress, when
+	// touched.
+	touched  bool
+	dlo, dhi int
+	ncomp    int // compressed nodes
+
+	// cache is the listpack of compressed node cached-1 (none when 0),
+	// decompressed for reading. Each decompression allocates anew, so
+	// what a caller holds of an earlier one stays valid.
+	cached int
+	cache  []byte
+}
+
+// Compression, as Redis's quicklist.c decides it.
+const (
+	// minCompressBytes is the smallest node worth compressing.
+	minCompressBytes = 48
+	// minCompressImprove is how much smaller than the node its
+	// compressed form must be, beyond which it stays raw.
+	minCompressImprove = 8
+	// lzfHeader starts a compressed node: four zero bytes (a listpack
+	// starts with its size, never 0), the listpack's size and its element
+	// count, little-endian; the LZF stream follows.
+	lzfHeader = 12
+)
+
+// isLZF reports whether stored node b is compressed.
+func isLZF(b []byte) bool {
+	return len(b) >= lzfHeader && b[0]|b[1]|b[2]|b[3] == 0
 }
 
 // FromListpack returns a list whose single node is lp, which the list
@@ -134,12 +180,179 @@ func (l *List) Nodes() int {
 	return l.hi - l.lo
 }
 
-// Node returns node i (0 is the head), for reading.
-func (l *List) Node(i int) []byte {
+// stored returns node i as stored: its listpack or its compressed form.
+func (l *List) stored(i int) []byte {
 	if l.buf == nil {
 		return l.one
 	}
 	return l.buf[l.lo+i]
+}
+
+// Node returns node i's listpack (0 is the head), for reading,
+// decompressing it when it is compressed. The result stays valid until the
+// list changes.
+func (l *List) Node(i int) []byte {
+	s := l.stored(i)
+	if !isLZF(s) {
+		return s
+	}
+	if l.cached == i+1 {
+		return l.cache
+	}
+	l.cache = decompress(s)
+	l.cached = i + 1
+	return l.cache
+}
+
+// decompress returns the listpack of compressed node s.
+func decompress(s []byte) []byte {
+	lp, err := lzf.Decompress(s[lzfHeader:], int(binary.LittleEndian.Uint32(s[4:])))
+	if err != nil {
+		panic("quicklist: corrupt compressed node")
+	}
+	return lp
+}
+
+// nodeLen returns the number of elements in node i without decompressing
+// it.
+func (l *List) nodeLen(i int) int {
+	s := l.stored(i)
+	if isLZF(s) {
+		return int(binary.LittleEndian.Uint32(s[8:]))
+	}
+	return listpack.Len(s)
+}
+
+// Compressed reports whether node i is stored compressed.
+func (l *List) Compressed(i int) bool { return isLZF(l.stored(i)) }
+
+// CompressedNodes returns the number of compressed nodes.
+func (l *List) CompressedNodes() int { return l.ncomp }
+
+// SetCompressDepth sets the compress depth (list-compress-depth): d ≥ 1
+// nodes at each end stay raw and the others are compressed; 0 compresses
+// nothing. A new depth applies to the whole list at the next Compress.
+func (l *List) SetCompressDepth(d int) {
+	d = max(0, min(d, 1<<16-1)) // Redis's COMPRESS_MAX
+	if d != l.depth {
+		l.depth = d
+		l.all = true
+	}
+}
+
+// Release drops the decompressed node kept for reading, once a reader is
+// done; what callers hold of it stays valid.
+func (l *List) Release() { l.cached, l.cache = 0, nil }
+
+// Compress brings the list in line with its compress depth after a
+// change: the nodes within the depth of either end raw, the others
+// compressed when that saves enough. It looks at the nodes changed since
+// the last call and at the depth+1 nodes at each end, unless the depth
+// changed, when it visits every node.
+func (l *List) Compress() {
+	n := l.Nodes()
+	d := l.depth
+	touched, lo, hi, moved, added := l.touched, l.dlo, l.dhi, l.moved, l.added
+	l.touched, l.moved, l.added = false, false, 0
+	l.Release()
+	if l.all {
+		l.all = false
+		if d == 0 && l.ncomp == 0 {
+			return
+		}
+		for i := 0; i < n; i++ {
+			if d > 0 && i >= d && i < n-d {
+				l.compressNode(i)
+			} else {
+				l.decompressNode(i)
+			}
+		}
+		return
+	}
+	if d == 0 || n == 0 {
+		return
+	}
+	if moved && l.ncomp > 0 {
+		// An end node may have been removed, bringing a compressed one
+		// within the depth.
+		for k := 0; k < min(d, n); k++ {
+			l.decompressNode(k)
+			l.decompressNode(n - 1 - k)
+		}
+	}
+	if n <= 2*d {
+		return // no interior
+	}
+	if moved {
+		// A node that was within the depth of an end at the last
+		// Compress is now at most `added` nodes further in: look at
+		// that many past the depth at each end.
+		k := min(max(added, 1), n-2*d)
+		for j := 0; j < k; j++ {
+			l.compressNode(d + j)
+			l.compressNode(n - 1 - d - j)
+		}
+	}
+	if touched {
+		for i := max(lo, d); i <= min(hi, n-1-d); i++ {
+			l.compressNode(i)
+		}
+	}
+}
+
+// compressNode stores node i compressed, unless it is already, is too
+// small or does not compress well enough.
+func (l *List) compressNode(i int) {
+	s := l.stored(i)
+	if isLZF(s) || len(s) < minCompressBytes {
+		return
+	}
+	var hdr [lzfHeader]byte
+	binary.LittleEndian.PutUint32(hdr[4:], uint32(len(s)))
+	binary.LittleEndian.PutUint32(hdr[8:], uint32(listpack.Len(s)))
+	c, ok := lzf.AppendCompress(hdr[:], s, len(s)-minCompressImprove-1)
+	if !ok {
+		return
+	}
+	if cap(c)-len(c) > 16 {
+		c = append([]byte(nil), c...) // exact size: it stays a while
+	}
+	l.put(i, c)
+}
+
+// decompressNode stores node i raw.
+func (l *List) decompressNode(i int) {
+	if s := l.stored(i); isLZF(s) {
+		l.put(i, l.Node(i))
+	}
+}
+
+// put stores b as node i, keeping the byte and compressed-node counts,
+// without marking the node changed.
+func (l *List) put(i int, b []byte) {
+	old := l.stored(i)
+	if isLZF(old) {
+		l.ncomp--
+	}
+	if isLZF(b) {
+		l.ncomp++
+	}
+	l.cached = 0
+	l.bytes += cap(b) - cap(old)
+	if l.buf == nil {
+		l.one = b
+	} else {
+		l.buf[l.lo+i] = b
+	}
+}
+
+// touch marks node i changed.
+func (l *List) touch(i int) {
+	if !l.touched {
+		l.touched, l.dlo, l.dhi = true, i, i
+		return
+	}
+	l.dlo, l.dhi = min(l.dlo, i), max(l.dhi, i)
 }
 
 // Bytes is the memory the list holds: its nodes' capacity and the node
@@ -150,20 +363,26 @@ func (l *List) Bytes() int { return l.bytes + cap(l.buf)*24 + 64 }
 // copy, say).
 func (l *List) SetNode(i int, lp []byte) { l.setNode(i, lp) }
 
-// setNode replaces node i, keeping the byte count.
+// setNode replaces node i with listpack lp, keeping the counts.
 func (l *List) setNode(i int, lp []byte) {
-	if l.buf == nil {
-		l.bytes += cap(lp) - cap(l.one)
-		l.one = lp
-		return
-	}
-	j := l.lo + i
-	l.bytes += cap(lp) - cap(l.buf[j])
-	l.buf[j] = lp
+	l.put(i, lp)
+	l.touch(i)
 }
 
 // insertNode makes lp node i, shifting the nodes from i on.
 func (l *List) insertNode(i int, lp []byte) {
+	l.cached = 0
+	l.moved = true
+	l.added++
+	if l.touched {
+		if l.dlo >= i {
+			l.dlo++
+		}
+		if l.dhi >= i {
+			l.dhi++
+		}
+	}
+	l.touch(i)
 	if l.buf == nil {
 		if l.one == nil {
 			l.one = lp
@@ -215,6 +434,22 @@ func (l *List) grow(i int) {
 
 // removeNode drops node i.
 func (l *List) removeNode(i int) {
+	l.cached = 0
+	l.moved = true
+	if l.touched {
+		if l.dlo > i {
+			l.dlo--
+		}
+		if l.dhi >= i {
+			l.dhi--
+		}
+		if l.dlo > l.dhi {
+			l.touched = false
+		}
+	}
+	if isLZF(l.stored(i)) {
+		l.ncomp--
+	}
 	if l.buf == nil {
 		l.bytes -= cap(l.one)
 		l.one = nil
@@ -251,7 +486,7 @@ func newNode(v []byte) []byte {
 // seal gives a node that stopped being an end node its spare capacity
 // back: it will rarely grow again.
 func (l *List) seal(i int) {
-	if lp := l.Node(i); cap(lp)-len(lp) > 64 {
+	if lp := l.stored(i); !isLZF(lp) && cap(lp)-len(lp) > 64 {
 		l.setNode(i, listpack.Shrink(lp))
 	}
 }
@@ -324,10 +559,9 @@ func (l *List) Seek(index int) Pos {
 	}
 	if index <= l.count/2 {
 		for i := 0; i < l.Nodes(); i++ {
-			lp := l.Node(i)
-			n := listpack.Len(lp)
+			n := l.nodeLen(i)
 			if index < n {
-				return Pos{i, listpack.Seek(lp, index)}
+				return Pos{i, listpack.Seek(l.Node(i), index)}
 			}
 			index -= n
 		}
@@ -335,10 +569,9 @@ func (l *List) Seek(index int) Pos {
 	}
 	back := l.count - 1 - index // 0 is the tail
 	for i := l.Nodes() - 1; i >= 0; i-- {
-		lp := l.Node(i)
-		n := listpack.Len(lp)
+		n := l.nodeLen(i)
 		if back < n {
-			return Pos{i, listpack.Seek(lp, -1-back)}
+			return Pos{i, listpack.Seek(l.Node(i), -1-back)}
 		}
 		back -= n
 	}
@@ -471,7 +704,7 @@ func (l *List) Delete(p Pos) Pos {
 func (l *List) locate(index int) (node, local int) {
 	if index <= l.count/2 {
 		for i := 0; i < l.Nodes(); i++ {
-			n := listpack.Len(l.Node(i))
+			n := l.nodeLen(i)
 			if index < n {
 				return i, index
 			}
@@ -481,7 +714,7 @@ func (l *List) locate(index int) (node, local int) {
 	}
 	back := l.count - index // elements from index to the tail
 	for i := l.Nodes() - 1; i >= 0; i-- {
-		n := listpack.Len(l.Node(i))
+		n := l.nodeLen(i)
 		if back <= n {
 			return i, n - back
 		}
@@ -499,8 +732,7 @@ func (l *List) DeleteRange(start, n int) {
 	n = min(n, l.count-start)
 	i, start := l.locate(start)
 	for i < l.Nodes() && n > 0 {
-		lp := l.Node(i)
-		c := listpack.Len(lp)
+		c := l.nodeLen(i)
 		if start >= c {
 			start -= c
 			i++
@@ -513,7 +745,7 @@ func (l *List) DeleteRange(start, n int) {
 			l.removeNode(i)
 			continue
 		}
-		l.setNode(i, listpack.DeleteRange(lp, start, k))
+		l.setNode(i, listpack.DeleteRange(l.Node(i), start, k))
 		start = 0
 		i++
 	}
@@ -608,7 +840,7 @@ func (l *List) tryMerge(i, fill int) bool {
 	m := make([]byte, 0, len(a)+len(b)-listpack.EmptySize)
 	m = append(m, a[:len(a)-1]...)
 	m = append(m, b[listpack.HeaderSize:]...)
-	setHeader(m, listpack.Len(a)+listpack.Len(b))
+	setHeader(m, l.nodeLen(i)+l.nodeLen(i+1))
 	l.setNode(i, m)
 	l.removeNode(i + 1)
 	return true
@@ -625,7 +857,8 @@ func setHeader(lp []byte, count int) {
 
 // Clone returns a deep copy of l.
 func (l *List) Clone() *List {
-	c := &List{count: l.count}
+	c := &List{count: l.count, depth: l.depth, all: l.all, ncomp: l.ncomp,
+		moved: l.moved, added: l.added, touched: l.touched, dlo: l.dlo, dhi: l.dhi}
 	n := l.Nodes()
 	if n <= 1 {
 		if n == 1 {
@@ -637,7 +870,7 @@ func (l *List) Clone() *List {
 	c.buf = make([][]byte, max(4, n+2))
 	c.lo, c.hi = 1, 1+n
 	for i := 0; i < n; i++ {
-		lp := append([]byte(nil), l.Node(i)...)
+		lp := append([]byte(nil), l.stored(i)...)
 		c.buf[c.lo+i] = lp
 		c.bytes += cap(lp)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/redoubt-db/redoubt/store/internal/listpack"
+	"github.com/redoubt-db/redoubt/store/internal/lzf"
 )
 
 // contents returns every element of l, head first, by Range, and checks
@@ -83,20 +84,90 @@ func TestAllowInsert(t *testing.T) {
 
 // TestListModel runs random operations on a List and on a slice model,
 // with small fills so that nodes split, merge and empty often.
+// With a compress depth, it checks after each operation (and Compress)
+// that the nodes within the depth of either end are raw and the others
+// compressed exactly when LZF saves enough; now and then it changes the
+// depth.
 func TestListModel(t *testing.T) {
-	for _, fill := range []int{1, 2, 3, 7, -1, 0} {
-		t.Run(fmt.Sprintf("fill=%d", fill), func(t *testing.T) {
-			r := rand.New(rand.NewPCG(uint64(fill+100), 1))
+	for _, depth := range []int{0, 1, 2} {
+		for _, fill := range []int{1, 2, 3, 7, -1, 0} {
+			t.Run(fmt.Sprintf("depth=%d/fill=%d", depth, fill), func(t *testing.T) {
+				listModel(t, depth, fill)
+			})
+		}
+	}
+}
+
+// checkCompression checks every node of l is compressed exactly when it
+// should be under compress depth d, and returns how many are.
+func checkCompression(t *testing.T, l *List, d int) int {
+	t.Helper()
+	n, comp := l.Nodes(), 0
+	for i := 0; i < n; i++ {
+		interior := d > 0 && i >= d && i < n-d
+		if !interior {
+			if l.Compressed(i) {
+				t.Fatalf("node %d of %d compressed at depth %d", i, n, d)
+			}
+			continue
+		}
+		if l.Compressed(i) {
+			comp++
+			continue
+		}
+		// A raw interior node must be one LZF cannot shrink enough.
+		lp := l.Node(i)
+		if len(lp) < minCompressBytes {
+			continue
+		}
+		if _, ok := lzf.Compress(lp, len(lp)-minCompressImprove-1); ok {
+			t.Fatalf("interior node %d of %d (%d bytes) raw but compressible", i, n, len(lp))
+		}
+	}
+	if comp != l.CompressedNodes() {
+		t.Fatalf("%d compressed nodes, counted %d", comp, l.CompressedNodes())
+	}
+	return comp
+}
+
+func listModel(t *testing.T, depth, fill int) {
+	{
+		{
+			r := rand.New(rand.NewPCG(uint64(fill+100), uint64(depth)))
 			l := &List{}
+			l.SetCompressDepth(depth)
 			var m []string
 			elem := func() string {
-				if r.IntN(10) == 0 {
+				switch r.IntN(10) {
+				case 0:
 					return string(bytes.Repeat([]byte("b"), 100+r.IntN(2000)))
+				case 1: // incompressible
+					b := make([]byte, 50+r.IntN(200))
+					for i := range b {
+						b[i] = byte(r.Uint32())
+					}
+					return string(b)
 				}
 				return strconv.Itoa(r.IntN(50))
 			}
-			for step := 0; step < 3000; step++ {
-				switch op := r.IntN(9); op {
+			everCompressed := false
+			for range 300 { // enough nodes for an interior
+				v := elem()
+				l.PushTail([]byte(v), fill)
+				m = append(m, v)
+			}
+			steps := 3000
+			if depth > 0 {
+				steps = 1000
+			}
+			for step := 0; step < steps; step++ {
+				switch op := r.IntN(10); op {
+				case 9:
+					if depth > 0 && r.IntN(10) == 0 {
+						// A new depth applies at the next Compress.
+						l.SetCompressDepth(r.IntN(4))
+					}
+					continue
 				case 0:
 					v := elem()
 					l.PushHead([]byte(v), fill)
@@ -168,20 +239,65 @@ func TestListModel(t *testing.T) {
 				if got := contents(t, l); !slices.Equal(got, m) && !(len(got) == 0 && len(m) == 0) {
 					t.Fatalf("step %d: list %q, want %q", step, got, m)
 				}
+				l.Compress()
+				if checkCompression(t, l, l.depth) > 0 {
+					everCompressed = true
+				}
+				if got := contents(t, l); !slices.Equal(got, m) && !(len(got) == 0 && len(m) == 0) {
+					t.Fatalf("step %d after Compress: list %q, want %q", step, got, m)
+				}
 				total, size := 0, 0
 				for i := 0; i < l.Nodes(); i++ {
 					n := listpack.Len(l.Node(i))
-					if n == 0 {
-						t.Fatalf("step %d: node %d is empty", step, i)
+					if n == 0 || n != l.nodeLen(i) {
+						t.Fatalf("step %d: node %d has %d elements, header %d", step, i, n, l.nodeLen(i))
 					}
 					total += n
-					size += cap(l.Node(i))
+					size += cap(l.stored(i))
 				}
 				if total != len(m) || l.bytes != size {
 					t.Fatalf("step %d: nodes hold %d (want %d), %d bytes (counted %d)", step, total, len(m), size, l.bytes)
 				}
 			}
-		})
+			if depth > 0 && !everCompressed {
+				t.Fatal("no node was ever compressed")
+			}
+		}
+	}
+}
+
+// TestCompressSaves fills a list with repetitive elements at depth 1 and
+// checks every interior node is compressed and the bytes drop, then that
+// depth 0 brings every node back raw at the next Compress.
+func TestCompressSaves(t *testing.T) {
+	l := &List{}
+	for i := range 20000 {
+		l.PushTail([]byte("item-"+strconv.Itoa(i%10)), -2)
+	}
+	raw := l.Bytes()
+	l.SetCompressDepth(1)
+	l.PushTail([]byte("x"), -2)
+	l.Compress()
+	if n := l.Nodes(); l.CompressedNodes() != n-2 || l.Compressed(0) || l.Compressed(n-1) {
+		t.Fatalf("%d of %d nodes compressed", l.CompressedNodes(), n)
+	}
+	if l.Bytes()*4 > raw {
+		t.Fatalf("%d bytes compressed, %d raw", l.Bytes(), raw)
+	}
+	if v := l.Get(l.Seek(10005), nil); string(v) != "item-5" {
+		t.Fatalf("index 10005 = %q", v)
+	}
+	// Pushes and pops at the ends leave the interior alone.
+	for range 5000 {
+		l.PushHead([]byte("item-1"), -2)
+		l.Pop(false, nil)
+		l.Compress()
+	}
+	checkCompression(t, l, 1)
+	l.SetCompressDepth(0)
+	l.Compress()
+	if l.CompressedNodes() != 0 {
+		t.Fatalf("%d nodes still compressed at depth 0", l.CompressedNodes())
 	}
 }
 
@@ -218,6 +334,8 @@ func FuzzList(f *testing.F) {
 		}
 		fill := int(int8(data[0])) % 10
 		l := &List{}
+		depth := int(data[0]>>4) % 3
+		l.SetCompressDepth(depth)
 		var m []string
 		for i := 1; i+1 < len(data); i += 2 {
 			op, arg := data[i]%8, int(data[i+1])
@@ -282,6 +400,34 @@ func FuzzList(f *testing.F) {
 			if got := contents(t, l); len(got)+len(m) > 0 && !slices.Equal(got, m) {
 				t.Fatalf("list %q, want %q", got, m)
 			}
+			if i%4 == 1 {
+				l.Compress()
+				checkCompression(t, l, depth)
+			}
 		}
 	})
+}
+
+// BenchmarkPushPop pushes at the tail and pops at the head of a long list,
+// with and without compression: the ends are raw, so the cost is the same
+// but for the one compression per node that enters the interior.
+func BenchmarkPushPop(b *testing.B) {
+	for _, depth := range []int{0, 1} {
+		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
+			l := &List{}
+			l.SetCompressDepth(depth)
+			v := []byte("a-list-element-of-some-length")
+			for range 100000 {
+				l.PushTail(v, -2)
+			}
+			l.Compress()
+			b.ResetTimer()
+			for range b.N {
+				l.PushTail(v, -2)
+				l.Compress()
+				l.Pop(true, nil)
+				l.Compress()
+			}
+		})
+	}
 }
