@@ -21,13 +21,6 @@ const (
 	msgSetOutOfRangePos   = "ERR value is out of range, must be positive"
 )
 
-// srandMaxPending is how much output SRANDMEMBER with a negative count may
-// leave pending before it gives up: Redis streams such a reply until the
-// client's output limit closes it, and without that limit a count near
-// LONG_MAX would exhaust memory. The connection is closed after what was
-// written, as Redis closes a client over its limit.
-var srandMaxPending = 256 << 20
-
 var (
 	ksSetStoreDst  = keyspec.Spec{Flags: keyspec.OW | keyspec.Update, Index: 1, KeyStep: 1}
 	ksSetSources   = keyspec.Spec{Flags: keyspec.RO | keyspec.Access, Index: 2, LastKey: -1, KeyStep: 1}
@@ -271,11 +264,8 @@ func cmdSrandmember(c *client, args [][]byte) {
 		func(n uint64) { c.writeArrayLen(n) },
 		func(m []byte) bool {
 			c.WriteBulk(m)
-			if i++; i%1024 == 0 && c.pendingOutput() > srandMaxPending {
-				c.closeAfterReply = true
-				return false
-			}
-			return true
+			i++
+			return i&1023 != 0 || !c.replyCut(int64(i))
 		})
 	switch {
 	case err != nil:

@@ -51,13 +51,13 @@ func TestSetBadInput(t *testing.T) {
 
 // TestSrandmemberHugeNegativeCount asks for 2^63-1 members with repetition:
 // Redis streams such a reply until the client's output limit closes the
-// connection. Redoubt stops once srandMaxPending bytes are pending and
+// connection. Redoubt stops once randReplyLimit bytes are pending and
 // closes the connection after them, allocating nothing from the count;
 // the server keeps serving others.
 func TestSrandmemberHugeNegativeCount(t *testing.T) {
-	old := srandMaxPending
-	srandMaxPending = 1 << 20
-	t.Cleanup(func() { srandMaxPending = old })
+	old := randReplyLimit.Load()
+	randReplyLimit.Store(1 << 20)
+	t.Cleanup(func() { randReplyLimit.Store(old) })
 	srv := tcStart(t, Config{})
 	c := tcDial(t, srv)
 	c.integer("SADD", "s", "a", "b")

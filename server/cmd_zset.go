@@ -1205,12 +1205,6 @@ func cmdZmpop(c *client, args [][]byte) {
 	c.WriteNullArray()
 }
 
-// zrandMaxPending is the pending output past which ZRANDMEMBER with a huge
-// negative count stops and closes the connection after what it wrote, as
-// Redis stops once its output limit closes the client: the reply is built
-// while the store is locked, and the count is the client's to choose.
-var zrandMaxPending = 64 << 20
-
 // ZRANDMEMBER key [count [WITHSCORES]]
 func cmdZrandmember(c *client, args [][]byte) {
 	if len(args) == 2 {
@@ -1241,23 +1235,16 @@ func cmdZrandmember(c *client, args [][]byte) {
 			return
 		}
 	}
-	stopped := false
+	var drawn int64
 	err := c.db.ZRandMembers(args[1], l, func(n int64) { c.writeScoredHeader(int(n), withScores) },
 		func(m []byte, sc float64) bool {
 			c.writeScored(m, sc, withScores)
-			if c.pendingOutput() > zrandMaxPending {
-				// The reply is cut short: the connection closes after it.
-				stopped = true
-				return false
-			}
-			return true
+			// A reply cut short closes the connection after it (replyCut).
+			drawn++
+			return drawn&1023 != 0 || !c.replyCut(drawn)
 		})
 	if err != nil {
 		c.storeError(err)
-		return
-	}
-	if stopped {
-		c.closeAfterReply = true
 	}
 }
 

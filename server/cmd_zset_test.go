@@ -97,13 +97,13 @@ func TestZSetBadInput(t *testing.T) {
 
 // TestZrandmemberHugeNegativeCount asks for 2^63-1 members with repetition:
 // Redis streams such a reply until the client's output limit closes the
-// connection. Redoubt stops once zrandMaxPending bytes are pending and
+// connection. Redoubt stops once randReplyLimit bytes are pending and
 // closes the connection after them, allocating nothing from the count;
 // the server keeps serving others.
 func TestZrandmemberHugeNegativeCount(t *testing.T) {
-	old := zrandMaxPending
-	zrandMaxPending = 1 << 20
-	t.Cleanup(func() { zrandMaxPending = old })
+	old := randReplyLimit.Load()
+	randReplyLimit.Store(1 << 20)
+	t.Cleanup(func() { randReplyLimit.Store(old) })
 	srv := tcStart(t, Config{})
 	for _, withScores := range []bool{false, true} {
 		c := tcDial(t, srv)
