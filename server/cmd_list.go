@@ -426,38 +426,52 @@ type listMPopArgs struct {
 // syntax error. The count defaults to 1. Nothing is sized from numkeys
 // before it is checked against the arguments.
 func (c *client) parseListMPop(args [][]byte, at int) (listMPopArgs, bool) {
-	var a listMPopArgs
+	keys, right, count, ok := c.parseMPop(args, at, "left", "right")
+	return listMPopArgs{keys: keys, left: !right, count: int(count)}, ok
+}
+
+// parseMPop parses "numkeys key… END [COUNT count]" from args[at], where
+// END is the word first or second, for LMPOP (LEFT|RIGHT), ZMPOP (MIN|MAX)
+// and their blocking forms, as Redis parses them, and replies with its
+// error on failure: numkeys in [1, LONG_MAX] ("numkeys should be greater
+// than 0") and compared with the arguments before any arithmetic, so a
+// huge numkeys cannot overflow; the keys and the end word, else a syntax
+// error; then at most one COUNT in [1, LONG_MAX] ("count should be greater
+// than 0"). The count defaults to 1. isSecond says which end was named.
+func (c *client) parseMPop(args [][]byte, at int, first, second string) (keys [][]byte, isSecond bool, count int64, ok bool) {
 	numkeys, ok := c.argRange(args[at], 1, math.MaxInt64, msgNumkeysPositive)
 	if !ok {
-		return a, false
+		return nil, false, 0, false
 	}
 	if numkeys >= int64(len(args)-at-1) {
 		c.writeErrorReply(msgSyntax)
-		return a, false
+		return nil, false, 0, false
 	}
 	where := at + 1 + int(numkeys)
-	left, ok := c.listEnd(args[where])
-	if !ok {
-		return a, false
+	switch {
+	case isOpt(args[where], first):
+	case isOpt(args[where], second):
+		isSecond = true
+	default:
+		c.writeErrorReply(msgSyntax)
+		return nil, false, 0, false
 	}
-	a.keys, a.left, a.count = args[at+1:where], left, -1
+	count = -1
 	for j := where + 1; j < len(args); j++ {
-		if a.count == -1 && isOpt(args[j], "count") && j+1 < len(args) {
+		if count == -1 && isOpt(args[j], "count") && j+1 < len(args) {
 			j++
-			n, ok := c.argRange(args[j], 1, math.MaxInt64, msgCountPositive)
-			if !ok {
-				return a, false
+			if count, ok = c.argRange(args[j], 1, math.MaxInt64, msgCountPositive); !ok {
+				return nil, false, 0, false
 			}
-			a.count = int(n)
 			continue
 		}
 		c.writeErrorReply(msgSyntax)
-		return a, false
+		return nil, false, 0, false
 	}
-	if a.count == -1 {
-		a.count = 1
+	if count == -1 {
+		count = 1
 	}
-	return a, true
+	return args[at+1 : where], isSecond, count, true
 }
 
 func cmdLmpop(c *client, args [][]byte) {

@@ -511,8 +511,6 @@ const (
 	msgZAtLeastOneKey   = "ERR at least 1 input key is needed for '%s' command"
 	msgZWeightNotFloat  = "ERR weight value is not a float"
 	msgZLimitNegative   = "ERR LIMIT can't be negative"
-	msgZNumkeys         = "ERR numkeys should be greater than 0"
-	msgZCount           = "ERR count should be greater than 0"
 	msgValueOutOfRange  = "ERR value is out of range"
 	msgMustBePositive   = "ERR value is out of range, must be positive"
 )
@@ -1134,42 +1132,8 @@ type zmpopArgs struct {
 // error), then at most one COUNT with a positive count (else "count should
 // be greater than 0"). The count defaults to 1. Nothing is looked up.
 func (c *client) parseZMPop(args [][]byte, numkeysIdx int) (zmpopArgs, bool) {
-	var z zmpopArgs
-	numkeys, ok := c.argRange(args[numkeysIdx], 1, math.MaxInt64, msgZNumkeys)
-	if !ok {
-		return z, false
-	}
-	// Compared before adding, so a huge numkeys cannot overflow.
-	if numkeys >= int64(len(args)-numkeysIdx-1) {
-		c.writeErrorReply(msgSyntax)
-		return z, false
-	}
-	whereIdx := numkeysIdx + int(numkeys) + 1
-	switch {
-	case isOpt(args[whereIdx], "min"):
-	case isOpt(args[whereIdx], "max"):
-		z.max = true
-	default:
-		c.writeErrorReply(msgSyntax)
-		return z, false
-	}
-	z.count = -1
-	for j := whereIdx + 1; j < len(args); j++ {
-		if z.count == -1 && isOpt(args[j], "count") && j+1 < len(args) {
-			j++
-			if z.count, ok = c.argRange(args[j], 1, math.MaxInt64, msgZCount); !ok {
-				return z, false
-			}
-			continue
-		}
-		c.writeErrorReply(msgSyntax)
-		return z, false
-	}
-	if z.count == -1 {
-		z.count = 1
-	}
-	z.keys = args[numkeysIdx+1 : whereIdx]
-	return z, true
+	keys, isMax, count, ok := c.parseMPop(args, numkeysIdx, "min", "max")
+	return zmpopArgs{keys: keys, max: isMax, count: count}, ok
 }
 
 // writeZMPopReply writes ZMPOP's and BZMPOP's reply for members popped
