@@ -78,7 +78,7 @@ func init() {
 			Summary:    "Returns the element of a list at an index; negative indexes count from the tail.",
 			Args:       []cmdArg{argKey, {Name: "index", Type: argTypeInteger}}, Run: cmdLindex},
 		&command{Name: "lset", Arity: 4, Flags: flagWrite | flagDenyOOM, Categories: acl.List,
-			KeySpecs: []keyspec.Spec{{Flags: keyspec.RW | keyspec.Update, Index: 1, KeyStep: 1}},
+			KeySpecs: ksKeyRWUpdate,
 			Group:    "list", Since: "1.0.0", Complexity: "O(N) for N elements skipped from the nearer end.",
 			Summary: "Replaces the element of a list at an index.",
 			Args:    []cmdArg{argKey, {Name: "index", Type: argTypeInteger}, argElement}, Run: cmdLset},

@@ -29,10 +29,7 @@ var (
 	argsSortRO = []cmdArg{
 		argKey,
 		{Name: "pattern", Type: argTypePattern, KeySpecIndex: 1, Token: "BY", Flags: argOptional},
-		{Name: "offset_count", Type: argTypeBlock, Token: "LIMIT", Flags: argOptional, Args: []cmdArg{
-			{Name: "offset", Type: argTypeInteger},
-			{Name: "count", Type: argTypeInteger},
-		}},
+		argLimit,
 		{Name: "pattern", Type: argTypePattern, KeySpecIndex: 1, Token: "GET", Flags: argOptional | argMultiple | argMultipleToken},
 		{Name: "order", Type: argTypeOneOf, Flags: argOptional, Args: []cmdArg{
 			{Name: "asc", Type: argTypePureToken, Token: "ASC"},

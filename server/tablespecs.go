@@ -20,3 +20,10 @@ var (
 	argsOneKey = []cmdArg{argKey}
 	argsKeys   = []cmdArg{{Name: "key", Type: argTypeKey, Flags: argMultiple}}
 )
+
+// argLimit is the optional "LIMIT offset count" block of the range commands
+// (ZRANGEBYSCORE, ZRANGEBYLEX, ZRANGE…).
+var argLimit = cmdArg{Name: "offset_count", Type: argTypeBlock, Token: "LIMIT", Flags: argOptional, Args: []cmdArg{
+	{Name: "offset", Type: argTypeInteger},
+	{Name: "count", Type: argTypeInteger},
+}}
