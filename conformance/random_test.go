@@ -119,8 +119,16 @@ func isKeys(args [][]byte) bool { return sortedReplies[strings.ToLower(string(ar
 // fewer than COUNT, so each HSCAN returns the whole hash and cursor 0.
 func orderFree(args [][]byte, v Value) Value {
 	switch strings.ToLower(string(args[0])) {
-	case "hrandfield":
+	case "hrandfield", "srandmember":
 		return v.shape()
+	case "sscan":
+		if v.Kind == '*' && len(v.Elems) == 2 {
+			v.Elems = []Value{v.Elems[0], v.Elems[1].sorted()}
+		}
+	case "zscan":
+		if v.Kind == '*' && len(v.Elems) == 2 {
+			v.Elems = []Value{v.Elems[0], v.Elems[1].pairsSorted()}
+		}
 	case "hgetall":
 		return v.pairsSorted()
 	case "hkeys", "hvals":
@@ -224,6 +232,10 @@ var randomTemplates = []cmdTemplate{
 	tpl("SCARD k"), tpl("SMEMBERS k"), tpl("SMOVE k k v"), tpl("SINTER k k"), tpl("SUNION k k k"),
 	tpl("SDIFF k k"), tpl("SINTERSTORE k k k"), tpl("SUNIONSTORE k k k"), tpl("SDIFFSTORE k k k"),
 	tpl("SINTERCARD i k k o", "LIMIT i"),
+	// SRANDMEMBER's picks are compared by shape; SSCAN and ZSCAN start at
+	// cursor 0 (or an invalid one) with a COUNT that takes in the whole
+	// set, so their element order alone is the server's own.
+	tpl("SRANDMEMBER k o", "i"), tpl("SSCAN k C COUNT 1000 o", "MATCH p"), tpl("ZSCAN z C COUNT 1000 o", "MATCH p"),
 	// Lists: pushes often enough that lists exist, and grow past a node
 	// when list-max-listpack-size is small.
 	tpl("LPUSH k v v"), tpl("RPUSH k v v v"), tpl("RPUSH k v v v v v v"), tpl("LPUSHX k v"), tpl("RPUSHX k v v"),

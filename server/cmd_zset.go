@@ -1264,9 +1264,20 @@ func cmdZintercard(c *client, args [][]byte) { zsetOpCommand(c, args, store.ZInt
 
 // ZSCAN key cursor [MATCH pattern] [COUNT count]
 func cmdZscan(c *client, args [][]byte) {
-	sc, ok := c.parseCollectionScan(args)
-	if !ok {
+	// As in Redis, the cursor is checked first, then the key, and the
+	// options only when there is a sorted set to scan: a missing key
+	// gives the empty scan and another type WRONGTYPE whatever follows.
+	// The scan's own lookup counts the keyspace hit or miss, once.
+	if _, ok := parseCursor(args[2]); !ok {
+		c.writeErrorReply(msgInvalidCursor)
 		return
+	}
+	sc := collectionScan{count: 10}
+	if c.db.TypeForWrite(args[1]) == store.TypeZSet {
+		var ok bool
+		if sc, ok = c.parseCollectionScan(args); !ok {
+			return
+		}
 	}
 	type item struct {
 		m []byte
