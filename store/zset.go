@@ -275,29 +275,14 @@ type ZRangeSpec struct {
 func zselect(v zview, spec *ZRangeSpec, count func(n int), fn func(m []byte, s float64)) {
 	n := v.card()
 	if spec.Score == nil && spec.Lex == nil {
-		start, stop := spec.Start, spec.Stop
-		ln := int64(n)
-		if start < 0 {
-			start += ln
-		}
-		if stop < 0 {
-			stop += ln
-		}
-		if start < 0 {
-			start = 0
-		}
-		if start > stop || start >= ln {
-			count(0)
+		start, k := rangeBounds(spec.Start, spec.Stop, n)
+		count(k)
+		if k == 0 {
 			return
 		}
-		if stop >= ln {
-			stop = ln - 1
-		}
-		k := int(stop - start + 1)
-		count(k)
-		from := int(start)
+		from := start
 		if spec.Rev {
-			from = n - 1 - int(start)
+			from = n - 1 - start
 		}
 		i := 0
 		v.each(from, spec.Rev, func(m []byte, s float64) bool {
@@ -439,24 +424,7 @@ func (db *DB) ZRemRange(key []byte, spec ZRangeSpec) (int, error) {
 	v := zviewOf(e)
 	var first, n int
 	if spec.Score == nil && spec.Lex == nil {
-		ln := int64(v.card())
-		start, stop := spec.Start, spec.Stop
-		if start < 0 {
-			start += ln
-		}
-		if stop < 0 {
-			stop += ln
-		}
-		if start < 0 {
-			start = 0
-		}
-		if start > stop || start >= ln {
-			return 0, nil
-		}
-		if stop >= ln {
-			stop = ln - 1
-		}
-		first, n = int(start), int(stop-start+1)
+		first, n = rangeBounds(spec.Start, spec.Stop, v.card())
 	} else {
 		first, n = v.inRange(zrange{score: spec.Score, lex: spec.Lex})
 	}
