@@ -374,23 +374,11 @@ func sortWeight(b []byte) (float64, bool) {
 	if n, ok := num.ParseInt(b); ok {
 		return float64(n), true // rounded to nearest, as strtod rounds
 	}
-	b = cBytes(b)
-	if len(b) == 0 {
-		return 0, true
-	}
-	i := 0
-	for i < len(b) && isCSpace(b[i]) {
-		i++
-	}
-	b = b[i:]
-	ok, isNaN, hexNoExp, nonzero := validStrtod(b)
-	if !ok || isNaN {
-		return 0, false
-	}
-	f, erange := strtodValue(b, hexNoExp, nonzero)
-	if erange {
+	f, num, erange, ok := cStrtod(b)
+	if !ok || erange {
 		return f, false
 	}
+	b = num
 	if f != 0 && math.Abs(f) < 0x1p-1022 && !exactSubnormal(b, f) {
 		return f, false
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -583,23 +582,32 @@ func parseScore(b []byte) (float64, bool) {
 // text up to a NUL byte, leading spaces skipped, must be read whole, an
 // empty one being 0; overflow and underflow are accepted; NaN is not.
 func parseStrtodLoose(b []byte) (float64, bool) {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		b = b[:i]
-	}
+	f, _, _, ok := cStrtod(b)
+	return f, ok
+}
+
+// cStrtod reads b as C's strtod reads a string that must be consumed
+// whole: the text up to a NUL byte, leading spaces skipped, an empty text
+// being 0. ok is false for text strtod would not read whole and for NaN;
+// erange says the value overflowed or underflowed (strtod's ERANGE, before
+// glibc's exactness rule for subnormals). num is the text of the number,
+// without the spaces.
+func cStrtod(b []byte) (f float64, num []byte, erange, ok bool) {
+	b = cBytes(b)
 	if len(b) == 0 {
-		return 0, true
+		return 0, b, false, true
 	}
 	i := 0
 	for i < len(b) && isCSpace(b[i]) {
 		i++
 	}
 	b = b[i:]
-	ok, isNaN, hexNoExp, nonzero := validStrtod(b)
-	if !ok || isNaN {
-		return 0, false
+	valid, isNaN, hexNoExp, nonzero := validStrtod(b)
+	if !valid || isNaN {
+		return 0, b, false, false
 	}
-	f, _ := strtodValue(b, hexNoExp, nonzero)
-	return f, true
+	f, erange = strtodValue(b, hexNoExp, nonzero)
+	return f, b, erange, true
 }
 
 // parseScoreBound parses one end of a score range: "(" makes it exclusive.
