@@ -140,9 +140,20 @@ func runBlock(c *client, b *block) ([]string, error) {
 		}
 		return []string{strconv.Quote(string(data)) + " " + state}, nil
 	}
+	if b.cmdText == readLine {
+		return readReplies(c, b)
+	}
 	args, err := splitargs.Split([]byte(b.cmdText))
 	if err != nil || len(args) == 0 {
 		return nil, fmt.Errorf("cannot split command line: %v", err)
+	}
+	if b.opts.send {
+		if err := c.ensure(); err != nil {
+			return nil, err
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(replyTimeout))
+		_, err := c.nc.Write(encodeCommand(args))
+		return nil, err
 	}
 	switch b.opts.mode {
 	case "noreply":
@@ -162,6 +173,56 @@ func runBlock(c *client, b *block) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	lines := render(b, v)
+	for i := 1; i < b.opts.n; i++ {
+		v, err := readValue(c.r)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, render(b, v)...)
+	}
+	if b.opts.closes {
+		_, closed := c.readAll()
+		if closed {
+			lines = append(lines, "(closed)")
+			c.drop()
+		} else {
+			lines = append(lines, "(open)")
+		}
+	}
+	return lines, nil
+}
+
+// readLine is the command line of a block that only reads.
+const readLine = "(read)"
+
+// readReplies reads what the server sends without being asked: the next
+// b.opts.n replies, or, with noreply, nothing during quietPeriod.
+func readReplies(c *client, b *block) ([]string, error) {
+	if err := c.ensure(); err != nil {
+		return nil, err
+	}
+	if b.opts.mode == "noreply" {
+		data, closed := c.readAll()
+		if len(data) > 0 || closed {
+			return []string{fmt.Sprintf("unexpected reply %q (closed: %v)", data, closed)}, nil
+		}
+		return nil, nil
+	}
+	var lines []string
+	for range b.opts.n {
+		c.nc.SetReadDeadline(time.Now().Add(replyTimeout))
+		v, err := readValue(c.r)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, render(b, v)...)
+	}
+	return lines, nil
+}
+
+// render is how a block records one reply, according to its mode.
+func render(b *block, v Value) []string {
 	var lines []string
 	switch b.opts.mode {
 	case "ignore":
@@ -179,16 +240,7 @@ func runBlock(c *client, b *block) ([]string, error) {
 	default:
 		lines = splitLines(v.String())
 	}
-	if b.opts.closes {
-		_, closed := c.readAll()
-		if closed {
-			lines = append(lines, "(closed)")
-			c.drop()
-		} else {
-			lines = append(lines, "(open)")
-		}
-	}
-	return lines, nil
+	return lines
 }
 
 // scanAll iterates a SCAN-family cursor to the end and returns the sorted,

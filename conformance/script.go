@@ -48,6 +48,15 @@ import (
 //	raw         the command is a Go-quoted string of bytes sent as is; the
 //	            recorded reply is every byte the server sent, and whether it
 //	            closed the connection
+//	send        send the command and read nothing: its replies are read by
+//	            later (read) blocks (a client that blocks, subscribes…)
+//	n=K         read K replies instead of one (SUBSCRIBE of K channels);
+//	            they are recorded one after another
+//
+// A command line of "(read)" sends nothing and reads the connection's next
+// reply, or the next K with n=K: a message pushed to a subscriber, the
+// reply of a command sent before with the send option. With noreply, it
+// checks that nothing arrives.
 type script struct {
 	path  string
 	items []item
@@ -77,11 +86,13 @@ type options struct {
 	mode    string // "", sorted, pairs, shape, fields, scan, ignore, noreply, raw
 	approx  int64
 	closes  bool
+	send    bool
+	n       int // replies to read; 1 unless n=K
 	hasMode bool
 }
 
 func parseOptions(s string) (options, error) {
-	o := options{conn: 1}
+	o := options{conn: 1, n: 1}
 	for _, f := range strings.Fields(s) {
 		name, val, hasVal := strings.Cut(f, "=")
 		setMode := func() error {
@@ -106,6 +117,13 @@ func parseOptions(s string) (options, error) {
 			}
 		case "closes":
 			o.closes = true
+		case "send":
+			o.send = true
+		case "n":
+			o.n, err = strconv.Atoi(val)
+			if err == nil && (o.n < 1 || o.n > 10000) {
+				err = fmt.Errorf("n=%d out of range", o.n)
+			}
 		case "sorted", "pairs", "shape", "fields", "scan", "ignore", "noreply", "raw":
 			if hasVal {
 				err = fmt.Errorf("option %s takes no value", name)
