@@ -93,6 +93,9 @@ type client struct {
 	// CLIENT_DENY_BLOCKING): set while EXEC or a script runs commands.
 	denyBlocking bool
 
+	// multi is the MULTI state (multi.go): nil outside MULTI … EXEC.
+	multi *multiState
+
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
 	closeAfterReply bool
@@ -114,8 +117,12 @@ type client struct {
 	noTouch         atomic.Bool
 	shutdown        atomic.Bool // the server is shutting down gracefully
 	closed          atomic.Bool
-	qbuf            atomic.Int64 // unread input bytes, for CLIENT LIST
-	qbufCap         atomic.Int64 // the input buffer's size, for CLIENT LIST
+	// subs counts the client's subscriptions: channels, patterns and
+	// shard channels (pubsub.go). Non-zero makes it a pubsub client for
+	// client-output-buffer-limit and RESP2's subscribed mode.
+	subs    atomic.Int32
+	qbuf    atomic.Int64 // unread input bytes, for CLIENT LIST
+	qbufCap atomic.Int64 // the input buffer's size, for CLIENT LIST
 	// The output's figures, published by its writes (output.go): CLIENT
 	// LIST's obl, oll, omem and rbs.
 	outBuf, outList, outMem, outCap atomic.Int64
@@ -285,7 +292,7 @@ func (c *client) beginTx(cmd *command) {
 	}
 	c.endRun() // time waiting for the lock is no command's
 	c.run.mark = 0
-	c.tx = c.s.store.Begin(store.TxOptions{DB: c.db.ID(), AllDBs: cmd.allDBs, NoTouch: c.noTouch.Load()})
+	c.tx = c.s.store.Begin(store.TxOptions{DB: c.db.ID(), AllDBs: cmd.allDBs, NoTouch: c.noTouch.Load(), Owner: c})
 	c.txAll = cmd.allDBs
 	c.held = 0
 }

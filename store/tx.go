@@ -24,6 +24,11 @@ type TxOptions struct {
 	// callers state them truthfully now.
 	DB     int
 	AllDBs bool
+	// Owner is who runs the transaction, for the consumer of its changes:
+	// the server's client whose command made them, so that a message the
+	// consumer sends that client goes before the command's reply. Nil for
+	// the expiry cycle and embedders.
+	Owner any
 }
 
 // Tx is an open transaction. It is not safe for concurrent use: one
@@ -34,6 +39,7 @@ type Tx struct {
 	now     int64 // the step's time in Unix ms, once nowSet
 	nowSet  bool
 	noTouch bool
+	owner   any
 	changes []Change
 	// dropped are the values the step let go of that the freer must see
 	// (memory.go), queued at Commit after the consumer ran.
@@ -62,6 +68,7 @@ func (s *Store) TryBegin(opt TxOptions) *Tx {
 func (s *Store) open(opt TxOptions) *Tx {
 	tx := &s.txBuf
 	tx.noTouch = opt.NoTouch
+	tx.owner = opt.Owner
 	tx.nowSet = false
 	s.tx = tx
 	return tx
@@ -126,6 +133,9 @@ func (tx *Tx) Now() int64 {
 // alone. A batch of pipelined commands shares one transaction; the
 // dispatcher sets it per command.
 func (tx *Tx) SetNoTouch(v bool) { tx.noTouch = v }
+
+// Owner returns TxOptions.Owner.
+func (tx *Tx) Owner() any { return tx.owner }
 
 // Store returns the transaction's store.
 func (tx *Tx) Store() *Store { return tx.st }
