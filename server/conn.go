@@ -66,11 +66,14 @@ type client struct {
 	// A run of a slow command (no fast flag) times each call: callStart is
 	// where the running call began, and the calls' latencies go to the
 	// histogram one by one, while the totals (calls, time) are added once
-	// when the run ends.
+	// when the run ends. While the slow log or the latency monitor is on,
+	// afterCall (introspect.go) times the calls of a fast run one by one
+	// the same way, from callStart.
 	run struct {
 		cmd           *command
 		start         time.Duration // since created, on the monotonic clock
 		callStart     time.Duration // slow runs: the running call's start
+		callTime      time.Duration // slow runs: the last call's duration
 		mark          time.Duration // the last run's end, or 0
 		calls, failed int64
 		shown         *command // what lastCmd holds, to store it only on change
@@ -120,9 +123,11 @@ type client struct {
 	// subs counts the client's subscriptions: channels, patterns and
 	// shard channels (pubsub.go). Non-zero makes it a pubsub client for
 	// client-output-buffer-limit and RESP2's subscribed mode.
-	subs    atomic.Int32
-	qbuf    atomic.Int64 // unread input bytes, for CLIENT LIST
-	qbufCap atomic.Int64 // the input buffer's size, for CLIENT LIST
+	subs atomic.Int32
+	// monitoring is set while the client is in MONITOR (monitor.go).
+	monitoring atomic.Bool
+	qbuf       atomic.Int64 // unread input bytes, for CLIENT LIST
+	qbufCap    atomic.Int64 // the input buffer's size, for CLIENT LIST
 	// The output's figures, published by its writes (output.go): CLIENT
 	// LIST's obl, oll, omem and rbs.
 	outBuf, outList, outMem, outCap atomic.Int64
@@ -205,6 +210,7 @@ func (c *client) wakeHandled() bool {
 
 // cleanup releases everything the connection holds.
 func (c *client) cleanup() {
+	c.stopMonitor()
 	c.endTx()
 	c.closeOutbox()
 	c.close()
@@ -381,9 +387,11 @@ func (c *client) call(cmd *command, args [][]byte) {
 		// Each call of a slow command has its own latency, as SLOWLOG and
 		// LATENCY need: one clock read per call.
 		now := time.Since(c.created)
-		c.s.cmdStats[cmd.id].recordLatency(now-c.run.callStart, 1)
+		c.run.callTime = now - c.run.callStart
+		c.s.cmdStats[cmd.id].recordLatency(c.run.callTime, 1)
 		c.run.callStart = now
 	}
+	c.afterCall(cmd, args) // MONITOR, SLOWLOG, LATENCY (introspect.go)
 }
 
 // endRun ends the current run of calls and adds its statistics to the

@@ -315,6 +315,16 @@ var implementedDirectives = []*directive{
 		func(l *store.Limits) *int { return &l.ListMaxListpackSize }),
 	limitIntDirective("list-compress-depth", "", parseIntRange(0, intMax),
 		func(l *store.Limits) *int { return &l.ListCompressDepth }),
+	// Introspection (introspect.go).
+	implDirective("slowlog-max-len", 0, parseUintRange(0, longMax),
+		func(c *Config) string { return strconv.FormatInt(c.slowlogMaxLen(), 10) },
+		func(c *Config, v string) { sl := c.slowlog(); sl.MaxLen = dirAtoi64(v); c.Slowlog = &sl }),
+	implDirective("slowlog-log-slower-than", 0, parseIntRange(-1, longMax),
+		func(c *Config) string { return strconv.FormatInt(c.slowlogSlowerThan(), 10) },
+		func(c *Config, v string) { sl := c.slowlog(); sl.LogSlowerThan = dirAtoi64(v); c.Slowlog = &sl }),
+	implDirective("latency-monitor-threshold", 0, parseIntRange(0, longMax),
+		func(c *Config) string { return strconv.FormatInt(c.LatencyMonitorThreshold, 10) },
+		func(c *Config, v string) { c.LatencyMonitorThreshold = dirAtoi64(v) }),
 }
 
 // Redis's default client-output-buffer-limit.
@@ -437,12 +447,9 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("socket-mark-id", "", dirImmutable, parseUintRange(0, uintMax), "0", capNetwork),
 	fixedDirective("unixsocketperm", "", dirImmutable, numericSpec{lo: 0, hi: 0o777, unsigned: true, octal: true}.parse, "0", capUnixSocket),
 	fixedDirective("active-defrag-max-scan-fields", "", 0, parseUintRange(1, longMax), "1000", capDefrag),
-	hintDirective("slowlog-max-len", "", 0, parseUintRange(0, longMax), "128", capSlowlog),
 	hintDirective("acllog-max-len", "", 0, parseUintRange(0, longMax), "128", capACL),
 	fixedDirective("busy-reply-threshold", "lua-time-limit", 0, parseIntRange(0, longMax), "5000", capScripting),
 	fixedDirective("cluster-node-timeout", "", 0, parseIntRange(0, longMax), "15000", capCluster),
-	hintDirective("slowlog-log-slower-than", "", 0, parseIntRange(-1, longMax), "10000", capSlowlog),
-	fixedDirective("latency-monitor-threshold", "", 0, parseIntRange(0, longMax), "0", capLatency),
 	hintDirective("stream-node-max-entries", "", 0, parseIntRange(0, longMax), "100", capEncodings),
 	fixedDirective("repl-backlog-size", "", 0, parseMemRange(1, longMax), "1048576", capReplication),
 	fixedDirective("maxmemory", "", 0, parseMemURange(0, ullMax), "0", capEviction),

@@ -70,7 +70,8 @@ type Server struct {
 	stats serverStats
 	// cmdStats holds every command's statistics, indexed by command.id.
 	cmdStats []commandStats
-	info     infoState // INFO's own state (stats.go)
+	info     infoState  // INFO's own state (stats.go)
+	intro    introState // MONITOR, SLOWLOG, LATENCY (introspect.go)
 	// blk are the clients blocked in BLPOP and the like, WAIT included
 	// (blocking.go); the store's lock guards it.
 	blk blockRegistry
@@ -213,6 +214,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.log.level.Store(int32(parseLogLevel(cfg.LogLevel)))
 	s.applyLazyFree(cfg.LazyFree)
+	s.applyIntrospectConfig(&cfg)
 }
 
 // listen binds every TCP address of cfg. With Port zero, the first address
@@ -588,7 +590,7 @@ func (s *Server) cron() {
 		}
 		now := time.Now().Unix()
 		s.unixTime.Store(now)
-		s.store.Cron(hz)
+		s.storeCron(hz) // latency.go: the expire-cycle event
 		s.sampleStats()
 		if s.releaseMemory {
 			s.releaseFreedMemory(time.Now())
