@@ -185,8 +185,8 @@ func (c *client) serve() {
 		if err != nil {
 			if errors.Is(err, resp.ErrQueryBufferLimit) {
 				c.s.stats.clientQueryLimit.Add(1)
-				c.s.log.logf(levelWarning, "Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %q)",
-					c.id, c.nc.RemoteAddr(), c.rd.Peek(64))
+				c.s.log.logf(levelWarning, "Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %s)",
+					c.id, c.nc.RemoteAddr(), redactedInput(c.rd.Peek(64)))
 			}
 			return
 		}

@@ -5,15 +5,22 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 )
 
-// LATENCY: the latency monitor of Redis's latency.c. Events ("command",
-// "fast-command", "expire-cycle") that take at least
+// LATENCY: the latency monitor of Redis's latency.c. Events ("command" and
+// "fast-command", the calls of commands with and without the fast flag)
+// that take at least
 // latency-monitor-threshold milliseconds are recorded, one sample per event
 // and second (the worst of that second), in a history of latencyHistoryLen
 // samples per event, with the worst ever seen. LATENCY HISTOGRAM reports the
 // per-command histograms that INFO latencystats is computed from (stats.go).
+//
+// Redis also samples its background cycles (expire-cycle, eviction, fork,
+// AOF…). Redoubt has no fork, AOF or eviction, and its active expiry runs
+// in short store transactions of its own, between which clients run: timed
+// from outside the store, a cycle would count the time it waited for
+// clients' commands as its own, so expire-cycle is not sampled until the
+// store can report the time its cycle held the lock.
 
 func init() {
 	flags := flagAdmin | flagNoScript | flagLoading | flagStale
@@ -171,28 +178,6 @@ func (ts *latencySeries) ordered(f func(latencySample)) {
 			f(s)
 		}
 	}
-}
-
-// latencySample records a sample of a background event (expire-cycle)
-// that took d, when the latency monitor is on and d reaches its threshold.
-func (s *Server) latencySample(event string, d time.Duration) {
-	th := s.intro.latencyMs.Load()
-	if ms := int64(d / time.Millisecond); th > 0 && ms >= th {
-		s.intro.lat.add(event, ms, s.unixNow())
-	}
-}
-
-// storeCron runs the store's periodic work (active expiry, and resizes)
-// for the cron, and records it as the expire-cycle event when the latency
-// monitor is on: the clock is read only then.
-func (s *Server) storeCron(hz int) {
-	if s.intro.latencyMs.Load() == 0 {
-		s.store.Cron(hz)
-		return
-	}
-	start := time.Now()
-	s.store.Cron(hz)
-	s.latencySample("expire-cycle", time.Since(start))
 }
 
 func cmdLatencyLatest(c *client, args [][]byte) {

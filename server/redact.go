@@ -1,5 +1,10 @@
 package server
 
+import (
+	"bytes"
+	"strconv"
+)
+
 // Redaction: the one place that says which arguments of a command carry a
 // secret (a password, a user's rules), so that no printer of commands shows
 // them. MONITOR, SLOWLOG and any log line that quotes a command call
@@ -31,15 +36,7 @@ func secretArgs(cmd *command, args [][]byte) []bool {
 		return nil
 	}
 	var secret []bool
-	mark := func(i int) {
-		if i <= 0 || i >= len(args) {
-			return
-		}
-		if secret == nil {
-			secret = make([]bool, len(args))
-		}
-		secret[i] = true
-	}
+	mark := func(i int) { secret = markSecret(secret, len(args), i) }
 	switch cmd.fullName {
 	case "auth":
 		// AUTH password | AUTH username password: the username too, as
@@ -94,6 +91,18 @@ func secretArgs(cmd *command, args [][]byte) []bool {
 	return secret
 }
 
+// markSecret sets secret[i], making secret (of n flags) if it is nil.
+func markSecret(secret []bool, n, i int) []bool {
+	if i <= 0 || i >= n {
+		return secret
+	}
+	if secret == nil {
+		secret = make([]bool, n)
+	}
+	secret[i] = true
+	return secret
+}
+
 // redactedArg returns args[i] as a printer may show it: redactedText when
 // secret (from secretArgs) marks it.
 func redactedArg(secret []bool, args [][]byte, i int) []byte {
@@ -101,4 +110,22 @@ func redactedArg(secret []bool, args [][]byte, i int) []byte {
 		return redactedBytes
 	}
 	return args[i]
+}
+
+// secretCommands are the names of the commands that may carry a secret,
+// for redactedInput.
+var secretCommands = []string{"auth", "hello", "acl", "config", "migrate"}
+
+// redactedInput quotes raw input for a log line (the start of a query
+// buffer), as Go's %q, unless it may hold a command that carries a
+// secret: the input is not parsed yet, so any mention of such a command's
+// name hides it all.
+func redactedInput(b []byte) string {
+	lower := bytes.ToLower(b)
+	for _, name := range secretCommands {
+		if bytes.Contains(lower, []byte(name)) {
+			return redactedText
+		}
+	}
+	return strconv.Quote(string(b))
 }

@@ -590,7 +590,7 @@ func (s *Server) cron() {
 		}
 		now := time.Now().Unix()
 		s.unixTime.Store(now)
-		s.storeCron(hz) // latency.go: the expire-cycle event
+		s.store.Cron(hz)
 		s.sampleStats()
 		if s.releaseMemory {
 			s.releaseFreedMemory(time.Now())

@@ -91,7 +91,11 @@ func (l *slowlog) trim() {
 
 // push logs a call of cmd with args by c that took micros microseconds.
 func (l *slowlog) push(c *client, cmd *command, args [][]byte, micros int64) {
-	e := newSlowEntry(c, cmd, args, micros)
+	l.pushEntry(newSlowEntry(c, cmd, args, micros))
+}
+
+// pushEntry adds e as the newest entry, giving it the next id.
+func (l *slowlog) pushEntry(e *slowEntry) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e.id = l.nextID
