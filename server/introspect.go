@@ -122,3 +122,12 @@ func (c *client) introspectCall(cmd *command, args [][]byte, on int32) {
 
 // unixNow is the current Unix time in seconds, as Redis's time(NULL).
 func (s *Server) unixNow() int64 { return time.Now().Unix() }
+
+// peerAddr is the client's address as MONITOR and SLOWLOG show it
+// (Redis's getClientPeerId).
+func peerAddr(c *client) string {
+	if c.nc == nil {
+		return addrString(nil)
+	}
+	return addrString(c.nc.RemoteAddr())
+}

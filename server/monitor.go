@@ -101,7 +101,7 @@ func (s *Server) feedMonitors(self *client, cmd *command, args [][]byte) {
 	if list == nil || len(*list) == 0 {
 		return
 	}
-	line := appendMonitorLine(nil, time.Now(), self.db.ID(), addrString(self.nc.RemoteAddr()), cmd, args)
+	line := appendMonitorLine(nil, time.Now(), self.db.ID(), peerAddr(self), cmd, args)
 	for _, m := range *list {
 		if m == self {
 			// Its own command: after its reply, in its own output.

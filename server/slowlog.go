@@ -126,7 +126,7 @@ func (l *slowlog) pushEntry(e *slowEntry) {
 
 // newSlowEntry copies what an entry keeps of a call.
 func newSlowEntry(c *client, cmd *command, args [][]byte, micros int64) *slowEntry {
-	e := &slowEntry{unix: c.s.unixNow(), micros: micros, peer: addrString(c.nc.RemoteAddr())}
+	e := &slowEntry{unix: c.s.unixNow(), micros: micros, peer: peerAddr(c)}
 	if name := c.name.Load(); name != nil {
 		e.name = *name
 	}
