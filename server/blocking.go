@@ -470,6 +470,7 @@ func (c *client) park(w *waiter, keys [][]byte, d time.Duration) parkResult {
 	s := c.s
 	w.c, w.db, w.proto = c, c.db.ID(), c.proto
 	s.blk.add(w, keys)
+	c.feedBeforeBlock() // MONITOR shows it now, as Redis (monitor.go)
 
 	parked := time.Since(c.created)
 	alive := c.block(d)

@@ -96,6 +96,10 @@ type client struct {
 	// CLIENT_DENY_BLOCKING): set while EXEC or a script runs commands.
 	denyBlocking bool
 
+	// monitorFed is the monitoring generation in which the running
+	// command was shown before it blocked, or 0 (monitor.go).
+	monitorFed uint64
+
 	// multi is the MULTI state (multi.go): nil outside MULTI … EXEC.
 	multi *multiState
 

@@ -44,6 +44,10 @@ type introState struct {
 	monMu    sync.Mutex
 	monitors []*client
 	monList  atomic.Pointer[[]*client]
+	// monGen counts the times monitoring started (the first monitor
+	// came): a blocked command shown before it blocked (feedBeforeBlock)
+	// is not shown again by afterCall in the same generation.
+	monGen atomic.Uint64
 
 	slow slowlog
 	lat  latencyMonitor
@@ -89,8 +93,11 @@ func (c *client) afterCall(cmd *command, args [][]byte) {
 // introspectCall is afterCall's work when something is on.
 func (c *client) introspectCall(cmd *command, args [][]byte, on int32) {
 	if on&introMonitor != 0 && cmd.Flags&(flagSkipMonitor|flagAdmin) == 0 {
-		c.s.feedMonitors(c, cmd, args)
+		if fed := c.monitorFed; fed == 0 || fed != c.s.intro.monGen.Load() {
+			c.s.feedMonitors(c, cmd, args)
+		}
 	}
+	c.monitorFed = 0
 	if on&(introSlowlog|introLatency) == 0 {
 		return
 	}

@@ -57,6 +57,9 @@ func (s *Server) addMonitor(c *client) {
 	in.monMu.Lock()
 	defer in.monMu.Unlock()
 	c.monitoring.Store(true)
+	if len(in.monitors) == 0 {
+		in.monGen.Add(1)
+	}
 	list := append(make([]*client, 0, len(in.monitors)+1), in.monitors...)
 	in.monitors = append(list, c)
 	in.monList.Store(&in.monitors)
@@ -92,6 +95,19 @@ func (c *client) feedMonitors(cmd *command, args [][]byte) {
 	if c.s.intro.on.Load()&introMonitor != 0 {
 		c.s.feedMonitors(c, cmd, args)
 	}
+}
+
+// feedBeforeBlock shows the running command to the monitors when it is
+// about to block, as Redis shows a blocking command when it is called, not
+// when it is served; afterCall then does not show it again.
+func (c *client) feedBeforeBlock() {
+	in := &c.s.intro
+	cmd := c.run.cmd
+	if in.on.Load()&introMonitor == 0 || cmd == nil || cmd.Flags&(flagSkipMonitor|flagAdmin) != 0 {
+		return
+	}
+	c.s.feedMonitors(c, cmd, c.argv)
+	c.monitorFed = in.monGen.Load()
 }
 
 // feedMonitors builds the monitor line of cmd and args run by self and
