@@ -123,6 +123,8 @@ func (c *client) introspectCall(cmd *command, args [][]byte, on int32) {
 	if on&introSlowlog != 0 && cmd.Flags&flagSkipSlowlog == 0 {
 		if th := in.slowerThan.Load(); th >= 0 && us >= th {
 			in.slow.push(c, cmd, args, us)
+		} else if in.slow.overLen.Load() {
+			in.slow.trimNow()
 		}
 	}
 }

@@ -375,8 +375,13 @@ func TestSlowlogRing(t *testing.T) {
 	if !slices.Equal(ids, []int64{11, 10, 9, 8, 7}) {
 		t.Errorf("newest = %v", ids)
 	}
+	// A shorter maximum waits for the next call (trimNow or a push).
 	l.setMaxLen(2)
-	if l.len() != 2 || l.newest(1)[0].micros != 11 {
+	if l.len() != 5 || !l.overLen.Load() {
+		t.Errorf("after max 2, before a call: len %d", l.len())
+	}
+	l.trimNow()
+	if l.len() != 2 || l.newest(1)[0].micros != 11 || l.overLen.Load() {
 		t.Errorf("after max 2: len %d", l.len())
 	}
 	l.setMaxLen(longMax)
@@ -385,6 +390,20 @@ func TestSlowlogRing(t *testing.T) {
 	}
 	if l.len() != 90 || l.newest(longMax)[89].micros != 10 {
 		t.Errorf("after max LONG_MAX: len %d", l.len())
+	}
+	l.setMaxLen(0)
+	l.pushEntry(e(1))
+	if l.len() != 0 {
+		t.Errorf("max 0 keeps %d", l.len())
+	}
+	l.setMaxLen(3)
+	for i := range 5 {
+		l.pushEntry(e(int64(i)))
+	}
+	l.setMaxLen(1)
+	l.pushEntry(e(9))
+	if l.len() != 1 || l.newest(1)[0].micros != 9 {
+		t.Errorf("a push after max 1 keeps %d", l.len())
 	}
 	l.setMaxLen(0)
 	l.pushEntry(e(1))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // SLOWLOG: the calls that took at least slowlog-log-slower-than
@@ -71,12 +72,26 @@ type slowlog struct {
 	n      int   // entries held
 	maxLen int64 // slowlog-max-len
 	nextID int64
+	// overLen is set when maxLen went below the entries held: as in
+	// Redis, they are dropped at the next call while the log is on
+	// (trimNow), logged or not.
+	overLen atomic.Bool
 }
 
 func (l *slowlog) setMaxLen(n int64) {
 	l.mu.Lock()
 	l.maxLen = n
+	if int64(l.n) > n {
+		l.overLen.Store(true)
+	}
+	l.mu.Unlock()
+}
+
+// trimNow drops the entries past maxLen.
+func (l *slowlog) trimNow() {
+	l.mu.Lock()
 	l.trim()
+	l.overLen.Store(false)
 	l.mu.Unlock()
 }
 
@@ -101,6 +116,8 @@ func (l *slowlog) pushEntry(e *slowEntry) {
 	e.id = l.nextID
 	l.nextID++
 	if l.maxLen == 0 {
+		l.trim()
+		l.overLen.Store(false)
 		return
 	}
 	if l.n == len(l.ring) {
@@ -111,6 +128,8 @@ func (l *slowlog) pushEntry(e *slowEntry) {
 			// Full at maxLen: the oldest entry goes.
 			l.ring[l.start] = e
 			l.start = (l.start + 1) % len(l.ring)
+			l.trim()
+			l.overLen.Store(false)
 			return
 		}
 		ring := make([]*slowEntry, size)
@@ -122,6 +141,7 @@ func (l *slowlog) pushEntry(e *slowEntry) {
 	l.ring[(l.start+l.n)%len(l.ring)] = e
 	l.n++
 	l.trim()
+	l.overLen.Store(false)
 }
 
 // newSlowEntry copies what an entry keeps of a call.
