@@ -127,14 +127,14 @@ type client struct {
 	// subs counts the client's subscriptions: channels, patterns and
 	// shard channels (pubsub.go). Non-zero makes it a pubsub client for
 	// client-output-buffer-limit and RESP2's subscribed mode.
-	subs atomic.Int32
-	// monitoring is set while the client is in MONITOR (monitor.go).
-	monitoring atomic.Bool
-	qbuf       atomic.Int64 // unread input bytes, for CLIENT LIST
-	qbufCap    atomic.Int64 // the input buffer's size, for CLIENT LIST
+	subs    atomic.Int32
+	qbuf    atomic.Int64 // unread input bytes, for CLIENT LIST
+	qbufCap atomic.Int64 // the input buffer's size, for CLIENT LIST
 	// The output's figures, published by its writes (output.go): CLIENT
 	// LIST's obl, oll, omem and rbs.
 	outBuf, outList, outMem, outCap atomic.Int64
+	// monitoring is set while the client is in MONITOR (monitor.go).
+	monitoring atomic.Bool
 }
 
 func newConn(s *Server, nc net.Conn) *client {
