@@ -334,6 +334,8 @@ func (c *client) execute(args [][]byte) {
 		c.writeWrongArgs(cmd)
 	case cmd.protectedBy != unprotected && !c.allowed(cmd):
 		c.refuseProtected(cmd)
+	case c.s.paused() && c.waitPause(cmd): // CLIENT PAUSE (pause.go)
+		// Held, and the client went away or the server is stopping.
 	default:
 		c.call(cmd, args)
 	}

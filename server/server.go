@@ -74,6 +74,8 @@ type Server struct {
 	// blk are the clients blocked in BLPOP and the like, WAIT included
 	// (blocking.go); the store's lock guards it.
 	blk blockRegistry
+	// pause is CLIENT PAUSE's state and the clients it holds (pause.go).
+	pause pauseState
 
 	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
 	// refreshed by the cron, for idle and age accounting.
@@ -588,6 +590,7 @@ func (s *Server) cron() {
 		}
 		now := time.Now().Unix()
 		s.unixTime.Store(now)
+		s.pauseCron() // before the store's: a pause past its end lets expiry go on
 		s.store.Cron(hz)
 		s.sampleStats()
 		if s.releaseMemory {
