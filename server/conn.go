@@ -96,6 +96,9 @@ type client struct {
 	// multi is the MULTI state (multi.go): nil outside MULTI … EXEC.
 	multi *multiState
 
+	// pause is the client's part in CLIENT PAUSE (pause.go).
+	pause clientPause
+
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
 	closeAfterReply bool
@@ -334,8 +337,8 @@ func (c *client) execute(args [][]byte) {
 		c.writeWrongArgs(cmd)
 	case cmd.protectedBy != unprotected && !c.allowed(cmd):
 		c.refuseProtected(cmd)
-	case c.s.paused() && c.waitPause(cmd): // CLIENT PAUSE (pause.go)
-		// Held, and the client went away or the server is stopping.
+	case c.s.paused() && c.waitPause(cmd, args): // CLIENT PAUSE (pause.go)
+		// Held, then run or dropped.
 	default:
 		c.call(cmd, args)
 	}

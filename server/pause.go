@@ -38,12 +38,13 @@ import (
 // When the pause ends (CLIENT UNPAUSE, the cron, or a command to be held
 // finding its end passed), every held client is released and processes its
 // command from the start, in the order the clients were held: each waits
-// for the one held before it to take the store lock for its command (or to
-// find the command held again by a new pause) before it goes on. So held
-// writes are applied in the order they were sent, as Redis runs its
-// postponed clients one after another. (Redis also runs the rest of a
-// released client's pipeline before the next client's command; here the
-// next client's held command may run between them.)
+// until the one held before it has run its command, or blocked in it, or
+// found it held again by a new pause. So held commands take effect in the
+// order they were sent, as Redis runs its postponed clients one after
+// another, and a released CLIENT PAUSE holds the clients released after it.
+// (Redis also runs the rest of a released client's pipeline before the next
+// client's command; here the next client's held command may run between
+// them.)
 
 // pauseType is the kind of pause in force, from least to most strict.
 type pauseType int32
@@ -110,12 +111,42 @@ func (c *client) holds(typ pauseType, cmd *command) bool {
 	return c.multi != nil && cmd.fullName == "exec" && c.multi.flags&mayWrite != 0
 }
 
+// clientPause is a client's part in a pause, which only its own goroutine
+// touches.
+type clientPause struct {
+	// turn is the hold whose turn the client has while it processes its
+	// released command: the next released client goes on once the
+	// command has run, or has blocked (passTurn).
+	turn *pauseHold
+	// rerun marks the command waitPause processes again after the hold,
+	// so that the check lets it through.
+	rerun bool
+}
+
+// passTurn lets the next released client go on, if this one has the turn.
+// waitPause calls it when the released command has run, and client.block
+// when it blocks (a BLPOP released into an empty list), as Redis goes on
+// to the next postponed client when one blocks again.
+func (c *client) passTurn() {
+	if t := c.pause.turn; t != nil {
+		c.pause.turn = nil
+		t.pass()
+	}
+}
+
 // waitPause is the dispatcher's pause check (client.execute), called only
-// while a pause is in force: it holds the client while the pause holds cmd,
-// then lets it go on in its turn. It reports whether the command must be
-// dropped instead of run, because the client went away or the server is
-// stopping while it was held.
-func (c *client) waitPause(cmd *command) (drop bool) {
+// while a pause is in force. While the pause holds cmd, it parks the
+// client; once released, in its turn, it processes the command again from
+// the start (client.execute, with args), as Redis does a postponed client's
+// command, and lets the next released client go on when the command has run
+// or blocked. It reports whether it dealt with the command: false when the
+// pause does not hold it (the dispatcher runs it), true when it ran it, or
+// dropped it because the client went away or the server is stopping.
+func (c *client) waitPause(cmd *command, args [][]byte) (done bool) {
+	if c.pause.rerun {
+		c.pause.rerun = false
+		return false
+	}
 	s := c.s
 	p := &s.pause
 	if !c.holds(pauseType(p.typ.Load()), cmd) {
@@ -125,20 +156,13 @@ func (c *client) waitPause(cmd *command) (drop bool) {
 	for {
 		h := &pauseHold{c: c, turn: make(chan struct{})}
 		p.mu.Lock()
-		typ := s.pauseTypeLocked()
-		held := c.holds(typ, cmd)
+		held := c.holds(s.pauseTypeLocked(), cmd)
 		if held {
 			p.held = append(p.held, h)
 		}
 		p.mu.Unlock()
 		if !held {
-			// Go on in order: the store lock first, then the next
-			// released client's turn.
-			if turn != nil && cmd.lockDB {
-				c.beginTx(cmd)
-			}
-			turn.pass()
-			return false
+			break
 		}
 		turn.pass() // held again, behind the clients held before it
 		turn = nil
@@ -169,6 +193,20 @@ func (c *client) waitPause(cmd *command) (drop bool) {
 			return true
 		}
 	}
+	if turn == nil {
+		return false // the pause ended before the client was held
+	}
+	c.pause.turn, c.pause.rerun = turn, true
+	defer func() {
+		c.pause.rerun = false
+		c.passTurn()
+	}()
+	c.execute(args)
+	// execute has moved CLIENT REPLY SKIP on past this command; the
+	// dispatcher's execute, which called us, will do it again: give it
+	// the state to move to.
+	c.skipNext = c.replySkip
+	return true
 }
 
 // pauseTypeLocked returns the pause in force, ending it first if its end
