@@ -35,7 +35,8 @@ var ErrServerClosed = errors.New("server: closed")
 //
 // Lock order: a store database lock may be held while taking connsMu or
 // cfgMu, never the other way round. connsMu and cfgMu are never held
-// together.
+// together. pause.mu may be taken with the store's lock held (CLIENT PAUSE
+// in a transaction), never the other way round.
 type Server struct {
 	store *store.Store
 	log   *logger
