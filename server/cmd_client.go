@@ -514,7 +514,7 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	b = append(b, " argv-mem="...)
 	b = strconv.AppendInt(b, argvMem, 10)
 	b = append(b, " multi-mem="...)
-	b = strconv.AppendInt(b, multiMem, 10)
+	b = strconv.AppendInt(b, other.multiArgMem.Load(), 10)
 	b = append(b, " rbs="...)
 	b = strconv.AppendInt(b, rbs, 10)
 	b = append(b, " rbp="...)

@@ -131,6 +131,7 @@ type client struct {
 	// whether a watched key changed (the "d" flag; EXEC will fail).
 	multiCount  atomic.Int32
 	multiArgMem atomic.Int64
+	multiSlots  atomic.Int64
 	watchCount  atomic.Int64
 	dirtyCAS    atomic.Bool
 	qbuf        atomic.Int64 // unread input bytes, for CLIENT LIST

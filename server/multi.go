@@ -57,10 +57,11 @@ const (
 	watchedKeySize = 56 // a listNode and a watchedKey, per watched key
 )
 
-// multiMem is Redis's multiStateMemOverhead for c: the queued arguments,
-// the queue's slots and the watched keys. Any goroutine may call it.
+// multiMem is Redis's multiStateMemOverhead for c, which tot-mem counts:
+// the queued arguments (CLIENT LIST's multi-mem), the queue's slots and the
+// watched keys. Any goroutine may call it.
 func (c *client) multiMem() int64 {
-	return c.multiArgMem.Load() + c.watchCount.Load()*watchedKeySize
+	return c.multiArgMem.Load() + c.multiSlots.Load()*multiCmdSize + c.watchCount.Load()*watchedKeySize
 }
 
 func init() {
@@ -155,7 +156,8 @@ func (c *client) queueMulti(cmd *command, args [][]byte) {
 		m.flags |= cmd.Flags
 		m.argMem += int64(size + 8*len(args))
 		c.multiCount.Store(int32(min(len(m.queued), 1<<31-1)))
-		c.multiArgMem.Store(m.argMem + m.slots*multiCmdSize)
+		c.multiArgMem.Store(m.argMem)
+		c.multiSlots.Store(m.slots)
 	}
 	c.WriteSimple("QUEUED")
 }
@@ -174,6 +176,7 @@ func (c *client) discardMulti() {
 	c.multi = nil
 	c.multiCount.Store(-1)
 	c.multiArgMem.Store(0)
+	c.multiSlots.Store(0)
 	c.unwatchAll()
 	c.dirtyCAS.Store(false)
 }
