@@ -136,6 +136,11 @@ func queuesInMulti(cmd *command) bool {
 // as Redis does not: EXEC will only discard it.
 func (c *client) queueMulti(cmd *command, args [][]byte) {
 	m := c.multi
+	// CLIENT LIST's cmd= shows the command queued last, as Redis shows it.
+	if c.run.shown != cmd {
+		c.run.shown = cmd
+		c.lastCmd.Store(cmd)
+	}
 	if !m.failed && !c.dirtyCAS.Load() {
 		size := 0
 		for _, a := range args {
@@ -244,6 +249,7 @@ func cmdExec(c *client, args [][]byte) {
 	}
 	c.endRun()
 	c.run = outer
+	c.lastCmd.Store(outer.shown) // EXEC, as CLIENT LIST shows it after
 	c.errors = errs
 	c.inExec = false
 	c.denyBlocking = denied
