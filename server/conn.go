@@ -97,9 +97,10 @@ type client struct {
 	// inExec is set while EXEC runs the queued commands, in EXEC's store
 	// transaction. watching are the keys WATCHed, guarded by the store's
 	// lock, like the server's watch table.
-	multi    *multiState
-	inExec   bool
-	watching []*watchedKey
+	multi      *multiState
+	spareMulti *multiState // the last one, emptied, for the next MULTI
+	inExec     bool
+	watching   []*watchedKey
 
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).

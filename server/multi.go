@@ -43,6 +43,28 @@ type multiState struct {
 	// queued commands, which starts at two and doubles.
 	argMem int64
 	slots  int64
+
+	// The queued arguments' bytes are copied into chunks of buf and
+	// their headers into argv, which a client reuses from one
+	// transaction to the next while they are small (reuse).
+	buf  []byte
+	argv [][]byte
+}
+
+// multiChunk is the size of the chunks of queued arguments' bytes; a larger
+// argument gets a chunk of its own.
+const multiChunk = 16 << 10
+
+// reuse empties m for the client's next transaction, keeping its buffers
+// unless a big one made them big.
+func (m *multiState) reuse() *multiState {
+	if cap(m.queued) > 1024 || cap(m.argv) > 4096 {
+		return nil
+	}
+	clear(m.queued)
+	clear(m.argv)
+	*m = multiState{queued: m.queued[:0], argv: m.argv[:0], buf: m.buf[:0]}
+	return m
 }
 
 // queuedCmd is one command queued by MULTI.
@@ -112,7 +134,10 @@ func cmdMulti(c *client, args [][]byte) {
 		c.writeErrorReply(msgMultiNested)
 		return
 	}
-	c.multi = &multiState{}
+	if c.multi = c.spareMulti; c.multi == nil {
+		c.multi = &multiState{}
+	}
+	c.spareMulti = nil
 	c.multiCount.Store(0)
 	c.WriteOK()
 }
@@ -146,14 +171,17 @@ func (c *client) queueMulti(cmd *command, args [][]byte) {
 		for _, a := range args {
 			size += len(a)
 		}
-		// One allocation for the bytes of every argument, one for their
-		// headers.
-		buf := make([]byte, 0, size)
-		copied := make([][]byte, len(args))
-		for i, a := range args {
-			buf = append(buf, a...)
-			copied[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+		// The arguments go to the end of the current chunk, or to a new
+		// one: earlier arguments keep the chunks they are in.
+		if cap(m.buf)-len(m.buf) < size {
+			m.buf = make([]byte, 0, max(size, multiChunk))
 		}
+		first := len(m.argv)
+		for _, a := range args {
+			m.buf = append(m.buf, a...)
+			m.argv = append(m.argv, m.buf[len(m.buf)-len(a):len(m.buf):len(m.buf)])
+		}
+		copied := m.argv[first:len(m.argv):len(m.argv)]
 		if int64(len(m.queued)) == m.slots {
 			m.slots = max(2, m.slots*2)
 		}
@@ -178,6 +206,9 @@ func (c *client) flagTransaction() {
 // discardMulti ends the transaction and forgets the watched keys. It needs
 // the store's lock when keys are watched.
 func (c *client) discardMulti() {
+	if c.multi != nil {
+		c.spareMulti = c.multi.reuse()
+	}
 	c.multi = nil
 	c.multiCount.Store(-1)
 	c.multiArgMem.Store(0)

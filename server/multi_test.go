@@ -35,17 +35,30 @@ func TestMultiMillionQueued(t *testing.T) {
 			}
 			written <- w.Flush()
 		}()
-		pings := 0
-		for i := range n {
-			if v := a.read(); v.Kind != '+' || v.Str != "QUEUED" {
-				t.Fatalf("reply %d to a queued SET = %v", i, v)
+		// The replies are n "+QUEUED": read them in bulk, and let another
+		// client in now and then, which is served while the queue grows.
+		const queued = "+QUEUED\r\n"
+		want := n * len(queued)
+		buf := make([]byte, 1<<16)
+		for got, next := 0, 0; got < want; {
+			a.nc.SetReadDeadline(time.Now().Add(time.Minute))
+			m, err := a.r.Read(buf[:min(len(buf), want-got)])
+			if err != nil {
+				t.Fatalf("after %d bytes of replies: %v", got, err)
 			}
-			if i%(n/10) == 0 {
-				// Another client is served while the queue grows.
-				if got := b.str("PING"); got != "PONG" {
-					t.Fatalf("PING = %q", got)
+			// Each read starts at a reply boundary modulo its length.
+			chunk := buf[:m]
+			for i := range chunk {
+				if chunk[i] != queued[(got+i)%len(queued)] {
+					t.Fatalf("reply bytes %q at offset %d, want only %q", chunk[i:min(i+20, m)], got+i, queued)
 				}
-				pings++
+			}
+			got += m
+			if got >= next {
+				if pong := b.str("PING"); pong != "PONG" {
+					t.Fatalf("PING = %q", pong)
+				}
+				next += want / 10
 			}
 		}
 		if err := <-written; err != nil {
