@@ -69,6 +69,10 @@ func cmdPing(c *client, args [][]byte) {
 		c.writeWrongArgs(c.lastCmd.Load())
 		return
 	}
+	if c.subs.Load() != 0 && c.proto == 2 {
+		c.writeSubscribedPong(args)
+		return
+	}
 	if len(args) == 1 {
 		c.WriteSimple("PONG")
 		return
@@ -200,6 +204,7 @@ func cmdReset(c *client, args [][]byte) {
 // describe the client behind the connection. A CLIENT REPLY SKIP given just
 // before still silences RESET's own reply, as in Redis.
 func (c *client) resetState() {
+	c.s.unsubscribeAll(c)
 	c.selectDB(0)
 	c.setProto(2)
 	c.name.Store(nil)

@@ -96,6 +96,9 @@ type client struct {
 	// multi is the MULTI state (multi.go): nil outside MULTI … EXEC.
 	multi *multiState
 
+	// ps is the client's side of its pub/sub subscriptions (pubsub.go).
+	ps clientSubs
+
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
 	closeAfterReply bool
@@ -206,6 +209,7 @@ func (c *client) wakeHandled() bool {
 // cleanup releases everything the connection holds.
 func (c *client) cleanup() {
 	c.endTx()
+	c.s.unsubscribeAll(c)
 	c.closeOutbox()
 	c.close()
 	c.s.removeConn(c)
@@ -218,6 +222,9 @@ func (c *client) cleanup() {
 // replies. It reports whether the connection must close.
 func (c *client) processInput() (stop bool) {
 	c.run.mark = 0 // the read before this batch is no command's time
+	// What others posted before this batch goes before its replies, as
+	// it would in Redis (a message to oneself among them).
+	c.drainOutbox()
 	defer c.endTx()
 	defer c.endRun()
 	for !c.closeAfterReply {
@@ -334,6 +341,7 @@ func (c *client) execute(args [][]byte) {
 		c.writeWrongArgs(cmd)
 	case cmd.protectedBy != unprotected && !c.allowed(cmd):
 		c.refuseProtected(cmd)
+	case c.subs.Load() != 0 && c.refuseSubscribed(cmd):
 	default:
 		c.call(cmd, args)
 	}
