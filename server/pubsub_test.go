@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -215,5 +216,82 @@ func TestPubSubBigSubscribe(t *testing.T) {
 	}
 	if got := admin.integer("PUBSUB", "NUMPAT"); got != 0 {
 		t.Errorf("PUBSUB NUMPAT after PUNSUBSCRIBE = %d", got)
+	}
+}
+
+// TestPubSubSubscriberNeverReads floods a subscriber that reads nothing:
+// its queued output stays under its outbox's limit until it is closed, and
+// the publisher is never held up by it.
+func TestPubSubSubscriberNeverReads(t *testing.T) {
+	srv := tcStart(t, Config{})
+	sub := tcDial(t, srv)
+	sub.subscribeN("SUBSCRIBE", "flood")
+	const limit = 4 << 20
+	srv.connsMu.Lock()
+	for _, c := range srv.conns {
+		if c.subs.Load() != 0 {
+			c.ob.mu.Lock()
+			c.ob.limit = limit
+			c.ob.mu.Unlock()
+		}
+	}
+	srv.connsMu.Unlock()
+	pub := tcDial(t, srv)
+	msg := strings.Repeat("x", 64<<10)
+	start := time.Now()
+	var slowest time.Duration
+	closed := false
+	for i := 0; i < 4096 && !closed; i++ { // up to 256 MB, far past the limit
+		t0 := time.Now()
+		n := pub.integer("PUBLISH", "flood", msg)
+		slowest = max(slowest, time.Since(t0))
+		closed = n == 0
+		srv.connsMu.Lock()
+		for _, c := range srv.conns {
+			if q := c.ob.size.Load(); q > limit {
+				t.Errorf("outbox of client %d holds %d bytes, past its limit %d", c.id, q, limit)
+			}
+		}
+		srv.connsMu.Unlock()
+	}
+	if !closed {
+		t.Fatalf("the subscriber still receives after 256 MB it did not read")
+	}
+	// What was written before the close is still to read; then the end.
+	sub.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, sub.r); err != nil {
+		t.Errorf("the subscriber's connection did not end: %v", err)
+	}
+	if slowest > time.Second {
+		t.Errorf("the slowest PUBLISH took %v: the publisher waited for the subscriber", slowest)
+	}
+	t.Logf("closed after %v; slowest PUBLISH %v", time.Since(start), slowest)
+}
+
+// TestPubSubPatternManyStars publishes to patterns of thousands of '*':
+// the matcher's limits keep each publish fast.
+func TestPubSubPatternManyStars(t *testing.T) {
+	srv := tcStart(t, Config{})
+	sub := tcDial(t, srv)
+	patterns := []string{
+		strings.Repeat("*", 100_000),
+		strings.Repeat("*a", 5000) + "*b",
+		strings.Repeat("a*", 5000),
+	}
+	sub.subscribeN("PSUBSCRIBE", patterns...)
+	pub := tcDial(t, srv)
+	channel := strings.Repeat("a", 20_000)
+	start := time.Now()
+	n := pub.integer("PUBLISH", channel, "m")
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("PUBLISH took %v", d)
+	}
+	// "*…*" matches anything; "*a*a…*b" needs a 'b'; "a*a*…" needs
+	// 5,000 runs of '*', past the matcher's limit of 1,000.
+	if n != 1 {
+		t.Errorf("PUBLISH = %d receivers, want 1", n)
+	}
+	if v := sub.read(); len(v.Elems) != 4 || v.Elems[1].Str != patterns[0] {
+		t.Errorf("message = %.200v", v)
 	}
 }
