@@ -209,9 +209,14 @@ func parseClientType(b []byte) (int, bool) {
 	return 0, false
 }
 
-// clientType returns the type of c. There is no replication and pub/sub
-// does not mark connections yet, so every client is a normal one.
-func (c *client) clientType() int { return clientNormal }
+// clientType returns the type of c. There is no replication: a client with
+// subscriptions is a pubsub one, any other a normal one.
+func (c *client) clientType() int {
+	if c.subs.Load() != 0 {
+		return clientPubSub
+	}
+	return clientNormal
+}
 
 func cmdClientList(c *client, args [][]byte) {
 	typ := -1
@@ -482,6 +487,9 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	b = strconv.AppendInt(b, max(now-other.lastInteraction.Load(), 0), 10)
 	b = append(b, " flags="...)
 	n := len(b)
+	if other.subs.Load() != 0 {
+		b = append(b, 'P')
+	}
 	if other.multiCount.Load() >= 0 {
 		b = append(b, 'x')
 	}
@@ -505,7 +513,8 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	}
 	b = append(b, " db="...)
 	b = strconv.AppendInt(b, int64(other.dbIndex.Load()), 10)
-	b = append(b, " sub=0 psub=0 ssub=0 multi="...)
+	b = other.appendSubCounts(b)
+	b = append(b, " multi="...)
 	b = strconv.AppendInt(b, int64(other.multiCount.Load()), 10)
 	b = append(b, " qbuf="...)
 	b = strconv.AppendInt(b, qbuf, 10)

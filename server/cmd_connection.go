@@ -69,6 +69,10 @@ func cmdPing(c *client, args [][]byte) {
 		c.writeWrongArgs(c.lastCmd.Load())
 		return
 	}
+	if c.subs.Load() != 0 && c.proto == 2 {
+		c.writeSubscribedPong(args)
+		return
+	}
 	if len(args) == 1 {
 		c.WriteSimple("PONG")
 		return
@@ -201,6 +205,7 @@ func cmdReset(c *client, args [][]byte) {
 // before still silences RESET's own reply, as in Redis.
 func (c *client) resetState() {
 	c.leaveMulti()
+	c.s.unsubscribeAll(c)
 	c.selectDB(0)
 	c.setProto(2)
 	c.name.Store(nil)

@@ -102,6 +102,9 @@ type client struct {
 	inExec     bool
 	watching   []*watchedKey
 
+	// ps is the client's side of its pub/sub subscriptions (pubsub.go).
+	ps clientSubs
+
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
 	closeAfterReply bool
@@ -222,6 +225,7 @@ func (c *client) wakeHandled() bool {
 func (c *client) cleanup() {
 	c.endTx()
 	c.dropWatches()
+	c.s.unsubscribeAll(c)
 	c.closeOutbox()
 	c.close()
 	c.s.removeConn(c)
@@ -234,6 +238,9 @@ func (c *client) cleanup() {
 // replies. It reports whether the connection must close.
 func (c *client) processInput() (stop bool) {
 	c.run.mark = 0 // the read before this batch is no command's time
+	// What others posted before this batch goes before its replies, as
+	// it would in Redis (a message to oneself among them).
+	c.drainOutbox()
 	defer c.endTx()
 	defer c.endRun()
 	for !c.closeAfterReply {
@@ -361,6 +368,7 @@ func (c *client) execute(args [][]byte) {
 		c.s.cmdStats[cmd.id].rejected.Add(1)
 		c.flagTransaction()
 		c.writeErrorReply(msgNotInMulti)
+	case c.subs.Load() != 0 && c.refuseSubscribed(cmd):
 	case c.multi != nil && queuesInMulti(cmd):
 		c.queueMulti(cmd, args)
 	default:

@@ -76,6 +76,8 @@ type Server struct {
 	blk blockRegistry
 	// watch are the keys clients WATCH (multi.go), under the store's lock.
 	watch watchTable
+	// ps are the pub/sub subscriptions (pubsub.go), under their own lock.
+	ps pubsubRegistry
 
 	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
 	// refreshed by the cron, for idle and age accounting.
@@ -146,6 +148,7 @@ func New(cfg Config) (*Server, error) {
 	s.store = store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock,
 		OnCommit: s.consumeChanges, OnFreed: s.noteFreedValues})
 	s.stats.errorCodes = map[string]int64{}
+	s.ps.init()
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
 	s.applyHotConfig(cfg)
