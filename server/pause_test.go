@@ -26,18 +26,6 @@ func pauseServer(t *testing.T) (*Server, *store.ManualClock) {
 	return tcStart(t, Config{Clock: clk}), clk
 }
 
-// clientLine returns the CLIENT LIST line of the client with the given id.
-func clientLine(t *testing.T, admin *tcConn, id int64) string {
-	t.Helper()
-	for _, line := range strings.Split(admin.str("CLIENT", "LIST"), "\n") {
-		if strings.HasPrefix(line, fmt.Sprintf("id=%d ", id)) {
-			return line
-		}
-	}
-	t.Fatalf("CLIENT LIST has no client %d", id)
-	return ""
-}
-
 // holdSend sends a command on w and waits until the pause holds n clients,
 // without asking the server (under PAUSE ALL, INFO would be held too).
 func holdSend(t *testing.T, srv *Server, w *tcConn, n int, args ...string) {
@@ -65,9 +53,8 @@ func TestClientPauseWrite(t *testing.T) {
 		t.Fatalf("CLIENT PAUSE 1000 WRITE = %q", got)
 	}
 	blockSend(t, admin, w, 1, "SET", "k", "v")
-	line := clientLine(t, admin, id)
-	if !strings.Contains(line, " flags=b ") || !strings.Contains(line, " cmd=set ") {
-		t.Errorf("held client's CLIENT LIST line = %q, want flags=b and cmd=set", line)
+	if f := clientLine(t, admin, fmt.Sprintf("id=%d ", id)); f["flags"] != "b" || f["cmd"] != "set" {
+		t.Errorf("held client's CLIENT LIST flags=%s cmd=%s, want flags=b cmd=set", f["flags"], f["cmd"])
 	}
 	if v := r.do("GET", "k"); !v.Null {
 		t.Errorf("GET k while the SET is held = %v, want nil", v)
