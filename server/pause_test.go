@@ -433,3 +433,28 @@ func TestClientPauseReleasedIntoBlock(t *testing.T) {
 		t.Errorf("LLEN q after both = %v, want 0", v)
 	}
 }
+
+// TestClientPauseShutdownCommand checks that SHUTDOWN, which PAUSE WRITE
+// does not hold, stops the server at once with clients held, and that
+// their held commands never run.
+func TestClientPauseShutdownCommand(t *testing.T) {
+	srv, _ := pauseServer(t)
+	admin, w := tcDial(t, srv), tcDial(t, srv)
+	admin.str("CLIENT", "PAUSE", "100000", "WRITE")
+	blockSend(t, admin, w, 1, "SET", "stopped", "1")
+	admin.send("SHUTDOWN", "NOSAVE")
+	select {
+	case <-srv.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("SHUTDOWN with a held client did not stop the server")
+	}
+	if !w.closed(time.Second) {
+		t.Error("the held client's connection stays open after SHUTDOWN")
+	}
+	tx := srv.store.Begin(store.TxOptions{})
+	_, ran, _ := srv.store.DB(0).PeekString([]byte("stopped"))
+	tx.End()
+	if ran {
+		t.Error("a held SET ran during SHUTDOWN")
+	}
+}
