@@ -173,16 +173,7 @@ func (c *client) waitPause(cmd *command, args [][]byte) (done bool) {
 		c.run.mark = 0
 		c.run.shown = cmd
 		c.lastCmd.Store(cmd)
-		alive := c.block(0)
-
-		p.mu.Lock()
-		released := h.released
-		if !released {
-			if i := slices.Index(p.held, h); i >= 0 {
-				p.held = slices.Delete(p.held, i, i+1)
-			}
-		}
-		p.mu.Unlock()
+		released, alive := c.parkHeld(h)
 		if released {
 			<-h.turn
 			turn = h
@@ -207,6 +198,48 @@ func (c *client) waitPause(cmd *command, args [][]byte) (done bool) {
 	// the state to move to.
 	c.skipNext = c.replySkip
 	return true
+}
+
+// parkHeld parks the client, held by h, until the pause lets it go or the
+// client goes away or the server stops. It reports whether h was released
+// (the client must then wait for its turn) and whether the client is
+// still connected. A hold that was not released leaves the queue. Should
+// block panic, a released hold's turn is still passed on when it comes,
+// by a goroutine, so that the clients released after it are not stuck.
+func (c *client) parkHeld(h *pauseHold) (released, alive bool) {
+	p := &c.s.pause
+	settled := false
+	defer func() {
+		if settled {
+			return
+		}
+		p.mu.Lock()
+		if h.released {
+			go func() { // exits once the client before it passes the turn
+				<-h.turn
+				h.pass()
+			}()
+		} else {
+			p.removeLocked(h)
+		}
+		p.mu.Unlock()
+	}()
+	alive = c.block(0)
+	p.mu.Lock()
+	released = h.released
+	if !released {
+		p.removeLocked(h)
+	}
+	p.mu.Unlock()
+	settled = true
+	return released, alive
+}
+
+// removeLocked takes h out of the held clients. The caller holds mu.
+func (p *pauseState) removeLocked(h *pauseHold) {
+	if i := slices.Index(p.held, h); i >= 0 {
+		p.held = slices.Delete(p.held, i, i+1)
+	}
 }
 
 // pauseTypeLocked returns the pause in force, ending it first if its end
