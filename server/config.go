@@ -98,6 +98,12 @@ type Config struct {
 	// (store.DefaultLimits). CONFIG SET replaces the pointer, never
 	// changes what it points at.
 	Encodings *store.Limits
+	// ClientOutputBufferLimits are the output limits of each class of
+	// client ("client-output-buffer-limit"). Nil means Redis's defaults
+	// (DefaultOutputBufferLimits): none for normal clients, 32 MB hard
+	// and 8 MB for 60 seconds for subscribers. CONFIG SET replaces the
+	// pointer, never changes what it points at.
+	ClientOutputBufferLimits *OutputBufferLimits
 	// ConfigFile is the absolute path of the config file the server was
 	// started with, reported by INFO server; empty if none.
 	ConfigFile string

@@ -15,22 +15,16 @@ import (
 // buffer (client.out, which stays lock-free on the hot path) and writes it.
 //
 // Appending never waits for the client: a client that does not read has
-// its outbox grow up to outboxLimit, and the append that would pass the
-// limit closes the connection instead, as Redis closes a client past its
-// output buffer limit. A publisher is never held up by a subscriber.
-
-// defaultOutboxLimit bounds what other goroutines may queue for a client
-// that has not taken it yet. client-output-buffer-limit will set it per
-// client class.
-const defaultOutboxLimit = 256 << 20
+// its outbox grow up to its class's client-output-buffer-limit
+// (outlimit.go), and the append that reaches the limit closes the
+// connection instead, as Redis closes a client past its output buffer
+// limit. A publisher is never held up by a subscriber.
 
 type outbox struct {
 	// mu guards buf and closed.
 	mu     sync.Mutex
 	buf    []byte
 	closed bool // the connection is gone: appends fail
-
-	limit int // bytes; set before the connection is served
 
 	// pending is set by a post that leaves something for the owner, and
 	// by a wake-up; the owner clears it when it drains.
@@ -43,8 +37,9 @@ type outbox struct {
 
 // post appends b (a complete reply or push, RESP-encoded) to c's outbox and
 // wakes c's goroutine. It reports false, and closes the connection, when
-// the outbox would pass its limit; false also when c is closed. Any
-// goroutine may call it; c's own should write to c.out instead.
+// the append would put c past its output limit (outboxOverLimit); false
+// also when c is closed. Any goroutine may call it; c's own should write
+// to c.out instead.
 func (c *client) post(b []byte) bool {
 	o := &c.ob
 	o.mu.Lock()
@@ -52,14 +47,12 @@ func (c *client) post(b []byte) bool {
 		o.mu.Unlock()
 		return false
 	}
-	if len(o.buf)+len(b) > o.limit {
+	if c.outboxOverLimit(len(o.buf) + len(b)) {
+		// What is queued stays for the log line of c's goroutine, which
+		// drops it as it ends (cleanup), promptly: its socket is closed.
 		o.closed = true
-		o.buf = nil
-		o.size.Store(0)
 		o.mu.Unlock()
-		c.s.log.logf(levelWarning, "Closing client that reached its output limit: id=%d addr=%s (%d bytes queued by other clients)",
-			c.id, c.nc.RemoteAddr(), o.limit)
-		c.close()
+		c.closeForOutputLimit(true, nil)
 		return false
 	}
 	o.buf = append(o.buf, b...)
@@ -106,9 +99,13 @@ func (c *client) drainOutbox() {
 	o := &c.ob
 	o.mu.Lock()
 	if len(o.buf) > 0 {
+		o.size.Store(0)
 		switch {
 		case c.mute:
 		case len(o.buf) >= replyChunk:
+			// Posters count what the owner writes with what they queue:
+			// publish it before they see an empty outbox.
+			c.outMem.Store(int64(c.segsLen+len(o.buf)) + segOverhead*int64(len(c.segs)+1))
 			c.queue(o.buf)
 			o.buf = nil
 		default:
@@ -119,7 +116,6 @@ func (c *client) drainOutbox() {
 		} else {
 			o.buf = o.buf[:0]
 		}
-		o.size.Store(0)
 	}
 	o.mu.Unlock()
 }

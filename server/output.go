@@ -67,6 +67,7 @@ func (c *client) grow(n int) {
 		c.chunked += cap(c.out)
 		c.out = make([]byte, 0, max(replyChunk, n))
 		c.outHead = 0
+		c.checkOutputLimit()
 		return
 	}
 	nb := make([]byte, len(pending), max(2*cap(c.out), len(pending)+n, 512))
@@ -90,6 +91,7 @@ func (c *client) queue(b []byte) {
 	c.queueOut()
 	c.segs = append(c.segs, b)
 	c.segsLen += len(b)
+	c.checkOutputLimit()
 }
 
 // pendingOutput returns the bytes of output not yet written.
@@ -144,12 +146,18 @@ func (c *client) flush() bool {
 			c.publishOutput(int64(len(out)), 0, 0)
 		}
 		err = c.write(out)
+		if err != nil {
+			c.logPendingOutputLimit()
+		}
 		if big {
 			c.publishOutput(0, 0, 0)
 		}
 	} else {
 		c.queueOut()
 		err = c.writeSegs()
+		if err != nil {
+			c.logPendingOutputLimit()
+		}
 		c.publishOutput(0, 0, 0)
 		clear(c.segs)
 		clear(c.iov[:cap(c.iov)])
