@@ -88,10 +88,12 @@ func (c *client) wake() {
 // aLongTimeAgo is a deadline that has always passed.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// drainOutbox moves what other goroutines posted to the end of the output,
-// or drops it while replies are dropped (c.mute). A big outbox is queued as
-// it is (output.go), not copied. The owner calls it, having cleared any
-// wake-up deadline first.
+// drainOutbox moves what other goroutines posted to the end of the output.
+// It is delivered even while replies are dropped (c.mute): pushes pass
+// CLIENT REPLY OFF in Redis 7.0 (CLIENT_PUSHING), and a poster of a reply
+// that must not pass builds nothing instead (see serveWaiter). A big
+// outbox is queued as it is (output.go), not copied. The owner calls it,
+// having cleared any wake-up deadline first.
 func (c *client) drainOutbox() {
 	if !c.ob.pending.Swap(false) {
 		return
@@ -101,7 +103,6 @@ func (c *client) drainOutbox() {
 	if len(o.buf) > 0 {
 		o.size.Store(0)
 		switch {
-		case c.mute:
 		case len(o.buf) >= replyChunk:
 			// Posters count what the owner writes with what they queue:
 			// publish it before they see an empty outbox.

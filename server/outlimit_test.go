@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -139,8 +140,10 @@ func TestOutputLimitHardOwnReply(t *testing.T) {
 
 	victim := tcDial(t, srv)
 	victim.str("CLIENT", "SETNAME", "victim")
-	victim.send("PING")
-	victim.send("GET", "big")
+	// One batch: the PING's reply is dropped with the rest.
+	if _, err := io.WriteString(victim.nc, bulk("PING")+bulk("GET", "big")); err != nil {
+		t.Fatal(err)
+	}
 	if !victim.closed(5 * time.Second) {
 		t.Fatal("a client whose reply passed the hard limit was not closed")
 	}
