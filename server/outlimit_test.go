@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -319,5 +321,110 @@ func TestOutputLimitBackstop(t *testing.T) {
 	}
 	if !c.outboxOverLimit(1 << 30) {
 		t.Error("a hard limit of 1gb let 1gb through")
+	}
+}
+
+// TestOutputLimitSubscriberFlood is the case, with Redis's default
+// limits (pubsub 32mb 8mb 60): a subscriber that never reads while four
+// publishers flood its channel. Its output stays under the hard limit until
+// it is closed, counted in INFO; the publishers' PUBLISH latency while it
+// fills is measured against the same publishers with only a subscriber
+// that reads, and they are not held up by it.
+func TestOutputLimitSubscriberFlood(t *testing.T) {
+	var logs logBuffer
+	srv := tcStart(t, Config{LogOutput: &logs})
+	const hard = 32 << 20
+	msg := strings.Repeat("m", 16<<10)
+
+	reader := tcDial(t, srv)
+	reader.subscribeN("SUBSCRIBE", "flood")
+	go io.Copy(io.Discard, reader.nc) // ends when the test closes it
+
+	const publishers = 4
+	pubs := make([]*tcConn, publishers)
+	for i := range pubs {
+		pubs[i] = tcDial(t, srv)
+	}
+	// publishAll has every publisher publish until stop says so, and
+	// returns the latencies of their PUBLISHes.
+	publishAll := func(stop func(receivers int64) bool) []time.Duration {
+		var mu sync.Mutex
+		var all []time.Duration
+		var wg sync.WaitGroup
+		for _, p := range pubs {
+			wg.Add(1)
+			go func() { // ends when stop says so, or after 5,000 messages
+				defer wg.Done()
+				var lat []time.Duration
+				for i := 0; i < 5000; i++ {
+					t0 := time.Now()
+					io.WriteString(p.nc, bulk("PUBLISH", "flood", msg))
+					p.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+					v, err := tcRead(p.r)
+					lat = append(lat, time.Since(t0))
+					if err != nil || v.Kind != ':' {
+						t.Errorf("PUBLISH = %v, %v", v, err)
+						break
+					}
+					n, _ := strconv.ParseInt(v.Str, 10, 64)
+					if stop(n) {
+						break
+					}
+				}
+				mu.Lock()
+				all = append(all, lat...)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		slices.Sort(all)
+		return all
+	}
+	quantile := func(d []time.Duration, q float64) time.Duration { return d[int(float64(len(d)-1)*q)] }
+
+	sent := 0
+	var sentMu sync.Mutex
+	base := publishAll(func(int64) bool {
+		sentMu.Lock()
+		defer sentMu.Unlock()
+		sent++
+		return sent >= 2000
+	})
+
+	stuck := tcDialSlow(t, srv)
+	stuck.str("CLIENT", "SETNAME", "stuck")
+	sc := serverConn(t, srv, stuck)
+	stuck.subscribeN("SUBSCRIBE", "flood")
+	var peak int64
+	flood := publishAll(func(receivers int64) bool {
+		used := sc.ob.size.Load() + sc.outMem.Load()
+		sentMu.Lock()
+		peak = max(peak, used)
+		sentMu.Unlock()
+		if used >= hard {
+			t.Errorf("the stuck subscriber holds %d bytes of output, past the hard limit", used)
+		}
+		return receivers < 2 // the stuck subscriber is gone
+	})
+	if sc.closed.Load() == false {
+		t.Fatal("the stuck subscriber was not closed after 20,000 messages of 16 KB")
+	}
+	if n := outputLimitClosures(t, srv); n != 1 {
+		t.Errorf("client_output_buffer_limit_disconnections = %d, want 1", n)
+	}
+	if !waitUntil(5*time.Second, func() bool { return strings.Contains(logs.String(), "name=stuck") }) {
+		t.Error("closing the stuck subscriber was not logged")
+	}
+	if peak < hard/2 {
+		t.Errorf("the stuck subscriber was closed with %d bytes of output, far under the limit", peak)
+	}
+	t.Logf("baseline: %d PUBLISHes, p50 %v, p99 %v, max %v", len(base), quantile(base, 0.5), quantile(base, 0.99), base[len(base)-1])
+	t.Logf("flooding the stuck subscriber (peak output %d bytes): %d PUBLISHes, p50 %v, p99 %v, max %v",
+		peak, len(flood), quantile(flood, 0.5), quantile(flood, 0.99), flood[len(flood)-1])
+	if p99, limit := quantile(flood, 0.99), 4*quantile(base, 0.99)+20*time.Millisecond; p99 > limit {
+		t.Errorf("PUBLISH p99 %v while flooding, over %v (4× the baseline's + 20ms): the publishers were held up", p99, limit)
+	}
+	if m := flood[len(flood)-1]; m > time.Second {
+		t.Errorf("the slowest PUBLISH took %v", m)
 	}
 }
