@@ -86,7 +86,9 @@ func errorsAs(err error, target *net.Error) bool {
 // the log line each server writes ("Client … scheduled to be closed ASAP
 // for overcoming of output buffer limits." when a reply passes the hard
 // limit, "… closed for overcoming …" when the cron finds a client over its
-// soft limit for too long). Redis 7.0 does not count these closures in
+// soft limit for too long), for a client's own reply and for a subscriber
+// that does not read while a publisher floods its channel. Redis 7.0 does
+// not count these closures in
 // INFO (7.4 does, in client_output_buffer_limit_disconnections): Redoubt's
 // counter must grow by the lines Redis logs.
 func TestOutputLimitMatchesRedis(t *testing.T) {
@@ -141,28 +143,52 @@ func TestOutputLimitMatchesRedis(t *testing.T) {
 		name   string
 		limits string
 		slow   bool // the client's socket takes little it does not read
-		// run sends the client's request on nc and returns what it saw.
-		run func(t *testing.T, nc net.Conn) (int64, bool)
+		// run sends the client's request on nc (to the server at addr)
+		// and returns what it saw.
+		run func(t *testing.T, nc net.Conn, addr string) (int64, bool)
 	}{
-		{"reply past the hard limit", "normal 1mb 0 0", false, func(t *testing.T, nc net.Conn) (int64, bool) {
+		{"reply past the hard limit", "normal 1mb 0 0", false, func(t *testing.T, nc net.Conn, _ string) (int64, bool) {
 			io.WriteString(nc, "PING\r\nGET big\r\n")
 			return readUntilClosed(nc, 5*time.Second)
 		}},
-		{"reply under the hard limit", "normal 32mb 0 0", false, func(t *testing.T, nc net.Conn) (int64, bool) {
+		{"reply under the hard limit", "normal 32mb 0 0", false, func(t *testing.T, nc net.Conn, _ string) (int64, bool) {
 			io.WriteString(nc, "GET big\r\nQUIT\r\n")
 			return readUntilClosed(nc, 10*time.Second)
 		}},
-		{"unread reply over the soft limit for its seconds", "normal 0 1mb 1", true, func(t *testing.T, nc net.Conn) (int64, bool) {
+		{"unread reply over the soft limit for its seconds", "normal 0 1mb 1", true, func(t *testing.T, nc net.Conn, _ string) (int64, bool) {
 			io.WriteString(nc, "GET big\r\n")
 			time.Sleep(4 * time.Second)
 			_, closed := readUntilClosed(nc, 10*time.Second)
 			return -1, closed
 		}},
-		{"unread reply over the soft limit for less than its seconds", "normal 0 1mb 10", true, func(t *testing.T, nc net.Conn) (int64, bool) {
+		{"unread reply over the soft limit for less than its seconds", "normal 0 1mb 10", true, func(t *testing.T, nc net.Conn, _ string) (int64, bool) {
 			io.WriteString(nc, "GET big\r\n")
 			time.Sleep(3 * time.Second)
 			io.WriteString(nc, "QUIT\r\n")
 			return readUntilClosed(nc, 10*time.Second)
+		}},
+		{"subscriber that never reads, flooded", "pubsub 32mb 8mb 60", true, func(t *testing.T, nc net.Conn, addr string) (int64, bool) {
+			io.WriteString(nc, "SUBSCRIBE flood\r\n")
+			pub := newClient(t, addr)
+			msg := strings.Repeat("m", 16<<10)
+			for i := 0; i < 10000; i++ { // 160 MB, five times the limit
+				if v := mustDo(t, pub, "PUBLISH", "flood", msg); v.Kind != ':' || v.Str == "0" {
+					break
+				}
+			}
+			_, closed := readUntilClosed(nc, 10*time.Second)
+			return -1, closed
+		}},
+		{"subscriber over the soft limit for its seconds", "pubsub 0 1mb 1", true, func(t *testing.T, nc net.Conn, addr string) (int64, bool) {
+			io.WriteString(nc, "SUBSCRIBE flood\r\n")
+			pub := newClient(t, addr)
+			msg := strings.Repeat("m", 16<<10)
+			for i := 0; i < 512; i++ { // 8 MB, which the sockets cannot take
+				mustDo(t, pub, "PUBLISH", "flood", msg)
+			}
+			time.Sleep(3 * time.Second)
+			_, closed := readUntilClosed(nc, 10*time.Second)
+			return -1, closed
 		}},
 	}
 	for _, tc := range cases {
@@ -194,7 +220,7 @@ func TestOutputLimitMatchesRedis(t *testing.T) {
 					}
 					defer nc.Close()
 				}
-				received, closed := tc.run(t, nc)
+				received, closed := tc.run(t, nc, tg.addr)
 				// The line may come a moment after the close.
 				var line string
 				for deadline := time.Now().Add(time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -203,7 +229,7 @@ func TestOutputLimitMatchesRedis(t *testing.T) {
 					}
 				}
 				got[i] = outcome{received, closed, line}
-				mustDo(t, admin, "CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0")
+				mustDo(t, admin, "CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0 pubsub 32mb 8mb 60")
 			}
 			t.Logf("Redis: %+v", got[0])
 			if got[0] != got[1] {
