@@ -428,3 +428,42 @@ func TestOutputLimitSubscriberFlood(t *testing.T) {
 		t.Errorf("the slowest PUBLISH took %v", m)
 	}
 }
+
+// TestOutputLimitPipelineHeldBack: a client that pipelines GETs of 512 KB
+// values without reading is held back rather than buffered (README, "A
+// client that pipelines without reading is held back"): its commands are
+// not read while their replies wait, so its output never reaches a normal
+// limit of 1 MB that no single reply passes, and once it reads, every
+// reply comes. Redis would read on, buffer the replies and close it.
+func TestOutputLimitPipelineHeldBack(t *testing.T) {
+	srv := tcStart(t, Config{})
+	tc := tcDialSlow(t, srv)
+	tc.integer("SETRANGE", "v", strconv.Itoa(512<<10-1), "x")
+	tc.str("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 0 0")
+	c := serverConn(t, srv, tc)
+	const gets = 200 // 100 MB of replies
+	var req bytes.Buffer
+	for i := 0; i < gets; i++ {
+		req.WriteString(bulk("GET", "v"))
+	}
+	go tc.nc.Write(req.Bytes()) // ends when written, or when the test closes the connection
+	var peak int64
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		_, _, omem := c.publishedOutput()
+		peak = max(peak, omem)
+	}
+	if peak >= 1<<20 || peak == 0 {
+		t.Errorf("the output of a client held back peaked at %d bytes, want some under 1 MB", peak)
+	}
+	if srv.lookupConn(c.id) == nil {
+		t.Fatal("the client held back was closed")
+	}
+	for i := 0; i < gets; i++ {
+		if v := tc.read(); len(v.Str) != 512<<10 {
+			t.Fatalf("reply %d: %d bytes", i, len(v.Str))
+		}
+	}
+	if n := outputLimitClosures(t, srv); n != 0 {
+		t.Errorf("client_output_buffer_limit_disconnections = %d", n)
+	}
+}
