@@ -219,6 +219,13 @@ func (cfg Config) Validate() error {
 	if cfg.Hz < minHz || cfg.Hz > maxHz {
 		bad("hz %d out of range [1, 500]", cfg.Hz)
 	}
+	if l := cfg.ClientOutputBufferLimits; l != nil {
+		for i, cl := range l.classes() {
+			if cl.SoftSeconds < 0 || cl.SoftSeconds > intMax {
+				bad("client-output-buffer-limit %s soft seconds %d out of range [0, %d]", obufClasses[i], cl.SoftSeconds, intMax)
+			}
+		}
+	}
 	if !slices.Contains(logLevels, cfg.LogLevel) {
 		bad("loglevel %q is not one of %s", cfg.LogLevel, strings.Join(logLevels, ", "))
 	}

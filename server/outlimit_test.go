@@ -113,6 +113,10 @@ func TestOutputLimitDirective(t *testing.T) {
 	if srv2.obuf[obufNormal].hard.Load() != 1 || srv2.obuf[obufNormal].secs.Load() != 3 {
 		t.Error("embedded limits not checked by connections")
 	}
+	if _, err := New(Config{ClientOutputBufferLimits: &OutputBufferLimits{PubSub: OutputBufferLimit{SoftSeconds: -1}}}); err == nil ||
+		!strings.Contains(err.Error(), "client-output-buffer-limit pubsub soft seconds -1 out of range") {
+		t.Errorf("New with negative soft seconds: %v", err)
+	}
 	fc, err := cfgApplyText(t, "client-output-buffer-limit normal 1mb 0 0\nclient-output-buffer-limit pubsub 2gb 1gb 3600\n")
 	if err != nil {
 		t.Fatal(err)
