@@ -428,7 +428,9 @@ func TestOutputLimitSubscriberFlood(t *testing.T) {
 	if p99, limit := quantile(flood, 0.99), 4*quantile(base, 0.99)+20*time.Millisecond; p99 > limit {
 		t.Errorf("PUBLISH p99 %v while flooding, over %v (4× the baseline's + 20ms): the publishers were held up", p99, limit)
 	}
-	if m := flood[len(flood)-1]; m > time.Second {
+	// A publisher held up by the subscriber would wait for ever; the
+	// bound leaves room for the collector and the race detector.
+	if m := flood[len(flood)-1]; m > 2*time.Second {
 		t.Errorf("the slowest PUBLISH took %v", m)
 	}
 }
