@@ -146,6 +146,12 @@ type client struct {
 	// The output's figures, published by its writes (output.go): CLIENT
 	// LIST's obl, oll, omem and rbs.
 	outBuf, outList, outMem, outCap atomic.Int64
+	// softSince is the cached Unix time at which the client's output was
+	// first seen at or over its class's soft limit, 0 when it is under
+	// (outlimit.go); obufLogPending says that a post closed it for its
+	// output limit and its goroutine is to log it.
+	softSince      atomic.Int64
+	obufLogPending atomic.Bool
 }
 
 func newConn(s *Server, nc net.Conn) *client {
@@ -157,7 +163,6 @@ func newConn(s *Server, nc net.Conn) *client {
 		proto:   2,
 		created: time.Now(),
 	}
-	c.ob.limit = defaultOutboxLimit
 	c.lastInteraction.Store(s.unixTime.Load())
 	c.resp.Store(2)
 	c.multiCount.Store(-1)
@@ -227,6 +232,7 @@ func (c *client) wakeHandled() bool {
 // cleanup releases everything the connection holds.
 func (c *client) cleanup() {
 	c.endTx()
+	c.logPendingOutputLimit()
 	c.dropWatches()
 	c.s.unsubscribeAll(c)
 	c.closeOutbox()

@@ -52,6 +52,8 @@ type Server struct {
 	maxQuery   atomic.Int64
 	timeout    atomic.Int64 // seconds
 	maxClients atomic.Int64
+	// obuf are client-output-buffer-limit's classes (outlimit.go).
+	obuf [3]obufLimit
 
 	// lnMu guards listeners and port, which CONFIG SET bind and port
 	// replace at run time.
@@ -110,6 +112,8 @@ type serverStats struct {
 	netOutput        atomic.Int64 // total_net_output_bytes
 	errorReplies     atomic.Int64 // total_error_replies
 	clientQueryLimit atomic.Int64 // client_query_buffer_limit_disconnections
+	// clientOutputLimit: client_output_buffer_limit_disconnections
+	clientOutputLimit atomic.Int64
 	// dirty counts the changes to keys since the last save
 	// (rdb_changes_since_last_save): there are no saves yet, so since
 	// start-up.
@@ -221,6 +225,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.log.level.Store(int32(parseLogLevel(cfg.LogLevel)))
 	s.applyLazyFree(cfg.LazyFree)
+	s.applyOutputLimits(&cfg)
 }
 
 // listen binds every TCP address of cfg. With Port zero, the first address
@@ -608,6 +613,7 @@ func (s *Server) cron() {
 		if now != lastClientsCheck {
 			lastClientsCheck = now
 			s.closeIdleClients(now)
+			s.checkOutputLimits()
 		}
 		s.cfgMu.RLock()
 		newHz := s.cfg.Hz
