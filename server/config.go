@@ -107,8 +107,9 @@ type Config struct {
 	// ConfigFile is the absolute path of the config file the server was
 	// started with, reported by INFO server; empty if none.
 	ConfigFile string
-	// Clock is the time source for expiry and TTLs. The default is the
-	// system clock; a *store.ManualClock lets tests move time.
+	// Clock is the time source for expiry, TTLs and the end of a CLIENT
+	// PAUSE. The default is the system clock; a *store.ManualClock lets
+	// tests move time.
 	Clock store.Clock
 
 	// commands renames and removes commands ("rename-command") and says

@@ -105,6 +105,9 @@ type client struct {
 	// ps is the client's side of its pub/sub subscriptions (pubsub.go).
 	ps clientSubs
 
+	// pause is the client's part in CLIENT PAUSE (pause.go).
+	pause clientPause
+
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
 	closeAfterReply bool
@@ -375,6 +378,8 @@ func (c *client) execute(args [][]byte) {
 		c.flagTransaction()
 		c.writeErrorReply(msgNotInMulti)
 	case c.subs.Load() != 0 && c.refuseSubscribed(cmd):
+	case c.s.paused() && c.waitPause(cmd, args): // CLIENT PAUSE (pause.go)
+		// Held, then run or dropped.
 	case c.multi != nil && queuesInMulti(cmd):
 		c.queueMulti(cmd, args)
 	default:

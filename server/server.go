@@ -35,7 +35,8 @@ var ErrServerClosed = errors.New("server: closed")
 //
 // Lock order: a store database lock may be held while taking connsMu or
 // cfgMu, never the other way round. connsMu and cfgMu are never held
-// together.
+// together. pause.mu may be taken with the store's lock held (CLIENT PAUSE
+// in a transaction), never the other way round.
 type Server struct {
 	store *store.Store
 	log   *logger
@@ -80,6 +81,8 @@ type Server struct {
 	watch watchTable
 	// ps are the pub/sub subscriptions (pubsub.go), under their own lock.
 	ps pubsubRegistry
+	// pause is CLIENT PAUSE's state and the clients it holds (pause.go).
+	pause pauseState
 
 	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
 	// refreshed by the cron, for idle and age accounting.
@@ -601,6 +604,7 @@ func (s *Server) cron() {
 		}
 		now := time.Now().Unix()
 		s.unixTime.Store(now)
+		s.pauseCron() // before the store's: a pause past its end lets expiry go on
 		s.store.Cron(hz)
 		s.sampleStats()
 		if s.releaseMemory {
