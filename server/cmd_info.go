@@ -369,8 +369,11 @@ func (s *Server) infoStats(b []byte) []byte {
 	}
 	b = field(b, "keyspace_hits", st.Hits)
 	b = field(b, "keyspace_misses", st.Misses)
-	for _, name := range []string{"pubsub_channels", "pubsub_patterns", "pubsubshard_channels",
-		"latest_fork_usec", "total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys",
+	channels, patterns, shard := s.pubsubCounts()
+	b = field(b, "pubsub_channels", channels)
+	b = field(b, "pubsub_patterns", patterns)
+	b = field(b, "pubsubshard_channels", shard)
+	for _, name := range []string{"latest_fork_usec", "total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys",
 		"active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
 		"total_active_defrag_time", "current_active_defrag_time", "tracking_total_keys",
 		"tracking_total_items", "tracking_total_prefixes", "unexpected_error_replies"} {
@@ -378,8 +381,14 @@ func (s *Server) infoStats(b []byte) []byte {
 	}
 	b = field(b, "total_error_replies", s.stats.errorReplies.Load())
 	for _, name := range []string{"dump_payload_sanitizations", "total_reads_processed",
-		"total_writes_processed", "io_threaded_reads_processed", "io_threaded_writes_processed",
-		"reply_buffer_shrinks", "reply_buffer_expands"} {
+		"total_writes_processed", "io_threaded_reads_processed", "io_threaded_writes_processed"} {
+		b = field(b, name, 0)
+	}
+	// Redis 7.4's counters of clients closed for their buffer limits, where
+	// 7.4 puts them.
+	b = field(b, "client_query_buffer_limit_disconnections", s.stats.clientQueryLimit.Load())
+	b = field(b, "client_output_buffer_limit_disconnections", s.stats.clientOutputLimit.Load())
+	for _, name := range []string{"reply_buffer_shrinks", "reply_buffer_expands"} {
 		b = field(b, name, 0)
 	}
 	return b

@@ -142,7 +142,6 @@ const (
 	capDebugCmd    = "the DEBUG command"
 	capModuleCmd   = "modules"
 	capProtected   = "changing protected configs at run time"
-	capOutputLimit = "client output buffer limits"
 	capTracking    = "client-side caching"
 	capLogo        = "the ASCII-art logo"
 	capHz          = "tuning of background tasks"
@@ -325,6 +324,10 @@ var implementedDirectives = []*directive{
 	implDirective("latency-monitor-threshold", 0, parseIntRange(0, longMax),
 		func(c *Config) string { return strconv.FormatInt(c.LatencyMonitorThreshold, 10) },
 		func(c *Config, v string) { c.LatencyMonitorThreshold = dirAtoi64(v) }),
+	// Each group of four arguments replaces one class's limits.
+	implDirective("client-output-buffer-limit", dirMultiArg, parseObufLimit,
+		func(c *Config) string { return c.outputLimits().format() },
+		func(c *Config, v string) { l := parseOutputBufferLimits(v); c.ClientOutputBufferLimits = &l }),
 }
 
 // Redis's default client-output-buffer-limit.
@@ -488,7 +491,6 @@ var notImplementedDirectives = []*directive{
 	// Special directives.
 	{name: "dir", flags: dirProtected, parse: parseDir, dynamic: currentWorkingDir, answer: true, missing: capWorkDir},
 	fixedDirective("save", "", dirMultiArg, parseSave, "", capSnapshots),
-	hintDirective("client-output-buffer-limit", "", dirMultiArg, parseObufLimit, defaultObufLimit, capOutputLimit),
 	fixedDirective("oom-score-adj-values", "", dirMultiArg, parseOOMValues, "0 200 800", capOOMScore),
 	fixedDirective("notify-keyspace-events", "", 0, parseKeyspaceEvents, "", capNotify),
 	fixedDirective("replicaof", "slaveof", dirImmutable|dirMultiArg, parseReplicaOf, "", capReplication),

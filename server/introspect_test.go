@@ -227,28 +227,17 @@ func TestMonitor(t *testing.T) {
 }
 
 // TestMonitorSlowReader checks that a monitor that does not read does not
-// hold up the clients it monitors: lines go to its outbox, and past the
-// outbox's limit it is closed.
+// hold up the clients it monitors: lines go to its outbox, and past its
+// class's output limit it is closed.
 func TestMonitorSlowReader(t *testing.T) {
 	srv := tcStart(t, Config{})
 	mon := tcDial(t, srv)
 	mon.do("MONITOR")
-	// Find the monitor's client and lower its outbox limit.
-	var mc *client
-	srv.connsMu.Lock()
-	for _, cl := range srv.conns {
-		if cl.monitoring.Load() {
-			mc = cl
-		}
-	}
-	srv.connsMu.Unlock()
-	if mc == nil {
-		t.Fatal("no monitoring client")
-	}
-	mc.ob.mu.Lock()
-	mc.ob.limit = 1 << 20
-	mc.ob.mu.Unlock()
 	c := tcDial(t, srv)
+	// A monitor is a normal client: its class's limit applies.
+	if v := c.do("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 0 0"); v.Str != "OK" {
+		t.Fatalf("CONFIG SET client-output-buffer-limit = %v", v)
+	}
 	val := strings.Repeat("v", 64<<10)
 	start := time.Now()
 	for range 200 { // 12 MB of monitor lines, never read

@@ -35,7 +35,8 @@ var ErrServerClosed = errors.New("server: closed")
 //
 // Lock order: a store database lock may be held while taking connsMu or
 // cfgMu, never the other way round. connsMu and cfgMu are never held
-// together.
+// together. pause.mu may be taken with the store's lock held (CLIENT PAUSE
+// in a transaction), never the other way round.
 type Server struct {
 	store *store.Store
 	log   *logger
@@ -51,6 +52,8 @@ type Server struct {
 	maxQuery   atomic.Int64
 	timeout    atomic.Int64 // seconds
 	maxClients atomic.Int64
+	// obuf are client-output-buffer-limit's classes (outlimit.go).
+	obuf [3]obufLimit
 
 	// lnMu guards listeners and port, which CONFIG SET bind and port
 	// replace at run time.
@@ -75,6 +78,12 @@ type Server struct {
 	// blk are the clients blocked in BLPOP and the like, WAIT included
 	// (blocking.go); the store's lock guards it.
 	blk blockRegistry
+	// watch are the keys clients WATCH (multi.go), under the store's lock.
+	watch watchTable
+	// ps are the pub/sub subscriptions (pubsub.go), under their own lock.
+	ps pubsubRegistry
+	// pause is CLIENT PAUSE's state and the clients it holds (pause.go).
+	pause pauseState
 
 	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
 	// refreshed by the cron, for idle and age accounting.
@@ -104,6 +113,8 @@ type serverStats struct {
 	netOutput        atomic.Int64 // total_net_output_bytes
 	errorReplies     atomic.Int64 // total_error_replies
 	clientQueryLimit atomic.Int64 // client_query_buffer_limit_disconnections
+	// clientOutputLimit: client_output_buffer_limit_disconnections
+	clientOutputLimit atomic.Int64
 	// dirty counts the changes to keys since the last save
 	// (rdb_changes_since_last_save): there are no saves yet, so since
 	// start-up.
@@ -145,6 +156,7 @@ func New(cfg Config) (*Server, error) {
 	s.store = store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock,
 		OnCommit: s.consumeChanges, OnFreed: s.noteFreedValues})
 	s.stats.errorCodes = map[string]int64{}
+	s.ps.init()
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
 	s.applyHotConfig(cfg)
@@ -215,6 +227,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.log.level.Store(int32(parseLogLevel(cfg.LogLevel)))
 	s.applyLazyFree(cfg.LazyFree)
 	s.applyIntrospectConfig(&cfg)
+	s.applyOutputLimits(&cfg)
 }
 
 // listen binds every TCP address of cfg. With Port zero, the first address
@@ -464,6 +477,9 @@ func (s *Server) consumeChanges(tx *store.Tx, changes []store.Change) {
 	if dirty != 0 {
 		s.stats.dirty.Add(dirty)
 	}
+	if s.watch.count > 0 {
+		s.watch.consume(tx, changes) // multi.go
+	}
 	// Last, after every other consumer has seen the step: serve the keys
 	// it made ready (blocking.go). What the serve changes comes back here.
 	s.wakeBlocked(tx, changes)
@@ -590,6 +606,7 @@ func (s *Server) cron() {
 		}
 		now := time.Now().Unix()
 		s.unixTime.Store(now)
+		s.pauseCron() // before the store's: a pause past its end lets expiry go on
 		s.store.Cron(hz)
 		s.sampleStats()
 		if s.releaseMemory {
@@ -598,6 +615,7 @@ func (s *Server) cron() {
 		if now != lastClientsCheck {
 			lastClientsCheck = now
 			s.closeIdleClients(now)
+			s.checkOutputLimits()
 		}
 		s.cfgMu.RLock()
 		newHz := s.cfg.Hz
