@@ -53,7 +53,7 @@ type introState struct {
 	lat  latencyMonitor
 }
 
-// setIntroBit sets or clears bit in on.
+// setBit sets or clears bit in on.
 func (st *introState) setBit(bit int32, set bool) {
 	for {
 		old := st.on.Load()

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -624,5 +625,48 @@ func TestRedactedInput(t *testing.T) {
 		if got := redactedInput([]byte(tc.in)); got != tc.want {
 			t.Errorf("redactedInput(%q) = %s, want %s", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestMonitorChurn starts and stops monitors while clients run commands:
+// feeders read the monitor list without its lock (run with -race).
+func TestMonitorChurn(t *testing.T) {
+	srv := tcStart(t, Config{})
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		c := tcDial(t, srv)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				c.send("SET", "k", "v")
+				if _, err := tcRead(c.r); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	for range 50 {
+		m := tcDial(t, srv)
+		m.do("MONITOR")
+		m.read() // a line: the clients are running
+		if s := m.str("RESET"); s != "RESET" {
+			// Lines that arrived before RESET's reply come first.
+			for s != "RESET" {
+				s = m.read().Str
+			}
+		}
+		m.nc.Close()
+	}
+	close(done)
+	wg.Wait()
+	if !waitUntil(5*time.Second, func() bool { return srv.intro.on.Load()&introMonitor == 0 }) {
+		t.Errorf("monitor bit set after every monitor left")
 	}
 }

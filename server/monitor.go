@@ -61,8 +61,9 @@ func (s *Server) addMonitor(c *client) {
 		in.monGen.Add(1)
 	}
 	list := append(make([]*client, 0, len(in.monitors)+1), in.monitors...)
-	in.monitors = append(list, c)
-	in.monList.Store(&in.monitors)
+	list = append(list, c)
+	in.monitors = list
+	in.monList.Store(&list)
 	in.setBit(introMonitor, true)
 }
 
@@ -83,7 +84,7 @@ func (c *client) stopMonitor() {
 		}
 	}
 	in.monitors = list
-	in.monList.Store(&in.monitors)
+	in.monList.Store(&list)
 	in.setBit(introMonitor, len(list) > 0)
 }
 
