@@ -670,3 +670,33 @@ func TestMonitorChurn(t *testing.T) {
 		t.Errorf("monitor bit set after every monitor left")
 	}
 }
+
+// TestLatencyExpireCycle checks the expire-cycle event: an active expiry
+// cycle that deletes many keys holds the lock for milliseconds.
+func TestLatencyExpireCycle(t *testing.T) {
+	srv := tcStart(t, Config{LatencyMonitorThreshold: 1})
+	c := tcDial(t, srv)
+	var pipe bytes.Buffer
+	const keys = 200_000
+	for i := range keys {
+		pipe.WriteString(bulk("SET", "key:"+strconv.Itoa(i), "v", "PX", "200"))
+	}
+	go c.nc.Write(pipe.Bytes())
+	for range keys {
+		c.read()
+	}
+	var ev tcValue
+	waitUntil(10*time.Second, func() bool {
+		ev = c.do("LATENCY", "HISTORY", "expire-cycle")
+		return len(ev.Elems) > 0
+	})
+	if len(ev.Elems) == 0 {
+		t.Skip("no expiry cycle held the lock for a millisecond")
+	}
+	if ms, _ := strconv.Atoi(ev.Elems[0].Elems[1].Str); ms < 1 || ms > 1000 {
+		t.Errorf("expire-cycle sample %v", ev.flat())
+	}
+	if s := c.str("LATENCY", "DOCTOR"); !strings.Contains(s, "expire-cycle:") || !strings.Contains(s, "Expiring many keys") {
+		t.Errorf("DOCTOR = %q", s)
+	}
+}

@@ -8,19 +8,18 @@ import (
 )
 
 // LATENCY: the latency monitor of Redis's latency.c. Events ("command" and
-// "fast-command", the calls of commands with and without the fast flag)
-// that take at least
+// "fast-command", the calls of commands without and with the fast flag, and
+// "expire-cycle") that take at least
 // latency-monitor-threshold milliseconds are recorded, one sample per event
 // and second (the worst of that second), in a history of latencyHistoryLen
 // samples per event, with the worst ever seen. LATENCY HISTOGRAM reports the
 // per-command histograms that INFO latencystats is computed from (stats.go).
 //
-// Redis also samples its background cycles (expire-cycle, eviction, fork,
-// AOF…). Redoubt has no fork, AOF or eviction, and its active expiry runs
-// in short store transactions of its own, between which clients run: timed
-// from outside the store, a cycle would count the time it waited for
-// clients' commands as its own, so expire-cycle is not sampled until the
-// store can report the time its cycle held the lock.
+// Redis also samples its background cycles (eviction, fork, AOF…), which
+// Redoubt does not have, and its active expiry cycle ("expire-cycle"),
+// which Redoubt runs in short store transactions of its own between which
+// clients run: its sample is the time the cycle held the store's lock
+// (store.LastExpireCycle), not the time it waited for clients' commands.
 
 func init() {
 	flags := flagAdmin | flagNoScript | flagLoading | flagStale
@@ -177,6 +176,19 @@ func (ts *latencySeries) ordered(f func(latencySample)) {
 		if s.unix != 0 {
 			f(s)
 		}
+	}
+}
+
+// sampleExpireCycle records the last active expiry cycle as the
+// expire-cycle event, when the latency monitor is on and the cycle took
+// at least its threshold. The cron calls it after each cycle.
+func (s *Server) sampleExpireCycle() {
+	th := s.intro.latencyMs.Load()
+	if th == 0 {
+		return
+	}
+	if ms := s.store.LastExpireCycle().Milliseconds(); ms >= th {
+		s.intro.lat.add("expire-cycle", ms, s.unixNow())
 	}
 }
 

@@ -608,6 +608,7 @@ func (s *Server) cron() {
 		s.unixTime.Store(now)
 		s.pauseCron() // before the store's: a pause past its end lets expiry go on
 		s.store.Cron(hz)
+		s.sampleExpireCycle() // LATENCY's expire-cycle event (latency.go)
 		s.sampleStats()
 		if s.releaseMemory {
 			s.releaseFreedMemory(time.Now())
