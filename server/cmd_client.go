@@ -465,7 +465,8 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	}
 	qbufFree := max(qbufCap-qbuf, 0)
 	rbp := obl
-	totMem := connBaseMem + max(qbufCap, qbuf) + argvMem + rbs + omem
+	multiMem := other.multiMem()
+	totMem := connBaseMem + max(qbufCap, qbuf) + argvMem + multiMem + rbs + omem
 
 	b = append(b, "id="...)
 	b = strconv.AppendInt(b, other.id, 10)
@@ -489,8 +490,14 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	if other.subs.Load() != 0 {
 		b = append(b, 'P')
 	}
+	if other.multiCount.Load() >= 0 {
+		b = append(b, 'x')
+	}
 	if c.s.info.isBlocked(other) {
 		b = append(b, 'b')
+	}
+	if other.dirtyCAS.Load() {
+		b = append(b, 'd')
 	}
 	if self && c.closeAfterReply {
 		b = append(b, 'c')
@@ -507,13 +514,17 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	b = append(b, " db="...)
 	b = strconv.AppendInt(b, int64(other.dbIndex.Load()), 10)
 	b = other.appendSubCounts(b)
-	b = append(b, " multi=-1 qbuf="...)
+	b = append(b, " multi="...)
+	b = strconv.AppendInt(b, int64(other.multiCount.Load()), 10)
+	b = append(b, " qbuf="...)
 	b = strconv.AppendInt(b, qbuf, 10)
 	b = append(b, " qbuf-free="...)
 	b = strconv.AppendInt(b, qbufFree, 10)
 	b = append(b, " argv-mem="...)
 	b = strconv.AppendInt(b, argvMem, 10)
-	b = append(b, " multi-mem=0 rbs="...)
+	b = append(b, " multi-mem="...)
+	b = strconv.AppendInt(b, other.multiArgMem.Load(), 10)
+	b = append(b, " rbs="...)
 	b = strconv.AppendInt(b, rbs, 10)
 	b = append(b, " rbp="...)
 	b = strconv.AppendInt(b, rbp, 10)

@@ -199,11 +199,12 @@ func cmdReset(c *client, args [][]byte) {
 }
 
 // resetState returns the connection to the state of a new one, as RESET:
-// database 0, RESP2, authenticated as the default user, no name, replies on,
+// no transaction and no watched keys, database 0, RESP2, authenticated as the default user, no name, replies on,
 // no-evict and no-touch off. The library name and version stay: they still
 // describe the client behind the connection. A CLIENT REPLY SKIP given just
 // before still silences RESET's own reply, as in Redis.
 func (c *client) resetState() {
+	c.leaveMulti()
 	c.s.unsubscribeAll(c)
 	c.selectDB(0)
 	c.setProto(2)

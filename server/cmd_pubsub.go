@@ -126,6 +126,7 @@ func (c *client) refuseSubscribed(cmd *command) bool {
 		}
 	}
 	c.s.cmdStats[cmd.id].rejected.Add(1)
+	c.flagTransaction()
 	c.writeErrorReply(fmt.Sprintf(msgSubscribedContext, cmd.fullName))
 	return true
 }
