@@ -329,20 +329,25 @@ func TestSlowlogTimesFastCalls(t *testing.T) {
 	c := tcDial(t, srv)
 	c.do("SLOWLOG", "RESET")
 	var pipe bytes.Buffer
+	// INCRBY has the fast flag: the dispatcher times its pipelined calls
+	// as one run unless the slow log is on.
+	if cmd := cmdFor(t, "incrby"); cmd.Flags&flagFast == 0 {
+		t.Fatal("INCRBY is not flagged fast")
+	}
 	for i := range 50 {
-		pipe.WriteString(bulk("SET", "k", strconv.Itoa(i)))
+		pipe.WriteString(bulk("INCRBY", "k", strconv.Itoa(i)))
 	}
 	c.nc.Write(pipe.Bytes())
 	for range 50 {
 		c.read()
 	}
 	e := c.do("SLOWLOG", "GET", "-1")
-	if len(e.Elems) != 51 { // SLOWLOG RESET and the 50 SETs
+	if len(e.Elems) != 51 { // SLOWLOG RESET and the 50 INCRBYs
 		t.Fatalf("%d entries, want 51", len(e.Elems))
 	}
 	for i, en := range e.Elems[:50] {
 		if want := strconv.Itoa(49 - i); en.Elems[3].Elems[2].Str != want {
-			t.Errorf("entry %d is SET k %s, want %s", i, en.Elems[3].Elems[2].Str, want)
+			t.Errorf("entry %d is INCRBY k %s, want %s", i, en.Elems[3].Elems[2].Str, want)
 		}
 		if us, err := strconv.Atoi(en.Elems[2].Str); err != nil || us < 0 || us > 1_000_000 {
 			t.Errorf("entry %d duration %q", i, en.Elems[2].Str)
@@ -698,5 +703,34 @@ func TestLatencyExpireCycle(t *testing.T) {
 	}
 	if s := c.str("LATENCY", "DOCTOR"); !strings.Contains(s, "expire-cycle:") || !strings.Contains(s, "Expiring many keys") {
 		t.Errorf("DOCTOR = %q", s)
+	}
+}
+
+// TestAfterCallTimesFastCalls checks that afterCall gives a fast command's
+// call its own duration, from the end of the previous call, and logs it
+// when it reaches the threshold.
+func TestAfterCallTimesFastCalls(t *testing.T) {
+	srv := tcStart(t, Config{Slowlog: &SlowlogConfig{LogSlowerThan: 4000, MaxLen: 10}})
+	c := newConn(srv, nil)
+	cmd := cmdFor(t, "incrby")
+	args := split("INCRBY k 1")
+	// A call that started 5 ms ago (a run's start, or the last call's end).
+	c.run.callStart = time.Since(c.created) - 5*time.Millisecond
+	c.afterCall(cmd, args)
+	e := srv.intro.slow.newest(10)
+	if len(e) != 1 || e[0].micros < 5000 || e[0].micros > 5000+1_000_000 || string(e[0].args[0]) != "INCRBY" {
+		t.Fatalf("entries after a 5 ms call: %+v", e)
+	}
+	// The next call starts where that one ended: short, not logged.
+	c.afterCall(cmd, args)
+	if n := srv.intro.slow.len(); n != 1 {
+		t.Errorf("the next call was logged too (%d entries)", n)
+	}
+	// With the log off, a fast run is not timed call by call.
+	srv.applyIntrospectConfig(&Config{Slowlog: &SlowlogConfig{LogSlowerThan: -1, MaxLen: 10}})
+	before := c.run.callStart
+	c.afterCall(cmd, args)
+	if c.run.callStart != before {
+		t.Errorf("afterCall read the clock with the log off")
 	}
 }
