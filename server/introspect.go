@@ -83,15 +83,14 @@ func (s *Server) applyIntrospectConfig(cfg *Config) {
 // feeds the monitors, and logs the call to the slow log and the latency
 // monitor when they are on.
 func (c *client) afterCall(cmd *command, args [][]byte) {
-	on := c.s.intro.on.Load()
-	if on == 0 {
-		return
+	if c.s.intro.on.Load() != 0 {
+		c.introspectCall(cmd, args)
 	}
-	c.introspectCall(cmd, args, on)
 }
 
 // introspectCall is afterCall's work when something is on.
-func (c *client) introspectCall(cmd *command, args [][]byte, on int32) {
+func (c *client) introspectCall(cmd *command, args [][]byte) {
+	on := c.s.intro.on.Load()
 	if on&introMonitor != 0 && cmd.Flags&(flagSkipMonitor|flagAdmin) == 0 {
 		if fed := c.monitorFed; fed == 0 || fed != c.s.intro.monGen.Load() {
 			c.s.feedMonitors(c, cmd, args)
