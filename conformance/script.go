@@ -66,6 +66,10 @@ type script struct {
 	// args are extra server arguments from "#! args:" header lines, split
 	// as redis-server splits a config line (internal/splitargs).
 	args []string
+	// serial is set by a "#! serial" line: TestRedoubt runs the script
+	// alone, before the others, whose embedded servers share its process
+	// (MEMORY DOCTOR reads the process's memory).
+	serial bool
 }
 
 // An item is a block or a run of comment and blank lines kept verbatim.
@@ -160,6 +164,9 @@ func loadScript(path string) (*script, error) {
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
 		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
+			if strings.TrimSpace(l) == "#! serial" {
+				sc.serial = true
+			}
 			if rest, ok := strings.CutPrefix(l, "#! args:"); ok {
 				args, err := splitargs.Split([]byte(rest))
 				if err != nil {
