@@ -68,13 +68,14 @@ type client struct {
 	// where the running call began, and the calls' latencies go to the
 	// histogram one by one, while the totals (calls, time) are added once
 	// when the run ends. While the slow log or the latency monitor is on,
-	// afterCall (introspect.go) times the calls of a fast run one by one
-	// the same way, from callStart.
+	// afterCall (introspect.go) times the calls of a fast run the same way,
+	// from callStart, one by one or in short windows.
 	run struct {
 		cmd           *command
 		start         time.Duration // since created, on the monotonic clock
 		callStart     time.Duration // slow runs: the running call's start
 		callTime      time.Duration // slow runs: the last call's duration
+		unchecked     int           // fast calls since afterCall last read the clock
 		mark          time.Duration // the last run's end, or 0
 		calls, failed int64
 		shown         *command // what lastCmd holds, to store it only on change

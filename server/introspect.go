@@ -16,15 +16,32 @@ import (
 // log or the latency monitor is on, every call must have its own duration:
 // slow commands have it already (client.call times each of their calls);
 // a run of fast commands, which the dispatcher times as a whole, is then timed
-// call by call, the end of one call being the start of the next, so N calls
-// cost N clock reads. A call well under the thresholds costs nothing more
-// than that read and two compares: no lock, no allocation.
+// in windows, the end of one window being the start of the next. While a
+// threshold under a millisecond is set (slowlog-log-slower-than 0 logs every
+// call), a window is one call, exact. With the thresholds in milliseconds,
+// as by default (10 ms), a window is up to fastWindow calls of the run, and
+// the one that closes the batch: a clock read per call would cost a
+// pipelined GET a quarter of its time, and a window under the threshold
+// proves every call in it was. A window over it (a stall: fast commands
+// take microseconds) is logged against the call that closes it, with the
+// window's time, an upper bound of that call's. A call under the thresholds
+// costs nothing more than a counter, or a clock read and two compares: no
+// lock, no allocation.
+
+// fastWindow is how many calls of a fast run one clock read may cover while
+// every threshold is a millisecond or more (exactFastBelow).
+const fastWindow = 16
+
+// exactFastBelow is the threshold, in microseconds, under which every fast
+// call is timed on its own.
+const exactFastBelow = 1000
 
 // Bits of introState.on.
 const (
-	introMonitor = 1 << iota // at least one client is in MONITOR
-	introSlowlog             // slowlog-log-slower-than >= 0
-	introLatency             // latency-monitor-threshold > 0
+	introMonitor   = 1 << iota // at least one client is in MONITOR
+	introSlowlog               // slowlog-log-slower-than >= 0
+	introLatency               // latency-monitor-threshold > 0
+	introExactFast             // a threshold under exactFastBelow: time each fast call
 )
 
 // introState is the Server's share of introspection.
@@ -76,6 +93,7 @@ func (s *Server) applyIntrospectConfig(cfg *Config) {
 	in.slow.setMaxLen(cfg.slowlogMaxLen())
 	in.latencyMs.Store(cfg.LatencyMonitorThreshold)
 	in.setBit(introSlowlog, slower >= 0)
+	in.setBit(introExactFast, slower >= 0 && slower < exactFastBelow)
 	in.setBit(introLatency, cfg.LatencyMonitorThreshold > 0)
 }
 
@@ -104,9 +122,15 @@ func (c *client) introspectCall(cmd *command, args [][]byte) {
 	if cmd.Flags&flagFast == 0 {
 		d = c.run.callTime
 	} else {
+		if on&introExactFast == 0 && c.run.unchecked < fastWindow-1 && c.rd.Buffered() > 0 {
+			// Inside a window, with more of the batch to come.
+			c.run.unchecked++
+			return
+		}
 		now := time.Since(c.created)
 		d = now - c.run.callStart
 		c.run.callStart = now
+		c.run.unchecked = 0
 	}
 	in := &c.s.intro
 	us := int64(d / time.Microsecond)
