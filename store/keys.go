@@ -275,9 +275,10 @@ type ObjectInfo struct {
 }
 
 // Object describes the value at key, as the OBJECT subcommands do: the
-// lookup counts a hit or miss but does not touch the key.
+// lookup counts a hit or miss but does not touch the key, and a miss fires
+// no "keymiss" event.
 func (db *DB) Object(key []byte) (ObjectInfo, bool) {
-	e := db.lookup(key, NoTouch)
+	e := db.lookup(key, NoTouch|NoNotify)
 	if e == nil {
 		return ObjectInfo{}, false
 	}

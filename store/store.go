@@ -68,6 +68,8 @@ type Store struct {
 
 	// lazyFree holds the LazyFree settings as bits (memory.go).
 	lazyFree atomic.Uint32
+	// notify says which keyspace events are recorded (event.go).
+	notify notifyState
 	// freer frees dropped values in the background (memory.go); it has
 	// its own lock, taken after mu when both are held.
 	freer freer
