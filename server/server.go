@@ -213,6 +213,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.log.level.Store(int32(parseLogLevel(cfg.LogLevel)))
 	s.applyLazyFree(cfg.LazyFree)
+	s.applyNotify(cfg.NotifyKeyspaceEvents)
 }
 
 // listen binds every TCP address of cfg. With Port zero, the first address

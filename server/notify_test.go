@@ -1,0 +1,87 @@
+package server
+
+import (
+	"testing"
+
+	"github.com/redoubt-db/redoubt/store"
+)
+
+// TestKeyspaceEventsFlags checks the letters of notify-keyspace-events both
+// ways: every class letter, A, and the canonical order CONFIG GET prints.
+func TestKeyspaceEventsFlags(t *testing.T) {
+	tests := []struct {
+		in, want string
+		flags    store.EventClass
+	}{
+		{"", "", 0},
+		{"KEA", "AKE", store.EventKeyspace | store.EventKeyevent | store.EventAll},
+		{"Exg$", "g$xE", store.EventKeyevent | store.EventGeneric | store.EventString | store.EventExpired},
+		{"mn", "nm", store.EventKeyMiss | store.EventNew},
+		{"AmnKE", "AKEm", store.EventAll | store.EventKeyMiss | store.EventNew | store.EventKeyspace | store.EventKeyevent},
+		{"lshzetd", "lshzetd", store.EventList | store.EventSet | store.EventHash | store.EventZset |
+			store.EventEvicted | store.EventStream | store.EventModule},
+		{"g$lshzxetd", "A", store.EventAll},
+		{"KKKK", "K", store.EventKeyspace},
+	}
+	for _, tt := range tests {
+		flags, ok := keyspaceEventsFlags(tt.in)
+		if !ok || flags != tt.flags {
+			t.Errorf("keyspaceEventsFlags(%q) = %b, %v; want %b", tt.in, flags, ok, tt.flags)
+		}
+		if got := keyspaceEventsString(flags); got != tt.want {
+			t.Errorf("keyspaceEventsString(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"KE?", "a", " ", "k", "KEA\x01"} {
+		if _, ok := keyspaceEventsFlags(bad); ok {
+			t.Errorf("keyspaceEventsFlags(%q) accepted", bad)
+		}
+	}
+}
+
+// TestNotifyDirective checks that notify-keyspace-events reaches the store
+// from the config file, the command line, the Config struct and CONFIG SET,
+// and that CONFIG GET shows Redis's canonical form.
+func TestNotifyDirective(t *testing.T) {
+	cfg, err := cfgApplyText(t, "notify-keyspace-events Elg\n")
+	if err != nil || cfg.NotifyKeyspaceEvents != "glE" {
+		t.Fatalf("config file: %q, %v", cfg.NotifyKeyspaceEvents, err)
+	}
+	cfg, err = ApplyArgs(Config{}, []string{"--notify-keyspace-events", "KA"})
+	if err != nil || cfg.NotifyKeyspaceEvents != "AK" {
+		t.Fatalf("command line: %q, %v", cfg.NotifyKeyspaceEvents, err)
+	}
+	if err := (Config{NotifyKeyspaceEvents: "K?"}).Validate(); err == nil {
+		t.Errorf("Validate accepted notify-keyspace-events \"K?\"")
+	}
+
+	srv := tcStart(t, Config{NotifyKeyspaceEvents: "Kx"})
+	if got := srv.store.Notify(); got != store.EventKeyspace|store.EventExpired {
+		t.Errorf("store flags from Config: %b", got)
+	}
+	c := tcDial(t, srv)
+	if got := c.do("CONFIG", "GET", "notify-keyspace-events").flat(); got != "[notify-keyspace-events xK]" {
+		t.Errorf("CONFIG GET = %s", got)
+	}
+	if got := c.str("CONFIG", "SET", "notify-keyspace-events", "EA"); got != "OK" {
+		t.Fatalf("CONFIG SET = %s", got)
+	}
+	if got := srv.store.Notify(); got != store.EventKeyevent|store.EventAll {
+		t.Errorf("store flags after CONFIG SET: %b", got)
+	}
+	if got := c.str("CONFIG", "SET", "notify-keyspace-events", "A"); got != "OK" {
+		t.Fatalf("CONFIG SET = %s", got)
+	}
+	if got := srv.store.Notify(); got != 0 {
+		t.Errorf("classes without K or E record nothing, store flags %b", got)
+	}
+	if got := c.do("CONFIG", "GET", "notify-keyspace-events").flat(); got != "[notify-keyspace-events A]" {
+		t.Errorf("CONFIG GET = %s", got)
+	}
+	if got := c.str("CONFIG", "SET", "notify-keyspace-events", ""); got != "OK" {
+		t.Fatalf("CONFIG SET = %s", got)
+	}
+	if got := srv.store.Notify(); got != 0 {
+		t.Errorf("store flags after CONFIG SET \"\": %b", got)
+	}
+}
