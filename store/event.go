@@ -97,6 +97,60 @@ func (db *DB) Notify(class EventClass, name string, key []byte) {
 	}
 }
 
+// NotifyEmptied records the event name of class about key, as Notify, and
+// then the generic "del" if key is no longer in db: Redis's pattern for a
+// command that removed elements and deleted the collection it emptied
+// (LPOP, SREM, ZREM, HDEL…). The caller calls it only when something was
+// removed.
+func (db *DB) NotifyEmptied(class EventClass, name string, key []byte) {
+	m := EventClass(db.st.notify.mask.Load())
+	if m&(class|EventGeneric) == 0 {
+		return
+	}
+	if m&class != 0 {
+		db.st.tx.addEvent(class, name, db.id, key)
+	}
+	if m&EventGeneric != 0 && db.keys.find(key) == nil {
+		db.st.tx.addEvent(EventGeneric, "del", db.id, key)
+	}
+}
+
+// NotifyStored records the events of a command that stored n elements at
+// key (SINTERSTORE, ZUNIONSTORE, SORT … STORE…): its event name of class
+// when it stored any, else the generic "del" if the store call just
+// deleted key (its last change), as those commands do with an empty
+// result.
+func (db *DB) NotifyStored(class EventClass, name string, key []byte, n int) {
+	m := EventClass(db.st.notify.mask.Load())
+	if m&(class|EventGeneric) == 0 {
+		return
+	}
+	if n > 0 {
+		db.Notify(class, name, key)
+		return
+	}
+	if ch := db.st.tx.changes; m&EventGeneric != 0 && len(ch) > 0 {
+		if last := ch[len(ch)-1]; last.Op == OpDelete && last.DB == db.id && string(last.Key) == string(key) {
+			db.st.tx.addEvent(EventGeneric, "del", db.id, key)
+		}
+	}
+}
+
+// notifyRemoved is NotifyEmptied for the store's own primitives, which
+// know whether they deleted the key.
+func (db *DB) notifyRemoved(class EventClass, name string, key []byte, deleted bool) {
+	m := EventClass(db.st.notify.mask.Load())
+	if m&(class|EventGeneric) == 0 {
+		return
+	}
+	if m&class != 0 {
+		db.st.tx.addEvent(class, name, db.id, key)
+	}
+	if deleted && m&EventGeneric != 0 {
+		db.st.tx.addEvent(EventGeneric, "del", db.id, key)
+	}
+}
+
 func (tx *Tx) addEvent(class EventClass, name string, db int, key []byte) {
 	tx.events = append(tx.events, Event{Class: class, Name: name, DB: db, Key: key})
 }

@@ -56,7 +56,7 @@ func TestEventsFromTheStore(t *testing.T) {
 		db.Set(b("ttl"), b("v"), SetOptions{At: start + 10})
 		db.ListPush(b("l"), [][]byte{b("x")}, true, false)
 	})
-	if got, want := rec.take(), "new 0 a; new 0 ttl; new 0 l"; got != want {
+	if got, want := rec.take(), "new 0 a; new 0 ttl; new 0 l; lpush 0 l"; got != want {
 		t.Errorf("creations: %q, want %q", got, want)
 	}
 
@@ -71,7 +71,7 @@ func TestEventsFromTheStore(t *testing.T) {
 		db.Get(buf)
 		copy(buf, "XXXX") // the event kept its own copy of the key
 	})
-	if got, want := rec.take(), "keymiss 0 missing; new 0 s; keymiss 0 nope; keymiss 0 gone"; got != want {
+	if got, want := rec.take(), "keymiss 0 missing; new 0 s; sadd 0 s; keymiss 0 nope; keymiss 0 gone"; got != want {
 		t.Errorf("lookups: %q, want %q", got, want)
 	}
 
@@ -97,14 +97,15 @@ func TestEventsFromTheStore(t *testing.T) {
 		t.Errorf("active expiry: %q, want one expired event per key", got)
 	}
 
-	// A key moved or renamed is added to its new place: "new", as Redis's
-	// dbAdd fires it there even when RENAME overwrites.
+	// A key moved or renamed is added to its new place: "new" before the
+	// command's events, as Redis's dbAdd fires it there, even when RENAME
+	// overwrites.
 	st.Update(func(tx *Tx) {
 		db := tx.DB(0)
 		db.Rename(b("a"), b("l"), false)
 		db.Move(b("l"), tx.DB(1))
 	})
-	if got, want := rec.take(), "new 0 l; new 1 l"; got != want {
+	if got, want := rec.take(), "new 0 l; rename_from 0 a; rename_to 0 l; new 1 l; move_from 0 l; move_to 1 l"; got != want {
 		t.Errorf("rename and move: %q, want %q", got, want)
 	}
 }
