@@ -74,6 +74,10 @@ type Server struct {
 	// blk are the clients blocked in BLPOP and the like, WAIT included
 	// (blocking.go); the store's lock guards it.
 	blk blockRegistry
+	// watch are the keys clients WATCH (multi.go), under the store's lock.
+	watch watchTable
+	// ps are the pub/sub subscriptions (pubsub.go), under their own lock.
+	ps pubsubRegistry
 
 	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
 	// refreshed by the cron, for idle and age accounting.
@@ -144,6 +148,7 @@ func New(cfg Config) (*Server, error) {
 	s.store = store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock,
 		OnCommit: s.consumeChanges, OnFreed: s.noteFreedValues})
 	s.stats.errorCodes = map[string]int64{}
+	s.ps.init()
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
 	s.applyHotConfig(cfg)
@@ -462,6 +467,9 @@ func (s *Server) consumeChanges(tx *store.Tx, changes []store.Change) {
 	dirty = s.servedDirty(dirty) // blocking.go: what serving blocked clients changed
 	if dirty != 0 {
 		s.stats.dirty.Add(dirty)
+	}
+	if s.watch.count > 0 {
+		s.watch.consume(tx, changes) // multi.go
 	}
 	// Last, after every other consumer has seen the step: serve the keys
 	// it made ready (blocking.go). What the serve changes comes back here.

@@ -27,6 +27,9 @@ type benchTest struct {
 	// there: the test's own command, on a key of its own, and those its
 	// preload needs.
 	probe [][]string
+	// drive, when set, runs the test instead of redis-benchmark: a Go
+	// load generator (driver.go).
+	drive driver
 }
 
 // droppedRows are rows redis-benchmark prints that are preparation, not a
@@ -56,6 +59,8 @@ var allTests = []benchTest{
 	{name: "lrange_500", builtin: "lrange_500", costP1: 3, costPipelined: 25, probe: lrangeProbe("499")},
 	{name: "lrange_600", builtin: "lrange_600", costP1: 3, costPipelined: 25, probe: lrangeProbe("599")},
 	{name: "mset", builtin: "mset", costPipelined: 3, probe: [][]string{{"MSET", "vsredis:probe:a", "xxx", "vsredis:probe:b", "xxx"}}},
+	{name: "multi", drive: multiIncrDriver, costP1: 2, costPipelined: 10,
+		probe: [][]string{{"MULTI"}}},
 	{name: "zadd-big", command: []string{"ZADD", bigZsetKey, "__rand_int__", "m:__rand_int__"}, big: &bigZset,
 		costPipelined: 4, probe: [][]string{{"ZADD", "vsredis:probe:bigzset", "1", "m:000000000001"}}},
 	{name: "zrank-big", command: []string{"ZRANK", bigZsetKey, "m:__rand_int__"}, big: &bigZset,
