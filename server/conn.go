@@ -93,6 +93,12 @@ type client struct {
 	// CLIENT_DENY_BLOCKING): set while EXEC or a script runs commands.
 	denyBlocking bool
 
+	// replyMark is where the running command's reply starts, noted
+	// (replyMarked) only for a client with subscriptions: keyspace events
+	// the command fires for the client itself go there (notify.go).
+	replyMark   deferredLen
+	replyMarked bool
+
 	// multi is the MULTI state (multi.go): nil outside MULTI … EXEC.
 	// inExec is set while EXEC runs the queued commands, in EXEC's store
 	// transaction. watching are the keys WATCHed, guarded by the store's
@@ -409,6 +415,7 @@ func (c *client) call(cmd *command, args [][]byte) {
 		}
 	}
 	errs := c.errors
+	c.markReply() // notify.go: where a subscriber's own events go
 	cmd.Run(c, args)
 	if c.tx != nil && !c.inExec {
 		c.tx.Commit()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,13 +33,20 @@ var notifyDirective = implDirective("notify-keyspace-events", 0, parseKeyspaceEv
 	func(c *Config, v string) { c.NotifyKeyspaceEvents = v })
 
 // parseKeyspaceEvents is "notify-keyspace-events": classes as characters,
-// printed back in Redis's canonical order.
+// kept in Redis's canonical order (the directive's get shows them as
+// CONFIG GET does). The canonical form writes A for all of its classes and
+// then has no room for n, which Redis keeps in its flags all the same: so
+// does the value stored here, with an n after the A.
 func parseKeyspaceEvents(args []string, _ string, _ bool) (string, error) {
 	flags, ok := keyspaceEventsFlags(cString(args[0]))
 	if !ok {
 		return "", reasonError(msgKeyspaceEvents)
 	}
-	return keyspaceEventsString(flags), nil
+	v := keyspaceEventsString(flags)
+	if flags&store.EventAll == store.EventAll && flags&store.EventNew != 0 {
+		v = "An" + v[1:]
+	}
+	return v, nil
 }
 
 // keyspaceEventsFlags reads the letters of "notify-keyspace-events", as
@@ -122,12 +130,103 @@ func (s *Server) applyNotify(v string) {
 	s.store.SetNotify(flags)
 }
 
-// appendNotifyChannel appends to b the channel of an event: prefix
-// ("__keyspace@" or "__keyevent@"), the database number, "__:" and what
-// follows (the key, or the event name).
-func appendNotifyChannel(b []byte, prefix string, db int, tail []byte) []byte {
+// appendNotifyChannel appends to b the start of an event's channel: prefix
+// ("__keyspace@" or "__keyevent@"), the database number and "__:", which
+// the key or the event name follows.
+func appendNotifyChannel(b []byte, prefix string, db int) []byte {
 	b = append(b, prefix...)
 	b = strconv.AppendInt(b, int64(db), 10)
-	b = append(b, "__:"...)
-	return append(b, tail...)
+	return append(b, "__:"...)
+}
+
+// markReply notes where the running command's reply starts when the client
+// has subscriptions, so that the keyspace events it fires for itself can go
+// before that reply, as Redis sends most of them. It costs a load and a
+// predictable branch for every other client.
+func (c *client) markReply() {
+	if c.subs.Load() != 0 {
+		c.replyMark, c.replyMarked = c.deferLen(), true
+	}
+}
+
+// publishEvents is consumeChanges's part for keyspace notifications: it
+// publishes the step's events on the channels notify-keyspace-events asks
+// for, through the pub/sub registry, in order. Called under the store's
+// lock; with notifications off it returns at its first test.
+func (s *Server) publishEvents(tx *store.Tx) {
+	evs := tx.Events()
+	if len(evs) == 0 {
+		return
+	}
+	flags := s.store.Notify()
+	self, _ := tx.Owner().(*client)
+	// The events of the command self runs go before its reply when Redis
+	// fires them before replying (markReply); those of the clients served
+	// after it (blocking.go) come in a later call and follow its reply.
+	var start, spills int
+	reorder := self != nil && self.replyMarked && self.run.cmd != nil && !replyFirst[self.run.cmd.Name]
+	if self != nil {
+		self.replyMarked = false
+		start, spills = len(self.out), self.spills
+	}
+	b := s.notifyBuf[:0]
+	for i := range evs {
+		e := &evs[i]
+		if flags&store.EventKeyspace != 0 {
+			b = appendNotifyChannel(b[:0], "__keyspace@", e.DB)
+			b = append(b, e.Key...)
+			n := len(b)
+			b = append(b, e.Name...)
+			s.publish(self, b[:n], b[n:])
+		}
+		if flags&store.EventKeyevent != 0 {
+			b = appendNotifyChannel(b[:0], "__keyevent@", e.DB)
+			b = append(b, e.Name...)
+			s.publish(self, b, e.Key)
+		}
+	}
+	if cap(b) > 64<<10 {
+		b = nil // a channel made for one long key
+	}
+	s.notifyBuf = b
+	if reorder && self.spills == spills && len(self.out) > start {
+		self.moveToMark(start)
+	}
+}
+
+// moveToMark moves what the client's output got from start on (its own
+// keyspace events) to the place markReply noted, before the command's
+// reply.
+func (c *client) moveToMark(start int) {
+	d := c.replyMark
+	if d.seg < 0 {
+		return // replies are off: the pushes simply follow
+	}
+	pushes := slices.Clone(c.out[start:])
+	c.out = c.out[:start]
+	if c.spills == d.spills {
+		c.out = slices.Insert(c.out, c.outHead+d.off, pushes...)
+		return
+	}
+	// The reply's start was queued as segment d.seg: split it there.
+	sg := c.segs[d.seg]
+	c.segs = slices.Insert(c.segs, d.seg+1, pushes, sg[d.off:])
+	c.segs[d.seg] = sg[:d.off]
+	c.segsLen += len(pushes)
+}
+
+// replyFirst are the commands that reply before firing their keyspace
+// events in Redis 7.0, so that a client subscribed to its own events gets
+// the reply first. The others fire them first (SET, DEL, INCR, LREM…).
+// Commands that fire some events before their reply and some after (LMOVE,
+// SPOP, ZPOPMIN…) are not reproduced exactly: their events all come first.
+var replyFirst = map[string]bool{
+	"expire": true, "pexpire": true, "expireat": true, "pexpireat": true,
+	"hset": true, "hmset": true, "hsetnx": true, "hincrby": true, "hincrbyfloat": true,
+	"lpush": true, "rpush": true, "lpushx": true, "rpushx": true, "lset": true,
+	"lpop": true, "rpop": true, "lmpop": true, "blpop": true, "brpop": true, "blmpop": true,
+	"sinterstore": true, "sunionstore": true, "sdiffstore": true,
+	"getset": true, "getex": true, "getdel": true,
+	"zadd": true, "zincrby": true, "zunionstore": true, "zinterstore": true, "zdiffstore": true, "zrangestore": true,
+	"exec": true,
 }

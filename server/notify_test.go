@@ -51,6 +51,14 @@ func TestNotifyDirective(t *testing.T) {
 	if err != nil || cfg.NotifyKeyspaceEvents != "AK" {
 		t.Fatalf("command line: %q, %v", cfg.NotifyKeyspaceEvents, err)
 	}
+	// A leaves n out of CONFIG GET's form, but not out of the flags.
+	cfg, err = ApplyArgs(Config{}, []string{"--notify-keyspace-events", "EnA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flags, _ := keyspaceEventsFlags(cfg.NotifyKeyspaceEvents); flags != store.EventKeyevent|store.EventAll|store.EventNew {
+		t.Errorf("EnA stored as %q, flags %b", cfg.NotifyKeyspaceEvents, flags)
+	}
 	if err := (Config{NotifyKeyspaceEvents: "K?"}).Validate(); err == nil {
 		t.Errorf("Validate accepted notify-keyspace-events \"K?\"")
 	}
@@ -68,6 +76,15 @@ func TestNotifyDirective(t *testing.T) {
 	}
 	if got := srv.store.Notify(); got != store.EventKeyevent|store.EventAll {
 		t.Errorf("store flags after CONFIG SET: %b", got)
+	}
+	if got := c.str("CONFIG", "SET", "notify-keyspace-events", "nAE"); got != "OK" {
+		t.Fatalf("CONFIG SET = %s", got)
+	}
+	if got := srv.store.Notify(); got != store.EventKeyevent|store.EventAll|store.EventNew {
+		t.Errorf("store flags after CONFIG SET nAE: %b", got)
+	}
+	if got := c.do("CONFIG", "GET", "notify-keyspace-events").flat(); got != "[notify-keyspace-events AE]" {
+		t.Errorf("CONFIG GET = %s, want AE as Redis shows it", got)
 	}
 	if got := c.str("CONFIG", "SET", "notify-keyspace-events", "A"); got != "OK" {
 		t.Fatalf("CONFIG SET = %s", got)

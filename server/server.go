@@ -78,6 +78,9 @@ type Server struct {
 	watch watchTable
 	// ps are the pub/sub subscriptions (pubsub.go), under their own lock.
 	ps pubsubRegistry
+	// notifyBuf is where keyspace events' channels and messages are built
+	// (notify.go), under the store's lock.
+	notifyBuf []byte
 
 	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
 	// refreshed by the cron, for idle and age accounting.
@@ -471,6 +474,7 @@ func (s *Server) consumeChanges(tx *store.Tx, changes []store.Change) {
 	if s.watch.count > 0 {
 		s.watch.consume(tx, changes) // multi.go
 	}
+	s.publishEvents(tx) // notify.go
 	// Last, after every other consumer has seen the step: serve the keys
 	// it made ready (blocking.go). What the serve changes comes back here.
 	s.wakeBlocked(tx, changes)
