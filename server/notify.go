@@ -152,12 +152,9 @@ func (c *client) markReply() {
 // publishEvents is consumeChanges's part for keyspace notifications: it
 // publishes the step's events on the channels notify-keyspace-events asks
 // for, through the pub/sub registry, in order. Called under the store's
-// lock; with notifications off it returns at its first test.
+// lock, only when the step recorded events (never with notifications off).
 func (s *Server) publishEvents(tx *store.Tx) {
 	evs := tx.Events()
-	if len(evs) == 0 {
-		return
-	}
 	flags := s.store.Notify()
 	self, _ := tx.Owner().(*client)
 	// The events of the command self runs go before its reply when Redis

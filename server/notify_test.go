@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/redoubt-db/redoubt/store"
@@ -100,5 +101,40 @@ func TestNotifyDirective(t *testing.T) {
 	}
 	if got := srv.store.Notify(); got != 0 {
 		t.Errorf("store flags after CONFIG SET \"\": %b", got)
+	}
+}
+
+// TestNotifySelfBeforeBigReply checks that a RESP3 client subscribed to its
+// own keyspace events gets them before its command's reply even when the
+// reply is big enough to be queued in segments: the events move to where
+// the reply starts, and the reply arrives whole after them.
+func TestNotifySelfBeforeBigReply(t *testing.T) {
+	srv := tcStart(t, Config{NotifyKeyspaceEvents: "Es"})
+	c := tcDial(t, srv)
+	if v := c.do("HELLO", "3"); v.Kind != '%' {
+		t.Fatalf("HELLO 3 = %v", v)
+	}
+	if v := c.do("SUBSCRIBE", "__keyevent@0__:spop"); v.Kind != '>' {
+		t.Fatalf("SUBSCRIBE = %v", v)
+	}
+	const n = 20000
+	args := []string{"SADD", "s"}
+	for i := range n {
+		args = append(args, fmt.Sprintf("member-%015d", i))
+	}
+	if got := c.integer(args...); got != n {
+		t.Fatalf("SADD = %d", got)
+	}
+	c.send("SPOP", "s", fmt.Sprint(n))
+	push := c.read()
+	if push.Kind != '>' || len(push.Elems) != 3 || push.Elems[1].Str != "__keyevent@0__:spop" || push.Elems[2].Str != "s" {
+		t.Fatalf("first after SPOP: %v, want the spop push", push)
+	}
+	reply := c.read()
+	if reply.Kind != '~' || len(reply.Elems) != n {
+		t.Fatalf("SPOP reply: kind %c with %d elements, want a set of %d", reply.Kind, len(reply.Elems), n)
+	}
+	if got := c.str("PING"); got != "PONG" {
+		t.Fatalf("PING after SPOP = %q", got)
 	}
 }

@@ -474,7 +474,9 @@ func (s *Server) consumeChanges(tx *store.Tx, changes []store.Change) {
 	if s.watch.count > 0 {
 		s.watch.consume(tx, changes) // multi.go
 	}
-	s.publishEvents(tx) // notify.go
+	if len(tx.Events()) > 0 {
+		s.publishEvents(tx) // notify.go
+	}
 	// Last, after every other consumer has seen the step: serve the keys
 	// it made ready (blocking.go). What the serve changes comes back here.
 	s.wakeBlocked(tx, changes)
