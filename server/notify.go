@@ -161,7 +161,8 @@ func (s *Server) publishEvents(tx *store.Tx) {
 	// fires them before replying (markReply); those of the clients served
 	// after it (blocking.go) come in a later call and follow its reply.
 	var start, spills int
-	reorder := self != nil && self.replyMarked && self.run.cmd != nil && !replyFirst[self.run.cmd.Name]
+	reorder := self != nil && self.replyMarked && !tx.FollowUp() &&
+		self.run.cmd != nil && !replyFirst[self.run.cmd.Name]
 	if self != nil {
 		self.replyMarked = false
 		start, spills = len(self.out), self.spills

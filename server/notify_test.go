@@ -138,3 +138,32 @@ func TestNotifySelfBeforeBigReply(t *testing.T) {
 		t.Fatalf("PING after SPOP = %q", got)
 	}
 }
+
+// TestNotifySelfServedAfterReply checks that the events of a pop served to
+// a blocked client, which Redis fires once the pushing command has
+// replied, reach a pusher subscribed to them after its reply, even when
+// the command itself fired no event it could see.
+func TestNotifySelfServedAfterReply(t *testing.T) {
+	srv := tcStart(t, Config{NotifyKeyspaceEvents: "Eg"})
+	waiter := tcDial(t, srv)
+	waiter.send("BLPOP", "q", "0")
+	c := tcDial(t, srv)
+	blockedCount(t, c, 1)
+	c.do("HELLO", "3")
+	if v := c.do("SUBSCRIBE", "__keyevent@0__:del"); v.Kind != '>' {
+		t.Fatalf("SUBSCRIBE = %v", v)
+	}
+	// LMOVE fires its events before its reply, but none of class g here
+	// (src keeps an element); the pop it serves empties q: "del".
+	c.do("RPUSH", "src", "x", "y")
+	c.send("LMOVE", "src", "q", "LEFT", "LEFT")
+	if v := c.read(); v.Kind != '$' || v.Str != "x" {
+		t.Fatalf("first after LMOVE: %v, want its reply x", v)
+	}
+	if v := c.read(); v.Kind != '>' || len(v.Elems) != 3 || v.Elems[2].Str != "q" {
+		t.Fatalf("second after LMOVE: %v, want the del push of q", v)
+	}
+	if v := waiter.read(); len(v.Elems) != 2 || v.Elems[1].Str != "x" {
+		t.Fatalf("BLPOP = %v", v)
+	}
+}

@@ -45,6 +45,8 @@ type Tx struct {
 	// the consumer's call sees events[evFrom:evTo].
 	events       []Event
 	evFrom, evTo int
+	// calls counts the consumer's calls in the current Commit (FollowUp).
+	calls int
 	// arena holds copies of event keys that must outlive their caller's
 	// memory (keepKey); its last chunk is reused by the next step.
 	arena []byte
@@ -117,6 +119,7 @@ func (tx *Tx) Commit() {
 			batch := tx.changes[done:]
 			done = len(tx.changes)
 			tx.evFrom, tx.evTo = tx.evTo, len(tx.events)
+			tx.calls++
 			fn(tx, batch)
 		}
 	}
@@ -140,8 +143,13 @@ func (tx *Tx) Commit() {
 			tx.arena = tx.arena[:0]
 		}
 	}
-	tx.evFrom, tx.evTo = 0, 0
+	tx.evFrom, tx.evTo, tx.calls = 0, 0, 0
 }
+
+// FollowUp reports whether the consumer's current call is not the step's
+// first: it sees what the consumer itself changed in an earlier call (the
+// pops of blocked clients it served), not what the step's command did.
+func (tx *Tx) FollowUp() bool { return tx.calls > 1 }
 
 // Now returns the step's time in Unix milliseconds, reading the clock on
 // first use in each step.
