@@ -111,6 +111,9 @@ type client struct {
 	// ps is the client's side of its pub/sub subscriptions (pubsub.go).
 	ps clientSubs
 
+	// pause is the client's part in CLIENT PAUSE (pause.go).
+	pause clientPause
+
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
 	closeAfterReply bool
@@ -149,6 +152,12 @@ type client struct {
 	// The output's figures, published by its writes (output.go): CLIENT
 	// LIST's obl, oll, omem and rbs.
 	outBuf, outList, outMem, outCap atomic.Int64
+	// softSince is the cached Unix time at which the client's output was
+	// first seen at or over its class's soft limit, 0 when it is under
+	// (outlimit.go); obufLogPending says that a post closed it for its
+	// output limit and its goroutine is to log it.
+	softSince      atomic.Int64
+	obufLogPending atomic.Bool
 }
 
 func newConn(s *Server, nc net.Conn) *client {
@@ -160,7 +169,6 @@ func newConn(s *Server, nc net.Conn) *client {
 		proto:   2,
 		created: time.Now(),
 	}
-	c.ob.limit = defaultOutboxLimit
 	c.lastInteraction.Store(s.unixTime.Load())
 	c.resp.Store(2)
 	c.multiCount.Store(-1)
@@ -230,6 +238,7 @@ func (c *client) wakeHandled() bool {
 // cleanup releases everything the connection holds.
 func (c *client) cleanup() {
 	c.endTx()
+	c.logPendingOutputLimit()
 	c.dropWatches()
 	c.s.unsubscribeAll(c)
 	c.closeOutbox()
@@ -375,6 +384,8 @@ func (c *client) execute(args [][]byte) {
 		c.flagTransaction()
 		c.writeErrorReply(msgNotInMulti)
 	case c.subs.Load() != 0 && c.refuseSubscribed(cmd):
+	case c.s.paused() && c.waitPause(cmd, args): // CLIENT PAUSE (pause.go)
+		// Held, then run or dropped.
 	case c.multi != nil && queuesInMulti(cmd):
 		c.queueMulti(cmd, args)
 	default:

@@ -220,23 +220,15 @@ func TestPubSubBigSubscribe(t *testing.T) {
 }
 
 // TestPubSubSubscriberNeverReads floods a subscriber that reads nothing:
-// its queued output stays under its outbox's limit until it is closed, and
+// its queued output stays under its class's limit until it is closed, and
 // the publisher is never held up by it.
 func TestPubSubSubscriberNeverReads(t *testing.T) {
 	srv := tcStart(t, Config{})
 	sub := tcDial(t, srv)
 	sub.subscribeN("SUBSCRIBE", "flood")
 	const limit = 4 << 20
-	srv.connsMu.Lock()
-	for _, c := range srv.conns {
-		if c.subs.Load() != 0 {
-			c.ob.mu.Lock()
-			c.ob.limit = limit
-			c.ob.mu.Unlock()
-		}
-	}
-	srv.connsMu.Unlock()
 	pub := tcDial(t, srv)
+	pub.str("CONFIG", "SET", "client-output-buffer-limit", "pubsub 4mb 0 0")
 	msg := strings.Repeat("x", 64<<10)
 	start := time.Now()
 	var slowest time.Duration
@@ -248,8 +240,8 @@ func TestPubSubSubscriberNeverReads(t *testing.T) {
 		closed = n == 0
 		srv.connsMu.Lock()
 		for _, c := range srv.conns {
-			if q := c.ob.size.Load(); q > limit {
-				t.Errorf("outbox of client %d holds %d bytes, past its limit %d", c.id, q, limit)
+			if q := c.ob.size.Load() + c.outMem.Load(); q > limit {
+				t.Errorf("output of client %d holds %d bytes, past its limit %d", c.id, q, limit)
 			}
 		}
 		srv.connsMu.Unlock()

@@ -75,11 +75,14 @@ const (
 	Write = NoStats
 )
 
-// lookup returns the live entry for key, deleting it first if it expired.
+// lookup returns the live entry for key, deleting it first if it expired
+// (unless expiry is held: see HoldExpiry).
 func (db *DB) lookup(key []byte, flags LookupFlags) *entry {
 	e := db.keys.find(key)
 	if e != nil && e.volatile() && db.expiredAt(e, db.now()) {
-		db.expireEntry(e)
+		if !db.st.expiryHeld(db.now()) {
+			db.expireEntry(e)
+		}
 		e = nil
 	}
 	if flags&NoStats == 0 {
@@ -138,8 +141,13 @@ func (db *DB) recordN(op Op, key []byte, n int) {
 }
 
 // insertEntry adds e, whose key is not in the keyspace, to it, as Redis's
-// dbAdd, which fires the "new" event.
+// dbAdd, which fires the "new" event. While expiry is held, a lookup may
+// have found the key expired and left it in place: a command writing the
+// key deletes that entry first (see HoldExpiry).
 func (db *DB) insertEntry(e *entry) {
+	if db.st.expiryHold.Load() != 0 {
+		db.expireHidden(e.key())
+	}
 	db.keys.insert(e)
 	db.st.markActive(db)
 	if db.Notifies(EventNew) {
