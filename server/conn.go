@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -232,6 +233,13 @@ func (c *client) serve() {
 // closed, whose deadlines end reads too).
 func (c *client) wakeHandled() bool {
 	c.nc.SetReadDeadline(time.Time{})
+	// Let the goroutines that are ready to run go first, as Redis writes
+	// to its clients only once the event loop has run every ready one:
+	// the waker readied this goroutine to run next, and a subscriber
+	// woken by each PUBLISH of fifty publishers would otherwise write one
+	// message at a time. Yielding lets the other publishers add theirs,
+	// so that one write carries them all.
+	runtime.Gosched()
 	return !c.shutdown.Load() && !c.closed.Load()
 }
 
@@ -255,7 +263,9 @@ func (c *client) processInput() (stop bool) {
 	c.run.mark = 0 // the read before this batch is no command's time
 	// What others posted before this batch goes before its replies, as
 	// it would in Redis (a message to oneself among them).
-	c.drainOutbox()
+	if c.ob.pending.Load() {
+		c.drainOutbox()
+	}
 	defer c.endTx()
 	defer c.endRun()
 	for !c.closeAfterReply {

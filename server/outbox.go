@@ -95,7 +95,7 @@ func (c *client) unblock() {
 // either the owner's drain sees pending, or the deadline is set after the
 // owner cleared it and its next read returns.
 func (c *client) wake() {
-	if c.ob.pending.Swap(true) {
+	if c.ob.pending.Load() || c.ob.pending.Swap(true) {
 		return
 	}
 	c.nc.SetReadDeadline(aLongTimeAgo)
