@@ -292,6 +292,9 @@ func cmdSet(c *client, args [][]byte) {
 		}
 	}
 	opt.Frame = c.frame(args[2])
+	if opt.Get {
+		c.replyMarked = false // SET … GET replies before its events (notify.go)
+	}
 	res, err := c.db.Set(args[1], args[2], opt)
 	if res.Set {
 		c.db.Notify(store.EventString, "set", args[1])
