@@ -441,6 +441,7 @@ func (c *client) call(cmd *command, args [][]byte) {
 	if c.tx != nil && !c.inExec {
 		c.tx.Commit()
 	}
+	c.execEvents() // notify.go: EXEC's commands' events for a subscriber of its own
 	c.run.calls++
 	if c.errors != errs {
 		c.run.failed++

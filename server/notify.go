@@ -154,17 +154,38 @@ func (c *client) markReply() {
 // for, through the pub/sub registry, in order. Called under the store's
 // lock, only when the step recorded events (never with notifications off).
 func (s *Server) publishEvents(tx *store.Tx) {
-	evs := tx.Events()
-	flags := s.store.Notify()
 	self, _ := tx.Owner().(*client)
 	// The events of the command self runs go before its reply when Redis
 	// fires them before replying (markReply); those of the clients served
 	// after it (blocking.go) come in a later call and follow its reply.
-	var start, spills int
 	reorder := self != nil && self.replyMarked && !tx.FollowUp() &&
 		self.run.cmd != nil && !replyFirst[self.run.cmd.Name]
 	if self != nil {
 		self.replyMarked = false
+	}
+	s.publishEventList(tx.Events(), self, reorder)
+}
+
+// execEvents publishes the events of a command EXEC ran for a client that
+// has subscriptions, at once rather than when EXEC's step commits, so that
+// the client's own events fall among the replies of EXEC's array as in
+// Redis 7.0. For any other command it is one predictable branch.
+func (c *client) execEvents() {
+	if c.inExec && c.replyMarked && c.tx != nil {
+		c.replyMarked = false
+		if evs := c.tx.TakeEvents(); len(evs) > 0 {
+			c.s.publishEventList(evs, c, c.run.cmd != nil && !replyFirst[c.run.cmd.Name])
+		}
+	}
+}
+
+// publishEventList publishes evs; self is the client whose goroutine runs
+// (or nil), and reorder moves what self receives to where markReply noted
+// its command's reply starts.
+func (s *Server) publishEventList(evs []store.Event, self *client, reorder bool) {
+	flags := s.store.Notify()
+	var start, spills int
+	if self != nil {
 		start, spills = len(self.out), self.spills
 	}
 	b := s.notifyBuf[:0]
@@ -226,5 +247,5 @@ var replyFirst = map[string]bool{
 	"sinterstore": true, "sunionstore": true, "sdiffstore": true,
 	"getset": true, "getex": true, "getdel": true,
 	"zadd": true, "zincrby": true, "zunionstore": true, "zinterstore": true, "zdiffstore": true, "zrangestore": true,
-	"exec": true,
+	"exec": true, // its commands' events are placed as they run (execEvents)
 }

@@ -174,3 +174,15 @@ const arenaChunk = 4096
 // called, in order, for the OnCommit consumer to publish. Like the changes,
 // the slice is valid until the consumer returns.
 func (tx *Tx) Events() []Event { return tx.events[tx.evFrom:tx.evTo] }
+
+// TakeEvents returns the events recorded since the consumer or TakeEvents
+// last saw them, in the middle of a step, and marks them seen: the
+// consumer will not get them at Commit. It is for a caller that must
+// publish them before the step ends (EXEC's commands, for a client that
+// receives its own events between their replies). The slice is valid until
+// the step commits.
+func (tx *Tx) TakeEvents() []Event {
+	evs := tx.events[tx.evTo:]
+	tx.evFrom, tx.evTo = tx.evTo, len(tx.events)
+	return evs
+}

@@ -173,3 +173,25 @@ func TestEventsOffCostNothing(t *testing.T) {
 		t.Errorf("%v allocations per GET, GET miss, SET and commit with notifications off", allocs)
 	}
 }
+
+// TestTakeEvents checks that events taken in the middle of a step are not
+// handed to the consumer again at Commit, and that the rest are, in order.
+func TestTakeEvents(t *testing.T) {
+	st, _, rec := eventStore(t, EventKeyevent|EventString)
+	st.Update(func(tx *Tx) {
+		db := tx.DB(0)
+		db.Notify(EventString, "set", []byte("a"))
+		db.Notify(EventString, "set", []byte("b"))
+		taken := tx.TakeEvents()
+		if len(taken) != 2 || string(taken[0].Key) != "a" || string(taken[1].Key) != "b" {
+			t.Errorf("TakeEvents = %v, want a and b", taken)
+		}
+		if again := tx.TakeEvents(); len(again) != 0 {
+			t.Errorf("second TakeEvents = %v, want none", again)
+		}
+		db.Notify(EventString, "append", []byte("c"))
+	})
+	if got, want := rec.take(), "append 0 c"; got != want {
+		t.Errorf("consumer saw %q, want %q", got, want)
+	}
+}
