@@ -181,13 +181,46 @@ func (c *client) execEvents() {
 
 // publishEventList publishes evs; self is the client whose goroutine runs
 // (or nil), and reorder moves what self receives to where markReply noted
-// its command's reply starts.
+// its command's reply starts, except for the events its command fires
+// after replying (splitAfterReply), which follow the reply.
 func (s *Server) publishEventList(evs []store.Event, self *client, reorder bool) {
-	flags := s.store.Notify()
-	var start, spills int
-	if self != nil {
-		start, spills = len(self.out), self.spills
+	if !reorder {
+		s.publishEventRange(evs, self)
+		return
 	}
+	split := len(evs)
+	if after := splitAfterReply[self.run.cmd.Name]; after != nil {
+		for i := range evs {
+			if after[evs[i].Name] {
+				split = i
+				break
+			}
+		}
+	}
+	start, spills := len(self.out), self.spills
+	s.publishEventRange(evs[:split], self)
+	if self.spills == spills && len(self.out) > start {
+		self.moveToMark(start)
+	}
+	s.publishEventRange(evs[split:], self)
+}
+
+// splitAfterReply are, for the commands Redis replies to between their
+// events, the events that follow the reply: LMOVE pushes, replies, then
+// pops; SPOP pops, replies, then deletes the emptied set. (ZPOPMIN and the
+// like fire their event between the header of their reply and its
+// elements, which is not reproduced: it comes before the reply.)
+var splitAfterReply = map[string]map[string]bool{
+	"lmove":      {"lpop": true, "rpop": true, "del": true},
+	"rpoplpush":  {"lpop": true, "rpop": true, "del": true},
+	"blmove":     {"lpop": true, "rpop": true, "del": true},
+	"brpoplpush": {"lpop": true, "rpop": true, "del": true},
+	"spop":       {"del": true},
+}
+
+// publishEventRange publishes evs in order, as publish delivers them.
+func (s *Server) publishEventRange(evs []store.Event, self *client) {
+	flags := s.store.Notify()
 	b := s.notifyBuf[:0]
 	for i := range evs {
 		e := &evs[i]
@@ -208,9 +241,6 @@ func (s *Server) publishEventList(evs []store.Event, self *client, reorder bool)
 		b = nil // a channel made for one long key
 	}
 	s.notifyBuf = b
-	if reorder && self.spills == spills && len(self.out) > start {
-		self.moveToMark(start)
-	}
 }
 
 // moveToMark moves what the client's output got from start on (its own
