@@ -232,6 +232,10 @@ func render(b *block, v Value) []string {
 		lines = splitLines(v.pairsSorted().String())
 	case "shape":
 		lines = splitLines(v.shape().String())
+	case "monitor":
+		lines = splitLines(maskMonitor(v).String())
+	case "slowlog":
+		lines = splitLines(maskSlowlog(v).String())
 	case "fields":
 		lines = v.fieldNames()
 		if lines == nil {

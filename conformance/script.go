@@ -50,6 +50,9 @@ import (
 //	            closed the connection
 //	send        send the command and read nothing: its replies are read by
 //	            later (read) blocks (a client that blocks, subscribes…)
+//	monitor     a MONITOR line: its time and the client's port are masked
+//	slowlog     a SLOWLOG GET reply: ids, times, durations and client
+//	            ports are masked (introspect.go)
 //	n=K         read K replies instead of one (SUBSCRIBE of K channels);
 //	            they are recorded one after another
 //
@@ -83,7 +86,7 @@ type block struct {
 type options struct {
 	conn    int
 	sleep   time.Duration
-	mode    string // "", sorted, pairs, shape, fields, scan, ignore, noreply, raw
+	mode    string // "", sorted, pairs, shape, fields, scan, ignore, noreply, raw, monitor, slowlog
 	approx  int64
 	closes  bool
 	send    bool
@@ -124,7 +127,7 @@ func parseOptions(s string) (options, error) {
 			if err == nil && (o.n < 1 || o.n > 10000) {
 				err = fmt.Errorf("n=%d out of range", o.n)
 			}
-		case "sorted", "pairs", "shape", "fields", "scan", "ignore", "noreply", "raw":
+		case "sorted", "pairs", "shape", "fields", "scan", "ignore", "noreply", "raw", "monitor", "slowlog":
 			if hasVal {
 				err = fmt.Errorf("option %s takes no value", name)
 			} else {
