@@ -329,19 +329,25 @@ func (c *client) readSets(keys [][]byte) ([]store.SetView, bool) {
 
 func cmdSinterstore(c *client, args [][]byte) {
 	if sets, ok := c.readSets(args[2:]); ok {
-		c.WriteInt(int64(c.db.SStore(args[1], c.db.SInterSet(sets))))
+		n := c.db.SStore(args[1], c.db.SInterSet(sets))
+		c.db.NotifyStored(store.EventSet, "sinterstore", args[1], n)
+		c.WriteInt(int64(n))
 	}
 }
 
 func cmdSunionstore(c *client, args [][]byte) {
 	if sets, ok := c.readSets(args[2:]); ok {
-		c.WriteInt(int64(c.db.SStore(args[1], c.db.SUnion(sets))))
+		n := c.db.SStore(args[1], c.db.SUnion(sets))
+		c.db.NotifyStored(store.EventSet, "sunionstore", args[1], n)
+		c.WriteInt(int64(n))
 	}
 }
 
 func cmdSdiffstore(c *client, args [][]byte) {
 	if sets, ok := c.readSets(args[2:]); ok {
-		c.WriteInt(int64(c.db.SStore(args[1], c.db.SDiff(sets))))
+		n := c.db.SStore(args[1], c.db.SDiff(sets))
+		c.db.NotifyStored(store.EventSet, "sdiffstore", args[1], n)
+		c.WriteInt(int64(n))
 	}
 }
 

@@ -321,6 +321,7 @@ func (c *client) sort(args [][]byte, readonly bool) {
 		}
 	}
 	c.db.SortStore(storeKey, vals, int(outLen))
+	c.db.NotifyStored(store.EventList, "sortstore", storeKey, int(outLen))
 	c.WriteInt(outLen)
 }
 

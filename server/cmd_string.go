@@ -292,7 +292,16 @@ func cmdSet(c *client, args [][]byte) {
 		}
 	}
 	opt.Frame = c.frame(args[2])
+	if opt.Get {
+		c.replyMarked = false // SET … GET replies before its events (notify.go)
+	}
 	res, err := c.db.Set(args[1], args[2], opt)
+	if res.Set {
+		c.db.Notify(store.EventString, "set", args[1])
+		if opt.At != 0 {
+			c.db.Notify(store.EventGeneric, "expire", args[1])
+		}
+	}
 	switch {
 	case err != nil:
 		c.storeError(err)
@@ -371,11 +380,17 @@ func cmdGetex(c *client, args [][]byte) {
 
 func cmdGetdel(c *client, args [][]byte) {
 	val, ok, err := c.db.GetDel(args[1])
+	if ok {
+		c.db.Notify(store.EventGeneric, "del", args[1])
+	}
 	c.replyValue(val, ok, err)
 }
 
 func cmdGetset(c *client, args [][]byte) {
 	res, err := c.db.Set(args[1], args[2], store.SetOptions{Get: true, Frame: c.frame(args[2])})
+	if res.Set {
+		c.db.Notify(store.EventString, "set", args[1])
+	}
 	c.replyValue(res.Old, res.OldOK, err)
 }
 
@@ -419,6 +434,9 @@ func cmdSetnx(c *client, args [][]byte) {
 		c.storeError(err)
 		return
 	}
+	if res.Set {
+		c.db.Notify(store.EventString, "set", args[1])
+	}
 	c.writeIntBool(res.Set)
 }
 
@@ -445,11 +463,16 @@ func setWithTTL(c *client, args [][]byte, unit expireUnit) {
 		c.storeError(err)
 		return
 	}
+	c.db.Notify(store.EventString, "set", args[1])
+	c.db.Notify(store.EventGeneric, "expire", args[1])
 	c.WriteOK()
 }
 
 func cmdAppend(c *client, args [][]byte) {
 	n, err := c.db.Append(args[1], args[2], c.s.maxBulk.Load())
+	if err == nil {
+		c.db.Notify(store.EventString, "append", args[1])
+	}
 	c.replyLen(n, err)
 }
 
@@ -477,6 +500,9 @@ func cmdSetrange(c *client, args [][]byte) {
 		return
 	}
 	n, err := c.db.SetRange(args[1], offset, args[3], c.s.maxBulk.Load())
+	if err == nil && len(args[3]) > 0 {
+		c.db.Notify(store.EventString, "setrange", args[1])
+	}
 	c.replyLen(n, err)
 }
 
@@ -520,11 +546,15 @@ func incrBy(c *client, key []byte, delta int64) {
 		c.storeError(err)
 		return
 	}
+	c.db.Notify(store.EventString, "incrby", key)
 	c.WriteInt(n)
 }
 
 func cmdIncrbyfloat(c *client, args [][]byte) {
 	val, err := c.db.IncrByFloat(args[1], args[2])
+	if err == nil {
+		c.db.Notify(store.EventString, "incrbyfloat", args[1])
+	}
 	c.replyValue(val, true, err)
 }
 

@@ -1175,6 +1175,10 @@ func cmdZrandmember(c *client, args [][]byte) {
 // STORE forms (dst at 1, numkeys at 2) and ZINTERCARD (card) as Redis's
 // zunionInterDiffGenericCommand: numkeys, then the keys are looked up and
 // type-checked, then the options are parsed.
+// zstoreEvents are the keyspace events of ZUNIONSTORE, ZINTERSTORE and
+// ZDIFFSTORE, by operation.
+var zstoreEvents = [...]string{store.ZUnion: "zunionstore", store.ZInter: "zinterstore", store.ZDiff: "zdiffstore"}
+
 func zsetOpCommand(c *client, args [][]byte, op store.ZSetOp, numkeysIdx int, dst []byte, card bool) {
 	setnum, ok := c.argInt(args[numkeysIdx])
 	if !ok {
@@ -1247,7 +1251,9 @@ func zsetOpCommand(c *client, args [][]byte, op store.ZSetOp, numkeysIdx int, ds
 	}
 	res := src.ZCombine(op, weights, agg)
 	if dst != nil {
-		c.WriteInt(int64(c.db.ZStore(dst, res)))
+		n := c.db.ZStore(dst, res)
+		c.db.NotifyStored(store.EventZset, zstoreEvents[op], dst, n)
+		c.WriteInt(int64(n))
 		return
 	}
 	c.writeScoredHeader(len(res), withScores)

@@ -92,6 +92,11 @@ type Config struct {
 	// ("lazyfree-lazy-*"); see LazyFreeConfig. The default is Redis's:
 	// only UNLINK and FLUSHALL/FLUSHDB ASYNC.
 	LazyFree LazyFreeConfig
+	// NotifyKeyspaceEvents says which keyspace events are published
+	// ("notify-keyspace-events"), as Redis's letters: K and E for the
+	// keyspace and keyevent channels, and the classes g $ l s h z x e t m
+	// d n, or A for "g$lshzxetd". The default, "", publishes none.
+	NotifyKeyspaceEvents string
 	// Encodings are the thresholds of the compact collection encodings
 	// (hash-max-listpack-entries, set-max-intset-entries,
 	// list-max-listpack-size…). Nil means Redis's defaults
@@ -256,6 +261,9 @@ func (cfg Config) Validate() error {
 	}
 	if cfg.Hz < minHz || cfg.Hz > maxHz {
 		bad("hz %d out of range [1, 500]", cfg.Hz)
+	}
+	if _, ok := keyspaceEventsFlags(cfg.NotifyKeyspaceEvents); !ok {
+		bad("notify-keyspace-events %q has a character that is no event class", cfg.NotifyKeyspaceEvents)
 	}
 	if l := cfg.ClientOutputBufferLimits; l != nil {
 		for i, cl := range l.classes() {

@@ -98,6 +98,11 @@ type client struct {
 	// CLIENT_DENY_BLOCKING): set while EXEC or a script runs commands.
 	denyBlocking bool
 
+	// replyMark is where the running command's reply starts, noted
+	// (replyMarked) only for a client with subscriptions: keyspace events
+	// the command fires for the client itself go there (notify.go).
+	replyMark   deferredLen
+	replyMarked bool
 	// monitorFed is the monitoring generation in which the running
 	// command was shown before it blocked, or 0 (monitor.go).
 	monitorFed uint64
@@ -441,10 +446,12 @@ func (c *client) call(cmd *command, args [][]byte) {
 		}
 	}
 	errs := c.errors
+	c.markReply() // notify.go: where a subscriber's own events go
 	cmd.Run(c, args)
 	if c.tx != nil && !c.inExec {
 		c.tx.Commit()
 	}
+	c.execEvents() // notify.go: EXEC's commands' events for a subscriber of its own
 	c.run.calls++
 	if c.errors != errs {
 		c.run.failed++

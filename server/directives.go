@@ -132,7 +132,6 @@ const (
 	capSyslog      = "logging to syslog"
 	capDaemonize   = "daemonizing: run it in the foreground, under a supervisor if need be"
 	capSupervised  = "supervisor notification (systemd or upstart)"
-	capNotify      = "keyspace notifications"
 	capSlowlog     = "the slow log"
 	capLatency     = "latency monitoring"
 	capEncodings   = "tuning of compact encodings"
@@ -492,7 +491,7 @@ var notImplementedDirectives = []*directive{
 	{name: "dir", flags: dirProtected, parse: parseDir, dynamic: currentWorkingDir, answer: true, missing: capWorkDir},
 	fixedDirective("save", "", dirMultiArg, parseSave, "", capSnapshots),
 	fixedDirective("oom-score-adj-values", "", dirMultiArg, parseOOMValues, "0 200 800", capOOMScore),
-	fixedDirective("notify-keyspace-events", "", 0, parseKeyspaceEvents, "", capNotify),
+	notifyDirective, // notify.go
 	fixedDirective("replicaof", "slaveof", dirImmutable|dirMultiArg, parseReplicaOf, "", capReplication),
 	hintDirective("latency-tracking-info-percentiles", "", dirMultiArg, parsePercentiles, "50 99 99.9", capLatency),
 }

@@ -402,7 +402,6 @@ func TestNotSupported(t *testing.T) {
 		{"requirepass secret", `not supported yet by Redoubt (passwords and AUTH): only 'requirepass ""' is accepted`},
 		{"stream-node-max-entries 1000", "not supported yet by Redoubt (tuning of compact encodings): only Redis's default 'stream-node-max-entries 100' is accepted"},
 		{"tls-port 6380", "not supported yet by Redoubt (TLS): only 'tls-port 0' is accepted"},
-		{"notify-keyspace-events KEA", `not supported yet by Redoubt (keyspace notifications): only 'notify-keyspace-events ""' is accepted`},
 	}
 	for _, tt := range tests {
 		_, err := cfgApplyText(t, tt.line)

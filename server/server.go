@@ -82,6 +82,9 @@ type Server struct {
 	watch watchTable
 	// ps are the pub/sub subscriptions (pubsub.go), under their own lock.
 	ps pubsubRegistry
+	// notifyBuf is where keyspace events' channels and messages are built
+	// (notify.go), under the store's lock.
+	notifyBuf []byte
 	// pause is CLIENT PAUSE's state and the clients it holds (pause.go).
 	pause pauseState
 
@@ -226,6 +229,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.log.level.Store(int32(parseLogLevel(cfg.LogLevel)))
 	s.applyLazyFree(cfg.LazyFree)
+	s.applyNotify(cfg.NotifyKeyspaceEvents)
 	s.applyIntrospectConfig(&cfg)
 	s.applyOutputLimits(&cfg)
 }
@@ -479,6 +483,9 @@ func (s *Server) consumeChanges(tx *store.Tx, changes []store.Change) {
 	}
 	if s.watch.count > 0 {
 		s.watch.consume(tx, changes) // multi.go
+	}
+	if len(tx.Events()) > 0 {
+		s.publishEvents(tx) // notify.go
 	}
 	// Last, after every other consumer has seen the step: serve the keys
 	// it made ready (blocking.go). What the serve changes comes back here.

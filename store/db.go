@@ -63,9 +63,15 @@ type LookupFlags uint8
 const (
 	// NoTouch leaves the key's access time unchanged (TYPE, TTL, OBJECT …).
 	NoTouch LookupFlags = 1 << iota
-	// NoStats leaves keyspace_hits and keyspace_misses unchanged.
+	// NoStats leaves keyspace_hits and keyspace_misses unchanged, and
+	// fires no "keymiss" event either: Redis's read lookups that skip the
+	// counters are its write lookups.
 	NoStats
-	// Write marks a lookup made to modify the key: it is never counted.
+	// NoNotify fires no "keymiss" event on a miss that is counted (OBJECT,
+	// as Redis's LOOKUP_NONOTIFY).
+	NoNotify
+	// Write marks a lookup made to modify the key: it is never counted
+	// and never fires "keymiss".
 	Write = NoStats
 )
 
@@ -82,6 +88,11 @@ func (db *DB) lookup(key []byte, flags LookupFlags) *entry {
 	if flags&NoStats == 0 {
 		if e == nil {
 			db.st.misses++
+			if flags&NoNotify == 0 && db.Notifies(EventKeyMiss) {
+				// A copy: callers may look up a key built on their
+				// stack (SORT's patterns), which must not escape.
+				db.st.tx.addEvent(EventKeyMiss, "keymiss", db.id, db.st.tx.keepKey(key))
+			}
 		} else {
 			db.st.hits++
 		}
@@ -129,16 +140,19 @@ func (db *DB) recordN(op Op, key []byte, n int) {
 	db.st.tx.record(Change{Op: op, DB: db.id, Key: key, N: n})
 }
 
-// insertEntry adds e, whose key is not in the keyspace, to it. While
-// expiry is held, a lookup may have found the key expired and left it in
-// place: a command writing the key deletes that entry first (see
-// HoldExpiry).
+// insertEntry adds e, whose key is not in the keyspace, to it, as Redis's
+// dbAdd, which fires the "new" event. While expiry is held, a lookup may
+// have found the key expired and left it in place: a command writing the
+// key deletes that entry first (see HoldExpiry).
 func (db *DB) insertEntry(e *entry) {
 	if db.st.expiryHold.Load() != 0 {
 		db.expireHidden(e.key())
 	}
 	db.keys.insert(e)
 	db.st.markActive(db)
+	if db.Notifies(EventNew) {
+		db.st.tx.addEvent(EventNew, "new", db.id, e.key())
+	}
 }
 
 // expireEntry deletes e, whose deadline has passed, counting and recording
@@ -147,6 +161,9 @@ func (db *DB) expireEntry(e *entry) {
 	db.deleteEntry(e)
 	db.st.expired++
 	db.record(OpExpired, e.key())
+	if db.Notifies(EventExpired) {
+		db.st.tx.addEvent(EventExpired, "expired", db.id, e.key())
+	}
 	db.drop(e, db.st.lazy(lazyExpireBit))
 }
 

@@ -233,7 +233,8 @@ func (db *DB) HGet(key, field, buf []byte) (val []byte, ok bool, err error) {
 // HSet sets each (field, value) of pairs in the hash at key, creating the
 // key if needed, as HSET and HMSET do, and returns how many fields were new.
 // A field given twice ends with its last value. It records one write
-// weighing len(pairs)/2, as Redis counts it whether or not values changed.
+// weighing len(pairs)/2, as Redis counts it whether or not values changed,
+// and fires "hset".
 func (db *DB) HSet(key []byte, pairs [][]byte) (added int, err error) {
 	e, err := db.hashEntry(key, Write)
 	if err != nil {
@@ -243,6 +244,7 @@ func (db *DB) HSet(key []byte, pairs [][]byte) (added int, err error) {
 	if e == nil {
 		e, added = db.newHash(key, pairs, limits)
 		db.recordWrite(e, key, len(pairs)/2) // and background work (background.go)
+		db.Notify(EventHash, "hset", key)
 		return added, nil
 	}
 	hashTryConversion(e, pairs, limits)
@@ -252,12 +254,13 @@ func (db *DB) HSet(key []byte, pairs [][]byte) (added int, err error) {
 		}
 	}
 	db.recordWrite(e, key, len(pairs)/2) // and background work (background.go)
+	db.Notify(EventHash, "hset", key)
 	return added, nil
 }
 
 // HSetNX sets field to val in the hash at key only if the field does not
 // exist, creating the key if needed, as HSETNX does, and reports whether
-// it did.
+// it did, firing "hset" then.
 func (db *DB) HSetNX(key, field, val []byte) (bool, error) {
 	e, err := db.hashEntry(key, Write)
 	if err != nil {
@@ -275,6 +278,7 @@ func (db *DB) HSetNX(key, field, val []byte) (bool, error) {
 		hashSetField(e, field, val, limits)
 	}
 	db.recordWrite(e, key, 1) // and background work (background.go)
+	db.Notify(EventHash, "hset", key)
 	return true, nil
 }
 
@@ -293,7 +297,8 @@ func (h Hash) Has(field []byte) bool {
 // HDel deletes each of fields from the hash at key, as HDEL does, and
 // returns how many existed. A hash left empty is deleted, and then no
 // further field is looked at. The write (or the delete) weighs the number
-// of fields deleted.
+// of fields deleted. It fires "hdel" when it deleted a field, then "del"
+// when it deleted the key.
 func (db *DB) HDel(key []byte, fields [][]byte) (int, error) {
 	e, err := db.hashEntry(key, Write)
 	if e == nil || err != nil {
@@ -308,11 +313,13 @@ func (db *DB) HDel(key []byte, fields [][]byte) (int, error) {
 		if (Hash{e}).Len() == 0 {
 			db.serverDelete(e) // as Redis's dbDelete (memory.go)
 			db.recordN(OpDelete, key, deleted)
+			db.notifyRemoved(EventHash, "hdel", key, true)
 			return deleted, nil
 		}
 	}
 	if deleted > 0 {
 		db.recordWrite(e, key, deleted) // and background work (background.go)
+		db.Notify(EventHash, "hdel", key)
 	}
 	return deleted, nil
 }
@@ -320,7 +327,8 @@ func (db *DB) HDel(key []byte, fields [][]byte) (int, error) {
 // HIncrBy adds delta to the integer value of field in the hash at key, a
 // missing key or field counting as 0, and returns the result, as HINCRBY
 // does. It returns ErrHashNotInteger when the value is not a 64-bit integer
-// and ErrOverflow when the sum would not be one, changing nothing.
+// and ErrOverflow when the sum would not be one, changing nothing. It
+// fires "hincrby".
 func (db *DB) HIncrBy(key, field []byte, delta int64) (int64, error) {
 	e, err := db.hashEntry(key, Write)
 	if err != nil {
@@ -338,6 +346,7 @@ func (db *DB) HIncrBy(key, field []byte, delta int64) (int64, error) {
 	}
 	n := cur + delta
 	db.hashUpsert(e, key, field, strconv.AppendInt(buf[:0], n, 10))
+	db.Notify(EventHash, "hincrby", key)
 	return n, nil
 }
 
@@ -347,7 +356,7 @@ func (db *DB) HIncrBy(key, field []byte, delta int64) (int64, error) {
 // finite (the server refuses the others before calling). It returns
 // ErrHashNotFloat when the value is not a number and ErrNaNOrInf when the
 // sum is not finite, changing nothing. The result aliases the store's
-// memory or buf.
+// memory or buf. It fires "hincrbyfloat".
 func (db *DB) HIncrByFloat(key, field []byte, incr num.LongDouble, buf []byte) ([]byte, error) {
 	e, err := db.hashEntry(key, Write)
 	if err != nil {
@@ -366,6 +375,7 @@ func (db *DB) HIncrByFloat(key, field []byte, incr num.LongDouble, buf []byte) (
 	}
 	val := num.AppendLongDouble(buf[:0], sum)
 	db.hashUpsert(e, key, field, val)
+	db.Notify(EventHash, "hincrbyfloat", key)
 	return val, nil
 }
 

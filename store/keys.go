@@ -15,7 +15,8 @@ import (
 // expired key is ever returned.
 
 // DeleteKeys deletes each key that exists and returns how many it deleted,
-// as DEL does (see Delete); a key named twice is deleted once.
+// as DEL does (see Delete); a key named twice is deleted once. Each
+// deletion fires "del".
 func (db *DB) DeleteKeys(keys [][]byte) int {
 	return db.delKeys(keys, db.st.lazy(lazyUserDelBit))
 }
@@ -28,6 +29,7 @@ func (db *DB) delKeys(keys [][]byte, lazy bool) int {
 	n := 0
 	for _, k := range keys {
 		if db.del(k, lazy) {
+			db.Notify(EventGeneric, "del", k)
 			n++
 		}
 	}
@@ -62,7 +64,9 @@ func (db *DB) Touch(keys [][]byte) int {
 // any value dst had, as RENAME does; with nx it does nothing when dst exists,
 // as RENAMENX. It reports whether it renamed, and returns ErrNoSuchKey when
 // src does not exist. Renaming a key to itself changes nothing and reports
-// !nx, as Redis replies OK or 0.
+// !nx, as Redis replies OK or 0. A rename fires "rename_from" and
+// "rename_to" (after "new" for dst, which Redis fires even when dst was
+// overwritten).
 func (db *DB) Rename(src, dst []byte, nx bool) (bool, error) {
 	e := db.lookup(src, Write)
 	if e == nil {
@@ -87,13 +91,16 @@ func (db *DB) Rename(src, dst []byte, nx bool) (bool, error) {
 	db.noteWork(ne) // the value's background work follows it
 	db.record(OpRenameFrom, src)
 	db.record(OpRenameTo, dst)
+	db.Notify(EventGeneric, "rename_from", src)
+	db.Notify(EventGeneric, "rename_to", dst)
 	return true, nil
 }
 
 // Copy copies the value at src, with its deadline, to dstKey in database
 // dst (which may be db), as COPY does; with replace it overwrites an
 // existing dstKey, otherwise it does nothing when dstKey exists. It reports
-// whether it copied. The same key in the same database is ErrSameObject.
+// whether it copied, firing "copy_to" in dst. The same key in the same
+// database is ErrSameObject.
 func (db *DB) Copy(src []byte, dst *DB, dstKey []byte, replace bool) (bool, error) {
 	if dst == db && bytes.Equal(src, dstKey) {
 		return false, ErrSameObject
@@ -117,12 +124,13 @@ func (db *DB) Copy(src []byte, dst *DB, dstKey []byte, replace bool) (bool, erro
 	}
 	dst.noteWork(ne) // a clone may carry its original's pending work
 	db.st.tx.record(Change{Op: OpCopyTo, DB: dst.id, Other: db.id, Key: dstKey})
+	dst.Notify(EventGeneric, "copy_to", dstKey)
 	return true, nil
 }
 
 // Move moves key, with its deadline, from db to database dst unless dst
-// already has that key, as MOVE does, and reports whether it moved. dst
-// being db is ErrSameObject.
+// already has that key, as MOVE does, and reports whether it moved, firing
+// "move_from" in db and "move_to" in dst. dst being db is ErrSameObject.
 func (db *DB) Move(key []byte, dst *DB) (bool, error) {
 	if dst == db {
 		return false, ErrSameObject
@@ -145,6 +153,8 @@ func (db *DB) Move(key []byte, dst *DB) (bool, error) {
 	dst.noteWork(e) // the value's background work follows it
 	db.st.tx.record(Change{Op: OpMoveFrom, DB: db.id, Other: dst.id, Key: key})
 	db.st.tx.record(Change{Op: OpMoveTo, DB: dst.id, Other: db.id, Key: key})
+	db.Notify(EventGeneric, "move_from", key)
+	dst.Notify(EventGeneric, "move_to", key)
 	return true, nil
 }
 
@@ -291,9 +301,10 @@ type ObjectInfo struct {
 }
 
 // Object describes the value at key, as the OBJECT subcommands do: the
-// lookup counts a hit or miss but does not touch the key.
+// lookup counts a hit or miss but does not touch the key, and a miss fires
+// no "keymiss" event.
 func (db *DB) Object(key []byte) (ObjectInfo, bool) {
-	e := db.lookup(key, NoTouch)
+	e := db.lookup(key, NoTouch|NoNotify)
 	if e == nil {
 		return ObjectInfo{}, false
 	}
@@ -331,7 +342,8 @@ const (
 
 // Expire gives key the deadline at (Unix ms) under flags, as EXPIRE and its
 // variants do, and reports whether it did. A deadline not after the clock's
-// now deletes the key at once (and reports true), as Redis does.
+// now deletes the key at once (and reports true), as Redis does. It fires
+// "expire", or "del" for a deletion.
 func (db *DB) Expire(key []byte, at int64, flags ExpireFlags) bool {
 	e := db.lookup(key, Write)
 	if e == nil {
@@ -349,21 +361,24 @@ func (db *DB) Expire(key []byte, at int64, flags ExpireFlags) bool {
 		db.deleteEntry(e)
 		db.record(OpDelete, key)
 		db.drop(e, db.st.lazy(lazyExpireBit))
+		db.Notify(EventGeneric, "del", key)
 		return true
 	}
 	db.setExpireEntry(e, at)
 	db.record(OpExpire, key)
+	db.Notify(EventGeneric, "expire", key)
 	return true
 }
 
 // Persist removes key's deadline and reports whether it had one, as PERSIST
-// does.
+// does, firing "persist" when it did.
 func (db *DB) Persist(key []byte) bool {
 	e := db.lookup(key, Write)
 	if e == nil || !db.persistEntry(e) {
 		return false
 	}
 	db.record(OpPersist, key)
+	db.Notify(EventGeneric, "persist", key)
 	return true
 }
 

@@ -174,7 +174,8 @@ func tooLarge(vals ...[]byte) bool {
 
 // ListPush adds vals at the head (left) or the tail of the list at key, in
 // order, creating it unless onlyExisting (LPUSHX, RPUSHX), and returns the
-// list's new length: 0 when onlyExisting and the key is missing.
+// list's new length: 0 when onlyExisting and the key is missing. A push
+// fires "lpush" or "rpush".
 func (db *DB) ListPush(key []byte, vals [][]byte, left, onlyExisting bool) (int, error) {
 	e, err := db.listEntry(key, Write)
 	if err != nil {
@@ -187,7 +188,9 @@ func (db *DB) ListPush(key []byte, vals [][]byte, left, onlyExisting bool) (int,
 		if onlyExisting || len(vals) == 0 {
 			return 0, nil
 		}
-		return db.newList(key, vals, left, len(vals)), nil
+		n := db.newList(key, vals, left, len(vals))
+		db.Notify(EventList, pushEvent(left), key)
+		return n, nil
 	}
 	var view quicklist.List
 	l := writeList(e, &view)
@@ -201,7 +204,24 @@ func (db *DB) ListPush(key []byte, vals [][]byte, left, onlyExisting bool) (int,
 	}
 	n := l.Len()
 	db.finishList(e, l, key, len(vals))
+	db.Notify(EventList, pushEvent(left), key)
 	return n, nil
+}
+
+// pushEvent and popEvent name the keyspace events of a push and a pop at
+// the head (left) or the tail of a list.
+func pushEvent(left bool) string {
+	if left {
+		return "lpush"
+	}
+	return "rpush"
+}
+
+func popEvent(left bool) string {
+	if left {
+		return "lpop"
+	}
+	return "rpop"
 }
 
 // ListExists reports whether key holds a list, looking it up for writing
@@ -253,6 +273,7 @@ func (db *DB) ListPop(key []byte, left bool, count int) ([][]byte, error) {
 // as a reply writer: begin gets how many will be popped, then each gets
 // every one of them in the order popped, aliasing the store only until it
 // returns. ok is false (and nothing is called) when the key is missing.
+// A pop fires "lpop" or "rpop", and "del" when it emptied the list.
 func (db *DB) ListPopEach(key []byte, left bool, count int, begin func(n int), each func(v []byte)) (ok bool, err error) {
 	e, err := db.listEntry(key, Write)
 	if e == nil || err != nil || count < 1 {
@@ -269,7 +290,8 @@ func (db *DB) ListPopEach(key []byte, left bool, count int, begin func(n int), e
 		l.RangeBack(l.Len()-1, count, each)
 		l.DeleteRange(l.Len()-count, count)
 	}
-	db.finishList(e, l, key, count)
+	deleted := db.finishList(e, l, key, count)
+	db.notifyRemoved(EventList, popEvent(left), key, deleted)
 	return true, nil
 }
 
@@ -380,6 +402,7 @@ func (db *DB) ListIndex(key []byte, index int64, scratch []byte) (val []byte, ok
 
 // ListSet replaces the element at index of the list at key with val (LSET):
 // ErrNoSuchKey when the key is missing, ErrOutOfRange when the index is.
+// It fires "lset".
 func (db *DB) ListSet(key []byte, index int64, val []byte) error {
 	e, err := db.listEntry(key, Write)
 	if err != nil {
@@ -399,6 +422,7 @@ func (db *DB) ListSet(key []byte, index int64, val []byte) error {
 	}
 	l.Replace(l.Seek(int(index)), val)
 	db.finishList(e, l, key, 1)
+	db.Notify(EventList, "lset", key)
 	return nil
 }
 
@@ -413,7 +437,8 @@ func (db *DB) abandonList(e *entry, l *quicklist.List) {
 // ListInsert adds val before (or after) the first element equal to pivot
 // in the list at key (LINSERT) and returns the new length: 0 when the key
 // is missing, -1 when there is no such element. An element too long for a
-// node (maxListElement) is ErrTooLarge, as in ListPush and ListSet.
+// node (maxListElement) is ErrTooLarge, as in ListPush and ListSet. An
+// insertion fires "linsert".
 func (db *DB) ListInsert(key []byte, after bool, pivot, val []byte) (int, error) {
 	e, err := db.listEntry(key, Write)
 	if e == nil || err != nil {
@@ -429,6 +454,7 @@ func (db *DB) ListInsert(key []byte, after bool, pivot, val []byte) (int, error)
 			l.Insert(p, after, val, db.listFill())
 			n := l.Len()
 			db.finishList(e, l, key, 1)
+			db.Notify(EventList, "linsert", key)
 			return n, nil
 		}
 	}
@@ -438,7 +464,8 @@ func (db *DB) ListInsert(key []byte, after bool, pivot, val []byte) (int, error)
 
 // ListRem removes elements equal to val from the list at key (LREM): the
 // first count from the head when count > 0, the last -count from the tail
-// when count < 0, all when 0. It returns how many it removed.
+// when count < 0, all when 0. It returns how many it removed, firing
+// "lrem" if any, and "del" if that emptied the list.
 func (db *DB) ListRem(key []byte, count int64, val []byte) (int, error) {
 	e, err := db.listEntry(key, Write)
 	if e == nil || err != nil {
@@ -478,12 +505,15 @@ func (db *DB) ListRem(key []byte, count int64, val []byte) (int, error) {
 		db.abandonList(e, l)
 		return 0, nil
 	}
-	db.finishList(e, l, key, int(removed))
+	deleted := db.finishList(e, l, key, int(removed))
+	db.notifyRemoved(EventList, "lrem", key, deleted)
 	return int(removed), nil
 }
 
 // ListTrim keeps only the elements in [start, stop] of the list at key
-// (LTRIM's indexes), deleting the key when none is left.
+// (LTRIM's indexes), deleting the key when none is left. It fires "ltrim"
+// whether or not it removed anything, and "del" when it deleted the key,
+// as Redis does.
 func (db *DB) ListTrim(key []byte, start, stop int64) error {
 	e, err := db.listEntry(key, Write)
 	if e == nil || err != nil {
@@ -508,9 +538,11 @@ func (db *DB) ListTrim(key []byte, start, stop int64) error {
 	if ltrim+rtrim == 0 {
 		db.abandonList(e, l)
 		db.recordN(OpWrite, key, NoDirty)
+		db.Notify(EventList, "ltrim", key)
 		return nil
 	}
-	db.finishList(e, l, key, ltrim+rtrim)
+	deleted := db.finishList(e, l, key, ltrim+rtrim)
+	db.notifyRemoved(EventList, "ltrim", key, deleted)
 	return nil
 }
 
@@ -573,7 +605,10 @@ func (db *DB) ListPos(key, val []byte, opt PosOptions, fn func(index int) bool) 
 // creating it (LMOVE, RPOPLPUSH). ok is false when src is missing.
 // ErrWrongType is returned, with nothing changed, when src or an existing
 // dst is not a list. src == dst rotates the list. val is a copy. As Redis
-// counts the move as one change, the dirty counter gets 1 in all.
+// counts the move as one change, the dirty counter gets 1 in all. It fires
+// Redis's events in Redis's order: the push on dst ("lpush" or "rpush",
+// after "new" when it created dst), then the pop on src ("lpop" or
+// "rpop"), then "del" if that emptied src.
 func (db *DB) ListMove(src, dst []byte, srcLeft, dstLeft bool) (val []byte, ok bool, err error) {
 	se, err := db.listEntry(src, Write)
 	if se == nil || err != nil {
@@ -592,10 +627,14 @@ func (db *DB) ListMove(src, dst []byte, srcLeft, dstLeft bool) (val []byte, ok b
 			l.PushTail(val, db.listFill())
 		}
 		db.finishList(se, l, src, 1)
+		db.Notify(EventList, pushEvent(dstLeft), dst)
+		db.Notify(EventList, popEvent(srcLeft), src)
 		return val, true, nil
 	}
-	db.finishList(se, l, src, 1)
+	deleted := db.finishList(se, l, src, 1)
 	db.pushOne(dst, val, dstLeft)
+	db.Notify(EventList, pushEvent(dstLeft), dst)
+	db.notifyRemoved(EventList, popEvent(srcLeft), src, deleted)
 	return val, true, nil
 }
 

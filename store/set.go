@@ -241,7 +241,7 @@ func setLen(e *entry) int {
 }
 
 // SAdd adds members to the set at key, creating it if needed, as SADD
-// does, and returns how many were new.
+// does, and returns how many were new, firing "sadd" when any was.
 func (db *DB) SAdd(key []byte, members [][]byte) (int, error) {
 	e, err := db.setEntry(key, Write)
 	if err != nil || len(members) == 0 {
@@ -259,12 +259,14 @@ func (db *DB) SAdd(key []byte, members [][]byte) (int, error) {
 	}
 	if added > 0 {
 		db.recordWrite(e, key, added) // and background work (background.go)
+		db.Notify(EventSet, "sadd", key)
 	}
 	return added, nil
 }
 
 // SRem removes members from the set at key, as SREM does, deleting the key
-// when it empties, and returns how many were members.
+// when it empties, and returns how many were members. It fires "srem" when
+// it removed any, then "del" when it deleted the key.
 func (db *DB) SRem(key []byte, members [][]byte) (int, error) {
 	e, err := db.setEntry(key, Write)
 	if e == nil || err != nil {
@@ -277,12 +279,14 @@ func (db *DB) SRem(key []byte, members [][]byte) (int, error) {
 			if setLen(e) == 0 {
 				db.serverDelete(e) // as Redis's dbDelete (memory.go)
 				db.recordN(OpDelete, key, removed)
+				db.notifyRemoved(EventSet, "srem", key, true)
 				return removed, nil
 			}
 		}
 	}
 	if removed > 0 {
 		db.recordWrite(e, key, removed) // and background work (background.go)
+		db.Notify(EventSet, "srem", key)
 	}
 	return removed, nil
 }
@@ -290,7 +294,9 @@ func (db *DB) SRem(key []byte, members [][]byte) (int, error) {
 // SMove moves member from the set at src to the set at dst, as SMOVE does,
 // and reports whether src held it. A missing src is not an error even when
 // dst holds another type; otherwise ErrWrongType is returned, before
-// anything changes, when either holds another type.
+// anything changes, when either holds another type. A move fires "srem"
+// on src ("del" if emptied), then "new" if it created dst, then "sadd" on
+// dst if the member was not there, as Redis does.
 func (db *DB) SMove(src, dst, member []byte) (bool, error) {
 	se := db.lookup(src, Write)
 	de := db.lookup(dst, Write)
@@ -306,24 +312,28 @@ func (db *DB) SMove(src, dst, member []byte) (bool, error) {
 	if !setRemove(se, member) {
 		return false, nil
 	}
-	if setLen(se) == 0 {
+	deleted := setLen(se) == 0
+	if deleted {
 		db.serverDelete(se) // as Redis's dbDelete (memory.go)
 		db.recordN(OpDelete, src, 1)
 	} else {
 		db.recordWrite(se, src, 1) // and background work (background.go)
 	}
+	db.notifyRemoved(EventSet, "srem", src, deleted)
 	if de == nil {
 		de = db.newSetEntry(dst, member)
 		db.insertEntry(de)
 	}
 	if db.setAdd(de, member) {
 		db.recordWrite(de, dst, 1) // and background work (background.go)
+		db.Notify(EventSet, "sadd", dst)
 	}
 	return true, nil
 }
 
 // SPop removes one random member of the set at key and returns a copy, as
-// SPOP without a count does; ok is false when the key is missing.
+// SPOP without a count does; ok is false when the key is missing. It fires
+// "spop", and "del" when it emptied the set.
 func (db *DB) SPop(key []byte) (member []byte, ok bool, err error) {
 	e, err := db.setEntry(key, Write)
 	if e == nil || err != nil {
@@ -332,12 +342,14 @@ func (db *DB) SPop(key []byte) (member []byte, ok bool, err error) {
 	var buf [num.MaxInt64Len]byte
 	member = slices.Clone(viewOf(e).Random(buf[:]))
 	setRemove(e, member)
-	if setLen(e) == 0 {
+	deleted := setLen(e) == 0
+	if deleted {
 		db.serverDelete(e) // as Redis's dbDelete (memory.go)
 		db.recordN(OpDelete, key, 1)
 	} else {
 		db.recordWrite(e, key, 1) // and background work (background.go)
 	}
+	db.notifyRemoved(EventSet, "spop", key, deleted)
 	return member, true, nil
 }
 
@@ -353,6 +365,7 @@ const spopMoveRatio = 5
 // one of three strategies, which decide the representation of what stays:
 // popping everything (the key is deleted), popping members one by one, or,
 // when few stay, moving those to a new set that replaces the old one.
+// Unless count is 0 it fires "spop", and "del" when it emptied the set.
 func (db *DB) SPopN(key []byte, count int64, header func(n int), fn func(m []byte)) (bool, error) {
 	e, err := db.setEntry(key, Write)
 	if e == nil || err != nil {
@@ -372,8 +385,10 @@ func (db *DB) SPopN(key []byte, count int64, header func(n int), fn func(m []byt
 		db.FreeResult(res) // as Redis frees its SUNION (memory.go)
 		db.serverDelete(e) // as Redis's dbDelete (memory.go)
 		db.recordN(OpDelete, key, size)
+		db.notifyRemoved(EventSet, "spop", key, true)
 		return true, nil
 	}
+	db.Notify(EventSet, "spop", key)
 	n := int(count)
 	header(n)
 	remaining := size - n

@@ -68,6 +68,8 @@ type Store struct {
 
 	// lazyFree holds the LazyFree settings as bits (memory.go).
 	lazyFree atomic.Uint32
+	// notify says which keyspace events are recorded (event.go).
+	notify notifyState
 	// expiryHold is the end (Unix ms) of a hold on expiry (HoldExpiry),
 	// 0 when there is none.
 	expiryHold atomic.Int64

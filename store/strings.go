@@ -230,6 +230,8 @@ type GetExOptions struct {
 // zero opt it changes nothing (GETEX whose expiry argument is invalid uses
 // that, so that the key is looked up and type-checked first, as in Redis).
 // The value is returned as Get returns it, even when the key was deleted.
+// It fires GETEX's event: "del", "expire", or "persist" when a deadline was
+// removed.
 func (db *DB) GetEx(key []byte, opt GetExOptions) (val []byte, ok bool, err error) {
 	e, err := db.stringEntry(key, 0)
 	if e == nil || err != nil {
@@ -241,12 +243,15 @@ func (db *DB) GetEx(key []byte, opt GetExOptions) (val []byte, ok bool, err erro
 		db.deleteEntry(e)
 		db.record(OpDelete, key)
 		db.drop(e, db.st.lazy(lazyExpireBit))
+		db.Notify(EventGeneric, "del", key)
 	case opt.At != 0:
 		db.setExpireEntry(e, opt.At)
 		db.record(OpExpire, key)
+		db.Notify(EventGeneric, "expire", key)
 	case opt.Persist:
 		if db.persistEntry(e) {
 			db.record(OpPersist, key)
+			db.Notify(EventGeneric, "persist", key)
 		}
 	}
 	return val, true, nil
@@ -281,11 +286,14 @@ func (db *DB) MGet(keys [][]byte, fn func(val []byte, ok bool)) {
 }
 
 // MSet stores pairs (key, value, key, value…) as SET does each, clearing
-// deadlines. A key given twice ends up with its last value.
+// deadlines. A key given twice ends up with its last value. Each write
+// fires the "set" event right after it (and after the key's "new"), as
+// MSET does.
 func (db *DB) MSet(pairs [][]byte) {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		key, val := pairs[i], pairs[i+1]
 		db.setString(db.lookup(key, Write), key, val, stringEncoding(val), false)
+		db.Notify(EventString, "set", key)
 	}
 }
 

@@ -41,6 +41,15 @@ type Tx struct {
 	noTouch bool
 	owner   any
 	changes []Change
+	// events are the keyspace events of the step (event.go), in order;
+	// the consumer's call sees events[evFrom:evTo].
+	events       []Event
+	evFrom, evTo int
+	// calls counts the consumer's calls in the current Commit (FollowUp).
+	calls int
+	// arena holds copies of event keys that must outlive their caller's
+	// memory (keepKey); its last chunk is reused by the next step.
+	arena []byte
 	// dropped are the values the step let go of that the freer must see
 	// (memory.go), queued at Commit after the consumer ran.
 	dropped []freeJob
@@ -99,14 +108,18 @@ func (s *Store) Update(fn func(tx *Tx)) {
 // to it in turn, as part of the same step, until a call records nothing.
 func (tx *Tx) Commit() {
 	tx.nowSet = false
-	if len(tx.changes) == 0 {
+	if len(tx.changes) == 0 && len(tx.events) == 0 {
 		tx.queueDropped()
 		return
 	}
 	if fn := tx.st.onCommit; fn != nil {
-		for done := 0; done < len(tx.changes); {
+		// A step may fire events without changing anything (a key miss),
+		// so the consumer is called while either is new.
+		for done := 0; done < len(tx.changes) || tx.evTo < len(tx.events); {
 			batch := tx.changes[done:]
 			done = len(tx.changes)
+			tx.evFrom, tx.evTo = tx.evTo, len(tx.events)
+			tx.calls++
 			fn(tx, batch)
 		}
 	}
@@ -117,7 +130,26 @@ func (tx *Tx) Commit() {
 	} else {
 		tx.changes = tx.changes[:0]
 	}
+	if len(tx.events) > 0 {
+		clear(tx.events)
+		if cap(tx.events) > 1024 {
+			tx.events = nil
+		} else {
+			tx.events = tx.events[:0]
+		}
+		if cap(tx.arena) > arenaChunk {
+			tx.arena = nil // a chunk made for one long key
+		} else {
+			tx.arena = tx.arena[:0]
+		}
+	}
+	tx.evFrom, tx.evTo, tx.calls = 0, 0, 0
 }
+
+// FollowUp reports whether the consumer's current call is not the step's
+// first: it sees what the consumer itself changed in an earlier call (the
+// pops of blocked clients it served), not what the step's command did.
+func (tx *Tx) FollowUp() bool { return tx.calls > 1 }
 
 // Now returns the step's time in Unix milliseconds, reading the clock on
 // first use in each step.

@@ -36,17 +36,20 @@ func (db *DB) zsetWrite(e *entry) zsetWriter {
 }
 
 // zsetChanged records n changes to the sorted set e at key, deleting the
-// key when it is empty. n 0 records nothing.
-func (db *DB) zsetChanged(e *entry, key []byte, n int) {
+// key when it is empty, and fires event then (if it deleted the key) "del".
+// n 0 records and fires nothing.
+func (db *DB) zsetChanged(e *entry, key []byte, n int, event string) {
 	if n == 0 {
 		return
 	}
 	if zviewOf(e).card() == 0 {
 		db.serverDelete(e) // as Redis's dbDelete (memory.go)
 		db.recordN(OpDelete, key, n)
+		db.notifyRemoved(EventZset, event, key, true)
 		return
 	}
 	db.recordWrite(e, key, n) // and background work (background.go)
+	db.Notify(EventZset, event, key)
 }
 
 // ZCard returns the number of members of the sorted set at key, 0 when it
@@ -64,7 +67,8 @@ func (db *DB) ZCard(key []byte) (int, error) {
 // do; nil, nil when the key is missing. The members are copies, safe after
 // the transaction. It records one change weighing the number popped and
 // deletes the key it empties. A count ≤ 0 only looks the key up (for
-// writing) and type-checks it, as ZPOPMIN key 0 does.
+// writing) and type-checks it, as ZPOPMIN key 0 does. A pop fires
+// "zpopmin" or "zpopmax", then "del" if it emptied the set.
 func (db *DB) ZPop(key []byte, max bool, count int) ([]ScoredMember, error) {
 	e, err := db.zsetEntry(key, Write)
 	if e == nil || err != nil {
@@ -86,12 +90,14 @@ func (db *DB) ZPop(key []byte, max bool, count int) ([]ScoredMember, error) {
 		return len(out) < count
 	})
 	w := db.zsetWrite(e)
+	event := "zpopmin"
 	if max {
 		w.removeRanks(n-count, count)
+		event = "zpopmax"
 	} else {
 		w.removeRanks(0, count)
 	}
-	db.zsetChanged(e, key, count)
+	db.zsetChanged(e, key, count, event)
 	return out, nil
 }
 
@@ -112,7 +118,8 @@ type ZAddResult struct {
 // ZAdd adds members to the sorted set at key or updates their scores under
 // flags, as ZADD and ZINCRBY do (scores already checked not to be NaN). It
 // returns ErrScoreNaN when an increment gives NaN, after keeping the
-// members before it, as Redis does.
+// members before it, as Redis does. When it added or changed a member it
+// fires "zadd", or "zincr" with Incr.
 func (db *DB) ZAdd(key []byte, members []ScoredMember, f ZAddFlags) (ZAddResult, error) {
 	var res ZAddResult
 	e, err := db.zsetEntry(key, Write)
@@ -164,6 +171,11 @@ func (db *DB) ZAdd(key []byte, members []ScoredMember, f ZAddFlags) (ZAddResult,
 	}
 	if n := res.Added + res.Updated; n > 0 {
 		db.recordWrite(e, key, n) // and background work (background.go)
+		if f.Incr {
+			db.Notify(EventZset, "zincr", key)
+		} else {
+			db.Notify(EventZset, "zadd", key)
+		}
 	} else if zviewOf(e).card() == 0 {
 		// A key created for nothing (cannot happen today: a new key
 		// always gets its first member) is not left behind.
@@ -173,7 +185,8 @@ func (db *DB) ZAdd(key []byte, members []ScoredMember, f ZAddFlags) (ZAddResult,
 }
 
 // ZRem removes members from the sorted set at key and returns how many
-// were there.
+// were there, firing "zrem" (and "del" if it emptied the set) when any
+// was.
 func (db *DB) ZRem(key []byte, members [][]byte) (int, error) {
 	e, err := db.zsetEntry(key, Write)
 	if e == nil || err != nil {
@@ -189,7 +202,7 @@ func (db *DB) ZRem(key []byte, members [][]byte) (int, error) {
 			}
 		}
 	}
-	db.zsetChanged(e, key, n)
+	db.zsetChanged(e, key, n, "zrem")
 	return n, nil
 }
 
@@ -398,7 +411,8 @@ func (db *DB) storeZSet(dst []byte, members []ScoredMember) {
 
 // ZRangeStore stores what spec selects from src at dst and returns how
 // many members it stored, as ZRANGESTORE does. src must be a sorted set
-// (or missing); dst is overwritten whatever it holds.
+// (or missing); dst is overwritten whatever it holds. It fires
+// "zrangestore", or "del" when it deleted dst for an empty result.
 func (db *DB) ZRangeStore(dst, src []byte, spec ZRangeSpec) (int, error) {
 	e, err := db.zsetEntry(src, 0)
 	if err != nil {
@@ -411,11 +425,14 @@ func (db *DB) ZRangeStore(dst, src []byte, spec ZRangeSpec) (int, error) {
 		})
 	}
 	db.storeZSet(dst, sel)
+	db.NotifyStored(EventZset, "zrangestore", dst, len(sel))
 	return len(sel), nil
 }
 
 // ZRemRangeByRank removes the members of ranks start..stop (negative
-// counting from the end) and returns how many.
+// counting from the end) and returns how many, firing the command's event
+// ("zremrangebyrank", "zremrangebyscore", "zremrangebylex") when it removed
+// any, then "del" if it emptied the set.
 func (db *DB) ZRemRange(key []byte, spec ZRangeSpec) (int, error) {
 	e, err := db.zsetEntry(key, Write)
 	if e == nil || err != nil {
@@ -423,17 +440,22 @@ func (db *DB) ZRemRange(key []byte, spec ZRangeSpec) (int, error) {
 	}
 	v := zviewOf(e)
 	var first, n int
+	event := "zremrangebyrank"
 	if spec.Score == nil && spec.Lex == nil {
 		first, n = rangeBounds(spec.Start, spec.Stop, v.card())
 	} else {
 		first, n = v.inRange(zrange{score: spec.Score, lex: spec.Lex})
+		event = "zremrangebyscore"
+		if spec.Lex != nil {
+			event = "zremrangebylex"
+		}
 	}
 	if n == 0 {
 		return 0, nil
 	}
 	w := db.zsetWrite(e)
 	w.removeRanks(first, n)
-	db.zsetChanged(e, key, n)
+	db.zsetChanged(e, key, n, event)
 	return n, nil
 }
 
