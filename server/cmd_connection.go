@@ -208,6 +208,7 @@ func (c *client) resetState() {
 	c.mute = c.replySkip
 	c.noEvict.Store(false)
 	c.noTouch.Store(false)
+	c.trackingOff()
 }
 
 // setProto switches the connection to RESP version v (2 or 3).

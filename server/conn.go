@@ -96,6 +96,9 @@ type client struct {
 	// multi is the MULTI state (multi.go): nil outside MULTI … EXEC.
 	multi *multiState
 
+	// trk is the client-side caching state (tracking.go).
+	trk clientTracking
+
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
 	closeAfterReply bool
@@ -206,6 +209,7 @@ func (c *client) wakeHandled() bool {
 // cleanup releases everything the connection holds.
 func (c *client) cleanup() {
 	c.endTx()
+	c.trackingOff()
 	c.closeOutbox()
 	c.close()
 	c.s.removeConn(c)
@@ -373,6 +377,7 @@ func (c *client) call(cmd *command, args [][]byte) {
 	if c.tx != nil {
 		c.tx.Commit()
 	}
+	c.trackCall(cmd, args)
 	c.run.calls++
 	if c.errors != errs {
 		c.run.failed++

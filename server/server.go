@@ -74,6 +74,9 @@ type Server struct {
 	// blk are the clients blocked in BLPOP and the like, WAIT included
 	// (blocking.go); the store's lock guards it.
 	blk blockRegistry
+	// trk is the client-side caching state (tracking.go); the store's
+	// lock guards it.
+	trk trackingState
 
 	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
 	// refreshed by the cron, for idle and age accounting.
@@ -142,7 +145,7 @@ func New(cfg Config) (*Server, error) {
 		releaseMemory: cfg.ReleaseMemory,
 	}
 	s.store = store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock,
-		OnCommit: s.consumeChanges, OnFreed: s.noteFreedValues})
+		OnCommit: s.consumeChanges, OnEnd: s.trackingEndTx, OnFreed: s.noteFreedValues})
 	s.stats.errorCodes = map[string]int64{}
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
@@ -213,6 +216,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.log.level.Store(int32(parseLogLevel(cfg.LogLevel)))
 	s.applyLazyFree(cfg.LazyFree)
+	s.applyTracking(cfg)
 }
 
 // listen binds every TCP address of cfg. With Port zero, the first address
@@ -462,6 +466,7 @@ func (s *Server) consumeChanges(tx *store.Tx, changes []store.Change) {
 	if dirty != 0 {
 		s.stats.dirty.Add(dirty)
 	}
+	s.trackChanges(tx, changes) // tracking.go: invalidations
 	// Last, after every other consumer has seen the step: serve the keys
 	// it made ready (blocking.go). What the serve changes comes back here.
 	s.wakeBlocked(tx, changes)
@@ -590,6 +595,7 @@ func (s *Server) cron() {
 		s.unixTime.Store(now)
 		s.store.Cron(hz)
 		s.sampleStats()
+		s.trackingCron()
 		if s.releaseMemory {
 			s.releaseFreedMemory(time.Now())
 		}

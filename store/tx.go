@@ -78,6 +78,9 @@ func (s *Store) open(opt TxOptions) *Tx {
 // afterwards.
 func (tx *Tx) End() {
 	tx.Commit()
+	if fn := tx.st.onEnd; fn != nil {
+		fn(tx)
+	}
 	tx.st.tx = nil
 	tx.st.mu.Unlock()
 }
