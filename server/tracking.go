@@ -222,10 +222,10 @@ var trackingArgs = []cmdArg{
 	}},
 	{Name: "client-id", Type: argTypeInteger, Token: "REDIRECT", Flags: argOptional},
 	{Name: "prefix", Type: argTypeString, Token: "PREFIX", Flags: argOptional | argMultiple | argMultipleToken},
-	{Name: "BCAST", Type: argTypePureToken, Token: "BCAST", Flags: argOptional},
-	{Name: "OPTIN", Type: argTypePureToken, Token: "OPTIN", Flags: argOptional},
-	{Name: "OPTOUT", Type: argTypePureToken, Token: "OPTOUT", Flags: argOptional},
-	{Name: "NOLOOP", Type: argTypePureToken, Token: "NOLOOP", Flags: argOptional},
+	{Name: "bcast", Type: argTypePureToken, Token: "BCAST", Flags: argOptional},
+	{Name: "optin", Type: argTypePureToken, Token: "OPTIN", Flags: argOptional},
+	{Name: "optout", Type: argTypePureToken, Token: "OPTOUT", Flags: argOptional},
+	{Name: "noloop", Type: argTypePureToken, Token: "NOLOOP", Flags: argOptional},
 }
 
 // The channel RESP2 redirection publishes on.
@@ -433,17 +433,28 @@ func (s *Server) deliverTracking(c, owner *client, b []byte) {
 }
 
 // trackingBcastKey records key as changed by writer for every BCAST prefix
-// it starts with.
+// it starts with. With more prefixes than the key has bytes it looks up
+// each beginning of the key instead of trying every prefix.
 func (s *Server) trackingBcastKey(key []byte, writer *client) {
-	for _, p := range s.trk.order {
-		if len(p.prefix) > len(key) || string(key[:len(p.prefix)]) != p.prefix {
-			continue
-		}
+	note := func(p *bcastPrefix) {
 		if p.changed == nil {
 			p.changed = map[string]*client{}
 		}
 		p.changed[string(key)] = writer
 		s.trk.bcastPending = true
+	}
+	if len(s.trk.order) > len(key)+1 {
+		for n := 0; n <= len(key); n++ {
+			if p := s.trk.prefixes[string(key[:n])]; p != nil {
+				note(p)
+			}
+		}
+		return
+	}
+	for _, p := range s.trk.order {
+		if len(p.prefix) <= len(key) && string(key[:len(p.prefix)]) == p.prefix {
+			note(p)
+		}
 	}
 }
 
@@ -602,6 +613,7 @@ func (c *client) trackingOff() {
 // disableTracking is trackingOff under the store's lock.
 func (c *client) disableTracking() {
 	t := &c.s.trk
+	emptied := false
 	for _, p := range c.trk.prefixes {
 		bp := t.prefixes[p]
 		if bp == nil {
@@ -610,8 +622,11 @@ func (c *client) disableTracking() {
 		bp.clients = slices.DeleteFunc(bp.clients, func(x *client) bool { return x == c })
 		if len(bp.clients) == 0 {
 			delete(t.prefixes, p)
-			t.order = slices.DeleteFunc(t.order, func(x *bcastPrefix) bool { return x == bp })
+			emptied = true
 		}
+	}
+	if emptied {
+		t.order = slices.DeleteFunc(t.order, func(x *bcastPrefix) bool { return len(x.clients) == 0 })
 	}
 	c.trk.prefixes = nil
 	if trackFlags(c.trk.flags.Load())&trkOn != 0 {
@@ -642,23 +657,28 @@ func (c *client) enableTracking(redirect int64, mode trackFlags, prefixes []stri
 		if len(prefixes) == 0 {
 			prefixes = []string{""}
 		}
+		// Sorted once at the end, so that many prefixes cost no more
+		// than sorting them.
+		newPrefix, newOwn := false, false
 		for _, p := range prefixes {
 			bp := t.prefixes[p]
 			if bp == nil {
 				bp = &bcastPrefix{prefix: p}
 				t.prefixes[p] = bp
-				i, _ := slices.BinarySearchFunc(t.order, p, func(x *bcastPrefix, p string) int {
-					return cmp.Compare(x.prefix, p)
-				})
-				t.order = slices.Insert(t.order, i, bp)
+				t.order = append(t.order, bp)
+				newPrefix = true
 			}
 			if !slices.Contains(bp.clients, c) {
 				bp.clients = append(bp.clients, c)
-				i, found := slices.BinarySearch(c.trk.prefixes, p)
-				if !found {
-					c.trk.prefixes = slices.Insert(c.trk.prefixes, i, p)
-				}
+				c.trk.prefixes = append(c.trk.prefixes, p)
+				newOwn = true
 			}
+		}
+		if newPrefix {
+			slices.SortFunc(t.order, func(a, b *bcastPrefix) int { return cmp.Compare(a.prefix, b.prefix) })
+		}
+		if newOwn {
+			slices.Sort(c.trk.prefixes)
 		}
 	}
 	c.trk.flags.Store(uint32(f))
@@ -742,19 +762,62 @@ func cmdClientTracking(c *client, args [][]byte) {
 }
 
 // checkPrefixOverlap replies with Redis's error and returns false when a
-// new prefix is a prefix of one the client has, or the other way round,
-// or of a later one of the same command.
+// new prefix overlaps (is a prefix of, or starts with) one the client has
+// or another one of the same command. It names the pair Redis's pairwise
+// loop finds first, without its quadratic cost: the first new prefix (in
+// argument order) that overlaps anything, then the first existing prefix
+// (sorted) or later new prefix it overlaps.
 func (c *client) checkPrefixOverlap(prefixes []string) bool {
 	overlap := func(a, b string) bool {
 		n := min(len(a), len(b))
 		return a[:n] == b[:n]
 	}
+	have := c.trk.prefixes // sorted, and pairwise without overlap
+	// existing returns the first of have that p overlaps, if any: one
+	// that p starts with sorts last among those not above p, and those
+	// starting with p come right after it.
+	existing := func(p string) (string, bool) {
+		i, _ := slices.BinarySearch(have, p)
+		if i > 0 && overlap(have[i-1], p) {
+			return have[i-1], true
+		}
+		if i < len(have) && overlap(have[i], p) {
+			return have[i], true
+		}
+		return "", false
+	}
+	// Which new prefixes overlap another new one: in sorted order, the
+	// prefixes of a string come before it, and a stack of the chain of
+	// prefixes seen finds, for each string, whether one of them is a
+	// prefix of it. The first prefix in argument order that overlaps
+	// another has that other later in the arguments, so the loop below
+	// scans the later ones once at most.
+	idx := make([]int, len(prefixes))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(prefixes[a], prefixes[b]) })
+	overlapping := make([]bool, len(prefixes))
+	var stack []int
+	for _, i := range idx {
+		for len(stack) > 0 && !overlap(prefixes[stack[len(stack)-1]], prefixes[i]) {
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 {
+			// The stack's top is a prefix of this one (and the rest of
+			// the stack was marked with the top, when it was pushed).
+			overlapping[i] = true
+			overlapping[stack[len(stack)-1]] = true
+		}
+		stack = append(stack, i)
+	}
 	for i, p := range prefixes {
-		for _, have := range c.trk.prefixes {
-			if overlap(have, p) {
-				c.writeErrorReply(fmt.Sprintf(msgTrackPrefixExisting, cString(p), cString(have)))
-				return false
-			}
+		if e, ok := existing(p); ok {
+			c.writeErrorReply(fmt.Sprintf(msgTrackPrefixExisting, cString(p), cString(e)))
+			return false
+		}
+		if !overlapping[i] {
+			continue
 		}
 		for _, q := range prefixes[i+1:] {
 			if overlap(p, q) {
