@@ -121,6 +121,13 @@ func supportedTests(ctx context.Context, tests []benchTest, servers ...*serverPr
 // the test, pipeline at a time. Rows that are preparation (droppedRows)
 // are left out.
 func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, test benchTest, pipeline, requests int) ([]result, error) {
+	if test.driver != nil {
+		res, err := test.driver(ctx, p, o, pipeline, requests)
+		if err == nil {
+			err = p.alive()
+		}
+		return res, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, test.args(p.port, o.clients, pipeline, test.keyspace(o), requests)...)
@@ -141,7 +148,11 @@ func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, tes
 	if err != nil {
 		return nil, fmt.Errorf("%s against %s (pipeline %d): %w\nredis-benchmark's error output:\n%s", test.name, p.name, pipeline, err, stderr.String())
 	}
-	return dropPreparation(res), nil
+	res = dropPreparation(res)
+	for i := range res {
+		res[i].test += test.suffix
+	}
+	return res, nil
 }
 
 // dropPreparation leaves out the rows that are preparation (droppedRows).
