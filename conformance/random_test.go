@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,31 +77,38 @@ func compareRandomCommands(t *testing.T, redoubt, redis *client, seed uint64, co
 			}
 			wantDirty, gotDirty = w, g
 		}
-		args := g.next()
-		line := quoteArgs(args)
-		history = append(history, line)
-		if len(history) > 12 {
-			history = history[1:]
+		group := [][][]byte{g.next()}
+		if g.rng.IntN(30) == 0 {
+			group = g.transaction()
 		}
-		want, err := redis.do(args)
-		if err != nil {
-			t.Fatalf("command %d %s: Redis: %v", i, line, err)
-		}
-		got, err := redoubt.do(args)
-		if err != nil {
-			t.Fatalf("command %d %s: Redoubt: %v\nlast commands:\n%s", i, line, err, strings.Join(history, "\n"))
-		}
-		if isKeys(args) {
-			want, got = want.sorted(), got.sorted()
-		}
-		want, got = orderFree(args, want), orderFree(args, got)
-		if got.String() != want.String() {
+		for _, args := range group {
+			line := quoteArgs(args)
+			history = append(history, line)
+			if len(history) > 12 {
+				history = history[1:]
+			}
+			want, err := redis.do(args)
+			if err != nil {
+				t.Fatalf("command %d %s: Redis: %v", i, line, err)
+			}
+			got, err := redoubt.do(args)
+			if err != nil {
+				t.Fatalf("command %d %s: Redoubt: %v\nlast commands:\n%s", i, line, err, strings.Join(history, "\n"))
+			}
+			want, got = comparable(group, args, want), comparable(group, args, got)
+			if got.String() == want.String() {
+				continue
+			}
 			problems = append(problems, fmt.Sprintf("command %d: %s\n  Redis:   %s\n  Redoubt: %s\n  after:\n    %s",
 				i, line, want, got, strings.Join(history[:len(history)-1], "\n    ")))
 			// Start both again from the same state, so that one
 			// difference is reported once.
-			redis.do([][]byte{[]byte("FLUSHALL")})
-			redoubt.do([][]byte{[]byte("FLUSHALL")})
+			for _, c := range []*client{redis, redoubt} {
+				c.do([][]byte{[]byte("DISCARD")})
+				c.do([][]byte{[]byte("UNWATCH")})
+				c.do([][]byte{[]byte("FLUSHALL")})
+			}
+			break
 		}
 	}
 	if len(problems) > 0 {
@@ -110,6 +118,72 @@ func compareRandomCommands(t *testing.T, redoubt, redis *client, seed uint64, co
 }
 
 func isKeys(args [][]byte) bool { return sortedReplies[strings.ToLower(string(args[0]))] }
+
+// comparable returns the reply v to args, sent as part of group, without
+// what chance decides (orderFree), and for EXEC the same for each reply in
+// it.
+func comparable(group [][][]byte, args [][]byte, v Value) Value {
+	if !strings.EqualFold(string(args[0]), "exec") {
+		if isKeys(args) {
+			v = v.sorted()
+		}
+		return orderFree(args, v)
+	}
+	// The queued commands are those between MULTI and EXEC.
+	var queued [][][]byte
+	for i, a := range group {
+		if strings.EqualFold(string(a[0]), "multi") {
+			queued = group[i+1 : len(group)-1]
+		}
+	}
+	if v.Kind == '*' && len(v.Elems) == len(queued) {
+		elems := make([]Value, len(queued))
+		for i, q := range queued {
+			elems[i] = comparable(nil, q, v.Elems[i])
+		}
+		v.Elems = elems
+	}
+	return v
+}
+
+// transaction draws a group of commands around a transaction: MULTI, a few
+// command lines and EXEC (or DISCARD), sometimes after WATCH of random keys
+// and a command line that may change them, so that EXEC's null reply shows
+// whether both servers saw the same change.
+func (g *cmdGen) transaction() [][][]byte {
+	var group [][][]byte
+	words := func(ws ...string) [][]byte {
+		b := make([][]byte, len(ws))
+		for i, w := range ws {
+			b[i] = []byte(w)
+		}
+		return b
+	}
+	if g.rng.IntN(2) == 0 {
+		watch := []string{"WATCH", g.arg("k")}
+		if g.rng.IntN(3) == 0 {
+			watch = append(watch, g.arg("k"))
+		}
+		// A line that names a watched key, when one comes soon.
+		line := g.next()
+		for range 20 {
+			if slices.ContainsFunc(line[1:], func(a []byte) bool { return string(a) == watch[1] }) {
+				break
+			}
+			line = g.next()
+		}
+		group = append(group, words(watch...), line)
+	}
+	group = append(group, words("MULTI"))
+	for range 1 + g.rng.IntN(4) {
+		group = append(group, g.next())
+	}
+	end := "EXEC"
+	if g.rng.IntN(10) == 0 {
+		end = "DISCARD"
+	}
+	return append(group, words(end))
+}
 
 // orderFree returns the reply v to args in a form that leaves out what
 // chance or a hash table's layout decides: HRANDFIELD's picks (only the

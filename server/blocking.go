@@ -68,6 +68,9 @@ type waiter struct {
 	kind  waitKind
 	db    int
 	proto int // the client's protocol, to build the reply it gets
+	// mute is the client's c.mute for the command that blocked (CLIENT
+	// REPLY OFF or SKIP): a serve then builds and posts no reply.
+	mute  bool
 	nodes []waitNode
 
 	// What a serve does: pop from the head (left) or the tail, or the
@@ -327,6 +330,7 @@ func (s *Server) serveKey(db *store.DB, q *waitQueue) (dirty int64, popped bool)
 // counter, and false if there was nothing to pop after all.
 func (s *Server) serveWaiter(db *store.DB, key []byte, w *waiter) (dirty int64, ok bool) {
 	rb := replyBuilder(s, w.proto)
+	rb.mute = w.mute
 	switch w.kind {
 	case waitListPop:
 		// The elements go straight from the list into the reply.
@@ -468,7 +472,7 @@ const (
 // caller must hold the transaction (c.tx) w is registered in.
 func (c *client) park(w *waiter, keys [][]byte, d time.Duration) parkResult {
 	s := c.s
-	w.c, w.db, w.proto = c, c.db.ID(), c.proto
+	w.c, w.db, w.proto, w.mute = c, c.db.ID(), c.proto, c.mute
 	s.blk.add(w, keys)
 
 	parked := time.Since(c.created)

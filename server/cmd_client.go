@@ -227,9 +227,14 @@ func parseClientType(b []byte) (int, bool) {
 	return 0, false
 }
 
-// clientType returns the type of c. There is no replication and pub/sub
-// does not mark connections yet, so every client is a normal one.
-func (c *client) clientType() int { return clientNormal }
+// clientType returns the type of c. There is no replication: a client with
+// subscriptions is a pubsub one, any other a normal one.
+func (c *client) clientType() int {
+	if c.subs.Load() != 0 {
+		return clientPubSub
+	}
+	return clientNormal
+}
 
 func cmdClientList(c *client, args [][]byte) {
 	typ := -1
@@ -478,7 +483,8 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	}
 	qbufFree := max(qbufCap-qbuf, 0)
 	rbp := obl
-	totMem := connBaseMem + max(qbufCap, qbuf) + argvMem + rbs + omem
+	multiMem := other.multiMem()
+	totMem := connBaseMem + max(qbufCap, qbuf) + argvMem + multiMem + rbs + omem
 
 	b = append(b, "id="...)
 	b = strconv.AppendInt(b, other.id, 10)
@@ -499,10 +505,19 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	b = strconv.AppendInt(b, max(now-other.lastInteraction.Load(), 0), 10)
 	b = append(b, " flags="...)
 	n := len(b)
+	if other.subs.Load() != 0 {
+		b = append(b, 'P')
+	}
+	if other.multiCount.Load() >= 0 {
+		b = append(b, 'x')
+	}
 	if c.s.info.isBlocked(other) {
 		b = append(b, 'b')
 	}
 	b = appendTrackingFlags(b, other)
+	if other.dirtyCAS.Load() {
+		b = append(b, 'd')
+	}
 	if self && c.closeAfterReply {
 		b = append(b, 'c')
 	}
@@ -517,13 +532,18 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	}
 	b = append(b, " db="...)
 	b = strconv.AppendInt(b, int64(other.dbIndex.Load()), 10)
-	b = append(b, " sub=0 psub=0 ssub=0 multi=-1 qbuf="...)
+	b = other.appendSubCounts(b)
+	b = append(b, " multi="...)
+	b = strconv.AppendInt(b, int64(other.multiCount.Load()), 10)
+	b = append(b, " qbuf="...)
 	b = strconv.AppendInt(b, qbuf, 10)
 	b = append(b, " qbuf-free="...)
 	b = strconv.AppendInt(b, qbufFree, 10)
 	b = append(b, " argv-mem="...)
 	b = strconv.AppendInt(b, argvMem, 10)
-	b = append(b, " multi-mem=0 rbs="...)
+	b = append(b, " multi-mem="...)
+	b = strconv.AppendInt(b, other.multiArgMem.Load(), 10)
+	b = append(b, " rbs="...)
 	b = strconv.AppendInt(b, rbs, 10)
 	b = append(b, " rbp="...)
 	b = strconv.AppendInt(b, rbp, 10)

@@ -69,6 +69,10 @@ func cmdPing(c *client, args [][]byte) {
 		c.writeWrongArgs(c.lastCmd.Load())
 		return
 	}
+	if c.subs.Load() != 0 && c.proto == 2 {
+		c.writeSubscribedPong(args)
+		return
+	}
 	if len(args) == 1 {
 		c.WriteSimple("PONG")
 		return
@@ -195,11 +199,13 @@ func cmdReset(c *client, args [][]byte) {
 }
 
 // resetState returns the connection to the state of a new one, as RESET:
-// database 0, RESP2, authenticated as the default user, no name, replies on,
+// no transaction and no watched keys, database 0, RESP2, authenticated as the default user, no name, replies on,
 // no-evict and no-touch off. The library name and version stay: they still
 // describe the client behind the connection. A CLIENT REPLY SKIP given just
 // before still silences RESET's own reply, as in Redis.
 func (c *client) resetState() {
+	c.leaveMulti()
+	c.s.unsubscribeAll(c)
 	c.selectDB(0)
 	c.setProto(2)
 	c.name.Store(nil)

@@ -369,8 +369,11 @@ func (s *Server) infoStats(b []byte) []byte {
 	}
 	b = field(b, "keyspace_hits", st.Hits)
 	b = field(b, "keyspace_misses", st.Misses)
-	for _, name := range []string{"pubsub_channels", "pubsub_patterns", "pubsubshard_channels",
-		"latest_fork_usec", "total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys",
+	channels, patterns, shard := s.pubsubCounts()
+	b = field(b, "pubsub_channels", channels)
+	b = field(b, "pubsub_patterns", patterns)
+	b = field(b, "pubsubshard_channels", shard)
+	for _, name := range []string{"latest_fork_usec", "total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys",
 		"active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
 		"total_active_defrag_time", "current_active_defrag_time"} {
 		b = field(b, name, 0)

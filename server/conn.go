@@ -94,7 +94,16 @@ type client struct {
 	denyBlocking bool
 
 	// multi is the MULTI state (multi.go): nil outside MULTI … EXEC.
-	multi *multiState
+	// inExec is set while EXEC runs the queued commands, in EXEC's store
+	// transaction. watching are the keys WATCHed, guarded by the store's
+	// lock, like the server's watch table.
+	multi      *multiState
+	spareMulti *multiState // the last one, emptied, for the next MULTI
+	inExec     bool
+	watching   []*watchedKey
+
+	// ps is the client's side of its pub/sub subscriptions (pubsub.go).
+	ps clientSubs
 
 	// trk is the client-side caching state (tracking.go).
 	trk clientTracking
@@ -123,9 +132,17 @@ type client struct {
 	// subs counts the client's subscriptions: channels, patterns and
 	// shard channels (pubsub.go). Non-zero makes it a pubsub client for
 	// client-output-buffer-limit and RESP2's subscribed mode.
-	subs    atomic.Int32
-	qbuf    atomic.Int64 // unread input bytes, for CLIENT LIST
-	qbufCap atomic.Int64 // the input buffer's size, for CLIENT LIST
+	subs atomic.Int32
+	// The transaction's figures for CLIENT LIST (multi.go): the commands
+	// queued (-1 outside MULTI), what they take, the keys watched, and
+	// whether a watched key changed (the "d" flag; EXEC will fail).
+	multiCount  atomic.Int32
+	multiArgMem atomic.Int64
+	multiSlots  atomic.Int64
+	watchCount  atomic.Int64
+	dirtyCAS    atomic.Bool
+	qbuf        atomic.Int64 // unread input bytes, for CLIENT LIST
+	qbufCap     atomic.Int64 // the input buffer's size, for CLIENT LIST
 	// The output's figures, published by its writes (output.go): CLIENT
 	// LIST's obl, oll, omem and rbs.
 	outBuf, outList, outMem, outCap atomic.Int64
@@ -143,6 +160,7 @@ func newConn(s *Server, nc net.Conn) *client {
 	c.ob.limit = defaultOutboxLimit
 	c.lastInteraction.Store(s.unixTime.Load())
 	c.resp.Store(2)
+	c.multiCount.Store(-1)
 	return c
 }
 
@@ -209,6 +227,8 @@ func (c *client) wakeHandled() bool {
 // cleanup releases everything the connection holds.
 func (c *client) cleanup() {
 	c.endTx()
+	c.dropWatches()
+	c.s.unsubscribeAll(c)
 	c.trackingOff()
 	c.closeOutbox()
 	c.close()
@@ -222,6 +242,9 @@ func (c *client) cleanup() {
 // replies. It reports whether the connection must close.
 func (c *client) processInput() (stop bool) {
 	c.run.mark = 0 // the read before this batch is no command's time
+	// What others posted before this batch goes before its replies, as
+	// it would in Redis (a message to oneself among them).
+	c.drainOutbox()
 	defer c.endTx()
 	defer c.endRun()
 	for !c.closeAfterReply {
@@ -332,12 +355,26 @@ func (c *client) execute(args [][]byte) {
 	}
 	switch {
 	case cmd == nil:
+		c.flagTransaction()
 		c.rejectUnknown(args)
 	case !cmd.arityOK(len(args)):
 		c.s.cmdStats[cmd.id].rejected.Add(1)
-		c.writeWrongArgs(cmd)
+		c.flagTransaction()
+		if cmd.fullName == "exec" {
+			c.abortExec(strings.TrimPrefix(fmt.Sprintf(msgWrongArgs, cmd.fullName), "ERR "))
+		} else {
+			c.writeWrongArgs(cmd)
+		}
 	case cmd.protectedBy != unprotected && !c.allowed(cmd):
+		c.flagTransaction()
 		c.refuseProtected(cmd)
+	case c.multi != nil && cmd.Flags&flagNoMulti != 0:
+		c.s.cmdStats[cmd.id].rejected.Add(1)
+		c.flagTransaction()
+		c.writeErrorReply(msgNotInMulti)
+	case c.subs.Load() != 0 && c.refuseSubscribed(cmd):
+	case c.multi != nil && queuesInMulti(cmd):
+		c.queueMulti(cmd, args)
 	default:
 		c.call(cmd, args)
 	}
@@ -351,9 +388,12 @@ func (c *client) execute(args [][]byte) {
 // still in the transaction (Tx.Commit), so the next command sees their
 // effects: woken clients, touched WATCHes, and a new "now".
 func (c *client) call(cmd *command, args [][]byte) {
-	if cmd.lockDB {
+	switch {
+	case c.inExec:
+		// EXEC's commands run in EXEC's transaction, as one step.
+	case cmd.lockDB:
 		c.beginTx(cmd)
-	} else {
+	default:
 		c.endTx()
 	}
 	if c.run.cmd != cmd {
@@ -374,7 +414,7 @@ func (c *client) call(cmd *command, args [][]byte) {
 	}
 	errs := c.errors
 	cmd.Run(c, args)
-	if c.tx != nil {
+	if c.tx != nil && !c.inExec {
 		c.tx.Commit()
 	}
 	c.trackCall(cmd, args)

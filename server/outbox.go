@@ -95,10 +95,12 @@ func (c *client) wake() {
 // aLongTimeAgo is a deadline that has always passed.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// drainOutbox moves what other goroutines posted to the end of the output,
-// or drops it while replies are dropped (c.mute). A big outbox is queued as
-// it is (output.go), not copied. The owner calls it, having cleared any
-// wake-up deadline first.
+// drainOutbox moves what other goroutines posted to the end of the output.
+// It is delivered even while replies are dropped (c.mute): pushes pass
+// CLIENT REPLY OFF in Redis 7.0 (CLIENT_PUSHING), and a poster of a reply
+// that must not pass builds nothing instead (see serveWaiter). A big
+// outbox is queued as it is (output.go), not copied. The owner calls it,
+// having cleared any wake-up deadline first.
 func (c *client) drainOutbox() {
 	if !c.ob.pending.Swap(false) {
 		return
@@ -107,7 +109,6 @@ func (c *client) drainOutbox() {
 	o.mu.Lock()
 	if len(o.buf) > 0 {
 		switch {
-		case c.mute:
 		case len(o.buf) >= replyChunk:
 			c.queue(o.buf)
 			o.buf = nil

@@ -74,6 +74,10 @@ type Server struct {
 	// blk are the clients blocked in BLPOP and the like, WAIT included
 	// (blocking.go); the store's lock guards it.
 	blk blockRegistry
+	// watch are the keys clients WATCH (multi.go), under the store's lock.
+	watch watchTable
+	// ps are the pub/sub subscriptions (pubsub.go), under their own lock.
+	ps pubsubRegistry
 	// trk is the client-side caching state (tracking.go); the store's
 	// lock guards it.
 	trk trackingState
@@ -147,6 +151,7 @@ func New(cfg Config) (*Server, error) {
 	s.store = store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock,
 		OnCommit: s.consumeChanges, OnEnd: s.trackingEndTx, OnFreed: s.noteFreedValues})
 	s.stats.errorCodes = map[string]int64{}
+	s.ps.init()
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
 	s.applyHotConfig(cfg)
@@ -465,6 +470,9 @@ func (s *Server) consumeChanges(tx *store.Tx, changes []store.Change) {
 	dirty = s.servedDirty(dirty) // blocking.go: what serving blocked clients changed
 	if dirty != 0 {
 		s.stats.dirty.Add(dirty)
+	}
+	if s.watch.count > 0 {
+		s.watch.consume(tx, changes) // multi.go
 	}
 	s.trackChanges(tx, changes) // tracking.go: invalidations
 	// Last, after every other consumer has seen the step: serve the keys

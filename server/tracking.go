@@ -229,7 +229,7 @@ var trackingArgs = []cmdArg{
 }
 
 // The channel RESP2 redirection publishes on.
-const trackingChannel = "__redis__:invalidate"
+var trackingChannel = []byte("__redis__:invalidate")
 
 // trackCall is the dispatcher's hook after a command ran (client.call).
 // With tracking off and nothing pending it is one branch.
@@ -255,8 +255,8 @@ func (c *client) trackingAfterCall(cmd *command, args [][]byte) {
 	}
 	// Messages this client's own commands caused go after the reply, and
 	// after a whole EXEC's reply rather than inside it.
-	if c.trk.hook&hookPending != 0 && !c.denyBlocking {
-		c.out = append(c.out, c.trk.pending...)
+	if c.trk.hook&hookPending != 0 && !c.inExec {
+		c.appendPush(c.trk.pending)
 		c.trk.pending = c.trk.pending[:0]
 		if cap(c.trk.pending) > 64<<10 {
 			c.trk.pending = nil
@@ -406,15 +406,15 @@ func (s *Server) sendTracking(target, owner *client, payload []byte) {
 	switch {
 	case dest.resp.Load() == 3:
 		msg = append(msg, ">2\r\n$10\r\ninvalidate\r\n"...)
+		msg = append(msg, payload...)
 	case redirected && dest.subs.Load() > 0:
 		// A RESP2 connection in subscribed mode gets a pub/sub message
 		// on __redis__:invalidate (Redis checks subscribed mode, not the
 		// channel).
-		msg = append(msg, "*3\r\n$7\r\nmessage\r\n$20\r\n"+trackingChannel+"\r\n"...)
+		msg = dest.appendPubsubMessage(msg, trackingChannel, func(b []byte) []byte { return append(b, payload...) })
 	default:
 		return // RESP2 without redirection: nothing can carry it
 	}
-	msg = append(msg, payload...)
 	s.deliverTracking(dest, owner, msg)
 	if cap(msg) <= 64<<10 {
 		s.trk.msg = msg[:0]
@@ -422,14 +422,15 @@ func (s *Server) sendTracking(target, owner *client, payload []byte) {
 }
 
 // deliverTracking appends message b for c: to its pending messages when c
-// is owner, whose goroutine this is, else to its outbox.
+// is owner, whose goroutine this is, else to its outbox. Either way it
+// passes CLIENT REPLY OFF, as Redis's pushes do.
 func (s *Server) deliverTracking(c, owner *client, b []byte) {
 	if c == owner {
 		c.trk.pending = append(c.trk.pending, b...)
 		c.trk.hook |= hookPending
 		return
 	}
-	c.post(b)
+	c.postPush(b)
 }
 
 // trackingBcastKey records key as changed by writer for every BCAST prefix

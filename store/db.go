@@ -91,6 +91,18 @@ func (db *DB) lookup(key []byte, flags LookupFlags) *entry {
 	return e
 }
 
+// Peek reports whether key is in the keyspace, even past its deadline, and
+// whether its deadline has passed (Redis's dictFind and keyIsExpired), without
+// deleting, touching or counting anything. WATCH needs the difference
+// between a key that is gone and one that only expired.
+func (db *DB) Peek(key []byte) (present, expired bool) {
+	e := db.keys.find(key)
+	if e == nil {
+		return false, false
+	}
+	return true, e.volatile() && db.expiredAt(e, db.now())
+}
+
 // expiredAt reports whether e is past its deadline at now (Unix ms). Callers
 // on hot paths check e.volatile() first, so that keys without a deadline
 // never read the clock.

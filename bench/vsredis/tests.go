@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -33,9 +32,9 @@ type benchTest struct {
 	// they differ from the same command's rows without the options.
 	options []string
 	suffix  string
-	// driver, if set, runs the test instead of redis-benchmark: a
-	// workload redis-benchmark cannot express (tracking.go).
-	driver func(ctx context.Context, p *serverProc, o options, pipeline, requests int) ([]result, error)
+	// drive, when set, runs the test instead of redis-benchmark: a Go
+	// load generator (driver.go).
+	drive driver
 }
 
 // droppedRows are rows redis-benchmark prints that are preparation, not a
@@ -65,6 +64,8 @@ var allTests = []benchTest{
 	{name: "lrange_500", builtin: "lrange_500", costP1: 3, costPipelined: 25, probe: lrangeProbe("499")},
 	{name: "lrange_600", builtin: "lrange_600", costP1: 3, costPipelined: 25, probe: lrangeProbe("599")},
 	{name: "mset", builtin: "mset", costPipelined: 3, probe: [][]string{{"MSET", "vsredis:probe:a", "xxx", "vsredis:probe:b", "xxx"}}},
+	{name: "multi", drive: multiIncrDriver, costP1: 2, costPipelined: 10,
+		probe: [][]string{{"MULTI"}}},
 	// Client-side caching: every one of the 50 clients speaks RESP3 and has
 	// CLIENT TRACKING on, so each GET remembers its key for its client and
 	// each SET of a remembered key invalidates it (the clients of the GET
@@ -75,7 +76,7 @@ var allTests = []benchTest{
 		probe: [][]string{{"CLIENT", "TRACKING", "on"}, {"SET", "vsredis:probe", "xxx"}}},
 	// Tracking clients that read and write: writes invalidate keys the
 	// others read, with pushes (our own client: tracking.go).
-	{name: "mixed-tracking", driver: runTrackingMixed,
+	{name: "mixed-tracking", drive: trackingMixedDriver,
 		probe: [][]string{{"CLIENT", "TRACKING", "on"}, {"GET", "vsredis:probe"}, {"SET", "vsredis:probe", "xxx"}}},
 	{name: "zadd-big", command: []string{"ZADD", bigZsetKey, "__rand_int__", "m:__rand_int__"}, big: &bigZset,
 		costPipelined: 4, probe: [][]string{{"ZADD", "vsredis:probe:bigzset", "1", "m:000000000001"}}},

@@ -121,15 +121,18 @@ func supportedTests(ctx context.Context, tests []benchTest, servers ...*serverPr
 // the test, pipeline at a time. Rows that are preparation (droppedRows)
 // are left out.
 func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, test benchTest, pipeline, requests int) ([]result, error) {
-	if test.driver != nil {
-		res, err := test.driver(ctx, p, o, pipeline, requests)
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	if test.drive != nil {
+		res, err := test.drive(ctx, p.port, o.clients, pipeline, test.keyspace(o), requests)
 		if err == nil {
 			err = p.alive()
 		}
-		return res, err
+		if err != nil {
+			return nil, fmt.Errorf("%s against %s (pipeline %d): %w", test.name, p.name, pipeline, err)
+		}
+		return res, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, test.args(p.port, o.clients, pipeline, test.keyspace(o), requests)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,12 +33,12 @@ const (
 	mixedRow  = "GET 90% / SET 10%" + " (50 clients tracking)"
 )
 
-// runTrackingMixed runs requests requests of the mixed workload against p
-// at the pipeline depth and returns one result row.
-func runTrackingMixed(ctx context.Context, p *serverProc, o options, pipeline, requests int) ([]result, error) {
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
-	defer cancel()
-	conns := make([]net.Conn, o.clients)
+// trackingMixedDriver runs requests requests of the mixed workload (a
+// driver, driver.go). It is not runOps: its connections turn tracking on
+// first, and skip the pushes that come between replies.
+func trackingMixedDriver(ctx context.Context, port, clients, pipeline, keyspace, requests int) ([]result, error) {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	conns := make([]net.Conn, clients)
 	defer func() {
 		for _, nc := range conns {
 			if nc != nil {
@@ -45,10 +46,10 @@ func runTrackingMixed(ctx context.Context, p *serverProc, o options, pipeline, r
 			}
 		}
 	}()
-	readers := make([]*wire.Reader, o.clients)
+	readers := make([]*wire.Reader, clients)
 	var d net.Dialer
 	for i := range conns {
-		nc, err := d.DialContext(ctx, "tcp", p.addr())
+		nc, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return nil, err
 		}
@@ -63,10 +64,10 @@ func runTrackingMixed(ctx context.Context, p *serverProc, o options, pipeline, r
 		for range 2 {
 			kind, data, err := readers[i].Read()
 			if err == nil && kind == wire.Error {
-				err = fmt.Errorf("%s: %s", p.name, data)
+				err = errors.New(string(data))
 			}
 			if err != nil {
-				return nil, fmt.Errorf("setting up tracking on %s: %w", p.name, err)
+				return nil, fmt.Errorf("setting up tracking: %w", err)
 			}
 		}
 		nc.SetDeadline(time.Time{})
@@ -87,13 +88,13 @@ func runTrackingMixed(ctx context.Context, p *serverProc, o options, pipeline, r
 		wg.Add(1)
 		go func() { // exits when the requests are all claimed, or on an error
 			defer wg.Done()
-			lat[i], errs[i] = mixedClient(conns[i], readers[i], uint64(i), pipeline, o.keyspace, &left)
+			lat[i], errs[i] = mixedClient(conns[i], readers[i], uint64(i), pipeline, keyspace, &left)
 		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("tracking workload against %s: %w", p.name, err)
+		return nil, err
 	}
 	var all []time.Duration
 	for _, l := range lat {
