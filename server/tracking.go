@@ -94,6 +94,11 @@ type clientTracking struct {
 	pending []byte
 	// refs is scratch for key extraction; the client's goroutine's.
 	refs []keyspec.Ref
+	// deferred are the reads of commands run inside EXEC, whose changes
+	// reach the consumer only at EXEC's commit: each is remembered there,
+	// after the changes recorded before it (at), as Redis remembers it
+	// between the writes around it. Under the store's lock.
+	deferred []deferredRead
 
 	// flags are written under the store's lock and read by any
 	// goroutine (CLIENT LIST).
@@ -103,6 +108,13 @@ type clientTracking struct {
 	redirect atomic.Int64
 	// prefixes are the BCAST prefixes, sorted, under the store's lock.
 	prefixes []string
+}
+
+// deferredRead is the keys of one read inside EXEC, to be remembered after
+// the first at changes of EXEC's step.
+type deferredRead struct {
+	at   int
+	keys [][]byte
 }
 
 // trackingState is the server's side: the tracking table, the prefixes of
@@ -119,6 +131,9 @@ type trackingState struct {
 	order    []*bcastPrefix
 	// bcastPending is set when a prefix has keys to send (trackingEndTx).
 	bcastPending bool
+	// deferring is set while a client has reads inside EXEC to remember
+	// (clientTracking.deferred).
+	deferring bool
 	// clients are the clients with tracking on, by id; nclients mirrors
 	// len(clients) for INFO and the cron.
 	clients  map[int64]*client
@@ -247,6 +262,10 @@ func (c *client) trackingAfterCall(cmd *command, args [][]byte) {
 		if cmd.Flags&flagReadOnly != 0 && c.tx != nil {
 			c.trackingRemember(cmd, args)
 		}
+		if len(c.trk.deferred) > 0 && !c.inExec && c.tx != nil {
+			// EXEC's step had no change to meet its reads at.
+			c.s.trackingReplay(c, nil)
+		}
 		// CLIENT CACHING holds for the next command, or the next
 		// transaction; any CLIENT subcommand keeps it.
 		if c.multi == nil && (cmd.parent == nil || cmd.parent.Name != "client") {
@@ -281,55 +300,111 @@ func (c *client) trackingRemember(cmd *command, args [][]byte) {
 	if len(refs) == 0 {
 		return
 	}
-	t := &c.s.trk
+	if c.inExec {
+		// EXEC's changes are not consumed yet: remember the keys where
+		// they stand among them, at EXEC's commit.
+		d := deferredRead{at: c.tx.Uncommitted(), keys: make([][]byte, len(refs))}
+		for i, r := range refs {
+			d.keys[i] = slices.Clone(args[r.Pos])
+		}
+		c.trk.deferred = append(c.trk.deferred, d)
+		c.s.trk.deferring = true
+		return
+	}
+	for _, r := range refs {
+		c.s.trackKey(c, args[r.Pos])
+	}
+	c.s.trackingLimitAfterRead(c)
+}
+
+// trackKey remembers key for c.
+func (s *Server) trackKey(c *client, key []byte) {
+	t := &s.trk
 	if t.keys == nil {
 		t.keys = map[string]*trackedKey{}
 	}
-	for _, r := range refs {
-		key := args[r.Pos]
-		k := t.keys[string(key)]
-		if k == nil {
-			k = &trackedKey{ids: make([]int64, 0, 1)}
-			t.keys[string(key)] = k
+	k := t.keys[string(key)]
+	if k == nil {
+		k = &trackedKey{ids: make([]int64, 0, 1)}
+		t.keys[string(key)] = k
+	}
+	if k.add(c.id) {
+		t.items++
+	}
+}
+
+// trackingLimitAfterRead applies tracking-table-max-keys after a read grew
+// the table.
+func (s *Server) trackingLimitAfterRead(c *client) {
+	if max := s.trk.maxKeys.Load(); max > 0 && int64(len(s.trk.keys)) > max {
+		s.trackingLimit(c)
+	}
+}
+
+// trackingReplay remembers c's reads inside EXEC, each after the changes of
+// EXEC's step recorded before it, and invalidates the changed keys in that
+// order: changes is the step's change log (nil when it changed nothing).
+func (s *Server) trackingReplay(c *client, changes []store.Change) {
+	d := c.trk.deferred
+	for i := range changes {
+		for len(d) > 0 && d[0].at <= i {
+			for _, k := range d[0].keys {
+				s.trackKey(c, k)
+			}
+			d = d[1:]
 		}
-		if k.add(c.id) {
-			t.items++
+		s.trackingInvalidateChange(&changes[i], c)
+	}
+	for _, r := range d {
+		for _, k := range r.keys {
+			s.trackKey(c, k)
 		}
 	}
-	if max := t.maxKeys.Load(); max > 0 && int64(len(t.keys)) > max {
-		c.s.trackingLimit(c)
-	}
+	clear(c.trk.deferred)
+	c.trk.deferred = c.trk.deferred[:0]
+	s.trk.deferring = false
+	s.trackingLimitAfterRead(c)
 }
 
 // trackChanges is the change log's consumer for tracking: each change to a
 // key invalidates it. With no key tracked and no BCAST prefix it is one
 // branch per step.
 func (s *Server) trackChanges(tx *store.Tx, changes []store.Change) {
-	if len(s.trk.keys) != 0 || len(s.trk.prefixes) != 0 {
+	if len(s.trk.keys) != 0 || len(s.trk.prefixes) != 0 || s.trk.deferring {
 		s.trackingInvalidate(tx, changes)
 	}
 }
 
 func (s *Server) trackingInvalidate(tx *store.Tx, changes []store.Change) {
 	owner, _ := tx.Owner().(*client)
+	if owner != nil && len(owner.trk.deferred) > 0 {
+		s.trackingReplay(owner, changes)
+		return
+	}
 	for i := range changes {
-		ch := &changes[i]
-		if ch.Key == nil {
-			continue // flushes are FLUSHDB's and FLUSHALL's (trackingFlushed); swaps invalidate nothing
+		s.trackingInvalidateChange(&changes[i], owner)
+	}
+}
+
+// trackingInvalidateChange invalidates the key of one change, if it has
+// one: flushes are FLUSHDB's and FLUSHALL's (trackingFlushed), and swaps
+// invalidate nothing, as in Redis.
+func (s *Server) trackingInvalidateChange(ch *store.Change, owner *client) {
+	if ch.Key == nil {
+		return
+	}
+	if len(s.trk.prefixes) != 0 {
+		// Redis records a key expired with no client as its writer, so
+		// NOLOOP does not hide it even from the client whose read expired
+		// it.
+		writer := owner
+		if ch.Op == store.OpExpired {
+			writer = nil
 		}
-		if len(s.trk.prefixes) != 0 {
-			// Redis records a key expired with no client as its writer,
-			// so NOLOOP does not hide it even from the client whose read
-			// expired it.
-			writer := owner
-			if ch.Op == store.OpExpired {
-				writer = nil
-			}
-			s.trackingBcastKey(ch.Key, writer)
-		}
-		if len(s.trk.keys) != 0 {
-			s.trackingInvalidateKey(ch.Key, owner)
-		}
+		s.trackingBcastKey(ch.Key, writer)
+	}
+	if len(s.trk.keys) != 0 {
+		s.trackingInvalidateKey(ch.Key, owner)
 	}
 }
 

@@ -137,6 +137,11 @@ func (tx *Tx) Now() int64 {
 // dispatcher sets it per command.
 func (tx *Tx) SetNoTouch(v bool) { tx.noTouch = v }
 
+// Uncommitted returns how many changes the step has recorded so far: a
+// consumer that must put something in order with them (a read inside an
+// EXEC, between two writes) notes this count and meets it at Commit.
+func (tx *Tx) Uncommitted() int { return len(tx.changes) }
+
 // Owner returns TxOptions.Owner.
 func (tx *Tx) Owner() any { return tx.owner }
 
