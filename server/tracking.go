@@ -122,7 +122,7 @@ type deferredRead struct {
 // everything but what is atomic.
 type trackingState struct {
 	// keys maps a key to the clients that may cache it.
-	keys map[string]*trackedKey
+	keys map[string]trackedKey
 	// items counts the (key, client) pairs of keys (tracking_total_items).
 	items int64
 	// prefixes are the BCAST prefixes in use; order holds them sorted,
@@ -148,12 +148,16 @@ type trackingState struct {
 	buf, msg []byte
 }
 
-// trackedKey lists the ids of the clients that may cache a key: a slice
-// while short, a set when long, so that many clients reading one key do
-// not make each read scan them all.
+// trackedKey lists the ids of the clients that may cache a key: the
+// first in the entry itself (most keys have one reader, and cost no
+// allocation but the key's), more in a short slice, and a set when long,
+// so that many clients reading one key do not make each read scan them
+// all. The table holds entries by value: add changes a copy, which the
+// caller stores back.
 type trackedKey struct {
-	ids []int64
-	set map[int64]struct{}
+	first int64
+	more  []int64
+	set   map[int64]struct{}
 }
 
 // maxTrackedSlice is how many ids a trackedKey lists before it uses a set.
@@ -168,18 +172,19 @@ func (k *trackedKey) add(id int64) bool {
 		k.set[id] = struct{}{}
 		return true
 	}
-	if slices.Contains(k.ids, id) {
+	if k.first == id || slices.Contains(k.more, id) {
 		return false
 	}
-	if len(k.ids) < maxTrackedSlice {
-		k.ids = append(k.ids, id)
+	if len(k.more) < maxTrackedSlice {
+		k.more = append(k.more, id)
 		return true
 	}
 	k.set = make(map[int64]struct{}, 2*maxTrackedSlice)
-	for _, x := range k.ids {
+	k.set[k.first] = struct{}{}
+	for _, x := range k.more {
 		k.set[x] = struct{}{}
 	}
-	k.ids = nil
+	k.more = nil
 	k.set[id] = struct{}{}
 	return true
 }
@@ -188,7 +193,21 @@ func (k *trackedKey) len() int {
 	if k.set != nil {
 		return len(k.set)
 	}
-	return len(k.ids)
+	return 1 + len(k.more)
+}
+
+// each calls fn for every id.
+func (k *trackedKey) each(fn func(id int64)) {
+	if k.set != nil {
+		for id := range k.set {
+			fn(id)
+		}
+		return
+	}
+	fn(k.first)
+	for _, id := range k.more {
+		fn(id)
+	}
 }
 
 // bcastPrefix is one BCAST prefix: its clients, and the keys changed under
@@ -321,14 +340,16 @@ func (c *client) trackingRemember(cmd *command, args [][]byte) {
 func (s *Server) trackKey(c *client, key []byte) {
 	t := &s.trk
 	if t.keys == nil {
-		t.keys = map[string]*trackedKey{}
+		t.keys = map[string]trackedKey{}
 	}
-	k := t.keys[string(key)]
-	if k == nil {
-		k = &trackedKey{ids: make([]int64, 0, 1)}
-		t.keys[string(key)] = k
+	k, ok := t.keys[string(key)]
+	if !ok {
+		t.keys[string(key)] = trackedKey{first: c.id}
+		t.items++
+		return
 	}
 	if k.add(c.id) {
+		t.keys[string(key)] = k
 		t.items++
 	}
 }
@@ -414,8 +435,8 @@ func (s *Server) trackingInvalidateChange(ch *store.Change, owner *client) {
 // does not hear of its own changes, and what it hears waits for its reply.
 func (s *Server) trackingInvalidateKey(key []byte, owner *client) {
 	t := &s.trk
-	k := t.keys[string(key)]
-	if k == nil {
+	k, ok := t.keys[string(key)]
+	if !ok {
 		return
 	}
 	delete(t.keys, string(key))
@@ -424,7 +445,7 @@ func (s *Server) trackingInvalidateKey(key []byte, owner *client) {
 	if cap(payload) <= 64<<10 {
 		t.buf = payload[:0]
 	}
-	send := func(id int64) {
+	k.each(func(id int64) {
 		target := t.clients[id]
 		if target == nil {
 			return // gone, or tracking off since: forgotten lazily, as in Redis
@@ -434,16 +455,7 @@ func (s *Server) trackingInvalidateKey(key []byte, owner *client) {
 			return
 		}
 		s.sendTracking(target, owner, payload)
-	}
-	if k.set != nil {
-		for id := range k.set {
-			send(id)
-		}
-		return
-	}
-	for _, id := range k.ids {
-		send(id)
-	}
+	})
 }
 
 // appendKeyPayload appends the RESP array of one key.
@@ -618,7 +630,7 @@ func (s *Server) trackingFlushed(c *client) {
 		}
 	}
 	if t.keys != nil {
-		t.keys = map[string]*trackedKey{}
+		t.keys = map[string]trackedKey{}
 		t.items = 0
 	}
 }
