@@ -75,8 +75,9 @@ const (
 
 // Bits of clientTracking.hook.
 const (
-	hookOn      = 1 << iota // tracking is on
-	hookPending             // messages wait in pending
+	hookOn       = 1 << iota // tracking is on
+	hookPending              // messages wait in pending
+	hookDeferred             // reads inside EXEC wait in deferred
 )
 
 // clientTracking is a client's tracking state.
@@ -281,15 +282,16 @@ func (c *client) trackingAfterCall(cmd *command, args [][]byte) {
 		if cmd.Flags&flagReadOnly != 0 && c.tx != nil {
 			c.trackingRemember(cmd, args)
 		}
-		if len(c.trk.deferred) > 0 && !c.inExec && c.tx != nil {
-			// EXEC's step had no change to meet its reads at.
-			c.s.trackingReplay(c, nil)
-		}
 		// CLIENT CACHING holds for the next command, or the next
 		// transaction; any CLIENT subcommand keeps it.
 		if c.multi == nil && (cmd.parent == nil || cmd.parent.Name != "client") {
 			c.trk.caching = false
 		}
+	}
+	if c.trk.hook&hookDeferred != 0 && !c.inExec && c.tx != nil {
+		// EXEC's step had no change to meet its reads at (or tracking
+		// was turned off inside it, after them).
+		c.s.trackingReplay(c, nil)
 	}
 	// Messages this client's own commands caused go after the reply, and
 	// after a whole EXEC's reply rather than inside it.
@@ -327,6 +329,7 @@ func (c *client) trackingRemember(cmd *command, args [][]byte) {
 			d.keys[i] = slices.Clone(args[r.Pos])
 		}
 		c.trk.deferred = append(c.trk.deferred, d)
+		c.trk.hook |= hookDeferred
 		c.s.trk.deferring = true
 		return
 	}
@@ -383,6 +386,7 @@ func (s *Server) trackingReplay(c *client, changes []store.Change) {
 	}
 	clear(c.trk.deferred)
 	c.trk.deferred = c.trk.deferred[:0]
+	c.trk.hook &^= hookDeferred
 	s.trk.deferring = false
 	s.trackingLimitAfterRead(c)
 }
