@@ -30,6 +30,9 @@ type serverCommand struct {
 	// preload, if not nil, appends a command that prepares for the i-th
 	// instance (GET's key must exist).
 	preload func(dst []byte, i int) []byte
+	// replies is how many replies one instance gets, when more than one
+	// (a transaction: MULTI, its commands, EXEC).
+	replies int
 }
 
 var benchValue = []byte("xxx")
@@ -59,6 +62,17 @@ var serverCommands = []serverCommand{
 		dst = wire.AppendBulkString(dst, "INCR")
 		return wire.AppendBulk(dst, putKey(kb[:], "counter:", i))
 	}},
+	{name: "MULTI-5xINCR-EXEC", replies: 7, encode: func(dst []byte, i int) []byte {
+		// A transaction of five INCRs, as bench-vs-redis's "multi".
+		var kb [20]byte
+		dst = wire.AppendCommand(dst, "MULTI")
+		for j := range 5 {
+			dst = wire.AppendArray(dst, 2)
+			dst = wire.AppendBulkString(dst, "INCR")
+			dst = wire.AppendBulk(dst, putKey(kb[:], "counter:", i*5+j))
+		}
+		return wire.AppendCommand(dst, "EXEC")
+	}},
 	{name: "MSET", encode: func(dst []byte, i int) []byte {
 		// MSET of 10 keys, as redis-benchmark's "MSET (10 keys)".
 		var kb [keyLen]byte
@@ -74,12 +88,13 @@ var serverCommands = []serverCommand{
 
 // ring is ringSize pre-encoded commands laid end to end.
 type ring struct {
-	buf  []byte
-	offs []int // offs[i] is where command i starts; offs[ringSize] = len(buf)
+	buf     []byte
+	offs    []int // offs[i] is where command i starts; offs[ringSize] = len(buf)
+	replies int   // replies per command
 }
 
 func encodeRing(encode func(dst []byte, i int) []byte) *ring {
-	r := &ring{offs: make([]int, 0, ringSize+1)}
+	r := &ring{offs: make([]int, 0, ringSize+1), replies: 1}
 	for i := 0; i < ringSize; i++ {
 		r.offs = append(r.offs, len(r.buf))
 		r.buf = encode(r.buf, i)
@@ -141,7 +156,7 @@ func (c *benchConn) run(tb testing.TB, r *ring, depth, total int) {
 	for done := 0; done < total; {
 		start := done % ringSize
 		n := min(depth, total-done, ringSize-start)
-		errReply, err := c.roundTrip(r.batch(start, n), n)
+		errReply, err := c.roundTrip(r.batch(start, n), n*r.replies)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -157,7 +172,7 @@ func (c *benchConn) run(tb testing.TB, r *ring, depth, total int) {
 // commands, and returns the encoded ring.
 func prepare(tb testing.TB, c *benchConn, cmd serverCommand) *ring {
 	tb.Helper()
-	errReply, err := c.roundTrip(cmd.encode(nil, 0), 1)
+	errReply, err := c.roundTrip(cmd.encode(nil, 0), max(cmd.replies, 1))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -173,7 +188,9 @@ func prepare(tb testing.TB, c *benchConn, cmd serverCommand) *ring {
 	if cmd.preload != nil {
 		c.run(tb, encodeRing(cmd.preload), 128, ringSize)
 	}
-	return encodeRing(cmd.encode)
+	r := encodeRing(cmd.encode)
+	r.replies = max(cmd.replies, 1)
+	return r
 }
 
 // BenchmarkServer measures the whole request path of an in-process server

@@ -23,7 +23,8 @@ import (
 
 // The command table against Redis's: for every command and subcommand that
 // Redoubt registers, COMMAND INFO must be Redis's byte for byte, and COMMAND
-// DOCS must state the same facts (since, group, arguments, deprecation).
+// DOCS must state the same facts (since, group, history, arguments,
+// deprecation).
 // This runs over whatever the table holds, so a new table entry is checked
 // the moment it is registered; failures name the command, the field, what
 // Redis says and what Redoubt says.
@@ -241,8 +242,11 @@ func subNames(v Value) []string {
 
 // docsIgnored are the COMMAND DOCS fields that are Redis's documentation
 // rather than facts about the command: Redoubt writes its own summaries and
-// complexities and has no history notes.
-var docsIgnored = map[string]bool{"summary": true, "complexity": true, "history": true, "doc_flags": true}
+// complexities. The history is compared: each entry names the Redis version
+// that changed the command and what it changed, which clients and redis-cli
+// show, so Redoubt reports Redis's entries (server/history.go) and a
+// command registered without them, or with other ones, is reported.
+var docsIgnored = map[string]bool{"summary": true, "complexity": true, "doc_flags": true}
 
 // compareDocs compares the facts of COMMAND DOCS name on both servers, and
 // checks that Redoubt's summary is not Redis's.

@@ -375,6 +375,10 @@ var randomTemplates = []cmdTemplate{
 	// cursor 0 (or an invalid one) with a COUNT that takes in the whole
 	// set, so their element order alone is the server's own.
 	tpl("SRANDMEMBER k o", "i"), tpl("SSCAN k C COUNT 1000 o", "MATCH p"), tpl("ZSCAN z C COUNT 1000 o", "MATCH p"),
+	// Pub/sub with nobody subscribed: counts of zero, empty lists, and
+	// the errors of arity and of PUBSUB's subcommands.
+	tpl("PUBLISH k v"), tpl("SPUBLISH k v"), tpl("PUBSUB NUMSUB k k"), tpl("PUBSUB SHARDNUMSUB k"),
+	tpl("PUBSUB NUMPAT"), tpl("PUBSUB CHANNELS o", "p"), tpl("PUBSUB SHARDCHANNELS o", "p"),
 	// Lists: pushes often enough that lists exist, and grow past a node
 	// when list-max-listpack-size is small.
 	tpl("LPUSH k v v"), tpl("RPUSH k v v v"), tpl("RPUSH k v v v v v v"), tpl("LPUSHX k v"), tpl("RPUSHX k v v"),

@@ -68,7 +68,7 @@ func init() {
 	registerCommands(&command{Name: "client", Arity: -2, Group: "connection", Since: "2.4.0",
 		Complexity: "Depends on subcommand.",
 		Summary:    "A container for the commands that inspect and configure client connections.",
-		Subcommands: []*command{
+		Subcommands: append([]*command{
 			sub("id", 2, perClient, "5.0.0", "O(1)", "Returns the unique id of the current connection.", nil, cmdClientID),
 			info,
 			sub("kill", -3, flagAdmin|perClient, "2.4.0", connsComplexity,
@@ -121,7 +121,7 @@ func init() {
 			trackinginfo,
 			sub("no-touch", 3, perClient, "7.2.0", "O(1)", "Stops or resumes updating the access time of the keys this connection reads.",
 				onOff, cmdClientNoTouch),
-		},
+		}, clientPauseCommands()...),
 	})
 }
 

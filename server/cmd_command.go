@@ -327,14 +327,13 @@ func (c *client) writeKeySpec(ks *keyspec.Spec) {
 
 // writeCommandDocs writes a command's COMMAND DOCS map: summary, since,
 // group, then what the command has of complexity, doc_flags,
-// deprecated_since, replaced_by, arguments and subcommands. Redis also has
-// a "history" of changes per command; that is Redis's documentation prose,
-// which Redoubt does not reproduce.
+// deprecated_since, replaced_by, history (history.go), arguments and
+// subcommands, in Redis's order.
 func (c *client) writeCommandDocs(cmd *command) {
 	n := 1 // group is always there
 	for _, present := range []bool{cmd.Summary != "", cmd.Since != "", cmd.Complexity != "",
 		len(cmd.DocFlags) > 0, cmd.DeprecatedSince != "", cmd.ReplacedBy != "",
-		len(cmd.Args) > 0, len(cmd.Subcommands) > 0} {
+		len(cmd.History) > 0, len(cmd.Args) > 0, len(cmd.Subcommands) > 0} {
 		if present {
 			n++
 		}
@@ -359,6 +358,16 @@ func (c *client) writeCommandDocs(cmd *command) {
 	}
 	if cmd.ReplacedBy != "" {
 		c.writeStringField("replaced_by", cmd.ReplacedBy)
+	}
+	if len(cmd.History) > 0 {
+		// A set of [version, change] pairs, as Redis writes it.
+		c.WriteBulkString("history")
+		c.WriteSet(len(cmd.History))
+		for _, h := range cmd.History {
+			c.WriteArray(2)
+			c.WriteBulkString(h.Version)
+			c.WriteBulkString(h.Change)
+		}
 	}
 	if len(cmd.Args) > 0 {
 		c.WriteBulkString("arguments")

@@ -26,6 +26,7 @@ func TestCommandRESP3(t *testing.T) {
 		r := strings.NewReplacer(
 			bulk("Get the value of a key"), bulk(cmd.Summary),
 			bulk("Get an array of Redis command names"), bulk(cmd.Summary),
+			bulk("Get the time to live for a key in milliseconds"), bulk(cmd.Summary),
 			"$10\r\ncomplexity\r\n$4\r\nO(1)\r\n", "$10\r\ncomplexity\r\n"+bulk(cmd.Complexity),
 			bulk("O(N) where N is the total number of Redis commands"), bulk(cmd.Complexity))
 		return r.Replace(recorded)
@@ -40,6 +41,8 @@ func TestCommandRESP3(t *testing.T) {
 		{"COMMAND INFO command|list", "*1\r\n*10\r\n$12\r\ncommand|list\r\n:-2\r\n~2\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n~2\r\n+@slow\r\n+@connection\r\n~1\r\n$29\r\nnondeterministic_output_order\r\n~0\r\n~0\r\n"},
 		{"COMMAND DOCS command|list nosuch", ours("%1\r\n$12\r\ncommand|list\r\n%5\r\n$7\r\nsummary\r\n$35\r\nGet an array of Redis command names\r\n$5\r\nsince\r\n$5\r\n7.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$10\r\ncomplexity\r\n$50\r\nO(N) where N is the total number of Redis commands\r\n$9\r\narguments\r\n*1\r\n%5\r\n$4\r\nname\r\n$8\r\nfilterby\r\n$4\r\ntype\r\n$5\r\noneof\r\n$5\r\ntoken\r\n$8\r\nFILTERBY\r\n$5\r\nflags\r\n~1\r\n+optional\r\n$9\r\narguments\r\n*3\r\n%3\r\n$4\r\nname\r\n$11\r\nmodule-name\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$6\r\nMODULE\r\n%3\r\n$4\r\nname\r\n$8\r\ncategory\r\n$4\r\ntype\r\n$6\r\nstring\r\n$5\r\ntoken\r\n$6\r\nACLCAT\r\n%3\r\n$4\r\nname\r\n$7\r\npattern\r\n$4\r\ntype\r\n$7\r\npattern\r\n$5\r\ntoken\r\n$7\r\nPATTERN\r\n", "command|list")},
 		{"COMMAND DOCS nosuch", "%0\r\n"},
+		// The history is Redis's, word for word (history.go).
+		{"COMMAND DOCS pttl", ours("%1\r\n$4\r\npttl\r\n%6\r\n$7\r\nsummary\r\n$46\r\nGet the time to live for a key in milliseconds\r\n$5\r\nsince\r\n$5\r\n2.6.0\r\n$5\r\ngroup\r\n$7\r\ngeneric\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$7\r\nhistory\r\n~1\r\n*2\r\n$5\r\n2.8.0\r\n$19\r\nAdded the -2 reply.\r\n$9\r\narguments\r\n*1\r\n%3\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n", "pttl")},
 		{"COMMAND LIST FILTERBY PATTERN get", "*1\r\n$3\r\nget\r\n"},
 	}
 	for _, tt := range tests {

@@ -382,8 +382,14 @@ func (s *Server) infoStats(b []byte) []byte {
 	b = field(b, "unexpected_error_replies", 0)
 	b = field(b, "total_error_replies", s.stats.errorReplies.Load())
 	for _, name := range []string{"dump_payload_sanitizations", "total_reads_processed",
-		"total_writes_processed", "io_threaded_reads_processed", "io_threaded_writes_processed",
-		"reply_buffer_shrinks", "reply_buffer_expands"} {
+		"total_writes_processed", "io_threaded_reads_processed", "io_threaded_writes_processed"} {
+		b = field(b, name, 0)
+	}
+	// Redis 7.4's counters of clients closed for their buffer limits, where
+	// 7.4 puts them.
+	b = field(b, "client_query_buffer_limit_disconnections", s.stats.clientQueryLimit.Load())
+	b = field(b, "client_output_buffer_limit_disconnections", s.stats.clientOutputLimit.Load())
+	for _, name := range []string{"reply_buffer_shrinks", "reply_buffer_expands"} {
 		b = field(b, name, 0)
 	}
 	return b

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/redoubt-db/redoubt/internal/glob"
 	"github.com/redoubt-db/redoubt/internal/keyspec"
@@ -127,7 +128,14 @@ func (c *client) refuseSubscribed(cmd *command) bool {
 	}
 	c.s.cmdStats[cmd.id].rejected.Add(1)
 	c.flagTransaction()
-	c.writeErrorReply(fmt.Sprintf(msgSubscribedContext, cmd.fullName))
+	msg := fmt.Sprintf(msgSubscribedContext, cmd.fullName)
+	if cmd.fullName == "exec" {
+		// As any refusal of EXEC: the reason comes after EXECABORT's
+		// prefix, with or without a transaction to discard.
+		c.abortExec(strings.TrimPrefix(msg, "ERR "))
+		return true
+	}
+	c.writeErrorReply(msg)
 	return true
 }
 

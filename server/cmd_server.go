@@ -275,6 +275,7 @@ func (c *client) argTimeoutMs(b []byte) (time.Duration, bool) {
 // waiter lists that hold its keys, can use them during and after the block.
 func (c *client) block(d time.Duration) (alive bool) {
 	s := c.s
+	c.passTurn() // a command released by CLIENT PAUSE lets the next one go
 	c.endTx()
 	c.ownArgs()
 	if c.pendingOutput() > 0 && !c.flush() {

@@ -41,6 +41,10 @@ type command struct {
 	DocFlags []string
 	// DeprecatedSince and ReplacedBy document a deprecated command.
 	DeprecatedSince, ReplacedBy string
+	// History are the changes Redis made to the command, for COMMAND DOCS.
+	// The table leaves it empty: buildCommandTable fills it from
+	// commandHistory (history.go).
+	History []historyEntry
 	// Tips are the command tips COMMAND INFO reports
 	// ("nondeterministic_output", "request_policy:all_shards"…).
 	Tips []string
@@ -276,6 +280,7 @@ func (t *commandTable) add(cmd, parent *command) {
 	}
 	cmd.id = t.count
 	t.count++
+	cmd.History = commandHistory[cmd.fullName]
 	cmd.finish()
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -428,4 +429,54 @@ func TestCommandTableCatchesMistakes(t *testing.T) {
 			t.Errorf("checkCommand = %q, want a problem containing %q", problems, tt.want)
 		})
 	}
+}
+
+// TestCommandHistory checks the history data (history.go): each entry has a
+// version in Redis's x.y.z form and a change, entries are oldest first, and
+// every command of the table carries the entries filed under its full name.
+func TestCommandHistory(t *testing.T) {
+	initCommands()
+	for name, hist := range commandHistory {
+		if name != strings.ToLower(name) || len(hist) == 0 {
+			t.Errorf("commandHistory[%q]: want a lowercase full name and at least one entry", name)
+		}
+		prev := ""
+		for _, h := range hist {
+			if !versionRe.MatchString(h.Version) || h.Change == "" {
+				t.Errorf("commandHistory[%q]: entry %q: want a version x.y.z and a change", name, h)
+			}
+			if prev != "" && versionLess(h.Version, prev) {
+				t.Errorf("commandHistory[%q]: %s comes after %s: want oldest first", name, h.Version, prev)
+			}
+			prev = h.Version
+		}
+	}
+	var walk func(cmds []*command)
+	walk = func(cmds []*command) {
+		for _, cmd := range cmds {
+			if want := commandHistory[cmd.fullName]; !slices.Equal(cmd.History, want) {
+				t.Errorf("%s: History = %q, want %q", cmd.fullName, cmd.History, want)
+			}
+			walk(cmd.Subcommands)
+		}
+	}
+	walk(commands.list)
+	if len(commands.byName["set"].History) == 0 {
+		t.Error("set has no history; want Redis's four entries")
+	}
+}
+
+var versionRe = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+$`)
+
+// versionLess compares two x.y.z versions numerically.
+func versionLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range pa {
+		x, _ := strconv.Atoi(pa[i])
+		y, _ := strconv.Atoi(pb[i])
+		if x != y {
+			return x < y
+		}
+	}
+	return false
 }

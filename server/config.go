@@ -98,6 +98,12 @@ type Config struct {
 	// (store.DefaultLimits). CONFIG SET replaces the pointer, never
 	// changes what it points at.
 	Encodings *store.Limits
+	// ClientOutputBufferLimits are the output limits of each class of
+	// client ("client-output-buffer-limit"). Nil means Redis's defaults
+	// (DefaultOutputBufferLimits): none for normal clients, 32 MB hard
+	// and 8 MB for 60 seconds for subscribers. CONFIG SET replaces the
+	// pointer, never changes what it points at.
+	ClientOutputBufferLimits *OutputBufferLimits
 	// TrackingTableMaxKeys bounds the keys the client-side caching table
 	// remembers ("tracking-table-max-keys"): past it, keys are forgotten
 	// at random and their clients told, as if the keys had changed. Zero
@@ -107,8 +113,9 @@ type Config struct {
 	// ConfigFile is the absolute path of the config file the server was
 	// started with, reported by INFO server; empty if none.
 	ConfigFile string
-	// Clock is the time source for expiry and TTLs. The default is the
-	// system clock; a *store.ManualClock lets tests move time.
+	// Clock is the time source for expiry, TTLs and the end of a CLIENT
+	// PAUSE. The default is the system clock; a *store.ManualClock lets
+	// tests move time.
 	Clock store.Clock
 
 	// commands renames and removes commands ("rename-command") and says
@@ -221,6 +228,13 @@ func (cfg Config) Validate() error {
 	}
 	if cfg.Hz < minHz || cfg.Hz > maxHz {
 		bad("hz %d out of range [1, 500]", cfg.Hz)
+	}
+	if l := cfg.ClientOutputBufferLimits; l != nil {
+		for i, cl := range l.classes() {
+			if cl.SoftSeconds < 0 || cl.SoftSeconds > intMax {
+				bad("client-output-buffer-limit %s soft seconds %d out of range [0, %d]", obufClasses[i], cl.SoftSeconds, intMax)
+			}
+		}
 	}
 	if !slices.Contains(logLevels, cfg.LogLevel) {
 		bad("loglevel %q is not one of %s", cfg.LogLevel, strings.Join(logLevels, ", "))

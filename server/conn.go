@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -105,6 +106,9 @@ type client struct {
 	// ps is the client's side of its pub/sub subscriptions (pubsub.go).
 	ps clientSubs
 
+	// pause is the client's part in CLIENT PAUSE (pause.go).
+	pause clientPause
+
 	// trk is the client-side caching state (tracking.go).
 	trk clientTracking
 
@@ -146,6 +150,12 @@ type client struct {
 	// The output's figures, published by its writes (output.go): CLIENT
 	// LIST's obl, oll, omem and rbs.
 	outBuf, outList, outMem, outCap atomic.Int64
+	// softSince is the cached Unix time at which the client's output was
+	// first seen at or over its class's soft limit, 0 when it is under
+	// (outlimit.go); obufLogPending says that a post closed it for its
+	// output limit and its goroutine is to log it.
+	softSince      atomic.Int64
+	obufLogPending atomic.Bool
 }
 
 func newConn(s *Server, nc net.Conn) *client {
@@ -157,7 +167,6 @@ func newConn(s *Server, nc net.Conn) *client {
 		proto:   2,
 		created: time.Now(),
 	}
-	c.ob.limit = defaultOutboxLimit
 	c.lastInteraction.Store(s.unixTime.Load())
 	c.resp.Store(2)
 	c.multiCount.Store(-1)
@@ -221,12 +230,20 @@ func (c *client) serve() {
 // closed, whose deadlines end reads too).
 func (c *client) wakeHandled() bool {
 	c.nc.SetReadDeadline(time.Time{})
+	// Let the goroutines that are ready to run go first, as Redis writes
+	// to its clients only once the event loop has run every ready one:
+	// the waker readied this goroutine to run next, and a subscriber
+	// woken by each PUBLISH of fifty publishers would otherwise write one
+	// message at a time. Yielding lets the other publishers add theirs,
+	// so that one write carries them all.
+	runtime.Gosched()
 	return !c.shutdown.Load() && !c.closed.Load()
 }
 
 // cleanup releases everything the connection holds.
 func (c *client) cleanup() {
 	c.endTx()
+	c.logPendingOutputLimit()
 	c.dropWatches()
 	c.s.unsubscribeAll(c)
 	c.trackingOff()
@@ -244,7 +261,9 @@ func (c *client) processInput() (stop bool) {
 	c.run.mark = 0 // the read before this batch is no command's time
 	// What others posted before this batch goes before its replies, as
 	// it would in Redis (a message to oneself among them).
-	c.drainOutbox()
+	if c.ob.pending.Load() {
+		c.drainOutbox()
+	}
 	defer c.endTx()
 	defer c.endRun()
 	for !c.closeAfterReply {
@@ -373,6 +392,8 @@ func (c *client) execute(args [][]byte) {
 		c.flagTransaction()
 		c.writeErrorReply(msgNotInMulti)
 	case c.subs.Load() != 0 && c.refuseSubscribed(cmd):
+	case c.s.paused() && c.waitPause(cmd, args): // CLIENT PAUSE (pause.go)
+		// Held, then run or dropped.
 	case c.multi != nil && queuesInMulti(cmd):
 		c.queueMulti(cmd, args)
 	default:

@@ -142,7 +142,6 @@ const (
 	capDebugCmd    = "the DEBUG command"
 	capModuleCmd   = "modules"
 	capProtected   = "changing protected configs at run time"
-	capOutputLimit = "client output buffer limits"
 	capLogo        = "the ASCII-art logo"
 	capHz          = "tuning of background tasks"
 	capCrashLog    = "Redis's crash report"
@@ -314,6 +313,10 @@ var implementedDirectives = []*directive{
 		func(l *store.Limits) *int { return &l.ListMaxListpackSize }),
 	limitIntDirective("list-compress-depth", "", parseIntRange(0, intMax),
 		func(l *store.Limits) *int { return &l.ListCompressDepth }),
+	// Each group of four arguments replaces one class's limits.
+	implDirective("client-output-buffer-limit", dirMultiArg, parseObufLimit,
+		func(c *Config) string { return c.outputLimits().format() },
+		func(c *Config, v string) { l := parseOutputBufferLimits(v); c.ClientOutputBufferLimits = &l }),
 }
 
 // Redis's default client-output-buffer-limit.
@@ -479,7 +482,6 @@ var notImplementedDirectives = []*directive{
 	// Special directives.
 	{name: "dir", flags: dirProtected, parse: parseDir, dynamic: currentWorkingDir, answer: true, missing: capWorkDir},
 	fixedDirective("save", "", dirMultiArg, parseSave, "", capSnapshots),
-	hintDirective("client-output-buffer-limit", "", dirMultiArg, parseObufLimit, defaultObufLimit, capOutputLimit),
 	fixedDirective("oom-score-adj-values", "", dirMultiArg, parseOOMValues, "0 200 800", capOOMScore),
 	fixedDirective("notify-keyspace-events", "", 0, parseKeyspaceEvents, "", capNotify),
 	fixedDirective("replicaof", "slaveof", dirImmutable|dirMultiArg, parseReplicaOf, "", capReplication),

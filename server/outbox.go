@@ -15,36 +15,41 @@ import (
 // buffer (client.out, which stays lock-free on the hot path) and writes it.
 //
 // Appending never waits for the client: a client that does not read has
-// its outbox grow up to outboxLimit, and the append that would pass the
-// limit closes the connection instead, as Redis closes a client past its
-// output buffer limit. A publisher is never held up by a subscriber.
+// its outbox grow up to its class's client-output-buffer-limit
+// (outlimit.go), and the append that reaches the limit closes the
+// connection instead, as Redis closes a client past its output buffer
+// limit. A publisher is never held up by a subscriber: what piles up is
+// kept in chunks of outboxChunk bytes, so that a post copies its own bytes
+// and never the megabytes queued before it, as one growing buffer would
+// each time it doubled.
 
-// defaultOutboxLimit bounds what other goroutines may queue for a client
-// that has not taken it yet. client-output-buffer-limit will set it per
-// client class.
-const defaultOutboxLimit = 256 << 20
+// outboxChunk is the size of the outbox's chunks.
+const outboxChunk = replyChunk
 
 type outbox struct {
-	// mu guards buf and closed.
-	mu     sync.Mutex
-	buf    []byte
-	closed bool // the connection is gone: appends fail
-
-	limit int // bytes; set before the connection is served
+	// mu guards buf, full, fullLen and closed.
+	mu sync.Mutex
+	// full are chunks filled before buf, fullLen their bytes; buf is the
+	// chunk being filled.
+	full    [][]byte
+	fullLen int
+	buf     []byte
+	closed  bool // the connection is gone: appends fail
 
 	// pending is set by a post that leaves something for the owner, and
 	// by a wake-up; the owner clears it when it drains.
 	pending atomic.Bool
 	// unblocked is set by unblock: the command parked in block is done.
 	unblocked atomic.Bool
-	// size is len(buf), for CLIENT LIST and INFO.
+	// size is fullLen+len(buf), for CLIENT LIST, INFO and the limit.
 	size atomic.Int64
 }
 
 // post appends b (a complete reply or push, RESP-encoded) to c's outbox and
 // wakes c's goroutine. It reports false, and closes the connection, when
-// the outbox would pass its limit; false also when c is closed. Any
-// goroutine may call it; c's own should write to c.out instead.
+// the append would put c past its output limit (outboxOverLimit); false
+// also when c is closed. Any goroutine may call it; c's own should write
+// to c.out instead.
 func (c *client) post(b []byte) bool {
 	o := &c.ob
 	o.mu.Lock()
@@ -52,18 +57,22 @@ func (c *client) post(b []byte) bool {
 		o.mu.Unlock()
 		return false
 	}
-	if len(o.buf)+len(b) > o.limit {
+	n := o.fullLen + len(o.buf) + len(b)
+	if c.outboxOverLimit(n) {
+		// What is queued stays for the log line of c's goroutine, which
+		// drops it as it ends (cleanup), promptly: its socket is closed.
 		o.closed = true
-		o.buf = nil
-		o.size.Store(0)
 		o.mu.Unlock()
-		c.s.log.logf(levelWarning, "Closing client that reached its output limit: id=%d addr=%s (%d bytes queued by other clients)",
-			c.id, c.nc.RemoteAddr(), o.limit)
-		c.close()
+		c.closeForOutputLimit(true, nil)
 		return false
 	}
+	if len(o.buf) > 0 && len(o.buf)+len(b) > cap(o.buf) && len(o.buf)+len(b) > outboxChunk {
+		o.full = append(o.full, o.buf)
+		o.fullLen += len(o.buf)
+		o.buf = make([]byte, 0, max(outboxChunk, len(b)))
+	}
 	o.buf = append(o.buf, b...)
-	o.size.Store(int64(len(o.buf)))
+	o.size.Store(int64(n))
 	o.mu.Unlock()
 	c.wake()
 	return true
@@ -86,7 +95,7 @@ func (c *client) unblock() {
 // either the owner's drain sees pending, or the deadline is set after the
 // owner cleared it and its next read returns.
 func (c *client) wake() {
-	if c.ob.pending.Swap(true) {
+	if c.ob.pending.Load() || c.ob.pending.Swap(true) {
 		return
 	}
 	c.nc.SetReadDeadline(aLongTimeAgo)
@@ -107,12 +116,22 @@ func (c *client) drainOutbox() {
 	}
 	o := &c.ob
 	o.mu.Lock()
-	if len(o.buf) > 0 {
-		switch {
-		case len(o.buf) >= replyChunk:
+	if len(o.full) > 0 || len(o.buf) > 0 {
+		o.size.Store(0)
+		if len(o.full) > 0 || len(o.buf) >= replyChunk {
+			// Posters count what the owner writes with what they queue:
+			// publish it before they see an empty outbox.
+			c.outMem.Store(int64(c.segsLen+o.fullLen+len(o.buf)) + segOverhead*int64(len(c.segs)+len(o.full)+1))
+		}
+		for i, b := range o.full {
+			c.queue(b)
+			o.full[i] = nil
+		}
+		o.full, o.fullLen = o.full[:0], 0
+		if len(o.buf) >= replyChunk {
 			c.queue(o.buf)
 			o.buf = nil
-		default:
+		} else {
 			c.out = append(c.out, o.buf...)
 		}
 		if cap(o.buf) > flushThreshold*4 {
@@ -120,7 +139,6 @@ func (c *client) drainOutbox() {
 		} else {
 			o.buf = o.buf[:0]
 		}
-		o.size.Store(0)
 	}
 	o.mu.Unlock()
 }
@@ -130,7 +148,7 @@ func (c *client) closeOutbox() {
 	o := &c.ob
 	o.mu.Lock()
 	o.closed = true
-	o.buf = nil
+	o.buf, o.full, o.fullLen = nil, nil, 0
 	o.size.Store(0)
 	o.mu.Unlock()
 }

@@ -173,31 +173,3 @@ func TestOutboxClosed(t *testing.T) {
 		t.Error("post to a closed connection succeeded")
 	}
 }
-
-// TestOutboxBounded checks that a client that does not read cannot make the
-// server queue without bound: past its limit, the post fails and the
-// connection closes; the poster never waits.
-func TestOutboxBounded(t *testing.T) {
-	srv := tcStart(t, Config{})
-	tc := tcDial(t, srv)
-	c := serverConn(t, srv, tc)
-	c.ob.mu.Lock()
-	c.ob.limit = 4 << 20
-	c.ob.mu.Unlock()
-	chunk := bytes.Repeat([]byte("x"), 1<<20)
-	msg := append([]byte("$"+strconv.Itoa(len(chunk))+"\r\n"), chunk...)
-	msg = append(msg, "\r\n"...)
-	failed := false
-	for i := 0; i < 1000 && !failed; i++ { // at most 1 GB, were nothing bounded
-		failed = !c.post(msg)
-	}
-	if !failed {
-		t.Fatal("1,000 posts of 1 MB to a client that does not read all succeeded")
-	}
-	if c.ob.size.Load() != 0 {
-		t.Errorf("a closed outbox still holds %d bytes", c.ob.size.Load())
-	}
-	if !waitUntil(5*time.Second, func() bool { return srv.lookupConn(c.id) == nil }) {
-		t.Fatal("the connection over its limit was not closed")
-	}
-}

@@ -67,6 +67,7 @@ func (c *client) grow(n int) {
 		c.chunked += cap(c.out)
 		c.out = make([]byte, 0, max(replyChunk, n))
 		c.outHead = 0
+		c.checkOutputLimit()
 		return
 	}
 	nb := make([]byte, len(pending), max(2*cap(c.out), len(pending)+n, 512))
@@ -90,6 +91,7 @@ func (c *client) queue(b []byte) {
 	c.queueOut()
 	c.segs = append(c.segs, b)
 	c.segsLen += len(b)
+	c.checkOutputLimit()
 }
 
 // pendingOutput returns the bytes of output not yet written.
@@ -144,12 +146,18 @@ func (c *client) flush() bool {
 			c.publishOutput(int64(len(out)), 0, 0)
 		}
 		err = c.write(out)
+		if err != nil {
+			c.logPendingOutputLimit()
+		}
 		if big {
 			c.publishOutput(0, 0, 0)
 		}
 	} else {
 		c.queueOut()
 		err = c.writeSegs()
+		if err != nil {
+			c.logPendingOutputLimit()
+		}
 		c.publishOutput(0, 0, 0)
 		clear(c.segs)
 		clear(c.iov[:cap(c.iov)])
@@ -210,12 +218,15 @@ func (c *client) graceful(err error, wrote, want int64) bool {
 
 // writeSegs writes c.segs with writev, at most writeStep bytes at a time,
 // publishing what is left before each step, so that CLIENT LIST shows the
-// output of a client that reads slowly, or not at all, going down.
+// output of a client that reads slowly, or not at all, going down. As
+// Redis counts a reply block whole until all of it is written, a segment
+// partly written counts whole (headDone is what was written of it).
 func (c *client) writeSegs() error {
 	segs := c.segs
 	left := int64(c.segsLen)
+	headDone := int64(0)
 	for len(segs) > 0 {
-		c.publishOutput(0, int64(len(segs)), left+segOverhead*int64(len(segs)))
+		c.publishOutput(0, int64(len(segs)), left+headDone+segOverhead*int64(len(segs)))
 		iov, n := c.iov[:0], 0
 		for len(segs) > 0 && n < writeStep {
 			s := segs[0]
@@ -223,11 +234,13 @@ func (c *client) writeSegs() error {
 				iov = append(iov, s[:r])
 				segs[0] = s[r:]
 				n = writeStep
+				headDone += int64(r)
 				break
 			}
 			iov = append(iov, s)
 			n += len(s)
 			segs = segs[1:]
+			headDone = 0
 		}
 		c.iov = iov
 		for len(iov) > 0 {

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -220,23 +222,15 @@ func TestPubSubBigSubscribe(t *testing.T) {
 }
 
 // TestPubSubSubscriberNeverReads floods a subscriber that reads nothing:
-// its queued output stays under its outbox's limit until it is closed, and
+// its queued output stays under its class's limit until it is closed, and
 // the publisher is never held up by it.
 func TestPubSubSubscriberNeverReads(t *testing.T) {
 	srv := tcStart(t, Config{})
 	sub := tcDial(t, srv)
 	sub.subscribeN("SUBSCRIBE", "flood")
 	const limit = 4 << 20
-	srv.connsMu.Lock()
-	for _, c := range srv.conns {
-		if c.subs.Load() != 0 {
-			c.ob.mu.Lock()
-			c.ob.limit = limit
-			c.ob.mu.Unlock()
-		}
-	}
-	srv.connsMu.Unlock()
 	pub := tcDial(t, srv)
+	pub.str("CONFIG", "SET", "client-output-buffer-limit", "pubsub 4mb 0 0")
 	msg := strings.Repeat("x", 64<<10)
 	start := time.Now()
 	var slowest time.Duration
@@ -248,8 +242,8 @@ func TestPubSubSubscriberNeverReads(t *testing.T) {
 		closed = n == 0
 		srv.connsMu.Lock()
 		for _, c := range srv.conns {
-			if q := c.ob.size.Load(); q > limit {
-				t.Errorf("outbox of client %d holds %d bytes, past its limit %d", c.id, q, limit)
+			if q := c.ob.size.Load() + c.outMem.Load(); q > limit {
+				t.Errorf("output of client %d holds %d bytes, past its limit %d", c.id, q, limit)
 			}
 		}
 		srv.connsMu.Unlock()
@@ -293,5 +287,90 @@ func TestPubSubPatternManyStars(t *testing.T) {
 	}
 	if v := sub.read(); len(v.Elems) != 4 || v.Elems[1].Str != patterns[0] {
 		t.Errorf("message = %.200v", v)
+	}
+}
+
+// TestPubsubHelpers checks the helpers other areas use: isSubscribed (from
+// any goroutine) and appendPubsubMessage, whose payload is any RESP value
+// (tracking sends an array of keys on __redis__:invalidate).
+func TestPubsubHelpers(t *testing.T) {
+	srv := tcStart(t, Config{})
+	a := tcDial(t, srv)
+	a.subscribeN("SUBSCRIBE", "__redis__:invalidate")
+	a.subscribeN("PSUBSCRIBE", "other")
+	b := tcDial(t, srv)
+	if v := b.do("HELLO", "3"); v.Kind != '%' {
+		t.Fatalf("HELLO 3 = %v", v)
+	}
+	var ca, cb *client
+	srv.connsMu.Lock()
+	for _, c := range srv.conns {
+		if c.subs.Load() != 0 {
+			ca = c
+		} else if c.resp.Load() == 3 {
+			cb = c
+		}
+	}
+	srv.connsMu.Unlock()
+	if ca == nil || cb == nil {
+		t.Fatal("clients not found")
+	}
+	if !ca.isSubscribed("__redis__:invalidate") || ca.isSubscribed("other") || cb.isSubscribed("__redis__:invalidate") {
+		t.Errorf("isSubscribed: a channel %v, a pattern as a channel %v, b %v; want true false false",
+			ca.isSubscribed("__redis__:invalidate"), ca.isSubscribed("other"), cb.isSubscribed("__redis__:invalidate"))
+	}
+	keys := func(b []byte) []byte { return append(b, "*2\r\n$2\r\nk1\r\n$2\r\nk2\r\n"...) }
+	for _, tc := range []struct {
+		c    *client
+		conn *tcConn
+		want string
+	}{
+		{ca, a, `*[$"message" $"__redis__:invalidate" *[$"k1" $"k2"]]`},
+		{cb, b, `>[$"message" $"__redis__:invalidate" *[$"k1" $"k2"]]`},
+	} {
+		msg := tc.c.appendPubsubMessage(nil, []byte("__redis__:invalidate"), keys)
+		if !tc.c.postPush(msg) {
+			t.Fatal("postPush failed")
+		}
+		if v := tc.conn.read(); v.String() != tc.want {
+			t.Errorf("message = %v, want %s", v, tc.want)
+		}
+	}
+}
+
+// BenchmarkPublish measures Server.publish to 50 subscribers of a channel
+// and a pattern subscriber, which read and discard what they get: the
+// message is encoded once per protocol and copied to each outbox, with no
+// allocation per message.
+func BenchmarkPublish(b *testing.B) {
+	srv, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	t := &testing.T{}
+	var conns []*tcConn
+	for i := range 51 {
+		nc, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer nc.Close()
+		c := &tcConn{t: t, nc: nc, r: bufio.NewReader(nc)}
+		if i == 50 {
+			c.subscribeN("PSUBSCRIBE", "ch*")
+		} else {
+			c.subscribeN("SUBSCRIBE", "ch")
+		}
+		conns = append(conns, c)
+		go io.Copy(io.Discard, nc) // exits when the connection closes
+	}
+	channel, msg := []byte("ch"), []byte("hello")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if n := srv.publish(nil, channel, msg); n != 51 {
+			b.Fatalf("publish = %d", n)
+		}
 	}
 }

@@ -35,7 +35,8 @@ var ErrServerClosed = errors.New("server: closed")
 //
 // Lock order: a store database lock may be held while taking connsMu or
 // cfgMu, never the other way round. connsMu and cfgMu are never held
-// together.
+// together. pause.mu may be taken with the store's lock held (CLIENT PAUSE
+// in a transaction), never the other way round.
 type Server struct {
 	store *store.Store
 	log   *logger
@@ -51,6 +52,8 @@ type Server struct {
 	maxQuery   atomic.Int64
 	timeout    atomic.Int64 // seconds
 	maxClients atomic.Int64
+	// obuf are client-output-buffer-limit's classes (outlimit.go).
+	obuf [3]obufLimit
 
 	// lnMu guards listeners and port, which CONFIG SET bind and port
 	// replace at run time.
@@ -78,6 +81,8 @@ type Server struct {
 	watch watchTable
 	// ps are the pub/sub subscriptions (pubsub.go), under their own lock.
 	ps pubsubRegistry
+	// pause is CLIENT PAUSE's state and the clients it holds (pause.go).
+	pause pauseState
 	// trk is the client-side caching state (tracking.go); the store's
 	// lock guards it.
 	trk trackingState
@@ -110,6 +115,8 @@ type serverStats struct {
 	netOutput        atomic.Int64 // total_net_output_bytes
 	errorReplies     atomic.Int64 // total_error_replies
 	clientQueryLimit atomic.Int64 // client_query_buffer_limit_disconnections
+	// clientOutputLimit: client_output_buffer_limit_disconnections
+	clientOutputLimit atomic.Int64
 	// dirty counts the changes to keys since the last save
 	// (rdb_changes_since_last_save): there are no saves yet, so since
 	// start-up.
@@ -221,6 +228,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.log.level.Store(int32(parseLogLevel(cfg.LogLevel)))
 	s.applyLazyFree(cfg.LazyFree)
+	s.applyOutputLimits(&cfg)
 	s.applyTracking(cfg)
 }
 
@@ -601,6 +609,7 @@ func (s *Server) cron() {
 		}
 		now := time.Now().Unix()
 		s.unixTime.Store(now)
+		s.pauseCron() // before the store's: a pause past its end lets expiry go on
 		s.store.Cron(hz)
 		s.sampleStats()
 		s.trackingCron()
@@ -610,6 +619,7 @@ func (s *Server) cron() {
 		if now != lastClientsCheck {
 			lastClientsCheck = now
 			s.closeIdleClients(now)
+			s.checkOutputLimits()
 		}
 		s.cfgMu.RLock()
 		newHz := s.cfg.Hz

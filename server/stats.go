@@ -185,6 +185,7 @@ func (s *Server) resetStats() {
 	s.stats.netOutput.Store(0)
 	s.stats.errorReplies.Store(0)
 	s.stats.clientQueryLimit.Store(0)
+	s.stats.clientOutputLimit.Store(0)
 	s.stats.errMu.Lock()
 	s.stats.errorCodes = map[string]int64{}
 	s.stats.errMu.Unlock()

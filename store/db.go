@@ -69,11 +69,14 @@ const (
 	Write = NoStats
 )
 
-// lookup returns the live entry for key, deleting it first if it expired.
+// lookup returns the live entry for key, deleting it first if it expired
+// (unless expiry is held: see HoldExpiry).
 func (db *DB) lookup(key []byte, flags LookupFlags) *entry {
 	e := db.keys.find(key)
 	if e != nil && e.volatile() && db.expiredAt(e, db.now()) {
-		db.expireEntry(e)
+		if !db.st.expiryHeld(db.now()) {
+			db.expireEntry(e)
+		}
 		e = nil
 	}
 	if flags&NoStats == 0 {
@@ -126,8 +129,14 @@ func (db *DB) recordN(op Op, key []byte, n int) {
 	db.st.tx.record(Change{Op: op, DB: db.id, Key: key, N: n})
 }
 
-// insertEntry adds e, whose key is not in the keyspace, to it.
+// insertEntry adds e, whose key is not in the keyspace, to it. While
+// expiry is held, a lookup may have found the key expired and left it in
+// place: a command writing the key deletes that entry first (see
+// HoldExpiry).
 func (db *DB) insertEntry(e *entry) {
+	if db.st.expiryHold.Load() != 0 {
+		db.expireHidden(e.key())
+	}
 	db.keys.insert(e)
 	db.st.markActive(db)
 }

@@ -51,8 +51,11 @@ func (s *Store) Cron(hz int) {
 // samples keys that have a deadline and deletes the expired ones, and samples
 // again while more than a tenth of a sample had expired, until budget is
 // spent. Each sample is a transaction of its own. It reports how many keys it
-// deleted.
+// deleted. While expiry is held (HoldExpiry) it does nothing.
 func (s *Store) ActiveExpireCycle(budget time.Duration) int {
+	if s.expiryHeld(s.NowMs()) {
+		return 0 // the keyspace stays as it is during a pause
+	}
 	start := time.Now()
 	sampledTotal, expiredTotal := 0, 0
 	timedOut := false
@@ -141,4 +144,30 @@ func (db *DB) compactExpires() {
 	}
 	db.expires = m
 	db.expiresPeak = n
+}
+
+// HoldExpiry keeps the keyspace as it is, as far as expiry goes, until the
+// clock passes until (Unix ms), or lifts the hold when until is 0: the
+// server holds expiry during CLIENT PAUSE, as Redis keeps the dataset
+// constant while clients are paused. Lookups then treat a key past its
+// deadline as missing without deleting it (no expired_keys, no OpExpired
+// record), KEYS and SCAN skip it, and neither the active cycle nor
+// DeleteExpired deletes anything. A command that writes such a key anyway
+// (a transaction that paused clients itself, an embedder) deletes the
+// expired entry first, recording its expiry, where Redis 7.0 would fail an
+// assertion. It is safe for concurrent use.
+func (s *Store) HoldExpiry(until int64) { s.expiryHold.Store(until) }
+
+// expiryHeld reports whether expiry is held at now (Unix ms).
+func (s *Store) expiryHeld(now int64) bool {
+	until := s.expiryHold.Load()
+	return until != 0 && now <= until
+}
+
+// expireHidden deletes, as expired, the entry of key that a lookup left in
+// place while expiry was held, if there is one.
+func (db *DB) expireHidden(key []byte) {
+	if old := db.keys.find(key); old != nil {
+		db.expireEntry(old)
+	}
 }

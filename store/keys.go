@@ -248,19 +248,35 @@ func (db *DB) Scan(dst [][]byte, cursor uint64, opt ScanOptions) ([][]byte, uint
 // database is empty, as RANDOMKEY does: a key picked past its deadline is
 // deleted and another is picked. Nothing is counted or touched. The key
 // aliases the store's memory.
+//
+// While expiry is held (HoldExpiry) expired keys stay, so a database whose
+// keys all have deadlines may hold nothing else: after 100 picks of
+// expired keys, the last one picked is returned, as Redis does on a
+// replica (whose expired keys also stay). Redis 7.0 loops for ever there
+// during CLIENT PAUSE.
 func (db *DB) RandomKey() ([]byte, bool) {
+	tries := randomKeyTries
 	for {
 		e := db.keys.random()
 		if e == nil {
 			return nil, false
 		}
 		if e.volatile() && db.expiredAt(e, db.now()) {
-			db.expireEntry(e)
-			continue
+			if !db.st.expiryHeld(db.now()) {
+				db.expireEntry(e)
+				continue
+			}
+			if tries--; tries > 0 || len(db.expires) != db.keys.len() {
+				continue
+			}
 		}
 		return e.key(), true
 	}
 }
+
+// randomKeyTries is how many expired keys RandomKey picks, while expiry is
+// held, before it returns one (Redis's maxtries).
+const randomKeyTries = 100
 
 // ObjectInfo is what OBJECT reports about a value.
 type ObjectInfo struct {
@@ -382,12 +398,15 @@ func (db *DB) PeekString(key []byte) (val []byte, ok bool, err error) {
 // deleted. It is the active expiry cycle run to completion rather than
 // sampled, for tests that move a ManualClock and want the keyspace to catch
 // up at once. It refreshes the access clock first and runs in a transaction
-// of its own.
+// of its own. While expiry is held (HoldExpiry) it deletes nothing.
 func (s *Store) DeleteExpired() int {
 	s.Tick()
 	total := 0
 	s.Update(func(tx *Tx) {
 		now := tx.Now()
+		if s.expiryHeld(now) {
+			return
+		}
 		for _, db := range s.active {
 			for e, when := range db.expires {
 				if now > when {

@@ -604,6 +604,10 @@ func (db *DB) ListMove(src, dst []byte, srcLeft, dstLeft bool) (val []byte, ok b
 // that brought it counted already).
 func (db *DB) pushOne(key, v []byte, left bool) {
 	e := db.keys.find(key) // looked up (and expired) already by the caller
+	if e != nil && db.st.expiryHold.Load() != 0 && e.volatile() && db.expiredAt(e, db.now()) {
+		db.expireEntry(e) // the caller's lookup left it, expiry being held
+		e = nil
+	}
 	if e == nil {
 		db.newList(key, [][]byte{v}, left, NoDirty)
 		return

@@ -75,6 +75,9 @@ type Store struct {
 
 	// lazyFree holds the LazyFree settings as bits (memory.go).
 	lazyFree atomic.Uint32
+	// expiryHold is the end (Unix ms) of a hold on expiry (HoldExpiry),
+	// 0 when there is none.
+	expiryHold atomic.Int64
 	// freer frees dropped values in the background (memory.go); it has
 	// its own lock, taken after mu when both are held.
 	freer freer

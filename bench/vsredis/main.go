@@ -67,6 +67,8 @@ type options struct {
 	shapes            []*shape
 	gomaxprocs        int
 	throughput        bool
+	pubsub            bool
+	pubsubKinds       []pubsubKind
 	memory            bool
 	timeout           time.Duration
 	quietWait         time.Duration
@@ -122,6 +124,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS for the redoubt-server process (its environment); 0 leaves the binary's own choice (redoubt-server: io-threads, default 1)")
 	fs.BoolVar(&o.throughput, "throughput", true, "run the redis-benchmark comparison")
 	fs.BoolVar(&o.memory, "memory", true, "run the memory comparison")
+	fs.BoolVar(&o.pubsub, "pubsub", true, "run the pub/sub comparison (PUBLISH fan-out and fan-in, see pubsub.go)")
+	pubsubKinds := fs.String("pubsub-tests", "fan-out,fan-in", "pub/sub shapes, comma-separated: fan-out, fan-in")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "limit for one redis-benchmark run")
 	fs.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before a pair of runs that follows a busy one, wait up to this long for other processes to leave the CPUs (<10% busy); 0 does not wait")
 	fs.DurationVar(&o.quietBudget, "quiet-budget", time.Minute, "wait for quiet at most this long in all, so that a busy machine does not stretch the run without end")
@@ -163,6 +167,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			return o, fmt.Errorf("-pipelines: %q is not a positive integer", p)
 		}
 		o.pipelines = append(o.pipelines, n)
+	}
+	for _, k := range splitList(*pubsubKinds) {
+		if k != string(fanOut) && k != string(fanIn) {
+			return o, fmt.Errorf("-pubsub-tests: unknown shape %q (known: fan-out, fan-in)", k)
+		}
+		o.pubsubKinds = append(o.pubsubKinds, pubsubKind(k))
 	}
 	var err error
 	if o.tests, err = selectTests(*tests); err != nil {
@@ -258,6 +268,13 @@ func compare(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	rep := &report{opts: o}
 	if o.throughput {
 		rep.throughput, err = runThroughput(ctx, o, t, workDir, progress)
+		if err != nil {
+			keepWorkDir = ctx.Err() == nil
+			return err
+		}
+	}
+	if o.pubsub {
+		rep.pubsub, err = runPubSub(ctx, o, t, workDir, progress)
 		if err != nil {
 			keepWorkDir = ctx.Err() == nil
 			return err

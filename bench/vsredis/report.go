@@ -82,6 +82,7 @@ type report struct {
 	opts       options
 	env        []string
 	throughput *throughputResults
+	pubsub     *pubsubResults
 	memory     *memoryResults
 	shapes     []shapeResult
 	elapsed    time.Duration // the whole run
@@ -162,6 +163,9 @@ func (r *report) write(w io.Writer) {
 			d.writeFloor(w, !floorShown)
 			floorShown = floorShown || len(d.floor) > 0
 		}
+	}
+	if r.pubsub != nil {
+		r.pubsub.write(w, o.reps)
 	}
 	if m := r.memory; m != nil {
 		fmt.Fprintf(w, "\n### Memory: %s keys of 16 bytes with 16-byte values (SET, pipelined %d at a time)\n\n",
