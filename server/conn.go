@@ -399,6 +399,7 @@ func (c *client) execute(args [][]byte) {
 	default:
 		c.call(cmd, args)
 	}
+	c.cachingDone(cmd) // tracking.go: CLIENT CACHING holds for one command
 	// CLIENT REPLY SKIP drops the next command's replies.
 	c.replySkip, c.skipNext = c.skipNext, false
 	c.mute = c.replyOff || c.replySkip

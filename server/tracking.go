@@ -274,18 +274,23 @@ func (c *client) trackCall(cmd *command, args [][]byte) {
 	}
 }
 
-// trackingAfterCall remembers the keys of a read-only command, sends the
-// messages the command caused this client, and ends CLIENT CACHING's
-// effect, as Redis's call and resetClient do.
+// cachingDone ends CLIENT CACHING's effect after each command the
+// dispatcher handled, refused ones included (cmd nil for an unknown one),
+// as Redis's resetClient: it holds for the next command, or the next
+// transaction, and any CLIENT subcommand keeps it. While it is off this is
+// one branch.
+func (c *client) cachingDone(cmd *command) {
+	if c.trk.caching && c.multi == nil && (cmd == nil || cmd.parent == nil || cmd.parent.Name != "client") {
+		c.trk.caching = false
+	}
+}
+
+// trackingAfterCall remembers the keys of a read-only command and sends the
+// messages the command caused this client, as Redis's call does.
 func (c *client) trackingAfterCall(cmd *command, args [][]byte) {
 	if c.trk.hook&hookOn != 0 {
 		if cmd.Flags&flagReadOnly != 0 && c.tx != nil {
 			c.trackingRemember(cmd, args)
-		}
-		// CLIENT CACHING holds for the next command, or the next
-		// transaction; any CLIENT subcommand keeps it.
-		if c.multi == nil && (cmd.parent == nil || cmd.parent.Name != "client") {
-			c.trk.caching = false
 		}
 	}
 	if c.trk.hook&hookDeferred != 0 && !c.inExec && c.tx != nil {
