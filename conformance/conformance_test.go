@@ -39,10 +39,12 @@ func TestRedoubt(t *testing.T) {
 	}
 	for _, path := range scripts(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
-			t.Parallel()
 			sc, err := loadScript(path)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !sc.serial {
+				t.Parallel()
 			}
 			cfg, err := redoubtConfig(sc.args)
 			if err != nil {

@@ -334,6 +334,9 @@ var randomTemplates = []cmdTemplate{
 	tpl("TTL k"), tpl("OBJECT ENCODING k"), tpl("OBJECT REFCOUNT k"), tpl("OBJECT FREQ k"),
 	tpl("CONFIG SET c v"), tpl("CONFIG GET c"), tpl("CONFIG SET c v c v"),
 	tpl("KEYS p"), tpl("ECHO v"), tpl("PING o", "hello"), tpl("SELECT d"), tpl("SWAPDB d d"),
+	// The latency monitor is off (latency-monitor-threshold 0, which no
+	// template changes): no event, whatever the name.
+	tpl("LATENCY HISTORY v"), tpl("LATENCY RESET v v"), tpl("LATENCY GRAPH v"), tpl("LATENCY LATEST"),
 	// Blocking pops (b: a timeout of a millisecond or two, or a bad one):
 	// they pop what is there, or block briefly and reply null.
 	tpl("BLPOP k k b"), tpl("BRPOP k b"), tpl("BLMOVE k k e e b"), tpl("BRPOPLPUSH k k b"),
@@ -460,7 +463,8 @@ var (
 	randDirectives = []string{"hz", "loglevel", "tcp-keepalive", "protected-mode", "HZ", "databases",
 		"lazyfree-lazy-user-del", "lazyfree-lazy-user-flush", "lazyfree-lazy-expire", "lazyfree-lazy-server-del",
 		"zset-max-listpack-entries", "zset-max-listpack-value",
-		"set-max-intset-entries", "list-max-listpack-size", "list-compress-depth"}
+		"set-max-intset-entries", "list-max-listpack-size", "list-compress-depth",
+		"slowlog-max-len", "slowlog-log-slower-than"}
 	// Sorted set arguments: keys (z, L), members (m), scores (s), score
 	// and lex bounds (r, l), numkeys (n), MIN|MAX (x), aggregates (a).
 	randZKeys   = []string{"z1", "z2", "z1", "z2", "k1", "s1"}

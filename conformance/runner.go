@@ -73,6 +73,38 @@ func (c *client) do(args [][]byte) (Value, error) {
 	return readValue(c.r)
 }
 
+// recordedRawLen is how many bytes a raw block's recording says the server
+// sent, or 0.
+func recordedRawLen(b *block) int {
+	if len(b.expected) != 1 {
+		return 0
+	}
+	quoted, _, _ := strings.Cut(b.expected[0], " (")
+	data, err := strconv.Unquote(quoted)
+	if err != nil {
+		return 0
+	}
+	return len(data)
+}
+
+// readAtLeast is readAll that first waits up to replyTimeout for n bytes, so
+// that a loaded machine's slow reply is not taken for silence; then it reads
+// until the server stays quiet, as readAll does.
+func (c *client) readAtLeast(n int) (data []byte, closed bool) {
+	buf := make([]byte, 64*1024)
+	for len(data) < n {
+		c.nc.SetReadDeadline(time.Now().Add(replyTimeout))
+		m, err := c.r.Read(buf)
+		data = append(data, buf[:m]...)
+		if err != nil {
+			var ne net.Error
+			return data, !(errors.As(err, &ne) && ne.Timeout())
+		}
+	}
+	more, closed := c.readAll()
+	return append(data, more...), closed
+}
+
 // readAll reads until the server closes the connection or stays quiet.
 func (c *client) readAll() (data []byte, closed bool) {
 	buf := make([]byte, 64*1024)
@@ -178,7 +210,7 @@ func runBlock(c *client, b *block) ([]string, error) {
 		if _, err := io.WriteString(c.nc, payload); err != nil {
 			return nil, err
 		}
-		data, closed := c.readAll()
+		data, closed := c.readAtLeast(recordedRawLen(b))
 		state := "(open)"
 		if closed {
 			state = "(closed)"
@@ -278,6 +310,10 @@ func render(b *block, v Value) []string {
 		lines = splitLines(v.pairsSorted().String())
 	case "shape":
 		lines = splitLines(v.shape().String())
+	case "monitor":
+		lines = splitLines(maskMonitor(v).String())
+	case "slowlog":
+		lines = splitLines(maskSlowlog(v).String())
 	case "fields":
 		lines = v.fieldNames()
 		if lines == nil {

@@ -50,6 +50,9 @@ import (
 //	            closed the connection
 //	send        send the command and read nothing: its replies are read by
 //	            later (read) blocks (a client that blocks, subscribes…)
+//	monitor     a MONITOR line: its time and the client's port are masked
+//	slowlog     a SLOWLOG GET reply: ids, times, durations and client
+//	            ports are masked (introspect.go)
 //	n=K         read K replies instead of one (SUBSCRIBE of K channels);
 //	            they are recorded one after another
 //
@@ -66,6 +69,10 @@ type script struct {
 	// args are extra server arguments from "#! args:" header lines, split
 	// as redis-server splits a config line (internal/splitargs).
 	args []string
+	// serial is set by a "#! serial" line: TestRedoubt runs the script
+	// alone, before the others, whose embedded servers share its process
+	// (MEMORY DOCTOR reads the process's memory).
+	serial bool
 }
 
 // An item is a block or a run of comment and blank lines kept verbatim.
@@ -86,7 +93,7 @@ type block struct {
 type options struct {
 	conn    int
 	sleep   time.Duration
-	mode    string // "", sorted, pairs, shape, fields, scan, ignore, noreply, raw
+	mode    string // "", sorted, pairs, shape, fields, scan, ignore, noreply, raw, monitor, slowlog
 	approx  int64
 	closes  bool
 	send    bool
@@ -127,7 +134,7 @@ func parseOptions(s string) (options, error) {
 			if err == nil && (o.n < 1 || o.n > 10000) {
 				err = fmt.Errorf("n=%d out of range", o.n)
 			}
-		case "sorted", "pairs", "shape", "fields", "scan", "ignore", "noreply", "raw":
+		case "sorted", "pairs", "shape", "fields", "scan", "ignore", "noreply", "raw", "monitor", "slowlog":
 			if hasVal {
 				err = fmt.Errorf("option %s takes no value", name)
 			} else {
@@ -160,6 +167,9 @@ func loadScript(path string) (*script, error) {
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
 		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
+			if strings.TrimSpace(l) == "#! serial" {
+				sc.serial = true
+			}
 			if rest, ok := strings.CutPrefix(l, "#! args:"); ok {
 				args, err := splitargs.Split([]byte(rest))
 				if err != nil {

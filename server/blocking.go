@@ -474,6 +474,7 @@ func (c *client) park(w *waiter, keys [][]byte, d time.Duration) parkResult {
 	s := c.s
 	w.c, w.db, w.proto, w.mute = c, c.db.ID(), c.proto, c.mute
 	s.blk.add(w, keys)
+	c.feedBeforeBlock() // MONITOR shows it now, as Redis (monitor.go)
 
 	parked := time.Since(c.created)
 	alive := c.block(d)

@@ -505,6 +505,9 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	b = strconv.AppendInt(b, max(now-other.lastInteraction.Load(), 0), 10)
 	b = append(b, " flags="...)
 	n := len(b)
+	if other.monitoring.Load() {
+		b = append(b, 'O')
+	}
 	if other.subs.Load() != 0 {
 		b = append(b, 'P')
 	}

@@ -214,6 +214,7 @@ func (c *client) resetState() {
 	c.mute = c.replySkip
 	c.noEvict.Store(false)
 	c.noTouch.Store(false)
+	c.stopMonitor()
 	c.trackingOff()
 }
 

@@ -98,6 +98,16 @@ type Config struct {
 	// (store.DefaultLimits). CONFIG SET replaces the pointer, never
 	// changes what it points at.
 	Encodings *store.Limits
+	// Slowlog configures the slow log (slowlog-log-slower-than,
+	// slowlog-max-len); nil means Redis's defaults: calls of 10000
+	// microseconds or more are logged, and the last 128 kept. CONFIG SET
+	// replaces the pointer, never changes what it points at.
+	Slowlog *SlowlogConfig
+	// LatencyMonitorThreshold is the latency monitor's threshold in
+	// milliseconds ("latency-monitor-threshold"): commands and background
+	// cycles that take at least this long are recorded for LATENCY. The
+	// default, 0, turns the monitor off.
+	LatencyMonitorThreshold int64
 	// ClientOutputBufferLimits are the output limits of each class of
 	// client ("client-output-buffer-limit"). Nil means Redis's defaults
 	// (DefaultOutputBufferLimits): none for normal clients, 32 MB hard
@@ -126,6 +136,33 @@ type Config struct {
 	// under its own name, and the protected ones refused.
 	commands commandOptions
 }
+
+// SlowlogConfig configures the slow log.
+type SlowlogConfig struct {
+	// LogSlowerThan is the duration in microseconds from which a call is
+	// logged ("slowlog-log-slower-than"): 0 logs every call, a negative
+	// value none.
+	LogSlowerThan int64
+	// MaxLen is how many entries the log keeps ("slowlog-max-len").
+	MaxLen int64
+}
+
+// Redis's defaults for the slow log.
+const (
+	defaultSlowlogSlowerThan = 10000
+	defaultSlowlogMaxLen     = 128
+)
+
+// slowlog returns the slow log settings cfg asks for.
+func (cfg *Config) slowlog() SlowlogConfig {
+	if cfg.Slowlog != nil {
+		return *cfg.Slowlog
+	}
+	return SlowlogConfig{LogSlowerThan: defaultSlowlogSlowerThan, MaxLen: defaultSlowlogMaxLen}
+}
+
+func (cfg *Config) slowlogSlowerThan() int64 { return cfg.slowlog().LogSlowerThan }
+func (cfg *Config) slowlogMaxLen() int64     { return cfg.slowlog().MaxLen }
 
 // limits returns the encoding thresholds cfg asks for.
 func (cfg *Config) limits() store.Limits {
@@ -238,6 +275,12 @@ func (cfg Config) Validate() error {
 	}
 	if !slices.Contains(logLevels, cfg.LogLevel) {
 		bad("loglevel %q is not one of %s", cfg.LogLevel, strings.Join(logLevels, ", "))
+	}
+	if sl := cfg.slowlog(); sl.LogSlowerThan < -1 || sl.MaxLen < 0 {
+		bad("slowlog-log-slower-than %d must be at least -1 and slowlog-max-len %d not negative", sl.LogSlowerThan, sl.MaxLen)
+	}
+	if cfg.LatencyMonitorThreshold < 0 {
+		bad("latency-monitor-threshold %d must not be negative", cfg.LatencyMonitorThreshold)
 	}
 	if len(cfg.commands.renames) > 0 {
 		initCommands()

@@ -67,11 +67,14 @@ type client struct {
 	// A run of a slow command (no fast flag) times each call: callStart is
 	// where the running call began, and the calls' latencies go to the
 	// histogram one by one, while the totals (calls, time) are added once
-	// when the run ends.
+	// when the run ends. While the slow log or the latency monitor is on,
+	// afterCall (introspect.go) times the calls of a fast run one by one
+	// the same way, from callStart.
 	run struct {
 		cmd           *command
 		start         time.Duration // since created, on the monotonic clock
 		callStart     time.Duration // slow runs: the running call's start
+		callTime      time.Duration // slow runs: the last call's duration
 		mark          time.Duration // the last run's end, or 0
 		calls, failed int64
 		shown         *command // what lastCmd holds, to store it only on change
@@ -93,6 +96,10 @@ type client struct {
 	// timeout had passed, instead of blocking (Redis's
 	// CLIENT_DENY_BLOCKING): set while EXEC or a script runs commands.
 	denyBlocking bool
+
+	// monitorFed is the monitoring generation in which the running
+	// command was shown before it blocked, or 0 (monitor.go).
+	monitorFed uint64
 
 	// multi is the MULTI state (multi.go): nil outside MULTI … EXEC.
 	// inExec is set while EXEC runs the queued commands, in EXEC's store
@@ -150,6 +157,8 @@ type client struct {
 	// The output's figures, published by its writes (output.go): CLIENT
 	// LIST's obl, oll, omem and rbs.
 	outBuf, outList, outMem, outCap atomic.Int64
+	// monitoring is set while the client is in MONITOR (monitor.go).
+	monitoring atomic.Bool
 	// softSince is the cached Unix time at which the client's output was
 	// first seen at or over its class's soft limit, 0 when it is under
 	// (outlimit.go); obufLogPending says that a post closed it for its
@@ -210,8 +219,8 @@ func (c *client) serve() {
 		if err != nil {
 			if errors.Is(err, resp.ErrQueryBufferLimit) {
 				c.s.stats.clientQueryLimit.Add(1)
-				c.s.log.logf(levelWarning, "Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %q)",
-					c.id, c.nc.RemoteAddr(), c.rd.Peek(64))
+				c.s.log.logf(levelWarning, "Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %s)",
+					c.id, c.nc.RemoteAddr(), redactedInput(c.rd.Peek(64)))
 			}
 			return
 		}
@@ -242,6 +251,7 @@ func (c *client) wakeHandled() bool {
 
 // cleanup releases everything the connection holds.
 func (c *client) cleanup() {
+	c.stopMonitor()
 	c.endTx()
 	c.logPendingOutputLimit()
 	c.dropWatches()
@@ -448,9 +458,11 @@ func (c *client) call(cmd *command, args [][]byte) {
 		// Each call of a slow command has its own latency, as SLOWLOG and
 		// LATENCY need: one clock read per call.
 		now := time.Since(c.created)
-		c.s.cmdStats[cmd.id].recordLatency(now-c.run.callStart, 1)
+		c.run.callTime = now - c.run.callStart
+		c.s.cmdStats[cmd.id].recordLatency(c.run.callTime, 1)
 		c.run.callStart = now
 	}
+	c.afterCall(cmd, args) // MONITOR, SLOWLOG, LATENCY (introspect.go)
 }
 
 // endRun ends the current run of calls and adds its statistics to the

@@ -232,6 +232,7 @@ func cmdDiscard(c *client, args [][]byte) {
 func (c *client) abortExec(reason string) {
 	c.leaveMulti()
 	c.writeErrorReply(msgExecAbortBecause + reason)
+	c.feedMonitors(nil, c.argv) // shown although refused, as Redis's execCommandAbort (monitor.go)
 }
 
 // leaveMulti is discardMulti for callers that do not hold the store's lock

@@ -73,7 +73,8 @@ type Server struct {
 	stats serverStats
 	// cmdStats holds every command's statistics, indexed by command.id.
 	cmdStats []commandStats
-	info     infoState // INFO's own state (stats.go)
+	info     infoState  // INFO's own state (stats.go)
+	intro    introState // MONITOR, SLOWLOG, LATENCY (introspect.go)
 	// blk are the clients blocked in BLPOP and the like, WAIT included
 	// (blocking.go); the store's lock guards it.
 	blk blockRegistry
@@ -228,6 +229,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.log.level.Store(int32(parseLogLevel(cfg.LogLevel)))
 	s.applyLazyFree(cfg.LazyFree)
+	s.applyIntrospectConfig(&cfg)
 	s.applyOutputLimits(&cfg)
 	s.applyTracking(cfg)
 }
@@ -611,6 +613,7 @@ func (s *Server) cron() {
 		s.unixTime.Store(now)
 		s.pauseCron() // before the store's: a pause past its end lets expiry go on
 		s.store.Cron(hz)
+		s.sampleExpireCycle() // LATENCY's expire-cycle event (latency.go)
 		s.sampleStats()
 		s.trackingCron()
 		if s.releaseMemory {

@@ -54,11 +54,13 @@ func (s *Store) Cron(hz int) {
 // deleted. While expiry is held (HoldExpiry) it does nothing.
 func (s *Store) ActiveExpireCycle(budget time.Duration) int {
 	if s.expiryHeld(s.NowMs()) {
+		s.expireHeld.Store(0)
 		return 0 // the keyspace stays as it is during a pause
 	}
 	start := time.Now()
 	sampledTotal, expiredTotal := 0, 0
 	timedOut := false
+	var held time.Duration // with the lock, not waiting for it
 	for i := 0; !timedOut; i++ {
 		tx := s.Begin(TxOptions{AllDBs: true})
 		if i >= len(s.active) {
@@ -69,8 +71,10 @@ func (s *Store) ActiveExpireCycle(budget time.Duration) int {
 		tx.End()
 		for iteration := 0; ; iteration++ {
 			tx := s.Begin(TxOptions{AllDBs: true})
+			locked := time.Now()
 			sampled, expired, more := db.expireSample(tx.Now())
 			tx.End()
+			held += time.Since(locked)
 			sampledTotal += sampled
 			expiredTotal += expired
 			if !more {
@@ -87,6 +91,7 @@ func (s *Store) ActiveExpireCycle(budget time.Duration) int {
 		}
 	}
 	s.expireCycleCPU.Add(time.Since(start).Microseconds())
+	s.expireHeld.Store(int64(held))
 	perc := 0.0
 	if sampledTotal > 0 {
 		perc = float64(expiredTotal) / float64(sampledTotal)
@@ -95,6 +100,11 @@ func (s *Store) ActiveExpireCycle(budget time.Duration) int {
 	s.expireStalePerc.Store(math.Float64bits(perc*0.05 + old*0.95))
 	return expiredTotal
 }
+
+// LastExpireCycle returns the time the last active expiry cycle held the
+// store's lock, the time it kept clients waiting: Redis's expire-cycle
+// latency event. It is 0 while expiry is held or before the first cycle.
+func (s *Store) LastExpireCycle() time.Duration { return time.Duration(s.expireHeld.Load()) }
 
 // expireSample takes one sample of up to expireKeysPerLoop volatile keys,
 // deletes those past their deadline at now and updates the average TTL.

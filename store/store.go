@@ -109,6 +109,9 @@ type Store struct {
 	expireStalePerc    atomic.Uint64 // float64 bits: estimated % of expired keys
 	expireTimeCapCount atomic.Int64
 	expireCycleCPU     atomic.Int64 // microseconds spent in active expiry
+	// expireHeld is the time the last active expiry cycle held the lock,
+	// in nanoseconds (LastExpireCycle).
+	expireHeld atomic.Int64
 }
 
 // New returns an empty store.
