@@ -16,7 +16,8 @@
 // Other tests ask both servers live: COMMAND INFO and DOCS of every table
 // entry (command_test.go), key extraction, INCRBYFLOAT's formatting, and
 // TestRandomCommandsMatchRedis, which sends one random stream of string and
-// key commands to both, in RESP2 and RESP3, and compares every reply, and
+// key commands to both, in RESP2 and RESP3, and compares every reply and
+// the client-side caching invalidations a BCAST observer hears, and
 // TestRandomProtocolMatchesRedis, which does the same with damaged requests
 // (REDOUBT_RANDOM_SEED and REDOUBT_RANDOM_COUNT choose the streams).
 //

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRandomCommandsMatchRedis sends the same random command stream to a
@@ -68,6 +69,12 @@ func compareRandomCommands(t *testing.T, redoubt, redis *client, seed uint64, co
 		return n
 	}
 	wantDirty, gotDirty := dirtyOf(redis), dirtyOf(redoubt)
+	// A client-side caching observer on each server, in BCAST mode for
+	// every key, hears of every change the stream makes, one message per
+	// command (or EXEC, or flush): at each check its messages must be
+	// Redis's.
+	obsRedis, obsRedoubt := trackingObserver(t, redis.addr), trackingObserver(t, redoubt.addr)
+	invalidations := 0
 	for i := 0; i < count && len(problems) < 20; i++ {
 		if i%dirtyEvery == dirtyEvery-1 || i == count-1 {
 			w, g := dirtyOf(redis), dirtyOf(redoubt)
@@ -76,6 +83,18 @@ func compareRandomCommands(t *testing.T, redoubt, redis *client, seed uint64, co
 					max(i-dirtyEvery, 0), i, g-gotDirty, w-wantDirty))
 			}
 			wantDirty, gotDirty = w, g
+			want, got := obsRedis.pending(), obsRedoubt.pending()
+			invalidations += len(want)
+			if d := firstDifference(want, got); d >= 0 {
+				at := func(l []string) string {
+					if d < len(l) {
+						return l[d]
+					}
+					return "(none)"
+				}
+				problems = append(problems, fmt.Sprintf("commands %d to %d: invalidation %d of %d (Redis %d) differs:\n  Redis:   %s\n  Redoubt: %s\n  last commands:\n    %s",
+					max(i-dirtyEvery, 0), i, d+1, len(got), len(want), at(want), at(got), strings.Join(history, "\n    ")))
+			}
 		}
 		group := [][][]byte{g.next()}
 		if g.rng.IntN(30) == 0 {
@@ -114,7 +133,53 @@ func compareRandomCommands(t *testing.T, redoubt, redis *client, seed uint64, co
 	if len(problems) > 0 {
 		t.Errorf("seed %d: %d replies differ from Redis's:\n%s", seed, len(problems), strings.Join(problems, "\n"))
 	}
-	t.Logf("seed %d: %d commands compared, %d changes counted", seed, count, gotDirty)
+	t.Logf("seed %d: %d commands compared, %d changes counted, %d invalidations compared", seed, count, gotDirty, invalidations)
+}
+
+// trackingObserver opens a RESP3 connection to addr with CLIENT TRACKING
+// on in BCAST mode (every key); the test's cleanup closes it.
+func trackingObserver(t *testing.T, addr string) *client {
+	t.Helper()
+	c := &client{addr: addr}
+	t.Cleanup(c.drop)
+	for _, cmd := range []string{"HELLO 3", "CLIENT TRACKING on BCAST"} {
+		if v, err := c.do(bytesArgs(strings.Fields(cmd))); err != nil || v.Kind == '-' {
+			t.Fatalf("%s: %v %v", cmd, v, err)
+		}
+	}
+	return c
+}
+
+// pending returns the messages that have arrived, waiting until none
+// comes for a while.
+func (c *client) pending() []string {
+	var msgs []string
+	for {
+		c.nc.SetReadDeadline(time.Now().Add(quietPeriod))
+		v, err := readValue(c.r)
+		if err != nil {
+			return msgs
+		}
+		msgs = append(msgs, v.String())
+	}
+}
+
+func bytesArgs(words []string) [][]byte {
+	args := make([][]byte, len(words))
+	for i, w := range words {
+		args[i] = []byte(w)
+	}
+	return args
+}
+
+// firstDifference returns the first index where a and b differ, or -1.
+func firstDifference(a, b []string) int {
+	for i := range max(len(a), len(b)) {
+		if i >= len(a) || i >= len(b) || a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
 }
 
 func isKeys(args [][]byte) bool { return sortedReplies[strings.ToLower(string(args[0]))] }

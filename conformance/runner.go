@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +27,10 @@ type client struct {
 	addr string
 	nc   net.Conn
 	r    *bufio.Reader
+	// id is the connection's CLIENT ID once a $idN asked it, for the
+	// connection idConn (a reconnection has another).
+	id     string
+	idConn net.Conn
 }
 
 func (c *client) ensure() error {
@@ -142,13 +147,54 @@ func run(sc *script, addr string, sleep func(time.Duration)) ([][]string, error)
 		if b.opts.sleep > 0 {
 			sleep(b.opts.sleep)
 		}
-		lines, err := runBlock(c, b)
+		run := b
+		if strings.Contains(b.cmdText, "$id") {
+			text, err := substituteIDs(b.cmdText, clients, addr)
+			if err != nil {
+				return out, fmt.Errorf("%s:%d: %s: %w", sc.path, b.line, b.cmdText, err)
+			}
+			copied := *b
+			copied.cmdText = text
+			run = &copied
+		}
+		lines, err := runBlock(c, run)
 		if err != nil {
 			return out, fmt.Errorf("%s:%d: %s: %w", sc.path, b.line, b.cmdText, err)
 		}
 		out = append(out, lines)
 	}
 	return out, nil
+}
+
+// idRef is a reference to a connection's client id in a command line:
+// "$id2" is the id of connection 2 (CLIENT REDIRECT $id2), which differs
+// between servers and runs.
+var idRef = regexp.MustCompile(`\$id([0-9]+)\b`)
+
+// substituteIDs replaces each $idN of text by the client id of connection
+// N, which it asks the connection (CLIENT ID) the first time, opening it if
+// need be. The connection must be able to answer at once (not blocked, not
+// in RESP2 subscribed mode): scripts name ids before such states.
+func substituteIDs(text string, clients map[int]*client, addr string) (string, error) {
+	var failed error
+	text = idRef.ReplaceAllStringFunc(text, func(ref string) string {
+		n, _ := strconv.Atoi(ref[3:])
+		c := clients[n]
+		if c == nil {
+			c = &client{addr: addr}
+			clients[n] = c
+		}
+		if c.id == "" || c.idConn != c.nc {
+			v, err := c.do([][]byte{[]byte("CLIENT"), []byte("ID")})
+			if err != nil || v.Kind != ':' {
+				failed = fmt.Errorf("CLIENT ID on connection %d: %v %v", n, v, err)
+				return ref
+			}
+			c.id, c.idConn = v.Str, c.nc
+		}
+		return c.id
+	})
+	return text, failed
 }
 
 func runBlock(c *client, b *block) ([]string, error) {

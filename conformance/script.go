@@ -56,6 +56,9 @@ import (
 //	n=K         read K replies instead of one (SUBSCRIBE of K channels);
 //	            they are recorded one after another
 //
+// In a command line, $idN stands for the client id of connection N (CLIENT
+// TRACKING ON REDIRECT $id2), asked with CLIENT ID the first time.
+//
 // A command line of "(read)" sends nothing and reads the connection's next
 // reply, or the next K with n=K: a message pushed to a subscriber, the
 // reply of a command sent before with the send option. With noreply, it

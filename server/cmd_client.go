@@ -56,6 +56,14 @@ func init() {
 				{Name: "error", Type: argTypePureToken, Token: "ERROR"},
 			}}}, cmdClientUnblock)
 	unblock.Lock = lockAlways
+	// The tracking state is guarded by the store's lock (tracking.go).
+	tracking := sub("tracking", -3, perClient, "6.0.0", "O(1). Some options may introduce additional complexity.",
+		"Turns client-side caching invalidations for this connection on or off, and chooses how they are sent.",
+		trackingArgs, cmdClientTracking)
+	tracking.Lock = lockAlways
+	trackinginfo := sub("trackinginfo", 2, perClient, "6.2.0", "O(1)",
+		"Reports this connection's client-side caching settings.", nil, cmdClientTrackinginfo)
+	trackinginfo.Lock = lockAlways
 
 	registerCommands(&command{Name: "client", Arity: -2, Group: "connection", Since: "2.4.0",
 		Complexity: "Depends on subcommand.",
@@ -101,6 +109,16 @@ func init() {
 			sub("no-evict", 3, flagAdmin|perClient, "7.0.0", "O(1)", "Exempts the current connection from client eviction, or makes it subject to it again.",
 				onOff, cmdClientNoEvict),
 			unblock,
+			tracking,
+			sub("caching", 3, perClient, "6.0.0", "O(1)",
+				"Says whether the keys of the next command are remembered for client-side caching, in OPTIN or OPTOUT mode.",
+				[]cmdArg{{Name: "mode", Type: argTypeOneOf, Args: []cmdArg{
+					{Name: "yes", Type: argTypePureToken, Token: "YES"},
+					{Name: "no", Type: argTypePureToken, Token: "NO"},
+				}}}, cmdClientCaching),
+			sub("getredir", 2, perClient, "6.0.0", "O(1)",
+				"Returns the id of the connection this one's invalidations are redirected to.", nil, cmdClientGetredir),
+			trackinginfo,
 			sub("no-touch", 3, perClient, "7.2.0", "O(1)", "Stops or resumes updating the access time of the keys this connection reads.",
 				onOff, cmdClientNoTouch),
 		}, clientPauseCommands()...),
@@ -499,6 +517,7 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	if c.s.info.isBlocked(other) {
 		b = append(b, 'b')
 	}
+	b = appendTrackingFlags(b, other)
 	if other.dirtyCAS.Load() {
 		b = append(b, 'd')
 	}
@@ -552,7 +571,9 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	}
 	b = append(b, " user="...)
 	b = append(b, other.userName()...)
-	b = append(b, " redir=-1 resp="...)
+	b = append(b, " redir="...)
+	b = strconv.AppendInt(b, trackingRedir(other), 10)
+	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(other.resp.Load()), 10)
 	b = append(b, " lib-name="...)
 	if v := other.libName.Load(); v != nil {

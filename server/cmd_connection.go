@@ -215,6 +215,7 @@ func (c *client) resetState() {
 	c.noEvict.Store(false)
 	c.noTouch.Store(false)
 	c.stopMonitor()
+	c.trackingOff()
 }
 
 // setProto switches the connection to RESP version v (2 or 3).

@@ -242,7 +242,7 @@ func (s *Server) infoClients(b []byte, conns connFigures) []byte {
 	b = field(b, "client_recent_max_input_buffer", conns.maxInput)
 	b = field(b, "client_recent_max_output_buffer", conns.maxOutput)
 	b = field(b, "blocked_clients", blocked)
-	b = field(b, "tracking_clients", 0)
+	b = field(b, "tracking_clients", s.trk.nclients.Load())
 	b = field(b, "clients_in_timeout_table", timed)
 	return b
 }
@@ -375,10 +375,11 @@ func (s *Server) infoStats(b []byte) []byte {
 	b = field(b, "pubsubshard_channels", shard)
 	for _, name := range []string{"latest_fork_usec", "total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys",
 		"active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
-		"total_active_defrag_time", "current_active_defrag_time", "tracking_total_keys",
-		"tracking_total_items", "tracking_total_prefixes", "unexpected_error_replies"} {
+		"total_active_defrag_time", "current_active_defrag_time"} {
 		b = field(b, name, 0)
 	}
+	b = s.appendTrackingInfo(b)
+	b = field(b, "unexpected_error_replies", 0)
 	b = field(b, "total_error_replies", s.stats.errorReplies.Load())
 	for _, name := range []string{"dump_payload_sanitizations", "total_reads_processed",
 		"total_writes_processed", "io_threaded_reads_processed", "io_threaded_writes_processed"} {

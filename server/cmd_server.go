@@ -101,6 +101,7 @@ func cmdFlushdb(c *client, args [][]byte) {
 	} else {
 		c.db.Flush()
 	}
+	c.s.trackingFlushed(c)
 	c.WriteOK()
 }
 
@@ -114,6 +115,7 @@ func cmdFlushall(c *client, args [][]byte) {
 	} else {
 		c.s.store.FlushAll()
 	}
+	c.s.trackingFlushed(c)
 	c.WriteOK()
 }
 

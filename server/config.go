@@ -119,6 +119,12 @@ type Config struct {
 	// and 8 MB for 60 seconds for subscribers. CONFIG SET replaces the
 	// pointer, never changes what it points at.
 	ClientOutputBufferLimits *OutputBufferLimits
+	// TrackingTableMaxKeys bounds the keys the client-side caching table
+	// remembers ("tracking-table-max-keys"): past it, keys are forgotten
+	// at random and their clients told, as if the keys had changed. Zero
+	// means Redis's default, 1,000,000; TrackingUnlimited means no bound
+	// (the directive's 0).
+	TrackingTableMaxKeys int64
 	// ConfigFile is the absolute path of the config file the server was
 	// started with, reported by INFO server; empty if none.
 	ConfigFile string
@@ -213,6 +219,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = store.SystemClock{}
+	}
+	if cfg.TrackingTableMaxKeys == 0 {
+		cfg.TrackingTableMaxKeys = defaultTrackingTableMaxKeys
 	}
 	return cfg
 }

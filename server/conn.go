@@ -122,6 +122,9 @@ type client struct {
 	// pause is the client's part in CLIENT PAUSE (pause.go).
 	pause clientPause
 
+	// trk is the client-side caching state (tracking.go).
+	trk clientTracking
+
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
 	closeAfterReply bool
@@ -257,14 +260,26 @@ func (c *client) cleanup() {
 	c.stopMonitor()
 	c.endTx()
 	c.logPendingOutputLimit()
-	c.dropWatches()
-	c.s.unsubscribeAll(c)
+	c.leave()
 	c.closeOutbox()
 	c.close()
-	c.s.removeConn(c)
 	// A client gone in the middle of a big argument leaves its buffer to
 	// the collector: say so, so that the memory goes back soon (memory.go).
 	c.s.noteFreed(c.rd.BufferCap() + cap(c.out) + c.segsLen)
+}
+
+// leave takes the client out of everything other clients see: monitors,
+// watched keys, subscriptions, tracking, the client list. A client closing
+// after its reply (QUIT) leaves before the reply is written, so that a
+// client that read it and asks, say, PUBSUB NUMPAT sees it gone, as in Redis,
+// which frees such a client before it serves anyone else. The caller holds no
+// store transaction. Doing it twice is harmless.
+func (c *client) leave() {
+	c.stopMonitor()
+	c.dropWatches()
+	c.s.unsubscribeAll(c)
+	c.trackingOff()
+	c.s.removeConn(c)
 }
 
 // processInput executes every complete command buffered and writes the
@@ -318,6 +333,9 @@ func (c *client) processInput() (stop bool) {
 	c.endRun()
 	c.endTx()
 	c.drainOutbox()
+	if c.closeAfterReply {
+		c.leave()
+	}
 	if c.pendingOutput() > 0 && !c.flush() {
 		return true
 	}
@@ -411,6 +429,7 @@ func (c *client) execute(args [][]byte) {
 	default:
 		c.call(cmd, args)
 	}
+	c.cachingDone(cmd) // tracking.go: CLIENT CACHING holds for one command
 	// CLIENT REPLY SKIP drops the next command's replies.
 	c.replySkip, c.skipNext = c.skipNext, false
 	c.mute = c.replyOff || c.replySkip
@@ -452,6 +471,7 @@ func (c *client) call(cmd *command, args [][]byte) {
 		c.tx.Commit()
 	}
 	c.execEvents() // notify.go: EXEC's commands' events for a subscriber of its own
+	c.trackCall(cmd, args)
 	c.run.calls++
 	if c.errors != errs {
 		c.run.failed++

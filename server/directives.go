@@ -141,7 +141,6 @@ const (
 	capDebugCmd    = "the DEBUG command"
 	capModuleCmd   = "modules"
 	capProtected   = "changing protected configs at run time"
-	capTracking    = "client-side caching"
 	capLogo        = "the ASCII-art logo"
 	capHz          = "tuning of background tasks"
 	capCrashLog    = "Redis's crash report"
@@ -459,7 +458,6 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("active-defrag-ignore-bytes", "", 0, parseMemURange(1, longMax), "104857600", capDefrag),
 	hintDirective("stream-node-max-bytes", "", 0, parseMemURange(0, longMax), "4096", capEncodings),
 	hintDirective("hll-sparse-max-bytes", "", 0, parseMemURange(0, longMax), "3000", capEncodings),
-	fixedDirective("tracking-table-max-keys", "", 0, parseUintRange(0, longMax), "1000000", capTracking),
 	fixedDirective("maxmemory-clients", "", 0, numericSpec{lo: -100, hi: ssizeMax, memory: true, percent: true}.parse, "0", capEviction),
 	fixedDirective("repl-backlog-ttl", "", 0, parseIntRange(0, longMax), "3600", capReplication),
 	fixedDirective("auto-aof-rewrite-min-size", "", 0, parseMemRange(0, longMax), "67108864", capAOF),
@@ -529,7 +527,7 @@ var directiveTable = func() struct {
 		t.byName[name] = e
 		t.names = append(t.names, e)
 	}
-	for _, list := range [][]*directive{implementedDirectives, lazyfreeDirectives, notImplementedDirectives} {
+	for _, list := range [][]*directive{implementedDirectives, lazyfreeDirectives, trackingDirectives, notImplementedDirectives} {
 		for _, d := range list {
 			add(d.name, d)
 			if d.alias != "" {

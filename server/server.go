@@ -87,6 +87,9 @@ type Server struct {
 	notifyBuf []byte
 	// pause is CLIENT PAUSE's state and the clients it holds (pause.go).
 	pause pauseState
+	// trk is the client-side caching state (tracking.go); the store's
+	// lock guards it.
+	trk trackingState
 
 	// unixTime is the cached Unix time in seconds (Redis's server.unixtime),
 	// refreshed by the cron, for idle and age accounting.
@@ -157,7 +160,7 @@ func New(cfg Config) (*Server, error) {
 		releaseMemory: cfg.ReleaseMemory,
 	}
 	s.store = store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock,
-		OnCommit: s.consumeChanges, OnFreed: s.noteFreedValues})
+		OnCommit: s.consumeChanges, OnEnd: s.trackingEndTx, OnFreed: s.noteFreedValues})
 	s.stats.errorCodes = map[string]int64{}
 	s.ps.init()
 	s.cmdStats = make([]commandStats, commands.count)
@@ -232,6 +235,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.applyNotify(cfg.NotifyKeyspaceEvents)
 	s.applyIntrospectConfig(&cfg)
 	s.applyOutputLimits(&cfg)
+	s.applyTracking(cfg)
 }
 
 // listen binds every TCP address of cfg. With Port zero, the first address
@@ -487,6 +491,7 @@ func (s *Server) consumeChanges(tx *store.Tx, changes []store.Change) {
 	if len(tx.Events()) > 0 {
 		s.publishEvents(tx) // notify.go
 	}
+	s.trackChanges(tx, changes) // tracking.go: invalidations
 	// Last, after every other consumer has seen the step: serve the keys
 	// it made ready (blocking.go). What the serve changes comes back here.
 	s.wakeBlocked(tx, changes)
@@ -617,6 +622,7 @@ func (s *Server) cron() {
 		s.store.Cron(hz)
 		s.sampleExpireCycle() // LATENCY's expire-cycle event (latency.go)
 		s.sampleStats()
+		s.trackingCron()
 		if s.releaseMemory {
 			s.releaseFreedMemory(time.Now())
 		}

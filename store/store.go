@@ -48,6 +48,12 @@ type Options struct {
 	// transaction or keep the slice; it may read the store through tx. The
 	// default discards them.
 	OnCommit func(tx *Tx, changes []Change)
+	// OnEnd is called at the end of every transaction, after its last
+	// step's OnCommit and before the lock is released: the point where
+	// what several steps accumulated (client-side caching's broadcast
+	// invalidations) is sent, as Redis sends it before it sleeps. It must
+	// not open a transaction. The default does nothing.
+	OnEnd func(tx *Tx)
 	// OnFreed is told of the bytes of values the store let go of (deleted,
 	// overwritten, flushed), so that the program can return memory to the
 	// operating system. It is called from any goroutine, sometimes under
@@ -64,6 +70,7 @@ type Store struct {
 	clock    Clock
 	dbs      []*DB
 	onCommit func(tx *Tx, changes []Change)
+	onEnd    func(tx *Tx)
 	onFreed  func(bytes int)
 
 	// lazyFree holds the LazyFree settings as bits (memory.go).
@@ -117,7 +124,7 @@ func New(opts Options) *Store {
 	if opts.Clock == nil {
 		opts.Clock = SystemClock{}
 	}
-	s := &Store{clock: opts.Clock, onCommit: opts.OnCommit, onFreed: opts.OnFreed}
+	s := &Store{clock: opts.Clock, onCommit: opts.OnCommit, onEnd: opts.OnEnd, onFreed: opts.OnFreed}
 	s.freer.idle.L = &s.freer.mu
 	s.txBuf.st = s
 	if opts.Limits != nil {

@@ -87,6 +87,9 @@ func (s *Store) open(opt TxOptions) *Tx {
 // afterwards.
 func (tx *Tx) End() {
 	tx.Commit()
+	if fn := tx.st.onEnd; fn != nil {
+		fn(tx)
+	}
 	tx.st.tx = nil
 	tx.st.mu.Unlock()
 }
@@ -165,6 +168,11 @@ func (tx *Tx) Now() int64 {
 // alone. A batch of pipelined commands shares one transaction; the
 // dispatcher sets it per command.
 func (tx *Tx) SetNoTouch(v bool) { tx.noTouch = v }
+
+// Uncommitted returns how many changes the step has recorded so far: a
+// consumer that must put something in order with them (a read inside an
+// EXEC, between two writes) notes this count and meets it at Commit.
+func (tx *Tx) Uncommitted() int { return len(tx.changes) }
 
 // Owner returns TxOptions.Owner.
 func (tx *Tx) Owner() any { return tx.owner }

@@ -12,7 +12,11 @@
 // mset) and, on values of -elements members loaded into both servers first
 // (shapes.go), commands of ours with random arguments (ZADD, ZRANK,
 // ZRANGEBYSCORE … LIMIT 0 10 on a sorted set, HGET on a hash, SISMEMBER on a
-// set). For each pipeline depth, each test runs against Redis, then
+// set). Client-side caching is measured three ways, every one of the 50
+// clients speaking RESP3 with CLIENT TRACKING on: redis-benchmark's GET and
+// SET with -3 --enable-tracking, and our own client's mix of 90% GET and
+// 10% SET, where writes invalidate keys the others read (tracking.go). For
+// each pipeline depth, each test runs against Redis, then
 // Redoubt; all of them -reps times over. The ratio reported for a test is
 // the median of the per-repetition ratios Redoubt/Redis, which cancels most
 // of the drift of a shared machine. Slow tests run fewer requests, so that

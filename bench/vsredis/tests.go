@@ -27,6 +27,11 @@ type benchTest struct {
 	// there: the test's own command, on a key of its own, and those its
 	// preload needs.
 	probe [][]string
+	// options are more redis-benchmark options (-3 --enable-tracking), and
+	// suffix is added to the names of the rows the test reports, so that
+	// they differ from the same command's rows without the options.
+	options []string
+	suffix  string
 	// drive, when set, runs the test instead of redis-benchmark: a Go
 	// load generator (driver.go).
 	drive driver
@@ -61,6 +66,18 @@ var allTests = []benchTest{
 	{name: "mset", builtin: "mset", costPipelined: 3, probe: [][]string{{"MSET", "vsredis:probe:a", "xxx", "vsredis:probe:b", "xxx"}}},
 	{name: "multi", drive: multiIncrDriver, costP1: 2, costPipelined: 10,
 		probe: [][]string{{"MULTI"}}},
+	// Client-side caching: every one of the 50 clients speaks RESP3 and has
+	// CLIENT TRACKING on, so each GET remembers its key for its client and
+	// each SET of a remembered key invalidates it (the clients of the GET
+	// run are gone by then: the SET run empties the table of their keys).
+	{name: "get-tracking", builtin: "get", options: trackingOptions, suffix: trackingSuffix,
+		probe: [][]string{{"CLIENT", "TRACKING", "on"}, {"GET", "vsredis:probe"}}},
+	{name: "set-tracking", builtin: "set", options: trackingOptions, suffix: trackingSuffix,
+		probe: [][]string{{"CLIENT", "TRACKING", "on"}, {"SET", "vsredis:probe", "xxx"}}},
+	// Tracking clients that read and write: writes invalidate keys the
+	// others read, with pushes (our own client: tracking.go).
+	{name: "mixed-tracking", drive: trackingMixedDriver,
+		probe: [][]string{{"CLIENT", "TRACKING", "on"}, {"GET", "vsredis:probe"}, {"SET", "vsredis:probe", "xxx"}}},
 	{name: "zadd-big", command: []string{"ZADD", bigZsetKey, "__rand_int__", "m:__rand_int__"}, big: &bigZset,
 		costPipelined: 4, probe: [][]string{{"ZADD", "vsredis:probe:bigzset", "1", "m:000000000001"}}},
 	{name: "zrank-big", command: []string{"ZRANK", bigZsetKey, "m:__rand_int__"}, big: &bigZset,
@@ -72,6 +89,13 @@ var allTests = []benchTest{
 	{name: "sismember-big", command: []string{"SISMEMBER", bigSetKey, "m:__rand_int__"}, big: &bigSet,
 		costPipelined: 4, probe: [][]string{{"SADD", "vsredis:probe:bigset", "m:000000000001"}, {"SISMEMBER", "vsredis:probe:bigset", "m:000000000001"}}},
 }
+
+// trackingOptions make redis-benchmark's clients speak RESP3 and turn
+// CLIENT TRACKING on before the test; trackingSuffix marks their rows.
+var (
+	trackingOptions = []string{"-3", "--enable-tracking"}
+	trackingSuffix  = " (50 clients tracking)"
+)
 
 func lrangeProbe(stop string) [][]string {
 	return [][]string{{"LPUSH", "vsredis:probe:list", "xxx"}, {"LRANGE", "vsredis:probe:list", "0", stop}}
@@ -129,6 +153,7 @@ func (t benchTest) args(port, clients, pipeline, keyspace, requests int) []strin
 		"-c", strconv.Itoa(clients), "-P", strconv.Itoa(pipeline),
 		"-r", strconv.Itoa(keyspace), "-n", strconv.Itoa(requests), "--csv",
 	}
+	args = append(args, t.options...)
 	if t.builtin != "" {
 		return append(args, "-t", t.builtin)
 	}

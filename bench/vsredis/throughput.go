@@ -151,7 +151,11 @@ func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, tes
 	if err != nil {
 		return nil, fmt.Errorf("%s against %s (pipeline %d): %w\nredis-benchmark's error output:\n%s", test.name, p.name, pipeline, err, stderr.String())
 	}
-	return dropPreparation(res), nil
+	res = dropPreparation(res)
+	for i := range res {
+		res[i].test += test.suffix
+	}
+	return res, nil
 }
 
 // dropPreparation leaves out the rows that are preparation (droppedRows).

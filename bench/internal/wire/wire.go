@@ -57,6 +57,14 @@ const (
 	Bulk    = '$'
 	Array   = '*'
 	Null    = '_'
+	// RESP3 kinds (after HELLO 3). A map's, set's or push's elements are
+	// read and dropped, as an array's.
+	Map    = '%'
+	Set    = '~'
+	Push   = '>'
+	Bool   = '#'
+	Double = ','
+	BigNum = '('
 )
 
 // ErrProtocol means the server sent something that is not a RESP2 reply.
@@ -86,9 +94,11 @@ func (r *Reader) Read() (kind byte, data []byte, err error) {
 	}
 	kind, body := line[0], line[1:]
 	switch kind {
-	case Simple, Error, Integer:
+	case Simple, Error, Integer, Bool, Double, BigNum:
 		return kind, body, nil
-	case Bulk:
+	case Null:
+		return Null, nil, nil
+	case Bulk, '=':
 		n, ok := parseLen(body)
 		if !ok {
 			return 0, nil, ErrProtocol
@@ -98,7 +108,7 @@ func (r *Reader) Read() (kind byte, data []byte, err error) {
 		}
 		data, err := r.bulk(n)
 		return Bulk, data, err
-	case Array:
+	case Array, Map, Set, Push:
 		n, ok := parseLen(body)
 		if !ok {
 			return 0, nil, ErrProtocol
@@ -106,12 +116,15 @@ func (r *Reader) Read() (kind byte, data []byte, err error) {
 		if n < 0 {
 			return Null, nil, nil
 		}
+		if kind == Map {
+			n *= 2
+		}
 		for ; n > 0; n-- {
 			if _, _, err := r.Read(); err != nil {
 				return 0, nil, err
 			}
 		}
-		return Array, nil, nil
+		return kind, nil, nil
 	}
 	return 0, nil, fmt.Errorf("%w: unexpected type byte %q", ErrProtocol, kind)
 }

@@ -91,3 +91,21 @@ func TestReadStrings(t *testing.T) {
 		t.Fatalf("ReadStrings of +OK: err = %v, want ErrProtocol", err)
 	}
 }
+
+// TestReadRESP3 reads the RESP3 kinds a client with HELLO 3 gets: maps,
+// sets and pushes are read whole, with their kind.
+func TestReadRESP3(t *testing.T) {
+	in := "%2\r\n+a\r\n:1\r\n$1\r\nb\r\n_\r\n" + // a map of 2 pairs
+		">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n" +
+		"~1\r\n#t\r\n" + "_\r\n" + ",1.5\r\n" + "=7\r\ntxt:abc\r\n" + "+OK\r\n"
+	r := NewReader(strings.NewReader(in), 64)
+	for _, want := range []struct {
+		kind byte
+		data string
+	}{{Map, ""}, {Push, ""}, {Set, ""}, {Null, ""}, {Double, "1.5"}, {Bulk, "txt:abc"}, {Simple, "OK"}} {
+		kind, data, err := r.Read()
+		if err != nil || kind != want.kind || string(data) != want.data {
+			t.Fatalf("Read = %q %q %v, want %q %q", kind, data, err, want.kind, want.data)
+		}
+	}
+}
