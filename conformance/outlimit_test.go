@@ -2,38 +2,18 @@ package conformance
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redoubt-db/redoubt/server"
 )
-
-// lockedLog is a log destination a server writes while a test reads it.
-type lockedLog struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // dialSlow connects to addr with a receive buffer of a few kilobytes, so
 // that what the client does not read stays in the server's output rather
@@ -99,7 +79,7 @@ func TestOutputLimitMatchesRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(rs.stop)
-	var logs lockedLog
+	var logs lockedBuffer
 	srv, err := server.New(server.Config{LogOutput: &logs})
 	if err != nil {
 		t.Fatal(err)
