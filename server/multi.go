@@ -145,10 +145,6 @@ func cmdMulti(c *client, args [][]byte) {
 // queuesInMulti reports whether cmd is queued when it arrives inside MULTI:
 // everything but the transaction's own commands, QUIT and RESET.
 func queuesInMulti(cmd *command) bool {
-	switch cmd.Run {
-	case nil:
-		return true
-	}
 	switch cmd.fullName {
 	case "exec", "discard", "multi", "watch", "quit", "reset":
 		return false
