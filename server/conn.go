@@ -257,7 +257,6 @@ func (c *client) wakeHandled() bool {
 
 // cleanup releases everything the connection holds.
 func (c *client) cleanup() {
-	c.stopMonitor()
 	c.endTx()
 	c.logPendingOutputLimit()
 	c.leave()
