@@ -203,13 +203,18 @@ func (c *client) allowed(cmd *command) bool {
 	return false
 }
 
-// isLocal reports whether the client is on this host, as Redis's
-// islocalClient sees it: a Unix socket, or a TCP peer at 127.0.0.1 or ::1.
+// isLocal reports whether the client is on this host (localPeer).
 func (c *client) isLocal() bool {
-	if c.nc == nil {
-		return false
-	}
-	switch a := c.nc.RemoteAddr().(type) {
+	return c.nc != nil && localPeer(c.nc.RemoteAddr())
+}
+
+// localPeer reports whether a peer at addr is on this host as Redis 7.0.15's
+// islocalClient judges it, for protected mode and the "local" setting of
+// the enable-*-command directives: a Unix socket, or a TCP peer at 127.0.0.1
+// or ::1. Redis compares those two strings, so a peer at 127.0.0.2, though
+// on the loopback network, is not local.
+func localPeer(addr net.Addr) bool {
+	switch a := addr.(type) {
 	case *net.TCPAddr:
 		return a.IP.Equal(net.IPv4(127, 0, 0, 1)) || a.IP.Equal(net.IPv6loopback)
 	case *net.UnixAddr:

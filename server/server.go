@@ -578,17 +578,9 @@ func (s *Server) accept(nc net.Conn) {
 
 // protectedModeDenies reports whether protected mode refuses nc: it is on
 // (protectedMode, read by the caller under cfgMu), no password is set, and
-// the peer is not on a loopback address.
+// the peer is not local as Redis judges it (localPeer: 127.0.0.2 is not).
 func (s *Server) protectedModeDenies(nc net.Conn, protectedMode bool) bool {
-	if !protectedMode || s.passwordSet() {
-		return false
-	}
-	switch a := nc.RemoteAddr().(type) {
-	case *net.TCPAddr:
-		return !a.IP.IsLoopback()
-	default:
-		return false // unix sockets are local
-	}
+	return protectedMode && !s.passwordSet() && !localPeer(nc.RemoteAddr())
 }
 
 // passwordSet reports whether the default user needs a password. There is no
