@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 
@@ -290,6 +291,9 @@ func (cfg Config) Validate() error {
 	if cfg.LatencyMonitorThreshold < 0 {
 		bad("latency-monitor-threshold %d must not be negative", cfg.LatencyMonitorThreshold)
 	}
+	if open := exposedBind(cfg); open != "" {
+		bad(msgExposedUnprotected, open)
+	}
 	if len(cfg.commands.renames) > 0 {
 		initCommands()
 		if _, err := newCommandNames(commands, cfg.commands); err != nil {
@@ -297,4 +301,33 @@ func (cfg Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// msgExposedUnprotected refuses a configuration that would listen beyond this
+// host with protected mode on and nothing to authenticate with: Redis starts
+// and answers every remote client DENIED, which looks like a working server
+// until someone turns protected mode off to make it "work".
+const msgExposedUnprotected = "refusing to listen on %s with protected mode on and no password: " +
+	"only clients on this host could use the server. Bind a loopback address (bind 127.0.0.1 -::1), " +
+	"or, on a network you trust, set protected-mode no explicitly"
+
+// exposedBind returns the first address of cfg.Bind that is not a loopback
+// address ("*" and "::*" are every address), when protected mode is on and
+// no password is set (until authentication exists, none can be), or "".
+// Addresses that are not IP addresses are left to
+// the listener, which refuses them with Redis's error.
+func exposedBind(cfg Config) string {
+	if cfg.InsecureDisableProtectedMode {
+		return ""
+	}
+	for _, b := range cfg.Bind {
+		addr := strings.TrimPrefix(b, "-")
+		if addr == "*" || addr == "::*" {
+			return addr
+		}
+		if ip := net.ParseIP(addr); ip != nil && !ip.IsLoopback() {
+			return addr
+		}
+	}
+	return ""
 }

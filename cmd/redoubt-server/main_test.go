@@ -395,3 +395,16 @@ func TestGOMAXPROCSEnvironmentWins(t *testing.T) {
 		t.Errorf("CONFIG GET io-threads = %q with GOMAXPROCS=3, want %q", got, "io-threads 3")
 	}
 }
+
+// TestExposedWithoutProtection: redoubt-server refuses to listen beyond this
+// host with protected mode on and no password, where redis-server would
+// start and deny every remote client; it names the remedies and exits 1.
+func TestExposedWithoutProtection(t *testing.T) {
+	p := start(t, "", "--port", "0", "--bind", "0.0.0.0")
+	if code := p.wait(); code != 1 {
+		t.Errorf("exit status %d, want 1", code)
+	}
+	if got := p.stderr.String(); !strings.Contains(got, "refusing to listen on 0.0.0.0") || !strings.Contains(got, "protected-mode no") {
+		t.Errorf("stderr %q, want the refusal and its remedies", got)
+	}
+}
