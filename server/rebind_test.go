@@ -15,7 +15,9 @@ import (
 // closes them) and back. A change that cannot be bound whole leaves the
 // listeners as they were, also when old ones had to be closed to try it.
 func TestConfigSetBindSamePort(t *testing.T) {
-	s := tcStart(t, Config{})
+	// Protected mode off: binding every address with it on and no password
+	// is refused (TestExposedWithoutProtectionRefused).
+	s := tcStart(t, Config{InsecureDisableProtectedMode: true})
 	c := tcDial(t, s)
 	port := strconv.Itoa(s.Port())
 	v4, v6 := net.JoinHostPort("127.0.0.1", port), net.JoinHostPort("::1", port)
