@@ -300,4 +300,3 @@ func strs(v any) []string {
 	}
 	return out
 }
-
