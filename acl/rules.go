@@ -192,6 +192,11 @@ func (u *User) apply(op string) string {
 
 // applySelector applies one selector rule (keys, channels, commands) to s.
 func (c *Catalog) applySelector(s *Selector, op string) string {
+	if op == "" {
+		// Only inside a selector: at the top level an empty rule does
+		// nothing.
+		return reasonSyntax
+	}
 	kw := cstr(op)
 	switch {
 	case strings.EqualFold(kw, "allkeys") || kw == "~*":
