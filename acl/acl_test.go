@@ -118,6 +118,34 @@ func TestAllOrNothing(t *testing.T) {
 	}
 }
 
+func TestRedacted(t *testing.T) {
+	u := testCatalog().NewUser("r", false)
+	for _, rules := range [][]string{
+		{"<hunter2secret"},
+		{"(>hunter2secret +get)"},
+		{"(<hunter2secret", "+get"},
+		{"(~a", ">hunter2secret"},
+	} {
+		err := u.SetRules(rules)
+		red, ok := err.(interface{ Redacted() string })
+		if !ok {
+			t.Fatalf("%q: error %T has no Redacted", rules, err)
+		}
+		if strings.Contains(red.Redacted(), "hunter2") {
+			t.Errorf("%q: Redacted() = %q", rules, red.Redacted())
+		}
+		if !strings.Contains(err.Error(), "hunter2") && rules[0][0] != '(' {
+			t.Errorf("%q: Error() = %q, want Redis's text with the rule", rules, err)
+		}
+	}
+	if res, _ := u.Check(&Request{ID: -1}); res != DeniedCommand {
+		t.Errorf("id -1: %v", res)
+	}
+	if res, _ := u.Check(&Request{ID: 1 << 20}); res != DeniedCommand {
+		t.Errorf("id out of range: %v", res)
+	}
+}
+
 func asUnmatched(err error, p **UnmatchedError) bool {
 	e, ok := err.(*UnmatchedError)
 	*p = e
@@ -233,4 +261,22 @@ func FuzzSetRules(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkCheck is the check a GET pays as a user limited to ~bench:* with
+// +@all -@dangerous, the benchmark user.
+func BenchmarkCheck(b *testing.B) {
+	c := testCatalog()
+	u := c.NewUser("bench", false)
+	if err := u.SetRules([]string{"on", "nopass", "~bench:*", "+@all", "-@dangerous"}); err != nil {
+		b.Fatal(err)
+	}
+	id, _ := c.ID("get")
+	r := &Request{ID: id, Keys: []Key{{Name: []byte("bench:key:000123"), Perm: PermRead, Pos: 1}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if res, _ := u.Check(r); res != Allowed {
+			b.Fatal(res)
+		}
+	}
 }

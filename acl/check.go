@@ -51,6 +51,9 @@ type Request struct {
 // position no selector allowed) and that argument position.
 func (u *User) Check(r *Request) (Result, int) {
 	worst, worstPos := DeniedCommand, 0
+	if uint(r.ID) >= uint(len(u.cat.cmds)) {
+		return worst, worstPos // not a command of this catalog
+	}
 	for _, s := range u.selectors {
 		res, pos := s.check(r)
 		if res == Allowed {

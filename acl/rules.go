@@ -31,6 +31,20 @@ func (e *RuleError) Error() string {
 	return "Error in ACL SETUSER modifier '" + cstr(e.Rule) + "': " + e.Reason
 }
 
+// Redacted is Error with any password the rule holds hidden, for logs and
+// the audit log: a rule starting with '>' or '<', or a selector holding one
+// of those bytes, shows only its first byte.
+func (e *RuleError) Redacted() string {
+	return "Error in ACL SETUSER modifier '" + redactRule(cstr(e.Rule)) + "': " + e.Reason
+}
+
+func redactRule(r string) string {
+	if r != "" && (r[0] == '>' || r[0] == '<' || (r[0] == '(' && strings.ContainsAny(r, "<>"))) {
+		return r[:1] + "(redacted)"
+	}
+	return r
+}
+
 // UnmatchedError is a selector opened with '(' and never closed.
 type UnmatchedError struct {
 	Rule string // the argument that opened the selector
@@ -38,6 +52,11 @@ type UnmatchedError struct {
 
 func (e *UnmatchedError) Error() string {
 	return "Unmatched parenthesis in acl selector starting at '" + cstr(e.Rule) + "'."
+}
+
+// Redacted is Error with any password the rule holds hidden.
+func (e *UnmatchedError) Redacted() string {
+	return "Unmatched parenthesis in acl selector starting at '" + redactRule(cstr(e.Rule)) + "'."
 }
 
 // cstr is s as C code reading it as a NUL-terminated string sees it.
