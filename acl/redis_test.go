@@ -17,7 +17,7 @@ import (
 
 // startRedis starts the redis-server on PATH (or $REDIS_SERVER) on a free
 // loopback port, and skips the test when there is none.
-func startRedis(t *testing.T) *redis.Client {
+func startRedis(t *testing.T, extra ...string) *redis.Client {
 	t.Helper()
 	bin := os.Getenv("REDIS_SERVER")
 	if bin == "" {
@@ -32,8 +32,9 @@ func startRedis(t *testing.T) *redis.Client {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir()}, extra...)
+	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,18 @@ var ruleCases = [][]string{
 }
 
 func TestRulesMatchRedis(t *testing.T) {
-	c := startRedis(t)
+	t.Run("resetchannels", func(t *testing.T) { testRulesMatchRedis(t, false) })
+	t.Run("allchannels", func(t *testing.T) { testRulesMatchRedis(t, true) })
+}
+
+// testRulesMatchRedis runs ruleCases with acl-pubsub-default set to
+// allchannels or to 7.0's default, resetchannels.
+func testRulesMatchRedis(t *testing.T, allChannels bool) {
+	pubsub := "resetchannels"
+	if allChannels {
+		pubsub = "allchannels"
+	}
+	c := startRedis(t, "--acl-pubsub-default", pubsub)
 	ctx := context.Background()
 	cat := redisCatalog(t, c)
 	for i, rules := range ruleCases {
@@ -220,7 +232,7 @@ func TestRulesMatchRedis(t *testing.T) {
 			args = append(args, r)
 		}
 		redisErr := c.Do(ctx, args...).Err()
-		u := cat.NewUser(name, false)
+		u := cat.NewUser(name, allChannels)
 		before := u.String()
 		err := u.SetRules(rules)
 		switch {
@@ -253,7 +265,7 @@ func TestRulesMatchRedis(t *testing.T) {
 			t.Errorf("%q:\n got %q\nwant %q", rules, got, want)
 		}
 		// Redis's own text, read back, must give the same user.
-		back := cat.NewUser(name, false)
+		back := cat.NewUser(name, allChannels)
 		if err := back.SetRules(strings.Split(want, " ")); err != nil {
 			t.Errorf("%q: reading back %q: %v", rules, want, err)
 		} else if back.String() != u.String() {
