@@ -144,3 +144,31 @@ func (u *User) CheckChannel(channel []byte, pattern bool) bool {
 
 // bytesOf views s as bytes without copying; glob.Match only reads it.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// CheckUnrestricted reports whether one selector of u both allows r and
+// grants need on every key ("allkeys", or a "*" pattern with that access).
+// SORT asks this before following BY and GET patterns, which name keys the
+// key specs cannot see.
+func (u *User) CheckUnrestricted(r *Request, need Perm) bool {
+	if uint(r.ID) >= uint(len(u.cat.cmds)) {
+		return false
+	}
+	for _, s := range u.selectors {
+		if res, _ := s.check(r); res == Allowed && s.unrestricted(need) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Selector) unrestricted(need Perm) bool {
+	if s.allKeys {
+		return true
+	}
+	for _, p := range s.keys {
+		if p.Perm&need == need && p.Pattern == "*" {
+			return true
+		}
+	}
+	return false
+}

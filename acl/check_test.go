@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // checkCase is a command with the keys and channels its key specs name, as
@@ -131,4 +133,57 @@ func dryrun(t *testing.T, cat *Catalog, u *User, cc checkCase) string {
 		return "This user has no permissions to access the '" + cc.args[pos] + "' channel"
 	}
 	return "?"
+}
+
+// TestCheckUnrestrictedMatchesSort runs SORT with BY as each user on
+// redis-server, which refuses BY unless one selector allowing the command has
+// read access to every key, and compares CheckUnrestricted.
+func TestCheckUnrestrictedMatchesSort(t *testing.T) {
+	c := startRedis(t)
+	ctx := context.Background()
+	cat := redisCatalog(t, c)
+	id, _ := cat.ID("sort")
+	for i, rules := range [][]string{
+		{"+@all", "~*"},
+		{"+@all", "allkeys"},
+		{"+@all", "%R~*"},
+		{"+@all", "%W~*", "~l"},
+		{"+@all", "~l", "~w*"},
+		{"+@all", "~l", "(%R~* -sort)"},
+		{"+@all", "~l", "(%R~* +sort)"},
+		{"-sort", "~l", "(~* +sort)"},
+		{"+sort", "~l", "%RW~*"},
+	} {
+		name := "s" + strconv.Itoa(i)
+		args := []any{"ACL", "SETUSER", name, "on", ">pw"}
+		for _, r := range rules {
+			args = append(args, r)
+		}
+		if err := c.Do(ctx, args...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		u := cat.NewUser(name, false)
+		if err := u.SetRules(append([]string{"on", ">pw"}, rules...)); err != nil {
+			t.Fatal(err)
+		}
+		uc := redis.NewClient(&redis.Options{Addr: c.Options().Addr, Protocol: 2,
+			Username: name, Password: "pw"})
+		err := uc.Do(ctx, "SORT", "l", "BY", "w_*").Err()
+		uc.Close()
+		const denied = "ERR BY option of SORT denied due to insufficient ACL permissions."
+		r := &Request{ID: id, Keys: []Key{{Name: []byte("l"), Perm: PermRead, Pos: 1}}}
+		if res, _ := u.Check(r); res != Allowed {
+			// The command itself is refused before SORT looks at BY.
+			if err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+				t.Errorf("%q: Check refused SORT, redis said %v", rules, err)
+			}
+			continue
+		}
+		if err != nil && err.Error() != denied {
+			t.Fatalf("%q: %v", rules, err)
+		}
+		if got := u.CheckUnrestricted(r, PermRead); got != (err == nil) {
+			t.Errorf("%q: CheckUnrestricted = %v, redis %v", rules, got, err)
+		}
+	}
 }
