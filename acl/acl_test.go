@@ -162,6 +162,32 @@ func TestDefaultUser(t *testing.T) {
 	}
 }
 
+func TestUnrestrictedAndUsernames(t *testing.T) {
+	c := testCatalog()
+	if !c.NewDefaultUser(false).Unrestricted() {
+		t.Error("default user restricted")
+	}
+	for _, rules := range [][]string{
+		{"+@all", "~*"},
+		{"+@all", "~*", "&*", "-get"},
+		{"+@all", "~a", "&*"},
+		{"+get", "~*", "&*"},
+	} {
+		u := c.NewUser("x", false)
+		if err := u.SetRules(rules); err != nil {
+			t.Fatal(err)
+		}
+		if u.Unrestricted() {
+			t.Errorf("%q: Unrestricted", rules)
+		}
+	}
+	for name, ok := range map[string]bool{"alice": true, "a-b:c": true, "": true, "a b": false, "a\tb": false, "a\x00": false, "a\n": false} {
+		if ValidUsername(name) != ok {
+			t.Errorf("ValidUsername(%q) = %v", name, !ok)
+		}
+	}
+}
+
 func TestManyUsersAndHugePatterns(t *testing.T) {
 	c := testCatalog()
 	huge := "~" + strings.Repeat("*?[a-z]", 20000)

@@ -172,3 +172,11 @@ func (s *Selector) unrestricted(need Perm) bool {
 	}
 	return false
 }
+
+// Unrestricted reports whether u's root selector allows every command, key
+// and channel (the default user as Redis creates it), so the server can skip
+// Check with one branch.
+func (u *User) Unrestricted() bool {
+	s := u.selectors[0]
+	return s.allCommands && s.allKeys && s.allChannels
+}
