@@ -1,7 +1,8 @@
-// Package acl holds Redoubt's access-control model: users, their hashed
-// passwords, command rules, key and channel patterns. For now it holds the
-// command categories that the command table assigns and COMMAND reports; the
-// rest arrives with the access-control work.
+// Package acl holds Redoubt's access-control model as Redis 7.0 defines it:
+// users, their hashed passwords, selectors of command rules, key and channel
+// patterns, the command categories, the rule grammar of ACL SETUSER, the
+// canonical text of ACL LIST and GETUSER, and the permission check the
+// server runs before each command.
 package acl
 
 import "strings"
