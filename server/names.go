@@ -37,6 +37,9 @@ type commandNames struct {
 	names []string
 	// allow says, for each protection, who may run the commands it guards.
 	allow [numProtections]allowance
+	// configs says who may CONFIG SET the protected directives (dir,
+	// dbfilename): enable-protected-configs.
+	configs allowance
 }
 
 // commandOptions are the per-server command settings of a Config: Redis's
@@ -49,6 +52,9 @@ type commandOptions struct {
 	// allow is who may run protected commands, by protection. The
 	// default, allowNo, is nobody.
 	allow [numProtections]allowance
+	// configs is who may CONFIG SET protected directives
+	// (enable-protected-configs); allowNo by default.
+	configs allowance
 }
 
 // commandRename is one rename-command directive.
@@ -81,7 +87,7 @@ const (
 // newCommandNames applies opts to the table t. Its errors are those Redis
 // reports for rename-command lines, plus names too long for lookups.
 func newCommandNames(t *commandTable, opts commandOptions) (*commandNames, error) {
-	n := &commandNames{byName: make(map[string]*command, len(t.byName)), allow: opts.allow}
+	n := &commandNames{byName: make(map[string]*command, len(t.byName)), allow: opts.allow, configs: opts.configs}
 	for name, cmd := range t.byName {
 		n.byName[name] = cmd
 	}
@@ -194,13 +200,33 @@ func (c *client) allowed(cmd *command) bool {
 	if cmd.protectedBy == unprotected {
 		return true
 	}
-	switch c.s.cmds.allow[cmd.protectedBy] {
+	return c.permits(c.s.cmds.allow[cmd.protectedBy])
+}
+
+// permits reports whether an allowance lets the client act, as Redis's
+// allowProtectedAction: yes lets everyone, local the clients on this host.
+func (c *client) permits(a allowance) bool {
+	switch a {
 	case allowYes:
 		return true
 	case allowLocal:
 		return c.isLocal()
 	}
 	return false
+}
+
+// allowanceNames are the values of the enable-* directives, by allowance.
+var allowanceNames = [...]string{allowNo: "no", allowYes: "yes", allowLocal: "local"}
+
+// parseAllowance reads a value that parseEnum("no", "yes", "local")
+// returned.
+func parseAllowance(v string) allowance {
+	for a, name := range allowanceNames {
+		if name == v {
+			return allowance(a)
+		}
+	}
+	return allowNo
 }
 
 // isLocal reports whether the client is on this host (localPeer).
