@@ -175,7 +175,7 @@ type pendingDirective struct {
 func newConfigLoader(base Config) *configLoader {
 	cfg := base.withDefaults()
 	cfg.Bind = slices.Clone(cfg.Bind) // not shared with base
-	cfg.commands.renames = slices.Clone(cfg.commands.renames)
+	cfg.RenameCommands = slices.Clone(cfg.RenameCommands)
 	return &configLoader{cfg: cfg, pending: map[*directive]pendingDirective{}}
 }
 
@@ -262,7 +262,7 @@ func (ld *configLoader) rename(from, to string) string {
 	if ld.names == nil {
 		initCommands()
 		ld.names = make(map[string]*command, len(commands.byName))
-		if n, err := newCommandNames(commands, ld.cfg.commands); err == nil {
+		if n, err := newCommandNames(commands, ld.cfg.commandOptions()); err == nil {
 			maps.Copy(ld.names, n.byName)
 		} else {
 			maps.Copy(ld.names, commands.byName) // New reports the base's error
@@ -283,7 +283,7 @@ func (ld *configLoader) rename(from, to string) string {
 		}
 		ld.names[lto] = cmd
 	}
-	ld.cfg.commands.renames = append(ld.cfg.commands.renames, commandRename{from, to})
+	ld.cfg.RenameCommands = append(ld.cfg.RenameCommands, CommandRename{from, to})
 	return ""
 }
 

@@ -173,11 +173,11 @@ func limitIntDirective(name, alias string, parse parseFunc, field func(*store.Li
 }
 
 // allowDirective makes an enable-* directive (no, yes or local), which sets
-// an allowance of Config.commands; it is immutable, as in Redis.
-func allowDirective(name string, field func(*commandOptions) *allowance) *directive {
+// an Allowance of the Config; it is immutable, as in Redis.
+func allowDirective(name string, field func(*Config) *Allowance) *directive {
 	return implDirective(name, dirImmutable, parseEnum("no", "yes", "local"),
-		func(c *Config) string { return allowanceNames[*field(&c.commands)] },
-		func(c *Config, v string) { *field(&c.commands) = parseAllowance(v) })
+		func(c *Config) string { return allowanceNames[*field(c)] },
+		func(c *Config, v string) { *field(c) = parseAllowance(v) })
 }
 
 // fixedDirective makes a directive that is not implemented, whose value Redoubt
@@ -412,9 +412,9 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("oom-score-adj", "", 0, parseEnum("no", "yes", "relative", "absolute"), "no", capOOMScore),
 	fixedDirective("acl-pubsub-default", "", 0, parseEnum("allchannels", "resetchannels"), "resetchannels", capACL),
 	hintDirective("sanitize-dump-payload", "", 0, parseEnum("no", "yes", "clients"), "no", capDumpCheck),
-	allowDirective("enable-protected-configs", func(o *commandOptions) *allowance { return &o.configs }),
-	allowDirective("enable-debug-command", func(o *commandOptions) *allowance { return &o.allow[protectedDebug] }),
-	allowDirective("enable-module-command", func(o *commandOptions) *allowance { return &o.allow[protectedModule] }),
+	allowDirective("enable-protected-configs", func(c *Config) *Allowance { return &c.EnableProtectedConfigs }),
+	allowDirective("enable-debug-command", func(c *Config) *Allowance { return &c.EnableDebugCommand }),
+	allowDirective("enable-module-command", func(c *Config) *Allowance { return &c.EnableModuleCommand }),
 	fixedDirective("propagation-error-behavior", "", 0, parseEnum("ignore", "panic", "panic-on-replicas"), "ignore", capReplication),
 	fixedDirective("shutdown-on-sigint", "", dirMultiArg, parseShutdownFlags, "default", capShutdown),
 	fixedDirective("shutdown-on-sigterm", "", dirMultiArg, parseShutdownFlags, "default", capShutdown),

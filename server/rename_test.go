@@ -1,9 +1,11 @@
 package server
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -51,7 +53,7 @@ func TestRenameCommandLines(t *testing.T) {
 				continue
 			}
 			initCommands()
-			n, err := newCommandNames(commands, cfg.commands)
+			n, err := newCommandNames(commands, cfg.commandOptions())
 			if err != nil {
 				t.Errorf("%q: New would fail: %v", name, err)
 				continue
@@ -91,5 +93,59 @@ func TestRenameCommandLines(t *testing.T) {
 		if !fatal || lines[len(lines)-1] != tt.reason {
 			t.Errorf("test %d: redis-server says\n%s\nwant reason %q", i, out, tt.reason)
 		}
+	}
+}
+
+// TestEnableDirectives checks that the enable-* directives set the Config's
+// Allowances, in any case, that CONFIG GET's form reads back, and that New
+// refuses an Allowance that is none of the three.
+func TestEnableDirectives(t *testing.T) {
+	cfg, err := cfgApplyText(t, "enable-debug-command LOCAL\nenable-module-command yes\nenable-protected-configs No\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.EnableDebugCommand != AllowLocal || cfg.EnableModuleCommand != AllowYes || cfg.EnableProtectedConfigs != AllowNo {
+		t.Errorf("debug %d, module %d, configs %d; want local, yes, no", cfg.EnableDebugCommand, cfg.EnableModuleCommand, cfg.EnableProtectedConfigs)
+	}
+	for name, want := range map[string]string{"enable-debug-command": "local", "enable-module-command": "yes", "enable-protected-configs": "no"} {
+		e, _ := lookupDirective(name)
+		if got := e.d.valueOf(&cfg); got != want {
+			t.Errorf("CONFIG GET %s = %q, want %q", name, got, want)
+		}
+	}
+	if _, err := cfgApplyText(t, "enable-debug-command maybe\n"); err == nil ||
+		!strings.Contains(err.Error(), "argument(s) must be one of the following: no, yes, local") {
+		t.Errorf("enable-debug-command maybe: %v", err)
+	}
+	if _, err := New(Config{EnableModuleCommand: AllowLocal + 1}); err == nil {
+		t.Error("New accepted an Allowance that is not one of the three")
+	}
+}
+
+// TestManyRenames reads 10,000 rename-command lines, each renaming the
+// command the line before named: every line costs O(1), and only the last
+// name dispatches.
+func TestManyRenames(t *testing.T) {
+	var b strings.Builder
+	prev := "get"
+	for i := range 10000 {
+		next := "get" + strconv.Itoa(i)
+		fmt.Fprintf(&b, "rename-command %s %s\n", prev, next)
+		prev = next
+	}
+	cfg, err := cfgApplyText(t, b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	initCommands()
+	n, err := newCommandNames(commands, cfg.commandOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmd := n.lookupFullName([]byte(prev)); cmd == nil || cmd.fullName != "get" {
+		t.Errorf("%s is %v, want get", prev, cmd)
+	}
+	if n.lookupFullName([]byte("get")) != nil || n.lookupFullName([]byte("get0")) != nil {
+		t.Error("an earlier name still dispatches")
 	}
 }
