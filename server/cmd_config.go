@@ -145,7 +145,7 @@ func cmdConfigSet(c *client, args [][]byte) {
 		case e.d.flags&dirImmutable != 0:
 			errStr, errArg, invalid = msgConfigImmutable, cString(args[i]), true
 			continue
-		case e.d.flags&dirProtected != 0:
+		case e.d.flags&dirProtected != 0 && !c.permits(c.s.cmds.configs):
 			errStr, errArg, invalid = msgConfigProtected, cString(args[i]), true
 			continue
 		}

@@ -6,14 +6,13 @@ import (
 )
 
 // DEBUG and MODULE: Redis 7 turns both off by default (enable-debug-command
-// and enable-module-command "no"), and Redoubt has neither debugging
-// commands nor modules, so those directives accept only "no". The commands
-// exist in the table so that they answer as a default Redis does: DEBUG and
-// MODULE LOAD, LOADEX and UNLOAD are refused with Redis's words, MODULE
-// LIST lists no module and MODULE HELP helps.
+// and enable-module-command "no"). The commands exist in the table so that
+// they answer as Redis does: where refused, DEBUG and MODULE LOAD, LOADEX
+// and UNLOAD get Redis's words; MODULE LIST lists no module and MODULE HELP
+// helps.
 //
 // Whether a protected command is refused is each server's setting
-// (Config.commands, names.go). Where a server allows them, they answer as a
+// (Config.EnableDebugCommand and EnableModuleCommand, names.go). Where a server allows them, they answer as a
 // Redis that has no such debugging subcommand and fails to load any module.
 
 func init() {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -160,6 +161,9 @@ type configLoader struct {
 	// it.
 	pending map[*directive]pendingDirective
 	seq     int
+	// names are the command names after the rename-command lines read so
+	// far, built at the first one.
+	names map[string]*command
 }
 
 type pendingDirective struct {
@@ -171,6 +175,7 @@ type pendingDirective struct {
 func newConfigLoader(base Config) *configLoader {
 	cfg := base.withDefaults()
 	cfg.Bind = slices.Clone(cfg.Bind) // not shared with base
+	cfg.RenameCommands = slices.Clone(cfg.RenameCommands)
 	return &configLoader{cfg: cfg, pending: map[*directive]pendingDirective{}}
 }
 
@@ -219,7 +224,10 @@ func (ld *configLoader) line(l conf.Line) error {
 	}
 	switch {
 	case name == "rename-command" && argc == 3:
-		return configLineError(l, nil, "not supported yet by Redoubt (renaming commands)")
+		if reason := ld.rename(l.Args[1], l.Args[2]); reason != "" {
+			return configLineError(l, nil, reason)
+		}
+		return nil
 	case name == "user" && argc >= 2:
 		return configLineError(l, nil, "not supported yet by Redoubt (ACL users)")
 	case name == "loadmodule" && argc >= 2:
@@ -236,6 +244,47 @@ func (ld *configLoader) line(l conf.Line) error {
 		return configLineError(l, nil, "not supported yet by Redoubt (Redis Sentinel)")
 	}
 	return configLineError(l, nil, msgBadDirective)
+}
+
+// Reasons for a bad rename-command line, Redis's words but the last.
+const (
+	msgRenameNoSuch  = "No such command in rename-command"
+	msgRenameExists  = "Target command name already exists"
+	msgRenameTooLong = "A command name has at most 64 bytes in Redoubt"
+)
+
+// rename applies a rename-command line as Redis's config loader does: the
+// command named from (ignoring case, by its name after the lines before)
+// loses that name, and takes to unless to is empty. It returns the reason a
+// line is refused, or "". Only top-level commands can be renamed: Redis
+// finds "config|get" and then fails an assertion; Redoubt finds no command.
+func (ld *configLoader) rename(from, to string) string {
+	if ld.names == nil {
+		initCommands()
+		ld.names = make(map[string]*command, len(commands.byName))
+		if n, err := newCommandNames(commands, ld.cfg.commandOptions()); err == nil {
+			maps.Copy(ld.names, n.byName)
+		} else {
+			maps.Copy(ld.names, commands.byName) // New reports the base's error
+		}
+	}
+	lfrom, lto := strings.ToLower(from), strings.ToLower(to)
+	cmd := ld.names[lfrom]
+	if len(from) > maxNameLen || cmd == nil {
+		return msgRenameNoSuch
+	}
+	if len(to) > maxNameLen {
+		return msgRenameTooLong
+	}
+	delete(ld.names, lfrom)
+	if to != "" {
+		if ld.names[lto] != nil {
+			return msgRenameExists
+		}
+		ld.names[lto] = cmd
+	}
+	ld.cfg.RenameCommands = append(ld.cfg.RenameCommands, CommandRename{from, to})
+	return ""
 }
 
 // current is a directive's value before the line being read.

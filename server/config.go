@@ -134,13 +134,30 @@ type Config struct {
 	// tests move time.
 	Clock store.Clock
 
-	// commands renames and removes commands ("rename-command") and says
-	// who may run DEBUG and the module commands ("enable-debug-command",
-	// "enable-module-command"), for this server only (names.go). It is
-	// unexported until those directives are implemented; tests set it,
-	// and CONFIG GET does not report it. The default is every command
-	// under its own name, and the protected ones refused.
-	commands commandOptions
+	// RenameCommands renames and removes commands for this server only,
+	// as redis.conf's rename-command lines, applied in order (names.go):
+	// clients call each command by its new name, while COMMAND, INFO and
+	// ACL rules keep the table's names. Only top-level commands can be
+	// renamed. CONFIG GET does not report it, as in Redis.
+	RenameCommands []CommandRename
+	// EnableDebugCommand says who may run DEBUG, EnableModuleCommand who
+	// may run MODULE LOAD, LOADEX and UNLOAD ("enable-debug-command",
+	// "enable-module-command"). The default, AllowNo, refuses them to
+	// every client, as Redis 7 does.
+	EnableDebugCommand  Allowance
+	EnableModuleCommand Allowance
+	// EnableProtectedConfigs says who may CONFIG SET the protected
+	// parameters, dir and dbfilename ("enable-protected-configs"); the
+	// default, AllowNo, refuses it to every client.
+	EnableProtectedConfigs Allowance
+}
+
+// commandOptions gathers the Config's per-server command settings.
+func (cfg *Config) commandOptions() commandOptions {
+	o := commandOptions{renames: cfg.RenameCommands, configs: cfg.EnableProtectedConfigs}
+	o.allow[protectedDebug] = cfg.EnableDebugCommand
+	o.allow[protectedModule] = cfg.EnableModuleCommand
+	return o
 }
 
 // SlowlogConfig configures the slow log.
@@ -294,9 +311,14 @@ func (cfg Config) Validate() error {
 	if open := exposedBind(cfg); open != "" {
 		bad(msgExposedUnprotected, open)
 	}
-	if len(cfg.commands.renames) > 0 {
+	for _, a := range []Allowance{cfg.EnableDebugCommand, cfg.EnableModuleCommand, cfg.EnableProtectedConfigs} {
+		if a > AllowLocal {
+			bad("an Allowance is AllowNo, AllowYes or AllowLocal, not %d", a)
+		}
+	}
+	if len(cfg.RenameCommands) > 0 {
 		initCommands()
-		if _, err := newCommandNames(commands, cfg.commands); err != nil {
+		if _, err := newCommandNames(commands, cfg.commandOptions()); err != nil {
 			errs = append(errs, err)
 		}
 	}

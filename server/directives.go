@@ -43,8 +43,8 @@ type dirFlags uint8
 const (
 	// dirImmutable: CONFIG SET refuses it ("can't set immutable config").
 	dirImmutable dirFlags = 1 << iota
-	// dirProtected: CONFIG SET refuses it ("can't set protected config"),
-	// since enable-protected-configs is always no.
+	// dirProtected: CONFIG SET refuses it ("can't set protected config")
+	// unless enable-protected-configs allows the client.
 	dirProtected
 	// dirSensitive: its value is a secret, never shown in errors.
 	dirSensitive
@@ -138,9 +138,6 @@ const (
 	capOOMScore    = "OOM score adjustment"
 	capCPUList     = "CPU affinity"
 	capProcTitle   = "process titles"
-	capDebugCmd    = "the DEBUG command"
-	capModuleCmd   = "modules"
-	capProtected   = "changing protected configs at run time"
 	capLogo        = "the ASCII-art logo"
 	capHz          = "tuning of background tasks"
 	capCrashLog    = "Redis's crash report"
@@ -173,6 +170,14 @@ func limitIntDirective(name, alias string, parse parseFunc, field func(*store.Li
 	return &directive{name: name, alias: alias, parse: parse,
 		get: func(c *Config) string { l := c.limits(); return dirItoa(*field(&l)) },
 		set: func(c *Config, v string) { l := c.limits(); *field(&l) = dirAtoi(v); c.Encodings = &l }}
+}
+
+// allowDirective makes an enable-* directive (no, yes or local), which sets
+// an Allowance of the Config; it is immutable, as in Redis.
+func allowDirective(name string, field func(*Config) *Allowance) *directive {
+	return implDirective(name, dirImmutable, parseEnum("no", "yes", "local"),
+		func(c *Config) string { return allowanceNames[*field(c)] },
+		func(c *Config, v string) { *field(c) = parseAllowance(v) })
 }
 
 // fixedDirective makes a directive that is not implemented, whose value Redoubt
@@ -407,9 +412,9 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("oom-score-adj", "", 0, parseEnum("no", "yes", "relative", "absolute"), "no", capOOMScore),
 	fixedDirective("acl-pubsub-default", "", 0, parseEnum("allchannels", "resetchannels"), "resetchannels", capACL),
 	hintDirective("sanitize-dump-payload", "", 0, parseEnum("no", "yes", "clients"), "no", capDumpCheck),
-	fixedDirective("enable-protected-configs", "", dirImmutable, parseEnum("no", "yes", "local"), "no", capProtected),
-	fixedDirective("enable-debug-command", "", dirImmutable, parseEnum("no", "yes", "local"), "no", capDebugCmd),
-	fixedDirective("enable-module-command", "", dirImmutable, parseEnum("no", "yes", "local"), "no", capModuleCmd),
+	allowDirective("enable-protected-configs", func(c *Config) *Allowance { return &c.EnableProtectedConfigs }),
+	allowDirective("enable-debug-command", func(c *Config) *Allowance { return &c.EnableDebugCommand }),
+	allowDirective("enable-module-command", func(c *Config) *Allowance { return &c.EnableModuleCommand }),
 	fixedDirective("propagation-error-behavior", "", 0, parseEnum("ignore", "panic", "panic-on-replicas"), "ignore", capReplication),
 	fixedDirective("shutdown-on-sigint", "", dirMultiArg, parseShutdownFlags, "default", capShutdown),
 	fixedDirective("shutdown-on-sigterm", "", dirMultiArg, parseShutdownFlags, "default", capShutdown),

@@ -36,23 +36,32 @@ type commandNames struct {
 	// for a removed command and its subcommands.
 	names []string
 	// allow says, for each protection, who may run the commands it guards.
-	allow [numProtections]allowance
+	allow [numProtections]Allowance
+	// configs says who may CONFIG SET the protected directives (dir,
+	// dbfilename): enable-protected-configs.
+	configs Allowance
 }
 
-// commandOptions are the per-server command settings of a Config: Redis's
-// rename-command and enable-*-command directives.
+// commandOptions are the per-server command settings of a Config
+// (Config.commandOptions): Redis's rename-command, enable-*-command and
+// enable-protected-configs directives.
 type commandOptions struct {
 	// renames are applied in order, as rename-command lines: the command
 	// called from is called to instead, or removed when to is "". Only
 	// top-level commands can be renamed.
-	renames []commandRename
+	renames []CommandRename
 	// allow is who may run protected commands, by protection. The
-	// default, allowNo, is nobody.
-	allow [numProtections]allowance
+	// default, AllowNo, is nobody.
+	allow [numProtections]Allowance
+	// configs is who may CONFIG SET protected directives
+	// (enable-protected-configs); AllowNo by default.
+	configs Allowance
 }
 
-// commandRename is one rename-command directive.
-type commandRename struct{ from, to string }
+// CommandRename is one rename-command directive: the command called From
+// (a top-level command, by its name after the renames before it, ignoring
+// ASCII case) is called To instead, or removed when To is "".
+type CommandRename struct{ From, To string }
 
 // protection names the directive that guards a protected command (Redis's
 // CMD_PROTECTED): such a command is refused unless its directive allows the
@@ -68,28 +77,31 @@ const (
 
 var protectionDirectives = [numProtections]string{"", "enable-debug-command", "enable-module-command"}
 
-// allowance is the value of an enable-*-command directive, as Redis's
-// PROTECTED_ACTION_ALLOWED_*.
-type allowance uint8
+// Allowance says who may take a protected action: the value of the
+// enable-debug-command, enable-module-command and enable-protected-configs
+// directives, as Redis's PROTECTED_ACTION_ALLOWED_*.
+type Allowance uint8
 
 const (
-	allowNo    allowance = iota // nobody
-	allowYes                    // every client
-	allowLocal                  // clients on this host (client.isLocal)
+	AllowNo  Allowance = iota // nobody ("no")
+	AllowYes                  // every client ("yes")
+	// AllowLocal allows the clients on this host ("local"): Unix socket
+	// clients and TCP clients at 127.0.0.1 or ::1 (localPeer).
+	AllowLocal
 )
 
 // newCommandNames applies opts to the table t. Its errors are those Redis
 // reports for rename-command lines, plus names too long for lookups.
 func newCommandNames(t *commandTable, opts commandOptions) (*commandNames, error) {
-	n := &commandNames{byName: make(map[string]*command, len(t.byName)), allow: opts.allow}
+	n := &commandNames{byName: make(map[string]*command, len(t.byName)), allow: opts.allow, configs: opts.configs}
 	for name, cmd := range t.byName {
 		n.byName[name] = cmd
 	}
 	var errs []error
 	for _, r := range opts.renames {
-		from, to := strings.ToLower(r.from), strings.ToLower(r.to)
+		from, to := strings.ToLower(r.From), strings.ToLower(r.To)
 		bad := func(why string) {
-			errs = append(errs, fmt.Errorf("server: rename-command %q %q: %s", r.from, r.to, why))
+			errs = append(errs, fmt.Errorf("server: rename-command %q %q: %s", r.From, r.To, why))
 		}
 		cmd := n.byName[from]
 		switch {
@@ -194,13 +206,33 @@ func (c *client) allowed(cmd *command) bool {
 	if cmd.protectedBy == unprotected {
 		return true
 	}
-	switch c.s.cmds.allow[cmd.protectedBy] {
-	case allowYes:
+	return c.permits(c.s.cmds.allow[cmd.protectedBy])
+}
+
+// permits reports whether an Allowance lets the client act, as Redis's
+// allowProtectedAction: yes lets everyone, local the clients on this host.
+func (c *client) permits(a Allowance) bool {
+	switch a {
+	case AllowYes:
 		return true
-	case allowLocal:
+	case AllowLocal:
 		return c.isLocal()
 	}
 	return false
+}
+
+// allowanceNames are the values of the enable-* directives, by Allowance.
+var allowanceNames = [...]string{AllowNo: "no", AllowYes: "yes", AllowLocal: "local"}
+
+// parseAllowance reads a value that parseEnum("no", "yes", "local")
+// returned.
+func parseAllowance(v string) Allowance {
+	for a, name := range allowanceNames {
+		if name == v {
+			return Allowance(a)
+		}
+	}
+	return AllowNo
 }
 
 // isLocal reports whether the client is on this host (localPeer).

@@ -15,23 +15,23 @@ func TestNewCommandNames(t *testing.T) {
 	initCommands()
 	long := strings.Repeat("x", maxNameLen+1)
 	tests := []struct {
-		renames []commandRename
+		renames []CommandRename
 		err     string            // a part of the error, "" for none
 		want    map[string]string // this server's name → table name ("" for none)
 	}{
 		{nil, "", map[string]string{"get": "get", "config": "config"}},
-		{[]commandRename{{"GET", "Fetch"}}, "", map[string]string{"fetch": "get", "get": ""}},
-		{[]commandRename{{"flushall", ""}}, "", map[string]string{"flushall": ""}},
+		{[]CommandRename{{"GET", "Fetch"}}, "", map[string]string{"fetch": "get", "get": ""}},
+		{[]CommandRename{{"flushall", ""}}, "", map[string]string{"flushall": ""}},
 		// Renames apply in order; a name freed by one may be taken by the next.
-		{[]commandRename{{"get", "x"}, {"x", "y"}}, "", map[string]string{"get": "", "x": "", "y": "get"}},
-		{[]commandRename{{"get", "tmp"}, {"set", "get"}, {"tmp", "set"}}, "", map[string]string{"get": "set", "set": "get"}},
-		{[]commandRename{{"get", "get"}}, "", map[string]string{"get": "get"}},
-		{[]commandRename{{"nosuch", "x"}}, "no such command", nil},
-		{[]commandRename{{"config|get", "x"}}, "no such command", nil},
-		{[]commandRename{{"get", ""}, {"get", "x"}}, "no such command", nil},
-		{[]commandRename{{"get", "set"}}, "target command name already exists", nil},
-		{[]commandRename{{"get", long}}, "at most 64 bytes", nil},
-		{[]commandRename{{"get", strings.Repeat("x", maxNameLen)}}, "", map[string]string{strings.Repeat("x", maxNameLen): "get"}},
+		{[]CommandRename{{"get", "x"}, {"x", "y"}}, "", map[string]string{"get": "", "x": "", "y": "get"}},
+		{[]CommandRename{{"get", "tmp"}, {"set", "get"}, {"tmp", "set"}}, "", map[string]string{"get": "set", "set": "get"}},
+		{[]CommandRename{{"get", "get"}}, "", map[string]string{"get": "get"}},
+		{[]CommandRename{{"nosuch", "x"}}, "no such command", nil},
+		{[]CommandRename{{"config|get", "x"}}, "no such command", nil},
+		{[]CommandRename{{"get", ""}, {"get", "x"}}, "no such command", nil},
+		{[]CommandRename{{"get", "set"}}, "target command name already exists", nil},
+		{[]CommandRename{{"get", long}}, "at most 64 bytes", nil},
+		{[]CommandRename{{"get", strings.Repeat("x", maxNameLen)}}, "", map[string]string{strings.Repeat("x", maxNameLen): "get"}},
 	}
 	for _, tt := range tests {
 		n, err := newCommandNames(commands, commandOptions{renames: tt.renames})
@@ -63,7 +63,7 @@ func TestNewCommandNames(t *testing.T) {
 // TestConfigValidateRenames checks that New refuses bad renames with every
 // problem, as Validate reports them.
 func TestConfigValidateRenames(t *testing.T) {
-	_, err := New(Config{commands: commandOptions{renames: []commandRename{{"nosuch", "x"}, {"get", "set"}}}})
+	_, err := New(Config{RenameCommands: []CommandRename{{"nosuch", "x"}, {"get", "set"}}})
 	if err == nil || !strings.Contains(err.Error(), `"nosuch" "x": no such command`) || !strings.Contains(err.Error(), `"get" "set": target command name already exists`) {
 		t.Errorf("New with bad renames: error %v, want both problems", err)
 	}
@@ -74,8 +74,8 @@ func TestConfigValidateRenames(t *testing.T) {
 // configured by default, and checks that each answers by its own names, as
 // Redis answers after rename-command, while clients of both run at once.
 func TestRenameCommandPerServer(t *testing.T) {
-	renamed := tcStart(t, Config{commands: commandOptions{renames: []commandRename{
-		{"get", "fetch"}, {"CONFIG", "cfg"}, {"flushall", ""}}}})
+	renamed := tcStart(t, Config{RenameCommands: []CommandRename{
+		{"get", "fetch"}, {"CONFIG", "cfg"}, {"flushall", ""}}})
 	plain := tcStart(t, Config{})
 	r, p := tcDial(t, renamed), tcDial(t, plain)
 
@@ -188,8 +188,7 @@ func pipeline(addr, cmds string, want []string) error {
 // refuses them, and "local" allows local clients only.
 func TestProtectedCommandsPerServer(t *testing.T) {
 	var logs logBuffer
-	allowing := tcStart(t, Config{LogOutput: &logs, commands: commandOptions{allow: [numProtections]allowance{
-		protectedDebug: allowYes, protectedModule: allowLocal}}})
+	allowing := tcStart(t, Config{LogOutput: &logs, EnableDebugCommand: AllowYes, EnableModuleCommand: AllowLocal})
 	refusing := tcStart(t, Config{})
 	a, r := tcDial(t, allowing), tcDial(t, refusing)
 

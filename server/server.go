@@ -139,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cmds, err := newCommandNames(commands, cfg.commands)
+	cmds, err := newCommandNames(commands, cfg.commandOptions())
 	if err != nil {
 		return nil, err // Validate has reported it already
 	}
