@@ -86,7 +86,8 @@ func newRewriteState(text []byte) *rewriteState {
 			st.lines = append(st.lines, line)
 			continue
 		}
-		args, err := splitargs.Split([]byte(line))
+		// Redis splits the line as a C string: a NUL byte ends it.
+		args, err := splitargs.Split([]byte(cString(line)))
 		name := ""
 		if err == nil && len(args) > 0 {
 			name = conf.Lower(string(args[0]))
@@ -220,7 +221,11 @@ func rewriteDirective(st *rewriteState, d *directive, cfg, def *Config) {
 		st.put(name, name+" "+value, true)
 		return
 	case "dir":
-		st.put(name, name+" "+splitargs.Quote([]byte(value)), true)
+		if value == "" { // the working directory is unknown: no line
+			st.drop(name)
+		} else {
+			st.put(name, name+" "+splitargs.Quote([]byte(value)), true)
+		}
 		return
 	case "save":
 		if value == "" {

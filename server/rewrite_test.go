@@ -1,8 +1,11 @@
 package server
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -26,6 +29,8 @@ func TestRewriteText(t *testing.T) {
 		"bad \"quote\n" +
 		"unknown-thing 1\n" +
 		"Maxmemory 0\n" +
+		"hz 5\x00\"\n" + // as C reads it: "hz 5"
+		"\v\n" +
 		"\n\n# end\n"
 	cfg := DefaultConfig()
 	cfg.Port = 6380
@@ -52,6 +57,8 @@ func TestRewriteText(t *testing.T) {
 		"# ??? bad \"quote\n" +
 		"# ??? unknown-thing 1\n" +
 		"maxmemory 0\n" +
+		"hz 20\n" +
+		"# ??? \v\n" +
 		"\n" +
 		"# end\n" +
 		"\n" + // the text after the last newline
@@ -59,7 +66,6 @@ func TestRewriteText(t *testing.T) {
 		"bind 127.0.0.1 -::1\n" +
 		"maxclients 500\n" +
 		"client-query-buffer-limit 2gb\n" +
-		"hz 20\n" +
 		"dir \"" + wd + "\"\n" +
 		"save \"\"\n" +
 		"notify-keyspace-events \"xK\"\n" +
@@ -149,5 +155,42 @@ func TestConfigRewriteFile(t *testing.T) {
 		if got, want := e.d.valueOf(&reread), e.d.valueOf(&running); got != want {
 			t.Errorf("%s: %q after loading the rewritten file, %q when it was written", e.name, got, want)
 		}
+	}
+}
+
+// TestConfigRewriteConcurrent runs CONFIG REWRITE from several clients
+// while others change the configuration: every rewrite succeeds, and the
+// file left loads.
+func TestConfigRewriteConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "redis.conf")
+	if err := os.WriteFile(path, []byte("hz 10\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := tcStart(t, Config{ConfigFile: path})
+	var wg sync.WaitGroup
+	errs := make(chan string, 100)
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := tcDial(t, s)
+			for j := range 10 {
+				cmd := []string{"CONFIG", "REWRITE"}
+				if i%2 == 1 {
+					cmd = []string{"CONFIG", "SET", "hz", strconv.Itoa(10 + i*10 + j)}
+				}
+				if got := c.do(cmd...).flat(); got != "+OK" {
+					errs <- fmt.Sprintf("%q = %q", cmd, got)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if _, err := ParseArgs([]string{path}); err != nil {
+		t.Errorf("the file left does not load: %v", err)
 	}
 }
