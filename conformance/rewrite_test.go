@@ -208,3 +208,93 @@ func rwrite(t *testing.T, step int, redis, redoubt string) {
 		t.Errorf("step %d: the files differ\nRedis wrote:\n%s\nRedoubt wrote:\n%s", step, redis, redoubt)
 	}
 }
+
+// TestConfigRewriteEveryDirectiveVsRedis gives both servers a file with a
+// line for every parameter CONFIG GET * lists on redis-server, at its
+// default (save, bind, dir and port excepted), so that each is rewritten
+// in place in its type's format, and compares the files.
+func TestConfigRewriteEveryDirectiveVsRedis(t *testing.T) {
+	bin := requireTool(t, "redis-server")
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Redis's defaults, from a redis-server started with none changed.
+	probe, err := startRedis(bin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := &client{addr: probe.addr}
+	all, err := pc.do([][]byte{[]byte("CONFIG"), []byte("GET"), []byte("*")})
+	pc.drop()
+	probe.stop()
+	if err != nil || len(all.Elems)%2 != 0 {
+		t.Fatalf("CONFIG GET *: %v %v", all.String(), err)
+	}
+	var lines []string
+	for i := 0; i < len(all.Elems); i += 2 {
+		name, value := all.Elems[i].Str, all.Elems[i+1].Str
+		switch name {
+		case "dir", "port", "replicaof", "slaveof", "save", "bind":
+			continue
+		}
+		switch {
+		case value == "":
+			value = `""`
+		case name == "proc-title-template":
+			value = `"` + value + `"`
+		}
+		lines = append(lines, name+" "+value)
+	}
+	slices.Sort(lines)
+	start := "# every directive\nbind 127.0.0.1\nsave \"\"\n" + strings.Join(lines, "\n") + "\n"
+
+	dir := t.TempDir()
+	rfile, ofile := filepath.Join(dir, "redis.conf"), filepath.Join(dir, "redoubt.conf")
+	for _, f := range []string{rfile, ofile} {
+		if err := os.WriteFile(f, []byte(start), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rlog bytes.Buffer
+	cmd := exec.Command(bin, rfile, "--port", strconv.Itoa(port))
+	cmd.Dir = wd
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.Stdout, cmd.Stderr = &rlog, &rlog
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	raddr := "127.0.0.1:" + strconv.Itoa(port)
+	if err := waitPing(raddr, 5*time.Second); err != nil {
+		t.Fatalf("redis-server did not start: %v\n%s", err, rlog.String())
+	}
+	cfg, err := server.ApplyArgs(server.DefaultConfig(), []string{ofile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Port, cfg.ReleaseMemory = 0, false
+	srv, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	rewrite := [][]byte{[]byte("CONFIG"), []byte("REWRITE")}
+	for name, c := range map[string]*client{"Redis": {addr: raddr}, "Redoubt": {addr: srv.Addr()}} {
+		v, err := c.do(rewrite)
+		c.drop()
+		if err != nil || v.String() != "+OK\n" {
+			t.Fatalf("%s: CONFIG REWRITE = %q %v", name, v.String(), err)
+		}
+	}
+	rtext, rerr := os.ReadFile(rfile)
+	otext, oerr := os.ReadFile(ofile)
+	if rerr != nil || oerr != nil {
+		t.Fatal(rerr, oerr)
+	}
+	rwrite(t, 0, string(rtext), string(otext))
+}
