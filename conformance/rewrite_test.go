@@ -19,7 +19,8 @@ import (
 // rewriteStart is the config file both servers start from: lines in
 // place, blanks around them, an alias, a deprecated directive, an include,
 // duplicates, names in upper case, and values at and off their defaults.
-// INCLUDE is replaced by the included file's path.
+// INCLUDE is replaced by the included file's path, LOGFILE by a log file's
+// (with a space, which the rewrite must quote).
 const rewriteStart = `# CONFIG REWRITE test, after redis.conf
 bind 127.0.0.1 -::1
 protected-mode yes
@@ -30,7 +31,7 @@ tcp-keepalive 300
 daemonize no
 pidfile ""
 loglevel notice
-logfile ""
+logfile "LOGFILE"
 databases 16
 always-show-logo no
   save ""
@@ -89,6 +90,7 @@ func TestConfigRewriteVsRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := strings.ReplaceAll(rewriteStart, "INCLUDE", include)
+	start = strings.ReplaceAll(start, "LOGFILE", filepath.Join(dir, "a log"))
 	rfile, ofile := filepath.Join(dir, "redis.conf"), filepath.Join(dir, "redoubt.conf")
 	for _, f := range []string{rfile, ofile} {
 		if err := os.WriteFile(f, []byte(start), 0o644); err != nil {
