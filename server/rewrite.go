@@ -188,9 +188,6 @@ var (
 	}
 )
 
-// redisDefaultBind is Redis's default bind, which Redoubt's is not.
-const redisDefaultBind = "* -::*"
-
 // formatMemory writes a byte count as Redis's rewrite does: in gb, mb or kb
 // when it is a whole number of them.
 func formatMemory(n int64) string {

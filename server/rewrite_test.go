@@ -194,3 +194,32 @@ func TestConfigRewriteConcurrent(t *testing.T) {
 		t.Errorf("the file left does not load: %v", err)
 	}
 }
+
+// TestRewriteFormatLists checks the lists of directives written as strings
+// and as memory values against the table: each name is a directive, each
+// memory directive takes units (2mb) and each other directive of the table
+// refuses them unless it takes any string.
+func TestRewriteFormatLists(t *testing.T) {
+	lists := []map[string]bool{rewriteStrings, rewriteNullOnEmpty, rewriteMemory}
+	for _, l := range lists {
+		for name := range l {
+			if e, ok := lookupDirective(name); !ok || e.d.name != name {
+				t.Errorf("%s: not a directive's own name", name)
+			}
+		}
+	}
+	for _, e := range directiveTable.names {
+		d := e.d
+		if e.name != d.name || d.flags&dirMultiArg != 0 {
+			continue
+		}
+		_, err := d.parse([]string{"2mb"}, d.valueOf(&Config{}), false)
+		str := rewriteStrings[d.name] || rewriteNullOnEmpty[d.name]
+		if rewriteMemory[d.name] && err != nil {
+			t.Errorf("%s: listed as a memory value, refuses 2mb: %v", d.name, err)
+		}
+		if !rewriteMemory[d.name] && !str && err == nil && d.name != "dir" {
+			t.Errorf("%s: takes 2mb but is not listed as a memory value or a string", d.name)
+		}
+	}
+}
