@@ -61,6 +61,12 @@ func TestConfigRewriteWithFile(t *testing.T) {
 	if got := c.do("CONFIG", "REWRITE").flat(); got != "-ERR Rewriting config file: No such file or directory" {
 		t.Errorf("CONFIG REWRITE = %q", got)
 	}
+	// A directory cannot be read as a file: Redis's fread fails alike.
+	s = tcStart(t, Config{ConfigFile: t.TempDir()})
+	c = tcDial(t, s)
+	if got := c.do("CONFIG", "REWRITE").flat(); got != "-ERR Rewriting config file: Is a directory" {
+		t.Errorf("CONFIG REWRITE of a directory = %q", got)
+	}
 }
 
 // TestConfigSetEffects checks that run-time changes take effect.
