@@ -325,43 +325,44 @@ func (s *Server) rewriteConfig() error {
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real // rewrite the file a link points to, keeping the link
 	}
-	old, mode, err := readOldConfig(path)
+	old, fi, err := readOldConfig(path)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, s.rewriteText(old, cfg), mode)
+	return writeFileAtomic(path, s.rewriteText(old, cfg), fi)
 }
 
-// readOldConfig reads the file to rewrite, and its mode. A file that is no
-// longer there reads as empty, with mode 0600.
-func readOldConfig(path string) ([]byte, fs.FileMode, error) {
+// readOldConfig reads the file to rewrite, and describes it. A file that is
+// no longer there reads as empty, with no description.
+func readOldConfig(path string) ([]byte, fs.FileInfo, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, 0o600, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	text, err := io.ReadAll(io.LimitReader(f, maxRewriteRead+1))
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	if len(text) > maxRewriteRead {
-		return nil, 0, errors.New("file too large")
+		return nil, nil, errors.New("file too large")
 	}
-	return text, fi.Mode().Perm(), nil
+	return text, fi, nil
 }
 
 // writeFileAtomic replaces the file at path by one holding text, with the
-// given mode: a temporary file next to it is written, synced and renamed
-// over it, and the directory synced, so that a crash leaves either the old
-// file or the new one, whole.
-func writeFileAtomic(path string, text []byte, mode fs.FileMode) (err error) {
+// mode, and where it can the owner and group, of the old file old (0600 and
+// the server's own when old is nil): a temporary file next to it is
+// written, synced and renamed over it, and the directory synced, so that a
+// crash leaves either the old file or the new one, whole.
+func writeFileAtomic(path string, text []byte, old fs.FileInfo) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -383,8 +384,15 @@ func writeFileAtomic(path string, text []byte, mode fs.FileMode) (err error) {
 	if err = f.Sync(); err != nil {
 		return err
 	}
-	if err = f.Chmod(mode); err != nil {
-		return err
+	if old != nil {
+		if err = f.Chmod(old.Mode().Perm()); err != nil {
+			return err
+		}
+		// Keeping the owner takes privileges the server may not have;
+		// without them the file becomes the server's, as in Redis.
+		if uid, gid, ok := fileOwner(old); ok && (uid != os.Getuid() || gid != os.Getgid()) {
+			f.Chown(uid, gid)
+		}
 	}
 	if err = f.Close(); err != nil {
 		return err

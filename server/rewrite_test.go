@@ -223,3 +223,29 @@ func TestRewriteFormatLists(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigRewriteKeepsOwner checks, where the test may change owners
+// (as root), that the rewritten file keeps the old one's owner and group.
+func TestConfigRewriteKeepsOwner(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("changing a file's owner needs root")
+	}
+	path := filepath.Join(t.TempDir(), "redis.conf")
+	if err := os.WriteFile(path, []byte("hz 10\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, 4321, 8765); err != nil {
+		t.Fatal(err)
+	}
+	s := tcStart(t, Config{ConfigFile: path})
+	if got := tcDial(t, s).do("CONFIG", "REWRITE").flat(); got != "+OK" {
+		t.Fatalf("CONFIG REWRITE = %q", got)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid, gid, _ := fileOwner(fi); uid != 4321 || gid != 8765 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("after rewrite: owner %d:%d mode %v, want 4321:8765 0600", uid, gid, fi.Mode().Perm())
+	}
+}
