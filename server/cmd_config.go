@@ -253,7 +253,13 @@ func cmdConfigRewrite(c *client, args [][]byte) {
 		c.writeErrorReply(msgConfigNoFile)
 		return
 	}
-	c.writeErrorReply(msgConfigRewriteUnsupported)
+	if err := c.s.rewriteConfig(); err != nil {
+		c.s.log.logf(levelWarning, "CONFIG REWRITE failed: %s", strerrorOf(err))
+		c.writeErrorReply(fmt.Sprintf(msgRewriteFailed, strerrorOf(err)))
+		return
+	}
+	c.s.log.logf(levelWarning, "CONFIG REWRITE executed with success.")
+	c.WriteOK()
 }
 
 func cmdConfigHelp(c *client, args [][]byte) {

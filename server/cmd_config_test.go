@@ -56,8 +56,16 @@ func TestConfigSetRefused(t *testing.T) {
 func TestConfigRewriteWithFile(t *testing.T) {
 	s := tcStart(t, Config{ConfigFile: "/nonexistent/redis.conf"})
 	c := tcDial(t, s)
-	if got := c.do("CONFIG", "REWRITE").flat(); got != "-"+msgConfigRewriteUnsupported {
+	// As Redis: a missing file reads as empty, and the temporary file
+	// cannot be created in a missing directory.
+	if got := c.do("CONFIG", "REWRITE").flat(); got != "-ERR Rewriting config file: No such file or directory" {
 		t.Errorf("CONFIG REWRITE = %q", got)
+	}
+	// A directory cannot be read as a file: Redis's fread fails alike.
+	s = tcStart(t, Config{ConfigFile: t.TempDir()})
+	c = tcDial(t, s)
+	if got := c.do("CONFIG", "REWRITE").flat(); got != "-ERR Rewriting config file: Is a directory" {
+		t.Errorf("CONFIG REWRITE of a directory = %q", got)
 	}
 }
 

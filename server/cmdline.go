@@ -229,6 +229,9 @@ func (ld *configLoader) line(l conf.Line) error {
 		}
 		return nil
 	case name == "user" && argc >= 2:
+		if slices.Equal(l.Args[1:], defaultUserRules) {
+			return nil // what CONFIG REWRITE writes (rewrite.go)
+		}
 		return configLineError(l, nil, "not supported yet by Redoubt (ACL users)")
 	case name == "loadmodule" && argc >= 2:
 		return configLineError(l, nil, "not supported yet by Redoubt (modules)")

@@ -97,8 +97,6 @@ const (
 	msgConfigProtected  = "can't set protected config"
 	msgConfigDuplicate  = "duplicate parameter"
 	msgConfigNoFile     = "ERR The server is running without a config file"
-	// msgConfigRewriteUnsupported is Redoubt's own: Redis rewrites the file.
-	msgConfigRewriteUnsupported = "ERR CONFIG REWRITE is not supported yet by Redoubt: edit the configuration file instead"
 )
 
 // COMMAND (cmd_command.go).
