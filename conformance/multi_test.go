@@ -129,3 +129,26 @@ func TestMultiCommandStatsMatchRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestSameInvalidated: the random stream's fallback comparison of tracking
+// messages accepts a different batching of the same keys and refuses a
+// missing or different key.
+func TestSameInvalidated(t *testing.T) {
+	msg := func(keys ...string) string {
+		v := Value{Kind: '>', Elems: []Value{{Kind: '$', Str: "invalidate"}, {Kind: '*'}}}
+		for _, k := range keys {
+			v.Elems[1].Elems = append(v.Elems[1].Elems, Value{Kind: '$', Str: k})
+		}
+		return v.String()
+	}
+	one := []string{msg("a", "b"), msg("c")}
+	if !sameInvalidated(one, []string{msg("a"), msg("b"), msg("c"), msg("c")}) {
+		t.Error("the same keys in other messages were refused")
+	}
+	if sameInvalidated(one, []string{msg("a", "b")}) {
+		t.Error("a missing key was accepted")
+	}
+	if sameInvalidated(one, []string{msg("a", "b"), msg("d")}) {
+		t.Error("a different key was accepted")
+	}
+}
