@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -70,22 +69,29 @@ func runOps(ctx context.Context, name string, port, clients, pipeline, keyspace,
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	if len(latencies) == 0 {
-		return nil, errors.New("no operation completed")
+	return latencyResult(name, latencies, elapsed)
+}
+
+// latencyResult reports operations whose latencies are lat, all done in
+// elapsed, as redis-benchmark reports a test: operations per second and
+// latency percentiles in milliseconds. It sorts lat.
+func latencyResult(name string, lat []time.Duration, elapsed time.Duration) ([]result, error) {
+	if len(lat) == 0 {
+		return nil, fmt.Errorf("%s: no operation completed", name)
 	}
-	slices.Sort(latencies)
+	slices.Sort(lat)
 	ms := func(q float64) float64 {
-		return float64(latencies[min(len(latencies)-1, int(q*float64(len(latencies))))]) / 1e6
+		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))]) / float64(time.Millisecond)
 	}
 	var sum time.Duration
-	for _, l := range latencies {
+	for _, l := range lat {
 		sum += l
 	}
 	return []result{{
 		test: name,
-		rps:  float64(len(latencies)) / elapsed.Seconds(),
-		avg:  float64(sum) / float64(len(latencies)) / 1e6,
-		min:  ms(0), p50: ms(0.5), p95: ms(0.95), p99: ms(0.99), max: float64(latencies[len(latencies)-1]) / 1e6,
+		rps:  float64(len(lat)) / elapsed.Seconds(),
+		avg:  float64(sum) / float64(len(lat)) / float64(time.Millisecond),
+		min:  ms(0), p50: ms(0.5), p95: ms(0.95), p99: ms(0.99), max: ms(1),
 	}}, nil
 }
 

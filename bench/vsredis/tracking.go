@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -100,23 +99,7 @@ func trackingMixedDriver(ctx context.Context, port, clients, pipeline, keyspace,
 	for _, l := range lat {
 		all = append(all, l...)
 	}
-	if len(all) == 0 {
-		return nil, errors.New("tracking workload: no request was made")
-	}
-	slices.Sort(all)
-	ms := func(q float64) float64 {
-		return float64(all[min(int(q*float64(len(all))), len(all)-1)]) / float64(time.Millisecond)
-	}
-	var sum time.Duration
-	for _, l := range all {
-		sum += l
-	}
-	return []result{{
-		test: mixedRow,
-		rps:  float64(len(all)) / elapsed.Seconds(),
-		avg:  float64(sum) / float64(len(all)) / float64(time.Millisecond),
-		min:  ms(0), p50: ms(0.50), p95: ms(0.95), p99: ms(0.99), max: ms(1),
-	}}, nil
+	return latencyResult(mixedRow, all, elapsed)
 }
 
 // mixedClient runs pipelines on one connection until left runs out and
