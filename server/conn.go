@@ -231,6 +231,9 @@ func (c *client) serve() {
 	for {
 		c.rd.MaxBulk = c.s.maxBulk.Load()
 		c.rd.MaxQuery = c.s.maxQuery.Load()
+		if !c.authenticated {
+			c.refreshPreAuth() // requirepass may have changed meanwhile
+		}
 		n, err := c.rd.Fill(c.nc)
 		if n > 0 {
 			c.s.stats.netInput.Add(int64(n))
@@ -332,6 +335,9 @@ func (c *client) processInput() (stop bool) {
 			return true
 		}
 		c.execute(args)
+		if !c.authenticated && c.overUnauthOutput() {
+			return true
+		}
 		if c.pendingOutput() >= flushThreshold {
 			c.endRun()
 			c.endTx()
@@ -446,6 +452,10 @@ func (c *client) execute(args [][]byte) {
 	case cmd.protectedBy != unprotected && !c.allowed(cmd):
 		c.flagTransaction()
 		c.refuseProtected(cmd)
+	case !c.authenticated && cmd.Flags&flagNoAuth == 0 && c.s.authRequired():
+		c.s.cmdStats[cmd.id].rejected.Add(1)
+		c.flagTransaction()
+		c.writeErrorReply(msgNoAuth)
 	case c.multi != nil && cmd.Flags&flagNoMulti != 0:
 		c.s.cmdStats[cmd.id].rejected.Add(1)
 		c.flagTransaction()
