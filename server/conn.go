@@ -92,6 +92,7 @@ type client struct {
 	userGen       uint64
 	unrestricted  bool
 	authenticated bool
+	aclScratch    aclScratch // buffers for ACL checks (aclcheck.go)
 
 	db *store.DB // the selected database
 	// tx is the store transaction the current batch holds, nil when none
@@ -453,13 +454,12 @@ func (c *client) execute(args [][]byte) {
 		c.flagTransaction()
 		c.refuseProtected(cmd)
 	case !c.authenticated && cmd.Flags&flagNoAuth == 0 && c.s.authRequired():
-		c.s.cmdStats[cmd.id].rejected.Add(1)
-		c.flagTransaction()
-		c.writeErrorReply(msgNoAuth)
+		c.reject(cmd, msgNoAuth)
 	case c.multi != nil && cmd.Flags&flagNoMulti != 0:
 		c.s.cmdStats[cmd.id].rejected.Add(1)
 		c.flagTransaction()
 		c.writeErrorReply(msgNotInMulti)
+	case !c.unrestricted && c.aclRefused(cmd, args): // aclcheck.go
 	case c.subs.Load() != 0 && c.refuseSubscribed(cmd):
 	case c.s.paused() && c.waitPause(cmd, args): // CLIENT PAUSE (pause.go)
 		// Held, then run or dropped.
