@@ -142,3 +142,29 @@ func TestACLLogMaxLenDirective(t *testing.T) {
 		t.Errorf("AUTH in EXEC logged as %+v", e)
 	}
 }
+
+// TestACLDeniedCounters: INFO stats counts refusals by reason, whatever
+// acllog-max-len, and CONFIG RESETSTAT clears them.
+func TestACLDeniedCounters(t *testing.T) {
+	zero := int64(0)
+	srv := tcStart(t, Config{ACLLogMaxLen: &zero})
+	srv.storeUser(testUser(t, srv, "alice", "on", ">pw", "~k*", "resetchannels", "+@all"))
+	c := tcDial(t, srv)
+	c.do("AUTH", "alice", "wrong")
+	c.do("AUTH", "nobody", "wrong")
+	c.str("AUTH", "alice", "pw")
+	c.do("GET", "x")
+	c.do("PUBLISH", "ch", "m")
+	admin := tcDial(t, srv)
+	info := tcInfo(admin.str("INFO", "stats"))
+	for name, want := range map[string]string{"acl_access_denied_auth": "2", "acl_access_denied_cmd": "0",
+		"acl_access_denied_key": "1", "acl_access_denied_channel": "1"} {
+		if info[name] != want {
+			t.Errorf("%s = %q, want %s", name, info[name], want)
+		}
+	}
+	admin.str("CONFIG", "RESETSTAT")
+	if got := tcInfo(admin.str("INFO", "stats"))["acl_access_denied_auth"]; got != "0" {
+		t.Errorf("after RESETSTAT: %q", got)
+	}
+}
