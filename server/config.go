@@ -150,6 +150,20 @@ type Config struct {
 	// parameters, dir and dbfilename ("enable-protected-configs"); the
 	// default, AllowNo, refuses it to every client.
 	EnableProtectedConfigs Allowance
+
+	// ACLUsers are the users of the config file's "user" lines, each its
+	// name then its rules, applied at start in order (aclfile.go): a user
+	// starts off with no permissions, and "default" starts from "reset".
+	// It excludes ACLFile. The default, none, leaves Redis's default
+	// user alone. CONFIG GET does not report it, as in Redis.
+	ACLUsers [][]string
+	// ACLFile is the ACL file ("aclfile"): the users are read from it at
+	// start and by ACL LOAD, and ACL SAVE writes it. The default is none.
+	ACLFile string
+	// ACLPubsubDefaultAll gives users created by ACL SETUSER, the ACL
+	// file and "user" lines every channel ("acl-pubsub-default
+	// allchannels"). The default, as Redis 7's resetchannels, gives none.
+	ACLPubsubDefaultAll bool
 }
 
 // commandOptions gathers the Config's per-server command settings.
