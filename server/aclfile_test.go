@@ -438,3 +438,52 @@ func TestACLStartupUsers(t *testing.T) {
 		}
 	}
 }
+
+// TestACLSetuserBadInput: 10,000 users, a 1 MB password, a NUL byte and
+// huge patterns get clear answers, and no reply shows a password set.
+func TestACLSetuserBadInput(t *testing.T) {
+	srv := tcStart(t, Config{Port: 0})
+	c := tcDial(t, srv)
+	start := time.Now()
+	for i := range 10000 {
+		c.send("ACL", "SETUSER", fmt.Sprintf("u%05d", i), "on", fmt.Sprintf(">pw%d", i), "~k*", "+@string")
+	}
+	for i := range 10000 {
+		if v := c.read(); v.Kind != '+' || v.Str != "OK" {
+			t.Fatalf("SETUSER %d: %v", i, v)
+		}
+	}
+	list := c.do("ACL", "LIST")
+	if len(list.Elems) != 10001 {
+		t.Fatalf("ACL LIST has %d users", len(list.Elems))
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("10,000 users took %v", d)
+	}
+	big := strings.Repeat("s", 1<<20)
+	pattern := strings.Repeat("k", 1<<20)
+	if got := c.str("ACL", "SETUSER", "big", "on", ">"+big, "~"+pattern); got != "OK" {
+		t.Fatalf("1 MB password and pattern: %q", got)
+	}
+	v := c.do("ACL", "GETUSER", "big")
+	if strings.Contains(v.String(), big[:64]) || !strings.Contains(v.String(), "~"+pattern) {
+		t.Error("GETUSER shows the password")
+	}
+	if !strings.Contains(v.String(), acl.HashPassword(big)) {
+		t.Error("GETUSER does not show the password's hash")
+	}
+	for _, bad := range [][]string{
+		{"ACL", "SETUSER", "nul", "~a\x00b"},
+		{"ACL", "SETUSER", "sel", "(~a", "+get"},
+		{"ACL", "SETUSER", "sel", "(" + big},
+		{"ACL", "SETUSER", "rule", "nosuchrule"},
+		{"ACL", "SETUSER", "x\x00y"},
+	} {
+		if v := c.do(bad...); v.Kind != '-' {
+			t.Errorf("%.40q: %v", bad, v)
+		}
+		if srv.user(bad[2]) != nil {
+			t.Errorf("%.40q created the user", bad)
+		}
+	}
+}
