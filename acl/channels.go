@@ -13,3 +13,9 @@ func (u *User) ChannelPatterns() (all bool, patterns []string) {
 	}
 	return false, patterns
 }
+
+// SetPubsubDefault sets what acl-pubsub-default gives the selectors that
+// rules create from now on ("reset", "(...)"): every channel when all is
+// set. Redis reads the directive when each rule applies, so a user made
+// before CONFIG SET acl-pubsub-default follows the new value.
+func (u *User) SetPubsubDefault(all bool) { u.pubsubAll = all }

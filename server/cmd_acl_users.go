@@ -38,6 +38,7 @@ func cmdACLSetuser(c *client, args [][]byte) {
 	var u *acl.User
 	if old != nil {
 		u = old.Clone()
+		u.SetPubsubDefault(s.pubsubAllChannels())
 	} else {
 		u = s.aclCatalog().NewUser(name, s.pubsubAllChannels())
 	}
