@@ -1,11 +1,16 @@
 package conformance
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/redoubt-db/redoubt/server"
 )
@@ -182,4 +187,112 @@ func TestACLFileInterchange(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestACLConfigRewriteVsRedis starts both servers from a config file with
+// user lines, changes the users, and compares the user lines CONFIG REWRITE
+// writes; with an ACL file, both drop them.
+func TestACLConfigRewriteVsRedis(t *testing.T) {
+	bin := requireTool(t, "redis-server")
+	dir := t.TempDir()
+	for _, withFile := range []bool{false, true} {
+		start := "# users\nuser alice on >p1 ~a* +@string\nuser default on nopass ~* &* +@all -@keyspace\n# end\n"
+		acls := filepath.Join(dir, "users.acl")
+		if withFile {
+			start = "# users\n"
+			if err := os.WriteFile(acls, []byte("user alice on\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		texts := map[string]string{}
+		for _, name := range []string{"redis", "redoubt"} {
+			conf := filepath.Join(dir, name+".conf")
+			text := start
+			if withFile {
+				text += "aclfile " + acls + "\nuser bob on\n"
+			}
+			if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var c *client
+			if name == "redis" {
+				// A user line beside aclfile stops both servers: the
+				// file is rewritten after start instead.
+				if withFile {
+					os.WriteFile(conf, []byte(start+"aclfile "+acls+"\n"), 0o600)
+				}
+				c = newClient(t, startRedisConf(t, bin, conf))
+			} else {
+				if withFile {
+					cfg, err := server.ApplyArgs(server.Config{}, []string{conf})
+					if err == nil {
+						srv, err := server.New(cfg)
+						if err == nil {
+							srv.Close()
+							t.Fatal("Redoubt started with user lines and an aclfile")
+						}
+					}
+					os.WriteFile(conf, []byte(start+"aclfile "+acls+"\n"), 0o600)
+				}
+				cfg, err := server.ApplyArgs(server.Config{}, []string{conf})
+				if err != nil {
+					t.Fatal(err)
+				}
+				srv, err := server.New(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { srv.Close() })
+				c = newClient(t, srv.Addr())
+			}
+			for _, cmd := range [][]string{
+				{"ACL", "SETUSER", "bob", "on", "#0b14d501a594442a01c6859541bcb3e8164d183d32937b851835442f69d5c94e", "(~b* +@hash)"},
+				{"ACL", "DELUSER", "alice"},
+				{"ACL", "SETUSER", "carol", "on", "nopass", "allkeys", "+@read"},
+				{"CONFIG", "REWRITE"},
+			} {
+				if v := mustDo(t, c, cmd...); v.Kind == '-' {
+					t.Fatalf("%s: %q: %s", name, cmd, v)
+				}
+			}
+			data, err := os.ReadFile(conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var users []string
+			for _, l := range strings.Split(string(data), "\n") {
+				if strings.HasPrefix(l, "user ") || strings.HasPrefix(l, "# users") || strings.HasPrefix(l, "# end") {
+					users = append(users, l)
+				}
+			}
+			texts[name] = strings.Join(users, "\n")
+		}
+		t.Logf("aclfile %v:\n%s", withFile, texts["redis"])
+		if texts["redoubt"] != texts["redis"] {
+			t.Errorf("aclfile %v: user lines after CONFIG REWRITE:\n%s\nRedis:\n%s", withFile, texts["redoubt"], texts["redis"])
+		}
+	}
+}
+
+// startRedisConf starts redis-server with the config file conf first on
+// its command line, and returns its address.
+func startRedisConf(t *testing.T, bin, conf string) string {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(bin, conf, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	if err := waitPing(addr, 5*time.Second); err != nil {
+		t.Fatalf("redis-server did not start: %v\n%s", err, out.String())
+	}
+	return addr
 }
