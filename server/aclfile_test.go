@@ -376,7 +376,7 @@ func TestACLGenpassLength(t *testing.T) {
 func TestACLStartupUsers(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "redoubt.conf")
-	text := "user alice on >pw ~a* +@string\nuser default on nopass ~* &* +@all -@dangerous\n"
+	text := "user alice on >pw ~a* +@string\nuser default on nopass ~* &* +@all -@keyspace\n"
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +387,7 @@ func TestACLStartupUsers(t *testing.T) {
 	srv := tcStart(t, cfg)
 	c := tcDial(t, srv)
 	want := "user alice on #" + acl.HashPassword("pw") + " ~a* resetchannels -@all +@string\n" +
-		"user default on nopass sanitize-payload ~* &* +@all -@dangerous"
+		"user default on nopass sanitize-payload ~* &* +@all -@keyspace"
 	list := func(c *tcConn) string {
 		var lines []string
 		for _, e := range c.do("ACL", "LIST").Elems {

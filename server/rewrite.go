@@ -239,6 +239,11 @@ func rewriteDirective(st *rewriteState, d *directive, cfg, def *Config) {
 	case "replicaof":
 		st.drop(name) // always a master
 		return
+	case "requirepass":
+		// Only the password's hash is kept: it goes on the default
+		// user's "user" line (rewriteUsers), which Redis reads too.
+		st.drop(name)
+		return
 	case "notify-keyspace-events":
 		st.put(name, name+" "+splitargs.Quote([]byte(value)), value != "")
 		return
