@@ -496,3 +496,46 @@ func TestACLSetuserBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestACLRewriteKeepsPasswords: CONFIG REWRITE of a server with
+// requirepass and a user with a password writes only hashes, and a server
+// started from the rewritten file takes the same passwords.
+func TestACLRewriteKeepsPasswords(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "redoubt.conf")
+	if err := os.WriteFile(conf, []byte("requirepass topsecret1\nuser alice on >alicepw ~* +@all\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := func() *Server {
+		cfg, err := ApplyArgs(Config{}, []string{conf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Port = 0
+		return tcStart(t, cfg)
+	}
+	c := tcDial(t, start())
+	if got := c.str("AUTH", "topsecret1"); got != "OK" {
+		t.Fatal(got)
+	}
+	if got := c.str("CONFIG", "REWRITE"); got != "OK" {
+		t.Fatal(got)
+	}
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "alicepw") {
+		t.Errorf("the rewritten file holds a password:\n%s", data)
+	}
+	if !strings.Contains(string(data), "#"+acl.HashPassword("alicepw")) || !strings.Contains(string(data), "#"+acl.HashPassword("topsecret1")) {
+		t.Errorf("the rewritten file lacks the hashes:\n%s", data)
+	}
+	srv := start()
+	d := tcDial(t, srv)
+	if got := d.str("AUTH", "topsecret1"); got != "OK" {
+		t.Errorf("default's password after the rewrite: %q\n%s", got, data)
+	}
+	if got := tcDial(t, srv).str("AUTH", "alice", "alicepw"); got != "OK" {
+		t.Errorf("alice's password after the rewrite: %q", got)
+	}
+}
