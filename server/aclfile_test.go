@@ -539,3 +539,36 @@ func TestACLRewriteKeepsPasswords(t *testing.T) {
 		t.Errorf("alice's password after the rewrite: %q", got)
 	}
 }
+
+// FuzzUserLine checks config "user" lines: no panic, and a line the
+// loader accepts builds a user at start unless it names an unknown
+// command or has a bad name (which Redis too reports only at start).
+func FuzzUserLine(f *testing.F) {
+	for _, s := range []string{"alice on >pw ~a* (~b +get", "default off", "a (~x +get) (%R~y", "b +select|0 -config|get %", "c (", "d ()", "e )"} {
+		f.Add(s)
+	}
+	cat := processCatalog()
+	quiet, err := newLogger(Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := strings.Fields(line)
+		if len(args) == 0 {
+			return
+		}
+		if checkUserLine(cat, map[string]bool{}, args) != "" {
+			return
+		}
+		srv := &Server{log: quiet}
+		srv.initUsers()
+		users, msg := srv.configuredUsers(&Config{ACLUsers: [][]string{args}})
+		// Redis also checks names only at start.
+		if msg != "" && !strings.Contains(msg, aclReasonUnknown) && msg != msgACLUserSpaces {
+			t.Fatalf("checked line %q refused at start: %s", args, msg)
+		}
+		if msg == "" && len(users) < 1 {
+			t.Fatalf("no users from %q", args)
+		}
+	})
+}
