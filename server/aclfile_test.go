@@ -572,3 +572,31 @@ func FuzzUserLine(f *testing.F) {
 		}
 	})
 }
+
+// TestACLSetuserConcurrent: SETUSERs of one user from several connections
+// each start from the user as the one before left it; none is lost.
+func TestACLSetuserConcurrent(t *testing.T) {
+	srv := tcStart(t, Config{Port: 0})
+	const conns, each = 4, 100
+	done := make(chan struct{})
+	for i := range conns {
+		c := tcDial(t, srv)
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for j := range each {
+				c.send("ACL", "SETUSER", "alice", fmt.Sprintf(">pw-%d-%d", i, j))
+			}
+			for range each {
+				if v := c.read(); v.Kind != '+' {
+					t.Errorf("SETUSER: %v", v)
+				}
+			}
+		}()
+	}
+	for range conns {
+		<-done
+	}
+	if n := len(srv.user("alice").PasswordHashes()); n != conns*each {
+		t.Errorf("alice has %d passwords, want %d", n, conns*each)
+	}
+}
