@@ -376,7 +376,10 @@ func TestACLGenpassLength(t *testing.T) {
 func TestACLStartupUsers(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "redoubt.conf")
-	text := "user alice on >pw ~a* +@string\nuser default on nopass ~* &* +@all -@keyspace\n"
+	// The default user may not run ACL or CONFIG (dangerous): the test
+	// works as admin.
+	text := "user alice on >pw ~a* +@string\nuser default on nopass ~* &* +@all -@dangerous\n" +
+		"user admin on >adminpw ~* &* +@all\n"
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -386,8 +389,12 @@ func TestACLStartupUsers(t *testing.T) {
 	}
 	srv := tcStart(t, cfg)
 	c := tcDial(t, srv)
-	want := "user alice on #" + acl.HashPassword("pw") + " ~a* resetchannels -@all +@string\n" +
-		"user default on nopass sanitize-payload ~* &* +@all -@keyspace"
+	if got := c.str("AUTH", "admin", "adminpw"); got != "OK" {
+		t.Fatal(got)
+	}
+	want := "user admin on #" + acl.HashPassword("adminpw") + " ~* &* +@all\n" +
+		"user alice on #" + acl.HashPassword("pw") + " ~a* resetchannels -@all +@string\n" +
+		"user default on nopass sanitize-payload ~* &* +@all -@dangerous"
 	list := func(c *tcConn) string {
 		var lines []string
 		for _, e := range c.do("ACL", "LIST").Elems {
@@ -408,7 +415,11 @@ func TestACLStartupUsers(t *testing.T) {
 	}
 	cfg2.Port = 0
 	srv2 := tcStart(t, cfg2)
-	if got := list(tcDial(t, srv2)); got != want {
+	c2 := tcDial(t, srv2)
+	if got := c2.str("AUTH", "admin", "adminpw"); got != "OK" {
+		t.Fatal(got)
+	}
+	if got := list(c2); got != want {
 		t.Errorf("after CONFIG REWRITE: %s, want %s", got, want)
 	}
 
