@@ -166,6 +166,7 @@ type Config struct {
 	// configuration is the running server's, and its default user needs
 	// a password whatever RequirePass says (ACL SETUSER gave it one).
 	running, authKnown bool
+
 	// ACLUsers are the users of the config file's "user" lines, each its
 	// name then its rules, applied at start in order (aclfile.go): a user
 	// starts off with no permissions, and "default" starts from "reset".

@@ -74,9 +74,8 @@ type Server struct {
 	// users are the ACL users (users.go); aclLog the ACL log (acllog.go).
 	users  users
 	aclLog aclLog
-	// aclMu orders the ACL commands that change users (SETUSER,
-	// DELUSER, LOAD, SAVE): each reads a user and stores its change
-	// as one step (cmd_acl_users.go).
+	// aclMu orders ACL LOAD and ACL SAVE, which read or write the ACL
+	// file (cmd_acl_users.go). It is never held while taking cfgMu.
 	aclMu sync.Mutex
 	// cmdStats holds every command's statistics, indexed by command.id.
 	cmdStats []commandStats
