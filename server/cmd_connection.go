@@ -143,8 +143,7 @@ func cmdHello(c *client, args [][]byte) {
 			return
 		}
 	}
-	if hasAuth && !c.s.authenticate(user, pass) {
-		c.writeErrorReply(msgWrongPass)
+	if hasAuth && !c.login(user, pass) {
 		return
 	}
 	if hasName && !c.setName(name) {
@@ -186,11 +185,30 @@ func cmdAuth(c *client, args [][]byte) {
 	} else {
 		user, pass = args[1], args[2]
 	}
-	if !c.s.authenticate(user, pass) {
-		c.writeErrorReply(msgWrongPass)
+	if !c.login(user, pass) {
 		return
 	}
 	c.WriteOK()
+}
+
+// login checks a password for AUTH and HELLO … AUTH, through the login
+// hooks (authhooks.go): the throttle's gate, the check, its outcome for the
+// throttle and the audit log. On failure it has replied, or, when the gate
+// refused, ends the connection without a reply.
+func (c *client) login(user, pass []byte) bool {
+	if !c.loginGate(user) {
+		c.closeAfterReply = true
+		return false
+	}
+	ok := c.s.authenticate(user, pass)
+	c.loginResult(user, ok)
+	result := "ok"
+	if !ok {
+		result = "fail"
+		c.writeErrorReply(msgWrongPass)
+	}
+	c.s.auditEvent(c, "auth", "user", string(user), "result", result)
+	return ok
 }
 
 func cmdReset(c *client, args [][]byte) {

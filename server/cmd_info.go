@@ -392,6 +392,7 @@ func (s *Server) infoStats(b []byte) []byte {
 	for _, name := range []string{"reply_buffer_shrinks", "reply_buffer_expands"} {
 		b = field(b, name, 0)
 	}
+	b = s.appendGuardInfo(b) // throttle.go: login throttling, audit log
 	return b
 }
 

@@ -150,6 +150,19 @@ type Config struct {
 	// parameters, dir and dbfilename ("enable-protected-configs"); the
 	// default, AllowNo, refuses it to every client.
 	EnableProtectedConfigs Allowance
+
+	// AuthThrottle configures the brute-force throttling of AUTH and HELLO
+	// … AUTH (the redoubt-auth-throttle* and redoubt-auth-lockout-after
+	// directives, throttle.go). Nil means DefaultAuthThrottle: on, waits
+	// from the 6th failure from one address, lockout at the 20th. CONFIG
+	// SET replaces the pointer, never changes what it points at.
+	AuthThrottle *AuthThrottleConfig
+	// AuditLog is the path of the audit log, a file of JSON lines
+	// recording logins, lockouts, denied commands, ACL and configuration
+	// changes, flushes and shutdowns, secrets redacted
+	// ("redoubt-audit-log", audit.go). It is created with mode 0600; a
+	// file others may write is refused. The default, "", keeps none.
+	AuditLog string
 }
 
 // commandOptions gathers the Config's per-server command settings.
@@ -307,6 +320,11 @@ func (cfg Config) Validate() error {
 	}
 	if cfg.LatencyMonitorThreshold < 0 {
 		bad("latency-monitor-threshold %d must not be negative", cfg.LatencyMonitorThreshold)
+	}
+	if cfg.AuthThrottle != nil {
+		for _, msg := range validateAuthThrottle(*cfg.AuthThrottle) {
+			bad("%s", msg)
+		}
 	}
 	if open := exposedBind(cfg); open != "" {
 		bad(msgExposedUnprotected, open)

@@ -103,6 +103,11 @@ type Server struct {
 	// FLUSHDB without an ASYNC or SYNC option (lazyfree.go).
 	lazyUserFlush atomic.Bool
 
+	// thr is the login throttling state (throttle.go); audit the audit
+	// log (audit.go), nil when none, set by New and then constant.
+	thr   throttle
+	audit *auditLog
+
 	closing    atomic.Bool
 	done       chan struct{} // closed when the server has stopped
 	stopCron   chan struct{}
@@ -162,6 +167,11 @@ func New(cfg Config) (*Server, error) {
 	s.store = store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock,
 		OnCommit: s.consumeChanges, OnEnd: s.trackingEndTx, OnFreed: s.noteFreedValues})
 	s.stats.errorCodes = map[string]int64{}
+	s.thr.init(cfg.authThrottle())
+	if err := s.openAudit(cfg); err != nil {
+		log.close()
+		return nil, err
+	}
 	s.ps.init()
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
@@ -171,6 +181,7 @@ func New(cfg Config) (*Server, error) {
 	s.logStartup()
 	fit := processNofile.fitOpenFiles(cfg.MaxClients)
 	if err := s.logFit(fit, cfg.MaxClients); err != nil {
+		s.closeAudit()
 		log.close()
 		return nil, err
 	}
@@ -181,6 +192,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	if err := s.listen(cfg); err != nil {
 		s.log.logf(levelWarning, "Failed listening on port %d (tcp), aborting.", cfg.Port)
+		s.closeAudit()
 		log.close()
 		return nil, err
 	}
@@ -201,6 +213,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.wg.Add(1)
 	go s.cron() // exits when stopCron is closed
+	if s.audit != nil {
+		s.wg.Add(1)
+		go s.auditSyncLoop() // exits when stopCron is closed
+	}
 	s.log.logf(levelNotice, "Running mode=standalone, port=%d.", s.port)
 	s.log.logf(levelNotice, "Server initialized")
 	s.log.logf(levelNotice, "Ready to accept connections")
@@ -236,6 +252,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.applyIntrospectConfig(&cfg)
 	s.applyOutputLimits(&cfg)
 	s.applyTracking(cfg)
+	s.thr.apply(cfg.authThrottle())
 }
 
 // listen binds every TCP address of cfg. With Port zero, the first address
@@ -739,6 +756,7 @@ func (s *Server) finish() {
 		if pid != "" {
 			os.Remove(pid)
 		}
+		s.closeAudit() // every connection has ended: the last events are in
 		s.log.logf(levelWarning, "Redoubt is now ready to exit, bye bye...")
 		s.log.close()
 		close(s.done)

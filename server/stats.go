@@ -186,6 +186,7 @@ func (s *Server) resetStats() {
 	s.stats.errorReplies.Store(0)
 	s.stats.clientQueryLimit.Store(0)
 	s.stats.clientOutputLimit.Store(0)
+	s.thr.resetStats()
 	s.stats.errMu.Lock()
 	s.stats.errorCodes = map[string]int64{}
 	s.stats.errMu.Unlock()
