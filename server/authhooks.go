@@ -36,14 +36,21 @@ func (c *client) loginGate(user []byte) bool {
 		return true
 	}
 	if c.inExec || c.tx != nil {
+		// EXEC has written its array's length: an element keeps the
+		// reply well formed before the connection closes.
 		t.refused.Add(1)
 		c.s.log.logf(levelVerbose, "Refusing a throttled login inside a transaction from %s: id=%d", sourceString(src), c.id)
+		c.writeErrorReply(msgLoginThrottledInExec)
 		return false
 	}
 	t.delayed.Add(1)
 	c.s.log.logf(levelVerbose, "Delaying a login from %s by %v after %d failures: id=%d", sourceString(src), delay, n, c.id)
 	return c.throttleWait(delay)
 }
+
+// msgLoginThrottledInExec answers a login inside EXEC that would have to
+// wait; the connection closes after it.
+const msgLoginThrottledInExec = "ERR too many failed logins from this address: a login inside MULTI cannot wait, the connection closes"
 
 // loginResult reports every password check's outcome.
 func (c *client) loginResult(user []byte, ok bool) {
