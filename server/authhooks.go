@@ -116,7 +116,7 @@ func (s *Server) auditEvent(c *client, event string, fields ...string) {
 }
 
 // auditUserOf is the user c is authenticated as, for the audit log.
-func auditUserOf(c *client) string { return c.userName() }
+func auditUserOf(c *client) string { return c.authUserName() }
 
 // warnWeakSecret is called with each new password set by requirepass
 // (start-up or CONFIG SET) or ACL SETUSER >pass, before it is hashed; where

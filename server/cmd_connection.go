@@ -191,33 +191,13 @@ func cmdAuth(c *client, args [][]byte) {
 	c.WriteOK()
 }
 
-// login checks a password for AUTH and HELLO … AUTH, through the login
-// hooks (authhooks.go): the throttle's gate, the check, its outcome for the
-// throttle and the audit log. On failure it has replied, or, when the gate
-// refused, ends the connection without a reply.
-func (c *client) login(user, pass []byte) bool {
-	if !c.loginGate(user) {
-		c.closeAfterReply = true
-		return false
-	}
-	ok := c.s.authenticate(user, pass)
-	c.loginResult(user, ok)
-	result := "ok"
-	if !ok {
-		result = "fail"
-		c.writeErrorReply(msgWrongPass)
-	}
-	c.s.auditEvent(c, "auth", "user", string(user), "result", result)
-	return ok
-}
-
 func cmdReset(c *client, args [][]byte) {
 	c.resetState()
 	c.WriteSimple("RESET")
 }
 
 // resetState returns the connection to the state of a new one, as RESET:
-// no transaction and no watched keys, database 0, RESP2, authenticated as the default user, no name, replies on,
+// no transaction and no watched keys, database 0, RESP2, the default user (authenticated only if it needs no password), no name, replies on,
 // no-evict and no-touch off. The library name and version stay: they still
 // describe the client behind the connection. A CLIENT REPLY SKIP given just
 // before still silences RESET's own reply, as in Redis.
@@ -234,6 +214,7 @@ func (c *client) resetState() {
 	c.noTouch.Store(false)
 	c.stopMonitor()
 	c.trackingOff()
+	c.initUser() // as a new connection: the default user, authenticated if it needs no password
 }
 
 // setProto switches the connection to RESP version v (2 or 3).
