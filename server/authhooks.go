@@ -26,7 +26,7 @@ func (c *client) loginGate(user []byte) bool {
 		return true
 	}
 	src := throttleSource(c.remoteAddr())
-	delay, locked, n := t.verdict(p, src, user)
+	delay, locked, n := t.admit(p, src, user)
 	if locked {
 		t.refused.Add(1)
 		c.logLockout(user)
@@ -38,14 +38,19 @@ func (c *client) loginGate(user []byte) bool {
 	if c.inExec || c.tx != nil {
 		// EXEC has written its array's length: an element keeps the
 		// reply well formed before the connection closes.
+		t.release(p, src)
 		t.refused.Add(1)
 		c.s.log.logf(levelVerbose, "Refusing a throttled login inside a transaction from %s: id=%d", sourceString(src), c.id)
 		c.writeErrorReply(msgLoginThrottledInExec)
 		return false
 	}
 	t.delayed.Add(1)
-	c.s.log.logf(levelVerbose, "Delaying a login from %s by %v after %d failures: id=%d", sourceString(src), delay, n, c.id)
-	return c.throttleWait(delay)
+	c.s.log.logf(levelVerbose, "Delaying a login from %s by %v after %d failures or attempts in flight: id=%d", sourceString(src), delay, n, c.id)
+	if !c.throttleWait(delay) {
+		t.release(p, src)
+		return false
+	}
+	return true
 }
 
 // msgLoginThrottledInExec answers a login inside EXEC that would have to
@@ -54,12 +59,15 @@ const msgLoginThrottledInExec = "ERR too many failed logins from this address: a
 
 // loginResult reports every password check's outcome.
 func (c *client) loginResult(user []byte, ok bool) {
+	t := &c.s.thr
+	p := t.params.Load()
 	if ok {
+		if !p.InsecureDisable {
+			t.release(p, throttleSource(c.remoteAddr()))
+		}
 		return
 	}
-	t := &c.s.thr
 	t.failures.Add(1)
-	p := t.params.Load()
 	if p.InsecureDisable {
 		return
 	}

@@ -30,6 +30,12 @@ import (
 //   - After LockoutAfter failures from one source, its login attempts close
 //     the connection instead of checking the password, until the source
 //     has been quiet for Window; the lockout is logged and goes to ACL LOG.
+//   - An attempt counts as a failure of its source from the gate until its
+//     password is found right: connections that try at once see each
+//     other's attempts, so that however many an attacker opens, no more
+//     than LockoutAfter passwords are checked per Window. A correct login
+//     takes its attempt back at once (checking takes microseconds), so a
+//     burst of good logins is not slowed in practice.
 //   - A record is forgotten once Window has passed without a failure.
 //     Successful logins reset nothing: a client that knows one password
 //     cannot launder its guesses at another.
@@ -182,10 +188,15 @@ type throttle struct {
 	failures, delayed, waitNanos, lockouts, refused, weakSecrets atomic.Int64
 }
 
-// failRecord counts the failures of one source or user bucket.
+// failRecord counts the failures of one source or user bucket, and, for a
+// source, its logins in flight: admitted by the gate (waiting their delay
+// or being checked) and not yet reported. An attempt in flight counts as a
+// failure until it succeeds, so that many connections trying at once each
+// see the others' attempts and cannot all pass the gate on the same count.
 type failRecord struct {
-	n    int32
-	last time.Duration // the last failure, on throttle.now's clock
+	n        int32
+	inflight int32
+	last     time.Duration // the last failure, on throttle.now's clock
 }
 
 // count returns r's failures, or 0 if the last was more than window ago.
@@ -249,14 +260,12 @@ func (t *throttle) bucket(user []byte) int {
 }
 
 // verdict says what a login attempt from src for user must do: wait delay
-// first, or, when locked, be refused. It also returns the source's count.
-func (t *throttle) verdict(p *AuthThrottleConfig, src netip.Addr, user []byte) (delay time.Duration, locked bool, n int) {
-	now := t.now()
-	b := t.bucket(user)
-	t.mu.Lock()
-	n = t.sources[src].count(now, p.Window)
-	un := t.users[b].count(now, p.Window)
-	t.mu.Unlock()
+// first, or, when locked, be refused. n is the source's failures plus its
+// attempts in flight. The caller holds mu.
+func (t *throttle) verdictLocked(p *AuthThrottleConfig, now time.Duration, src netip.Addr, user []byte) (delay time.Duration, locked bool, n int) {
+	r := t.sources[src]
+	n = r.count(now, p.Window) + int(r.inflight)
+	un := t.users[t.bucket(user)].count(now, p.Window)
 	if p.LockoutAfter > 0 && n >= p.LockoutAfter {
 		return 0, true, n
 	}
@@ -269,6 +278,58 @@ func (t *throttle) verdict(p *AuthThrottleConfig, src netip.Addr, user []byte) (
 	return delay, false, n
 }
 
+// verdict is verdictLocked for the tests.
+func (t *throttle) verdict(p *AuthThrottleConfig, src netip.Addr, user []byte) (time.Duration, bool, int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.verdictLocked(p, t.now(), src, user)
+}
+
+// admit is the gate's decision for an attempt from src for user, as
+// verdict; an attempt not refused is in flight from then on, until fail,
+// succeed or release.
+func (t *throttle) admit(p *AuthThrottleConfig, src netip.Addr, user []byte) (delay time.Duration, locked bool, n int) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delay, locked, n = t.verdictLocked(p, now, src, user)
+	if locked {
+		return
+	}
+	r, known := t.sources[src]
+	if !known && len(t.sources) >= throttleMaxSources {
+		t.shedLocked(now, p)
+	}
+	if r.count(now, p.Window) == 0 {
+		r.n = 0
+	}
+	if r.inflight < maxThrottleCount {
+		r.inflight++
+	}
+	t.sources[src] = r
+	return
+}
+
+// release ends an attempt in flight from src that was not checked (its
+// connection closed while it waited), or that succeeded.
+func (t *throttle) release(p *AuthThrottleConfig, src netip.Addr) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r, ok := t.sources[src]
+	if !ok {
+		return
+	}
+	if r.inflight > 0 {
+		r.inflight--
+	}
+	if r.inflight == 0 && r.count(now, p.Window) == 0 {
+		delete(t.sources, src)
+		return
+	}
+	t.sources[src] = r
+}
+
 // backoff is the wait after k failures past the threshold: Delay doubled k
 // times, at most MaxDelay.
 func backoff(p *AuthThrottleConfig, k int) time.Duration {
@@ -279,22 +340,26 @@ func backoff(p *AuthThrottleConfig, k int) time.Duration {
 	return min(d, p.MaxDelay)
 }
 
-// fail records a failed login from src for user and returns the source's
-// new count.
+// fail records a failed login from src for user, ending its attempt in
+// flight, and returns the source's new count of failures.
 func (t *throttle) fail(p *AuthThrottleConfig, src netip.Addr, user []byte) int {
 	now := t.now()
 	b := t.bucket(user)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r, known := t.sources[src]
-	n := r.count(now, p.Window)
 	if !known && len(t.sources) >= throttleMaxSources {
 		t.shedLocked(now, p)
 	}
+	n := r.count(now, p.Window)
 	if n < maxThrottleCount {
 		n++
 	}
-	t.sources[src] = failRecord{n: int32(n), last: now}
+	if r.inflight > 0 {
+		r.inflight--
+	}
+	r.n, r.last = int32(n), now
+	t.sources[src] = r
 	u := &t.users[b]
 	un := u.count(now, p.Window)
 	if un < maxThrottleCount {
@@ -311,7 +376,7 @@ func (t *throttle) fail(p *AuthThrottleConfig, src netip.Addr, user []byte) int 
 // insertions that follow. The caller holds mu.
 func (t *throttle) shedLocked(now time.Duration, p *AuthThrottleConfig) {
 	for k, r := range t.sources {
-		if r.count(now, p.Window) < p.After {
+		if r.count(now, p.Window)+int(r.inflight) < p.After {
 			delete(t.sources, k)
 		}
 	}

@@ -372,3 +372,84 @@ func TestThrottleDirectives(t *testing.T) {
 		t.Error("New accepted a max delay below the delay")
 	}
 }
+
+// TestThrottleAuthFlood: many connections from one address pipelining
+// wrong passwords are slowed, then locked out and closed, while the
+// server answers another address at once. Attempts in flight count as
+// failures until they succeed, so however many connections try at once,
+// no more passwords are checked than the lockout count.
+func TestThrottleAuthFlood(t *testing.T) {
+	const conns, perConn = 40, 5
+	p := AuthThrottleConfig{After: 3, Window: time.Minute, Delay: 50 * time.Millisecond, MaxDelay: 200 * time.Millisecond, LockoutAfter: 10}
+	srv := throttleServer(t, p, nil)
+	var flood []*tcConn
+	for range conns {
+		c := tcDialFrom(t, srv, "127.0.0.2")
+		var b strings.Builder
+		for range perConn {
+			b.WriteString(bulk("AUTH", "default-"+strconv.Itoa(len(flood)), "guess"))
+		}
+		if _, err := c.nc.Write([]byte(b.String())); err != nil {
+			t.Fatal(err)
+		}
+		flood = append(flood, c)
+	}
+	other := tcDial(t, srv)
+	for range 5 {
+		start := time.Now()
+		if got := other.do("AUTH", "default", "x").flat(); got != "+OK" {
+			t.Fatalf("AUTH from another address during the flood = %q", got)
+		}
+		if d := time.Since(start); d > 100*time.Millisecond {
+			t.Errorf("AUTH from another address took %v during the flood", d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Every flooding connection ends at its next attempt, if not before:
+	// one that finished its attempts before the lockout stays open until
+	// it tries again.
+	for _, c := range flood {
+		c.nc.Write([]byte(bulk("AUTH", "default", "guess")))
+	}
+	for i, c := range flood {
+		got, err := readUntilClosed(c.nc)
+		if !isClosed(err) {
+			t.Fatalf("flooding connection %d not closed: %v", i, err)
+		}
+		if n := strings.Count(string(got), msgWrongPass); n > perConn {
+			t.Errorf("flooding connection %d had %d attempts checked after the lockout", i, n)
+		}
+	}
+	if failures := srv.thr.failures.Load(); failures != int64(p.LockoutAfter) {
+		t.Errorf("%d passwords checked from the flooding address, want %d", failures, p.LockoutAfter)
+	}
+	if srv.thr.lockouts.Load() != 1 {
+		t.Errorf("lockouts = %d, want 1", srv.thr.lockouts.Load())
+	}
+}
+
+// TestThrottleBurstOfGoodLogins: many connections from one address logging
+// in at once with a correct password are all let in: an attempt in flight
+// counts against its source only until it succeeds.
+func TestThrottleBurstOfGoodLogins(t *testing.T) {
+	srv := throttleServer(t, DefaultAuthThrottle(), nil)
+	const n = 60
+	var conns []*tcConn
+	for range n {
+		conns = append(conns, tcDialFrom(t, srv, "127.0.0.2"))
+	}
+	for _, c := range conns {
+		c.send("AUTH", "default", "right")
+	}
+	for i, c := range conns {
+		if got := c.read().flat(); got != "+OK" {
+			t.Errorf("login %d of a burst = %q", i, got)
+		}
+	}
+	if n := srv.thr.refused.Load(); n != 0 {
+		t.Errorf("%d logins of a burst of good ones refused", n)
+	}
+	if n := srv.thr.trackedSources(); n != 0 {
+		t.Errorf("%d sources on record after good logins only", n)
+	}
+}
