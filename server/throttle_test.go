@@ -453,3 +453,17 @@ func TestThrottleBurstOfGoodLogins(t *testing.T) {
 		t.Errorf("%d sources on record after good logins only", n)
 	}
 }
+
+// BenchmarkLoginHooks is what throttling adds to a login that is let
+// through at once: the gate's admission and the result's release.
+func BenchmarkLoginHooks(b *testing.B) {
+	p := DefaultAuthThrottle()
+	th := &throttle{}
+	th.init(p)
+	a := src(7)
+	user := []byte("default")
+	for range b.N {
+		th.admit(&p, a, user)
+		th.release(&p, a)
+	}
+}
