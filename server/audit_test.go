@@ -110,7 +110,7 @@ func TestAuditLog(t *testing.T) {
 		"auth user=nobody result=fail",
 		"config-set directive=hz value=20",
 		"config-set directive=timeout value=7",
-		"config-rewrite result=ok",
+		"config-rewrite",
 		"flushdb db=3 mode=async",
 		"flushall mode=sync",
 		"shutdown options=nosave",
@@ -122,7 +122,7 @@ func TestAuditLog(t *testing.T) {
 }
 
 // TestAuditLogSensitiveConfig: CONFIG SET of a secret directive is logged
-// with its value redacted.
+// without its value.
 func TestAuditLogSensitiveConfig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	srv, err := New(Config{AuditLog: path})
@@ -141,8 +141,8 @@ func TestAuditLogSensitiveConfig(t *testing.T) {
 	for _, l := range lines {
 		if l["event"] == "config-set" {
 			found = true
-			if l["directive"] != "masterauth" || l["value"] != redactedText {
-				t.Errorf("config-set line %v, want masterauth redacted", l)
+			if _, shown := l["value"]; l["directive"] != "masterauth" || shown {
+				t.Errorf("config-set line %v, want masterauth without its value", l)
 			}
 		}
 	}

@@ -93,16 +93,10 @@ func (c *client) loginResult(user []byte, ok bool) {
 // logLockout records in ACL LOG that a login for user was refused, or its
 // source locked out: reason "auth" as a failed AUTH, with the object
 // "lockout", so that these entries are not counted with the wrong
-// passwords.
+// passwords (Redis's aggregation: the same reason, context, object and user
+// within 60 seconds count in one entry).
 func (c *client) logLockout(user []byte) {
-	ctx := "toplevel"
-	if c.inExec {
-		ctx = "multi"
-	}
-	_ = ctx
-	// ACL LOG: auth9's store (server/acllog.go) is not on main yet; once it
-	// is, this becomes
-	//	c.s.aclLog.add("auth", ctx, "lockout", string(user), c)
+	c.s.aclLog.add(aclReasonAuth, c.aclContext(), "lockout", string(user), c)
 }
 
 // remoteAddr is the client's address, nil without a connection.

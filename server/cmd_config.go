@@ -184,11 +184,11 @@ func cmdConfigSet(c *client, args [][]byte) {
 		return
 	}
 	for _, ch := range changes {
-		value := ch.value
 		if ch.e.d.flags&dirSensitive != 0 {
-			value = redactedText
+			c.s.auditEvent(c, "config-set", "directive", ch.e.d.name)
+		} else {
+			c.s.auditEvent(c, "config-set", "directive", ch.e.d.name, "value", ch.value)
 		}
-		c.s.auditEvent(c, "config-set", "directive", ch.e.d.name, "value", value)
 	}
 	c.WriteOK()
 }
@@ -217,9 +217,14 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 			d.set(&work, v)
 		}
 	}
+	// exposedBind judges by the running default user, unless requirepass
+	// is among the changes.
+	reqChanged := slices.ContainsFunc(changes, func(ch configChange) bool { return ch.e.d.name == "requirepass" })
+	work.authKnown = !reqChanged && s.passwordSet()
 	if err := work.Validate(); err != nil {
 		return changes[len(changes)-1].e.name, err
 	}
+	work.authKnown = false
 	if work.MaxClients > s.cfg.MaxClients {
 		// As Redis's updateMaxclients: more clients need more open
 		// files, which the system may refuse.
@@ -239,6 +244,10 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 			}
 			return s.applyFailed("port", reasonError(msgListenPort))
 		}
+	}
+	if reqChanged {
+		s.applyRequirePass(work.RequirePass, "config set")
+		hideRequirePass(&work)
 	}
 	s.cfg = work
 	s.applyHotConfig(work)
@@ -280,8 +289,8 @@ func cmdConfigRewrite(c *client, args [][]byte) {
 		c.writeErrorReply(fmt.Sprintf(msgRewriteFailed, strerrorOf(err)))
 		return
 	}
-	c.s.auditEvent(c, "config-rewrite", "result", "ok")
 	c.s.log.logf(levelWarning, "CONFIG REWRITE executed with success.")
+	c.s.auditEvent(c, "config-rewrite")
 	c.WriteOK()
 }
 

@@ -151,6 +151,22 @@ type Config struct {
 	// default, AllowNo, refuses it to every client.
 	EnableProtectedConfigs Allowance
 
+	// RequirePass is the default user's password ("requirepass"), as
+	// Redis 7: setting it is "resetpass >pw" on the default user, and ""
+	// (the default) is "nopass". New keeps only its SHA-256: the
+	// configuration the server reports afterwards (CONFIG GET) shows
+	// "(redacted)" instead, and CONFIG REWRITE writes the password's hash
+	// on the default user's "user" line rather than a requirepass line.
+	RequirePass string
+	// ACLLogMaxLen is how many entries the ACL log keeps ("acllog-max-len");
+	// nil means Redis's default, 128, and 0 keeps none. CONFIG SET replaces
+	// the pointer, never changes what it points at.
+	ACLLogMaxLen *int64
+	// authKnown is set by CONFIG SET when the running server's default
+	// user needs a password whatever RequirePass says (ACL SETUSER gave it
+	// one), for exposedBind.
+	authKnown bool
+
 	// AuthThrottle configures the brute-force throttling of AUTH and HELLO
 	// … AUTH (the redoubt-auth-throttle* and redoubt-auth-lockout-after
 	// directives, throttle.go). Nil means DefaultAuthThrottle: on, waits
@@ -163,6 +179,14 @@ type Config struct {
 	// ("redoubt-audit-log", audit.go). It is created with mode 0600; a
 	// file others may write is refused. The default, "", keeps none.
 	AuditLog string
+}
+
+// aclLogMaxLen is ACLLogMaxLen or its default.
+func (cfg *Config) aclLogMaxLen() int64 {
+	if cfg.ACLLogMaxLen == nil {
+		return defaultACLLogMaxLen
+	}
+	return *cfg.ACLLogMaxLen
 }
 
 // commandOptions gathers the Config's per-server command settings.
@@ -326,6 +350,9 @@ func (cfg Config) Validate() error {
 			bad("%s", msg)
 		}
 	}
+	if cfg.ACLLogMaxLen != nil && *cfg.ACLLogMaxLen < 0 {
+		bad("acllog-max-len %d must not be negative", *cfg.ACLLogMaxLen)
+	}
 	if open := exposedBind(cfg); open != "" {
 		bad(msgExposedUnprotected, open)
 	}
@@ -353,14 +380,20 @@ const msgExposedUnprotected = "refusing to listen on %s with protected mode on a
 
 // exposedBind returns the first address of cfg.Bind that is not a loopback
 // address ("*" and "::*" are every address), when protected mode is on and
-// no password is set (until authentication exists, none can be), or "".
-// Addresses that are not IP addresses are left to
-// the listener, which refuses them with Redis's error.
+// no password is set, or "". Addresses that are not IP addresses are left
+// to the listener, which refuses them with Redis's error. New checks again
+// with the users it loaded (Server.exposedUnprotected).
 func exposedBind(cfg Config) string {
-	if cfg.InsecureDisableProtectedMode {
+	if cfg.InsecureDisableProtectedMode || (cfg.RequirePass != "" && cfg.RequirePass != requirePassHidden) || cfg.authKnown {
 		return ""
 	}
-	for _, b := range cfg.Bind {
+	return exposedAddr(cfg.Bind)
+}
+
+// exposedAddr returns the first address of bind that is not a loopback
+// address, or "".
+func exposedAddr(bind []string) string {
+	for _, b := range bind {
 		addr := strings.TrimPrefix(b, "-")
 		if addr == "*" || addr == "::*" {
 			return addr

@@ -239,6 +239,11 @@ func rewriteDirective(st *rewriteState, d *directive, cfg, def *Config) {
 	case "replicaof":
 		st.drop(name) // always a master
 		return
+	case "requirepass":
+		// Only the password's hash is kept: it goes on the default
+		// user's "user" line (rewriteUsers), which Redis reads too.
+		st.drop(name)
+		return
 	case "notify-keyspace-events":
 		st.put(name, name+" "+splitargs.Quote([]byte(value)), value != "")
 		return
@@ -289,7 +294,11 @@ func rewriteDirective(st *rewriteState, d *directive, cfg, def *Config) {
 // Redis drops every user line instead). The ACL integration replaces the
 // body with the users in name order, each printed as ACL LIST prints it.
 func (s *Server) rewriteUsers(st *rewriteState) {
-	st.put("user", "user "+strings.Join(defaultUserRules, " "), true)
+	u := s.user(defaultUser)
+	if u == nil { // a Server that New did not make (tests)
+		u = processCatalog().NewDefaultUser(false)
+	}
+	st.put("user", "user "+defaultUser+" "+u.String(), true)
 	st.drop("user")
 }
 

@@ -71,8 +71,9 @@ type Server struct {
 	cmds *commandNames
 
 	stats serverStats
-	// users are the ACL users (users.go).
-	users users
+	// users are the ACL users (users.go); aclLog the ACL log (acllog.go).
+	users  users
+	aclLog aclLog
 	// cmdStats holds every command's statistics, indexed by command.id.
 	cmdStats []commandStats
 	info     infoState  // INFO's own state (stats.go)
@@ -176,6 +177,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.ps.init()
 	s.initUsers()
+	if cfg.RequirePass != "" {
+		s.applyRequirePass(cfg.RequirePass, "requirepass")
+		hideRequirePass(&s.cfg)
+	}
+	if open := s.exposedUnprotected(cfg); open != "" {
+		s.closeAudit()
+		log.close()
+		return nil, fmt.Errorf("server: "+msgExposedUnprotected, open)
+	}
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
 	s.applyHotConfig(cfg)
@@ -256,6 +266,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.applyOutputLimits(&cfg)
 	s.applyTracking(cfg)
 	s.thr.apply(cfg.authThrottle())
+	s.aclLog.setMaxLen(cfg.aclLogMaxLen())
 }
 
 // listen binds every TCP address of cfg. With Port zero, the first address
@@ -602,10 +613,6 @@ func (s *Server) accept(nc net.Conn) {
 func (s *Server) protectedModeDenies(nc net.Conn, protectedMode bool) bool {
 	return protectedMode && !s.passwordSet() && !localPeer(nc.RemoteAddr())
 }
-
-// passwordSet reports whether the default user needs a password. There is no
-// authentication yet, so it never does.
-func (s *Server) passwordSet() bool { return false }
 
 func (s *Server) removeConn(c *client) {
 	s.connsMu.Lock()

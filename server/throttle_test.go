@@ -206,10 +206,11 @@ func TestThrottleInsideExecRefused(t *testing.T) {
 	wrongAuth(t, attacker)
 	attacker.do("MULTI")
 	attacker.do("AUTH", "nosuchuser", "guess")
+	attacker.do("PING")
 	start := time.Now()
 	attacker.send("EXEC")
 	got, err := readUntilClosed(attacker.nc)
-	if want := "*1\r\n-" + msgLoginThrottledInExec + "\r\n"; string(got) != want || !isClosed(err) {
+	if want := "*2\r\n-" + msgLoginThrottledInExec + "\r\n+PONG\r\n"; string(got) != want || !isClosed(err) {
 		t.Fatalf("EXEC with a throttled AUTH: %q then %v, want %q then the end", got, err, want)
 	}
 	if d := time.Since(start); d > 2*time.Second {

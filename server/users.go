@@ -223,6 +223,7 @@ func (c *client) initUser() {
 	u := c.s.user(defaultUser)
 	c.setUser(u, gen)
 	c.authenticated = u.NoPass() && u.Enabled()
+	c.refreshPreAuth()
 }
 
 // setUser makes u the connection's user, as resolved at generation gen.
@@ -242,6 +243,7 @@ func (c *client) loginAs(u *acl.User) {
 	// resolves it again, as userGen is older than gen then.
 	c.setUser(u, gen-1)
 	c.authenticated = true
+	c.rd.Unauthenticated = false
 }
 
 // resolveUser finds the connection's user again after the registry changed
@@ -264,25 +266,4 @@ func (c *client) authUserName() string {
 		return *p
 	}
 	return defaultUser
-}
-
-// login checks user and pass (AUTH, HELLO AUTH) and, when they match, makes
-// the connection authenticated as that user. On failure it writes the
-// error reply (or, when loginGate says so, arranges for the connection to
-// close without one) and reports false. The hooks are authhooks.go's.
-func (c *client) login(user, pass []byte) bool {
-	if !c.loginGate(user) {
-		c.closeAfterReply = true
-		return false
-	}
-	u := c.s.authenticate(user, pass)
-	c.loginResult(user, u != nil)
-	if u == nil {
-		c.s.auditEvent(c, "auth", "user", string(user), "result", "fail")
-		c.writeErrorReply(msgWrongPass)
-		return false
-	}
-	c.s.auditEvent(c, "auth", "user", u.Name, "result", "ok")
-	c.loginAs(u)
-	return true
 }
