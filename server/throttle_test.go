@@ -468,3 +468,68 @@ func BenchmarkLoginHooks(b *testing.B) {
 		th.release(&p, a)
 	}
 }
+
+// TestThrottleWithPasswords: real wrong passwords for the default user
+// from several addresses, each under the per-address threshold, slow a
+// further attempt from one of them (a spray), while a correct password from
+// a clean address goes through at once; the lockout's ACL LOG entry.
+func TestThrottleWithPasswords(t *testing.T) {
+	const pw = "guard9-0f3a9c1be27d4856a1c3e5f7092b4d6e"
+	const delay = 400 * time.Millisecond
+	th := AuthThrottleConfig{After: 3, Window: time.Minute, Delay: delay, MaxDelay: delay, LockoutAfter: 5}
+	srv := tcStart(t, Config{RequirePass: pw, AuthThrottle: &th})
+	for _, ip := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"} {
+		c := tcDialFrom(t, srv, ip)
+		start := time.Now()
+		if got := c.do("AUTH", "wrong-password").flat(); got != "-"+msgWrongPass {
+			t.Fatalf("AUTH wrong from %s = %q", ip, got)
+		}
+		if d := time.Since(start); d >= delay/2 {
+			t.Errorf("a first failure from %s took %v", ip, d)
+		}
+	}
+	// 127.0.0.2 has failed once, and the default user three times.
+	sprayer := tcDialFrom(t, srv, "127.0.0.2")
+	start := time.Now()
+	if got := sprayer.do("HELLO", "3", "AUTH", "default", "wrong-again").flat(); got != "-"+msgWrongPass {
+		t.Fatalf("HELLO AUTH wrong = %q", got)
+	}
+	if d := time.Since(start); d < delay {
+		t.Errorf("a second failure from a spraying address took %v, want at least %v", d, delay)
+	}
+	clean := tcDialFrom(t, srv, "127.0.0.9")
+	start = time.Now()
+	if got := clean.do("AUTH", "default", pw).flat(); got != "+OK" {
+		t.Fatalf("AUTH with the password from a clean address = %q", got)
+	}
+	if d := time.Since(start); d >= delay/2 {
+		t.Errorf("a correct password from a clean address took %v", d)
+	}
+	// Three more from 127.0.0.2 reach the lockout count (5).
+	for range 3 {
+		sprayer.do("AUTH", "wrong")
+	}
+	if !sprayer.closed(5 * time.Second) {
+		t.Fatal("the address that reached the lockout count stays connected")
+	}
+	refused := tcDialFrom(t, srv, "127.0.0.2")
+	refused.send("AUTH", pw)
+	if !refused.closed(5 * time.Second) {
+		t.Fatal("a correct password from a locked-out address was checked")
+	}
+	found := false
+	for _, e := range srv.aclLogEntries(-1) {
+		if e.Object == "lockout" {
+			found = true
+			if e.Reason != "auth" || e.Context != "toplevel" || e.Username != "default" || e.Count != 2 {
+				t.Errorf("lockout entry %+v, want reason auth, toplevel, default, count 2", e)
+			}
+			if strings.Contains(e.ClientInfo, pw) {
+				t.Errorf("the lockout entry shows the password")
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no lockout entry in ACL LOG: %+v", srv.aclLogEntries(-1))
+	}
+}

@@ -79,3 +79,46 @@ func TestWarnWeakSecret(t *testing.T) {
 		t.Errorf("redoubt_weak_secret_warnings = %s, want 2", info["redoubt_weak_secret_warnings"])
 	}
 }
+
+// TestWeakRequirepass: a weak requirepass is warned about at start-up and
+// at CONFIG SET, and audited; a strong one is not.
+func TestWeakRequirepass(t *testing.T) {
+	var log logBuffer
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	srv, err := New(Config{RequirePass: "foobared", LogOutput: &log, AuditLog: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tcDial(t, srv)
+	c.do("AUTH", "foobared")
+	c.do("CONFIG", "SET", "requirepass", "guard9-short")
+	c.do("CONFIG", "SET", "requirepass", "1c7e0f3a9b2d4856a1c3e5f7092b4d6e8a9c1b3d")
+	srv.Close()
+	text := log.String()
+	for _, want := range []string{
+		`WARNING: weak password for user "default" set by requirepass: it is a well-known sample password. Use a long random password: ACL GENPASS`,
+		`WARNING: weak password for user "default" set by config set: it is shorter than 32 bytes.`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("log lacks %q:\n%s", want, text)
+		}
+	}
+	if n := strings.Count(text, "weak password"); n != 2 {
+		t.Errorf("%d weak-password warnings, want 2:\n%s", n, text)
+	}
+	data, _ := os.ReadFile(path)
+	for _, secret := range []string{"foobared", "guard9-short", "1c7e0f3a9b2d"} {
+		if strings.Contains(text, secret) || bytes.Contains(data, []byte(secret)) {
+			t.Errorf("password %q shown in the log or the audit log", secret)
+		}
+	}
+	var sources []string
+	for _, l := range auditLines(t, path) {
+		if l["event"] == "weak-secret" {
+			sources = append(sources, l["source"].(string))
+		}
+	}
+	if strings.Join(sources, ",") != "requirepass,config set" {
+		t.Errorf("weak-secret events from %q", sources)
+	}
+}
