@@ -274,6 +274,7 @@ func appendJSONString(b []byte, s string) []byte {
 // throttle's and the audit log's. Their names start with "redoubt-", which
 // no Redis directive does.
 var guardDirectives = slices.Concat(throttleDirectives, []*directive{
+	authTimeoutDirective, // logintimeout.go
 	implDirective("redoubt-audit-log", dirImmutable, parseStr,
 		func(c *Config) string { return c.AuditLog },
 		func(c *Config, v string) { c.AuditLog = v }),

@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/redoubt-db/redoubt/internal/resp"
 	"github.com/redoubt-db/redoubt/store"
@@ -173,6 +174,11 @@ type Config struct {
 	// from the 6th failure from one address, lockout at the 20th. CONFIG
 	// SET replaces the pointer, never changes what it points at.
 	AuthThrottle *AuthThrottleConfig
+	// AuthTimeout is how long a connection that must authenticate may
+	// stay without logging in before it is closed ("redoubt-auth-timeout",
+	// in seconds, logintimeout.go). Zero means the default, one minute;
+	// AuthTimeoutNone means no limit (the directive's 0).
+	AuthTimeout time.Duration
 	// AuditLog is the path of the audit log, a file of JSON lines
 	// recording logins, lockouts, denied commands, ACL and configuration
 	// changes, flushes and shutdowns, secrets redacted
@@ -344,6 +350,9 @@ func (cfg Config) Validate() error {
 	}
 	if cfg.LatencyMonitorThreshold < 0 {
 		bad("latency-monitor-threshold %d must not be negative", cfg.LatencyMonitorThreshold)
+	}
+	if cfg.AuthTimeout != AuthTimeoutNone && (cfg.AuthTimeout < 0 || cfg.AuthTimeout > maxAuthTimeoutS*time.Second) {
+		bad("redoubt-auth-timeout %v out of range [0, %ds]", cfg.AuthTimeout, maxAuthTimeoutS)
 	}
 	if cfg.AuthThrottle != nil {
 		for _, msg := range validateAuthThrottle(*cfg.AuthThrottle) {

@@ -265,7 +265,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.applyIntrospectConfig(&cfg)
 	s.applyOutputLimits(&cfg)
 	s.applyTracking(cfg)
-	s.thr.apply(cfg.authThrottle())
+	s.applyGuard(&cfg) // throttle.go
 	s.aclLog.setMaxLen(cfg.aclLogMaxLen())
 }
 

@@ -182,10 +182,15 @@ type throttle struct {
 	sources map[netip.Addr]failRecord
 	users   [throttleUserBuckets]failRecord
 
+	// authTimeout is Config.AuthTimeout in effect, in nanoseconds, 0 for
+	// none (logintimeout.go).
+	authTimeout atomic.Int64
+
 	// Counters for INFO: failed password checks, attempts that waited and
 	// the total wait, sources locked out, attempts refused (connection
-	// closed), weak passwords warned about.
-	failures, delayed, waitNanos, lockouts, refused, weakSecrets atomic.Int64
+	// closed), weak passwords warned about, connections closed for not
+	// logging in in time.
+	failures, delayed, waitNanos, lockouts, refused, weakSecrets, authTimeouts atomic.Int64
 }
 
 // failRecord counts the failures of one source or user bucket, and, for a
@@ -218,8 +223,15 @@ func (t *throttle) init(cfg AuthThrottleConfig) {
 // apply puts new settings into effect; the records stay.
 func (t *throttle) apply(cfg AuthThrottleConfig) { t.params.Store(&cfg) }
 
+// applyGuard puts the login hardening's settings of cfg into effect: the
+// throttle's, and the login deadline for connections made from now on.
+func (s *Server) applyGuard(cfg *Config) {
+	s.thr.apply(cfg.authThrottle())
+	s.thr.authTimeout.Store(int64(cfg.authTimeout()))
+}
+
 func (t *throttle) resetStats() {
-	for _, n := range []*atomic.Int64{&t.failures, &t.delayed, &t.waitNanos, &t.lockouts, &t.refused, &t.weakSecrets} {
+	for _, n := range []*atomic.Int64{&t.failures, &t.delayed, &t.waitNanos, &t.lockouts, &t.refused, &t.weakSecrets, &t.authTimeouts} {
 		n.Store(0)
 	}
 }
@@ -436,6 +448,7 @@ func (s *Server) appendGuardInfo(b []byte) []byte {
 	b = field(b, "redoubt_auth_lockouts", t.lockouts.Load())
 	b = field(b, "redoubt_auth_refused", t.refused.Load())
 	b = field(b, "redoubt_auth_tracked_sources", t.trackedSources())
+	b = field(b, "redoubt_auth_timeouts", t.authTimeouts.Load())
 	b = field(b, "redoubt_weak_secret_warnings", t.weakSecrets.Load())
 	var events, errs int64
 	if a := s.audit; a != nil {
