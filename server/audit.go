@@ -38,7 +38,12 @@ import (
 // something was written, and at shutdown. A write that fails is counted
 // (INFO redoubt_audit_write_errors) and logged once until writes work
 // again; the server goes on. Values are cut at auditMaxValue bytes; secrets
-// never reach the log, since the callers pass only redacted fields.
+// never reach the log, since the callers pass only redacted fields. Events
+// caused by clients are limited to redoubt-audit-rate-limit a second
+// (1000 by default, in bursts as large), so that a client repeating a
+// denied command cannot fill the disk; what the limit drops is counted
+// (INFO redoubt_audit_suppressed) and the count written once a second as an
+// "audit-suppressed" line. The server's own events are never dropped.
 
 // auditMaxValue is the most bytes of one value an audit line keeps.
 const auditMaxValue = 512
@@ -49,12 +54,67 @@ type auditLog struct {
 	now  func() time.Time
 	warn func(format string, args ...any) // the server's log, at warning level
 
-	mu      sync.Mutex // guards f, dirty and failing
+	// rate is the most events from clients written per second (and the
+	// burst), 0 for no limit; Config.AuditRateLimit in effect.
+	rate atomic.Int64
+
+	mu      sync.Mutex // guards the fields below
 	f       *os.File   // nil once closed
 	dirty   bool       // written since the last fsync
 	failing bool       // the last write failed (logged once)
+	// The rate limit's token bucket: tokens left at filled; suppressed
+	// counts the events dropped since the last "audit-suppressed" line.
+	tokens     float64
+	filled     time.Time
+	suppressed int64
 
-	events, errors atomic.Int64 // lines written, writes failed
+	// lines written, writes failed, client events dropped by the limit
+	events, errors, dropped atomic.Int64
+}
+
+// admit reports whether an event caused by a client may be written now:
+// at most rate a second, in bursts of up to rate, so that a client
+// repeating a denied command or a failed login cannot fill the disk. A
+// dropped event is counted, and the count written once a second
+// ("audit-suppressed").
+func (a *auditLog) admit() bool {
+	rate := a.rate.Load()
+	if rate <= 0 {
+		return true
+	}
+	now := a.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.filled.IsZero() {
+		a.tokens = float64(rate)
+	} else {
+		a.tokens = min(float64(rate), a.tokens+now.Sub(a.filled).Seconds()*float64(rate))
+	}
+	a.filled = now
+	if a.tokens < 1 {
+		a.suppressed++
+		a.dropped.Add(1)
+		return false
+	}
+	a.tokens--
+	return true
+}
+
+// takeSuppressed returns and clears the count of events dropped since the
+// last call.
+func (a *auditLog) takeSuppressed() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := a.suppressed
+	a.suppressed = 0
+	return n
+}
+
+// reportSuppressed writes how many events the rate limit dropped, if any.
+func (s *Server) reportSuppressed() {
+	if n := s.audit.takeSuppressed(); n > 0 {
+		s.audit.write(auditRecord(s.audit.now(), nil, "audit-suppressed", []string{"count", strconv.FormatInt(n, 10)}))
+	}
 }
 
 // openAuditLog opens (creating it with mode 0600) the audit log at path for
@@ -153,6 +213,7 @@ func (s *Server) auditSyncLoop() {
 		case <-s.stopCron:
 			return
 		case <-tick.C:
+			s.reportSuppressed()
 			s.audit.sync()
 		}
 	}
@@ -169,6 +230,7 @@ func (s *Server) openAudit(cfg Config) error {
 		return err
 	}
 	s.audit = a
+	a.rate.Store(cfg.auditRateLimit())
 	s.auditEvent(nil, "server-start", "version", Version, "pid", strconv.Itoa(os.Getpid()))
 	return nil
 }
@@ -179,6 +241,7 @@ func (s *Server) closeAudit() {
 	if s.audit == nil {
 		return
 	}
+	s.reportSuppressed()
 	s.auditEvent(nil, "server-stop")
 	s.audit.close()
 }
@@ -275,6 +338,13 @@ func appendJSONString(b []byte, s string) []byte {
 // no Redis directive does.
 var guardDirectives = slices.Concat(throttleDirectives, []*directive{
 	authTimeoutDirective, // logintimeout.go
+	implDirective("redoubt-audit-rate-limit", 0, parseIntRange(0, maxAuditRate),
+		func(c *Config) string { return strconv.FormatInt(c.auditRateLimit(), 10) },
+		func(c *Config, v string) {
+			if c.AuditRateLimit = dirAtoi64(v); c.AuditRateLimit == 0 {
+				c.AuditRateLimit = AuditRateUnlimited
+			}
+		}),
 	implDirective("redoubt-audit-log", dirImmutable, parseStr,
 		func(c *Config) string { return c.AuditLog },
 		func(c *Config, v string) { c.AuditLog = v }),
@@ -283,3 +353,25 @@ var guardDirectives = slices.Concat(throttleDirectives, []*directive{
 // ownDirectivePrefix starts the name of every directive Redoubt has and
 // Redis has not.
 const ownDirectivePrefix = "redoubt-"
+
+// AuditRateUnlimited as Config.AuditRateLimit writes every event
+// ("redoubt-audit-rate-limit 0").
+const AuditRateUnlimited = -1
+
+// defaultAuditRate is the rate limit a zero Config.AuditRateLimit means;
+// maxAuditRate bounds the directive.
+const (
+	defaultAuditRate = 1000
+	maxAuditRate     = 1 << 30
+)
+
+// auditRateLimit is the audit log's rate limit cfg asks for, 0 for none.
+func (cfg *Config) auditRateLimit() int64 {
+	switch cfg.AuditRateLimit {
+	case AuditRateUnlimited:
+		return 0
+	case 0:
+		return defaultAuditRate
+	}
+	return cfg.AuditRateLimit
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -261,5 +262,44 @@ func TestAuditRecordEscapes(t *testing.T) {
 	}
 	if bytes.Count(line, []byte("\n")) != 1 || line[len(line)-1] != '\n' {
 		t.Errorf("the record is not one line: %q", line)
+	}
+}
+
+// TestAuditRateLimit: a client's events past the rate limit are dropped
+// and counted, and the count is written; every event is either written or
+// counted.
+func TestAuditRateLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	srv, err := New(Config{AuditLog: path, AuditRateLimit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tcDial(t, srv)
+	const n = 200
+	var b strings.Builder
+	for range n {
+		b.WriteString(bulk("FLUSHDB"))
+	}
+	c.nc.Write([]byte(b.String()))
+	for range n {
+		c.read()
+	}
+	info := tcInfo(c.str("INFO", "stats"))
+	srv.Close()
+	written, suppressed := 0, 0
+	for _, l := range auditLines(t, path) {
+		switch l["event"] {
+		case "flushdb":
+			written++
+		case "audit-suppressed":
+			k, _ := strconv.Atoi(l["count"].(string))
+			suppressed += k
+		}
+	}
+	if written < 5 || written > 10 || written+suppressed != n {
+		t.Errorf("%d flushdb lines and %d suppressed, want about 5 and %d in all", written, suppressed, n)
+	}
+	if got, _ := strconv.Atoi(info["redoubt_audit_suppressed"]); got != suppressed {
+		t.Errorf("redoubt_audit_suppressed = %d, the log says %d", got, suppressed)
 	}
 }

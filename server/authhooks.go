@@ -111,7 +111,7 @@ func (c *client) remoteAddr() net.Addr {
 // one). fields are key/value pairs, already redacted. c may be nil for the
 // server's own events.
 func (s *Server) auditEvent(c *client, event string, fields ...string) {
-	if s.audit == nil {
+	if s.audit == nil || (c != nil && !s.audit.admit()) {
 		return
 	}
 	s.audit.write(auditRecord(s.audit.now(), c, event, fields))

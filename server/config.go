@@ -185,6 +185,11 @@ type Config struct {
 	// ("redoubt-audit-log", audit.go). It is created with mode 0600; a
 	// file others may write is refused. The default, "", keeps none.
 	AuditLog string
+	// AuditRateLimit is the most audit events caused by clients written
+	// per second, in bursts as large ("redoubt-audit-rate-limit"); the
+	// count of those dropped is written instead. Zero means the default,
+	// 1000; AuditRateUnlimited writes every event (the directive's 0).
+	AuditRateLimit int64
 }
 
 // aclLogMaxLen is ACLLogMaxLen or its default.
@@ -353,6 +358,9 @@ func (cfg Config) Validate() error {
 	}
 	if cfg.AuthTimeout != AuthTimeoutNone && (cfg.AuthTimeout < 0 || cfg.AuthTimeout > maxAuthTimeoutS*time.Second) {
 		bad("redoubt-auth-timeout %v out of range [0, %ds]", cfg.AuthTimeout, maxAuthTimeoutS)
+	}
+	if cfg.AuditRateLimit != AuditRateUnlimited && (cfg.AuditRateLimit < 0 || cfg.AuditRateLimit > maxAuditRate) {
+		bad("redoubt-audit-rate-limit %d out of range [0, %d]", cfg.AuditRateLimit, maxAuditRate)
 	}
 	if cfg.AuthThrottle != nil {
 		for _, msg := range validateAuthThrottle(*cfg.AuthThrottle) {

@@ -228,6 +228,9 @@ func (t *throttle) apply(cfg AuthThrottleConfig) { t.params.Store(&cfg) }
 func (s *Server) applyGuard(cfg *Config) {
 	s.thr.apply(cfg.authThrottle())
 	s.thr.authTimeout.Store(int64(cfg.authTimeout()))
+	if s.audit != nil {
+		s.audit.rate.Store(cfg.auditRateLimit())
+	}
 }
 
 func (t *throttle) resetStats() {
@@ -450,11 +453,12 @@ func (s *Server) appendGuardInfo(b []byte) []byte {
 	b = field(b, "redoubt_auth_tracked_sources", t.trackedSources())
 	b = field(b, "redoubt_auth_timeouts", t.authTimeouts.Load())
 	b = field(b, "redoubt_weak_secret_warnings", t.weakSecrets.Load())
-	var events, errs int64
+	var events, errs, dropped int64
 	if a := s.audit; a != nil {
-		events, errs = a.events.Load(), a.errors.Load()
+		events, errs, dropped = a.events.Load(), a.errors.Load(), a.dropped.Load()
 	}
 	b = field(b, "redoubt_audit_events", events)
 	b = field(b, "redoubt_audit_write_errors", errs)
+	b = field(b, "redoubt_audit_suppressed", dropped)
 	return b
 }

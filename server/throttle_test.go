@@ -332,7 +332,7 @@ func TestThrottleDirectives(t *testing.T) {
 	srv := tcStart(t, Config{})
 	c := tcDial(t, srv)
 	want := "[redoubt-auth-throttle yes redoubt-auth-throttle-after 5 redoubt-auth-throttle-window 300 " +
-		"redoubt-auth-throttle-delay 100 redoubt-auth-throttle-max-delay 10000 redoubt-auth-lockout-after 20 redoubt-auth-timeout 60 redoubt-audit-log ]"
+		"redoubt-auth-throttle-delay 100 redoubt-auth-throttle-max-delay 10000 redoubt-auth-lockout-after 20 redoubt-auth-timeout 60 redoubt-audit-rate-limit 1000 redoubt-audit-log ]"
 	if got := c.do("CONFIG", "GET", "redoubt-*").flat(); got != want {
 		t.Errorf("CONFIG GET redoubt-* = %s\nwant %s", got, want)
 	}
