@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -133,6 +134,29 @@ func (s *Server) warnWeakSecret(where, user string, password []byte) {
 	s.log.logf(levelWarning, "WARNING: weak password for user %s set by %s: %s. Use a long random password: ACL GENPASS makes one (256 bits).",
 		quotedName(user), where, why)
 	s.auditEvent(nil, "weak-secret", "source", where, "user", user, "reason", why)
+}
+
+// warnWeakRules warns about each weak ">password" among the rules of user
+// name, given by where (a "user" line at start-up).
+func (s *Server) warnWeakRules(where, name string, rules []string) {
+	for _, r := range rules {
+		if strings.HasPrefix(r, ">") {
+			s.warnWeakSecret(where, name, []byte(r[1:]))
+		}
+	}
+}
+
+// warnWeakFile warns about each weak ">password" of an ACL file read at
+// start-up (its lines as Redis splits them: "user NAME RULE…" on single
+// spaces). Passwords kept as "#hash", which ACL SAVE writes, cannot be
+// judged.
+func (s *Server) warnWeakFile(path string, data []byte) {
+	for _, line := range strings.Split(string(data), "\n") {
+		argv := strings.Split(strings.Trim(line, " \t\r\n"), " ")
+		if len(argv) >= 3 && argv[0] == "user" {
+			s.warnWeakRules("aclfile "+path, argv[1], argv[2:])
+		}
+	}
 }
 
 // minSecretLen is the shortest password not called weak: 32 bytes, as

@@ -99,8 +99,16 @@ func TestConfigFileErrors(t *testing.T) {
 			reason: `not supported yet by Redoubt (replication): only 'masterauth ""' is accepted`},
 		{name: "rename-command", files: map[string]string{"main.conf": "rename-command CONFIG \"\"\nrename-command config x\n"},
 			file: "main.conf", line: 2, text: "rename-command config x", reason: msgRenameNoSuch},
-		{name: "user", files: map[string]string{"main.conf": "user bob on\n"},
-			file: "main.conf", line: 1, text: "user bob on", reason: "not supported yet by Redoubt (ACL users)"},
+		{name: "user", files: map[string]string{"main.conf": "user bob on nosuchrule\n"},
+			file: "main.conf", line: 1, text: "user bob (redacted)", reason: "Error in user declaration 'bob': Syntax error"},
+		// Redis names the argument two before the one at fault, here a
+		// password, which Redoubt hides.
+		{name: "user password", files: map[string]string{"main.conf": "user bob >pw on nosuchrule\n"},
+			file: "main.conf", line: 1, text: "user bob (redacted)", reason: "Error in user declaration '>(redacted)': Syntax error"},
+		{name: "user selector", files: map[string]string{"main.conf": "user bob on (~a +get\n"},
+			file: "main.conf", line: 1, text: "user bob (redacted)", reason: "Error in user declaration 'bob': Unknown command or category name in ACL"},
+		{name: "user twice", files: map[string]string{"main.conf": "user bob on\nuser bob off\n"},
+			file: "main.conf", line: 2, text: "user bob (redacted)", reason: "Error in user declaration 'bob': Duplicate user found. A user can only be defined once in config files"},
 		{name: "loadmodule", files: map[string]string{"main.conf": "loadmodule /x.so\n"},
 			file: "main.conf", line: 1, text: "loadmodule /x.so", reason: "not supported yet by Redoubt (modules)"},
 		{name: "module config without value", files: map[string]string{"main.conf": "mod.opt\n"},

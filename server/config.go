@@ -167,6 +167,19 @@ type Config struct {
 	// user needs a password whatever RequirePass says (ACL SETUSER gave it
 	// one), for exposedBind.
 	authKnown bool
+	// ACLUsers are the users of the config file's "user" lines, each its
+	// name then its rules, applied at start in order (aclfile.go): a user
+	// starts off with no permissions, and "default" starts from "reset".
+	// It excludes ACLFile. The default, none, leaves Redis's default
+	// user alone. CONFIG GET does not report it, as in Redis.
+	ACLUsers [][]string
+	// ACLFile is the ACL file ("aclfile"): the users are read from it at
+	// start and by ACL LOAD, and ACL SAVE writes it. The default is none.
+	ACLFile string
+	// ACLPubsubDefaultAll gives users created by ACL SETUSER, the ACL
+	// file and "user" lines every channel ("acl-pubsub-default
+	// allchannels"). The default, as Redis 7's resetchannels, gives none.
+	ACLPubsubDefaultAll bool
 
 	// AuthThrottle configures the brute-force throttling of AUTH and HELLO
 	// … AUTH (the redoubt-auth-throttle* and redoubt-auth-lockout-after

@@ -269,6 +269,17 @@ var implementedDirectives = []*directive{
 	implDirective("acllog-max-len", 0, parseUintRange(0, longMax),
 		func(c *Config) string { return strconv.FormatInt(c.aclLogMaxLen(), 10) },
 		func(c *Config, v string) { n := dirAtoi64(v); c.ACLLogMaxLen = &n }),
+	implDirective("aclfile", dirImmutable, parseStr,
+		func(c *Config) string { return c.ACLFile },
+		func(c *Config, v string) { c.ACLFile = v }),
+	implDirective("acl-pubsub-default", 0, parseEnum("allchannels", "resetchannels"),
+		func(c *Config) string {
+			if c.ACLPubsubDefaultAll {
+				return "allchannels"
+			}
+			return "resetchannels"
+		},
+		func(c *Config, v string) { c.ACLPubsubDefaultAll = v == "allchannels" }),
 	implDirective("protected-mode", 0, parseYesNo,
 		func(c *Config) string { return formatYesNo(!c.InsecureDisableProtectedMode) },
 		func(c *Config, v string) { c.InsecureDisableProtectedMode = v == "no" }),
@@ -387,7 +398,6 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("replica-ignore-disk-write-errors", "", 0, parseYesNo, "no", capReplication),
 
 	// String directives.
-	fixedDirective("aclfile", "", dirImmutable, parseStr, "", capACL),
 	fixedDirective("unixsocket", "", dirImmutable, parseStr, "", capUnixSocket),
 	fixedDirective("replica-announce-ip", "slave-announce-ip", 0, parseStr, "", capReplication),
 	fixedDirective("masteruser", "", dirSensitive, parseStr, "", capReplication),
@@ -414,7 +424,6 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("maxmemory-policy", "", 0, parseEnum("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"), "noeviction", capEviction),
 	fixedDirective("appendfsync", "", 0, parseEnum("everysec", "always", "no"), "everysec", capAOF),
 	fixedDirective("oom-score-adj", "", 0, parseEnum("no", "yes", "relative", "absolute"), "no", capOOMScore),
-	fixedDirective("acl-pubsub-default", "", 0, parseEnum("allchannels", "resetchannels"), "resetchannels", capACL),
 	hintDirective("sanitize-dump-payload", "", 0, parseEnum("no", "yes", "clients"), "no", capDumpCheck),
 	allowDirective("enable-protected-configs", func(c *Config) *Allowance { return &c.EnableProtectedConfigs }),
 	allowDirective("enable-debug-command", func(c *Config) *Allowance { return &c.EnableDebugCommand }),

@@ -74,6 +74,10 @@ type Server struct {
 	// users are the ACL users (users.go); aclLog the ACL log (acllog.go).
 	users  users
 	aclLog aclLog
+	// aclMu orders the ACL commands that change users (SETUSER,
+	// DELUSER, LOAD, SAVE): each reads a user and stores its change
+	// as one step (cmd_acl_users.go).
+	aclMu sync.Mutex
 	// cmdStats holds every command's statistics, indexed by command.id.
 	cmdStats []commandStats
 	info     infoState  // INFO's own state (stats.go)
@@ -202,6 +206,12 @@ func New(cfg Config) (*Server, error) {
 		// As Redis, run with the clients that fit; CONFIG GET says so.
 		s.cfg.MaxClients = fit.clients
 		s.maxClients.Store(int64(fit.clients))
+	}
+	// The users of "user" lines or of the ACL file, after the default
+	// user (and requirepass), before any client connects.
+	if err := s.loadUsersAtStartup(&cfg); err != nil {
+		log.close()
+		return nil, err
 	}
 	if err := s.listen(cfg); err != nil {
 		s.log.logf(levelWarning, "Failed listening on port %d (tcp), aborting.", cfg.Port)

@@ -122,3 +122,44 @@ func TestWeakRequirepass(t *testing.T) {
 		t.Errorf("weak-secret events from %q", sources)
 	}
 }
+
+// TestWeakUsersAtStartup: weak ">password" rules of "user" lines and of an
+// ACL file are warned about at start-up; hashes and strong ones are not.
+func TestWeakUsersAtStartup(t *testing.T) {
+	const strong = "1c7e0f3a9b2d4856a1c3e5f7092b4d6e8a9c1b3d"
+	var log logBuffer
+	srv, err := New(Config{LogOutput: &log, ACLUsers: [][]string{
+		{"alice", "on", ">alice", "~*", "+@all"},
+		{"bob", "on", ">" + strong, "+@all"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "users.acl")
+	text := "user carol on >letmein ~* +@all\nuser dave on #" + strings.Repeat("ab", 32) + " +@all\nuser default on nopass ~* &* +@all\n"
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, err = New(Config{LogOutput: &log, ACLFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	got := log.String()
+	for _, want := range []string{
+		`weak password for user "alice" set by user: it is the user's name.`,
+		`weak password for user "carol" set by aclfile ` + file + `: it is a well-known sample password.`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("log lacks %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "weak password"); n != 2 {
+		t.Errorf("%d weak-password warnings, want 2:\n%s", n, got)
+	}
+	if strings.Contains(got, "letmein") || strings.Contains(got, strong) {
+		t.Error("a password reached the log")
+	}
+}
