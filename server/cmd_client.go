@@ -287,6 +287,8 @@ func cmdClientKill(c *client, args [][]byte) {
 	var addr, laddr []byte
 	hasAddr, hasLaddr := false, false
 	var id int64
+	var user string
+	hasUser := false
 	typ := -1
 	skipMe := true
 	oldForm := len(args) == 3
@@ -323,6 +325,7 @@ func cmdClientKill(c *client, args [][]byte) {
 					c.writeErrorReply(fmt.Sprintf(msgNoSuchUser, cString(val)))
 					return
 				}
+				user, hasUser = string(val), true
 			case isOpt(opt, "skipme"):
 				switch {
 				case isOpt(val, "yes"):
@@ -339,8 +342,6 @@ func cmdClientKill(c *client, args [][]byte) {
 			}
 		}
 	}
-	// Every connection is authenticated as the one existing user, so a
-	// USER filter that parsed matches every connection.
 	addrWant, laddrWant := cString(addr), cString(laddr)
 	killed := 0
 	for _, other := range c.s.liveConns() {
@@ -349,6 +350,7 @@ func cmdClientKill(c *client, args [][]byte) {
 			hasLaddr && addrString(other.nc.LocalAddr()) != laddrWant,
 			typ != -1 && other.clientType() != typ,
 			id != 0 && other.id != id,
+			hasUser && other.authUserName() != user,
 			other == c && skipMe:
 			continue
 		}
@@ -570,7 +572,7 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 		b = append(b, "NULL"...)
 	}
 	b = append(b, " user="...)
-	b = append(b, other.userName()...)
+	b = append(b, other.authUserName()...)
 	b = append(b, " redir="...)
 	b = strconv.AppendInt(b, trackingRedir(other), 10)
 	b = append(b, " resp="...)

@@ -143,8 +143,7 @@ func cmdHello(c *client, args [][]byte) {
 			return
 		}
 	}
-	if hasAuth && !c.s.authenticate(user, pass) {
-		c.writeErrorReply(msgWrongPass)
+	if hasAuth && !c.login(user, pass) {
 		return
 	}
 	if hasName && !c.setName(name) {
@@ -186,8 +185,7 @@ func cmdAuth(c *client, args [][]byte) {
 	} else {
 		user, pass = args[1], args[2]
 	}
-	if !c.s.authenticate(user, pass) {
-		c.writeErrorReply(msgWrongPass)
+	if !c.login(user, pass) {
 		return
 	}
 	c.WriteOK()
@@ -199,7 +197,7 @@ func cmdReset(c *client, args [][]byte) {
 }
 
 // resetState returns the connection to the state of a new one, as RESET:
-// no transaction and no watched keys, database 0, RESP2, authenticated as the default user, no name, replies on,
+// no transaction and no watched keys, database 0, RESP2, the default user (authenticated only if it needs no password), no name, replies on,
 // no-evict and no-touch off. The library name and version stay: they still
 // describe the client behind the connection. A CLIENT REPLY SKIP given just
 // before still silences RESET's own reply, as in Redis.
@@ -216,6 +214,7 @@ func (c *client) resetState() {
 	c.noTouch.Store(false)
 	c.stopMonitor()
 	c.trackingOff()
+	c.initUser() // as a new connection: the default user, authenticated if it needs no password
 }
 
 // setProto switches the connection to RESP version v (2 or 3).

@@ -301,6 +301,10 @@ func (c *client) block(d time.Duration) (alive bool) {
 		if c.shutdown.Load() || c.ob.unblocked.Load() {
 			return true // stopping, or served: finish the command
 		}
+		if c.userKilled.Load() {
+			c.closeAfterReply = true // its user was deleted
+			return false
+		}
 		if c.ob.pending.Load() {
 			c.drainOutbox()
 			if c.pendingOutput() > 0 && !c.flush() {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redoubt-db/redoubt/acl"
 	"github.com/redoubt-db/redoubt/internal/resp"
 	"github.com/redoubt-db/redoubt/store"
 )
@@ -81,6 +82,17 @@ type client struct {
 		shown         *command // what lastCmd holds, to store it only on change
 	}
 
+	// The connection's user (users.go): its name, the user as resolved at
+	// generation userGen of the registry, whether that user may run
+	// everything (acl.User.Unrestricted, cached for the dispatcher's fast
+	// path), and whether the connection has authenticated (Redis's
+	// c->authenticated). Other goroutines read authName.
+	userName      string
+	user          *acl.User
+	userGen       uint64
+	unrestricted  bool
+	authenticated bool
+
 	db *store.DB // the selected database
 	// tx is the store transaction the current batch holds, nil when none
 	// is open. Consecutive commands of a batch share it, up to
@@ -136,6 +148,12 @@ type client struct {
 	replyOff, replySkip, skipNext, mute bool
 
 	// State other goroutines read.
+	// authName is userName for other goroutines (CLIENT LIST, CLIENT
+	// KILL USER, killUserClients); userKilled asks the connection to close
+	// after its current command, its user being gone.
+	authName   atomic.Pointer[string]
+	userKilled atomic.Bool
+
 	dbIndex         atomic.Int32
 	resp            atomic.Int32 // proto, for CLIENT LIST
 	name            atomic.Pointer[string]
@@ -185,6 +203,7 @@ func newConn(s *Server, nc net.Conn) *client {
 	c.lastInteraction.Store(s.unixTime.Load())
 	c.resp.Store(2)
 	c.multiCount.Store(-1)
+	c.initUser()
 	return c
 }
 
@@ -285,6 +304,9 @@ func (c *client) leave() {
 // replies. It reports whether the connection must close.
 func (c *client) processInput() (stop bool) {
 	c.run.mark = 0 // the read before this batch is no command's time
+	if c.userKilled.Load() {
+		return true // its user was deleted (killUserClients)
+	}
 	// What others posted before this batch goes before its replies, as
 	// it would in Redis (a message to oneself among them).
 	if c.ob.pending.Load() {
@@ -332,6 +354,11 @@ func (c *client) processInput() (stop bool) {
 	c.endRun()
 	c.endTx()
 	c.drainOutbox()
+	if c.userKilled.Load() {
+		// This batch deleted the user's own user: its replies go out,
+		// then the connection closes.
+		c.closeAfterReply = true
+	}
 	if c.closeAfterReply {
 		c.leave()
 	}
@@ -394,6 +421,9 @@ func (c *client) endTx() {
 
 // execute looks up and runs one command, as Redis's processCommand.
 func (c *client) execute(args [][]byte) {
+	if g := c.s.users.gen.Load(); g != c.userGen && !c.resolveUser(g) {
+		return // the user is gone: the connection closes (users.go)
+	}
 	cmd := c.lastLookup
 	if cmd == nil || !equalLower(args[0], c.lastName) {
 		cmd = c.s.cmds.lookup(args, &c.nameBuf)

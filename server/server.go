@@ -71,6 +71,8 @@ type Server struct {
 	cmds *commandNames
 
 	stats serverStats
+	// users are the ACL users (users.go).
+	users users
 	// cmdStats holds every command's statistics, indexed by command.id.
 	cmdStats []commandStats
 	info     infoState  // INFO's own state (stats.go)
@@ -163,6 +165,7 @@ func New(cfg Config) (*Server, error) {
 		OnCommit: s.consumeChanges, OnEnd: s.trackingEndTx, OnFreed: s.noteFreedValues})
 	s.stats.errorCodes = map[string]int64{}
 	s.ps.init()
+	s.initUsers()
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
 	s.applyHotConfig(cfg)
