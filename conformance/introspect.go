@@ -50,3 +50,40 @@ func maskSlowlog(v Value) Value {
 	}
 	return out
 }
+
+// aclLogKept are the client-info fields an acllog block compares: the
+// others (id, address, ages, buffer sizes) differ from run to run.
+var aclLogKept = map[string]bool{"name": true, "db": true, "user": true, "cmd": true, "resp": true, "flags": true}
+
+// maskACLLog masks the variable fields of an ACL LOG reply's entries:
+// age-seconds (its type kept) and the client-info fields that are not in
+// aclLogKept; count, reason, context, object and username are compared.
+func maskACLLog(v Value) Value {
+	if v.Kind != '*' {
+		return v
+	}
+	out := Value{Kind: v.Kind, Null: v.Null}
+	for _, e := range v.Elems {
+		if e.Kind == '*' || e.Kind == '%' {
+			m := Value{Kind: e.Kind, Elems: append([]Value(nil), e.Elems...)}
+			for i := 0; i+1 < len(m.Elems); i += 2 {
+				val := &m.Elems[i+1]
+				switch m.Elems[i].Str {
+				case "age-seconds":
+					*val = Value{Kind: val.Kind, Str: "?"}
+				case "client-info":
+					var kept []string
+					for _, f := range strings.Fields(val.Str) {
+						if k, _, _ := strings.Cut(f, "="); aclLogKept[k] {
+							kept = append(kept, f)
+						}
+					}
+					*val = Value{Kind: val.Kind, Str: strings.Join(kept, " ")}
+				}
+			}
+			e = m
+		}
+		out.Elems = append(out.Elems, e)
+	}
+	return out
+}

@@ -369,6 +369,14 @@ var randomTemplates = []cmdTemplate{
 	// expiry removes them, which the two servers do at their own moments.
 	tpl("TTL k"), tpl("OBJECT ENCODING k"), tpl("OBJECT REFCOUNT k"), tpl("OBJECT FREQ k"),
 	tpl("CONFIG SET c v"), tpl("CONFIG GET c"), tpl("CONFIG SET c v c v"),
+	// ACL users: one user, rules whose canonical text does not depend on
+	// which commands each server has (one category at most) or on
+	// Redis's hash table order (no single commands).
+	tpl("ACL SETUSER rnd O", "on", "off", ">pw", "<pw", "nopass", "resetpass", "~k*", "%R~r*", "%W~w*", "allkeys",
+		"resetkeys", "&ch*", "allchannels", "resetchannels", "nocommands", "+@string", "(~x* +@string)",
+		"clearselectors", "reset", "bogus"),
+	tpl("ACL GETUSER rnd"), tpl("ACL DELUSER rnd"), tpl("ACL LIST"), tpl("ACL USERS"), tpl("ACL WHOAMI"),
+	tpl("ACL CAT o", "nosuch"),
 	tpl("KEYS p"), tpl("ECHO v"), tpl("PING o", "hello"), tpl("SELECT d"), tpl("SWAPDB d d"),
 	// The latency monitor is off (latency-monitor-threshold 0, which no
 	// template changes): no event, whatever the name.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -80,7 +81,8 @@ func waitPing(addr string, limit time.Duration) error {
 		c := &client{addr: addr}
 		v, err := c.do([][]byte{[]byte("PING")})
 		c.drop()
-		if err == nil && v.Kind == '+' {
+		// A server that wants a password (requirepass) is up too.
+		if err == nil && (v.Kind == '+' || v.Kind == '-' && strings.HasPrefix(v.Str, "NOAUTH")) {
 			return nil
 		}
 		if err == nil {

@@ -314,6 +314,8 @@ func render(b *block, v Value) []string {
 		lines = splitLines(maskMonitor(v).String())
 	case "slowlog":
 		lines = splitLines(maskSlowlog(v).String())
+	case "acllog":
+		lines = splitLines(maskACLLog(v).String())
 	case "fields":
 		lines = v.fieldNames()
 		if lines == nil {

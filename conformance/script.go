@@ -53,6 +53,9 @@ import (
 //	monitor     a MONITOR line: its time and the client's port are masked
 //	slowlog     a SLOWLOG GET reply: ids, times, durations and client
 //	            ports are masked (introspect.go)
+//	acllog      an ACL LOG reply: age-seconds and the client-info fields
+//	            that vary (id, address, ages, buffers) are masked
+//	            (introspect.go)
 //	n=K         read K replies instead of one (SUBSCRIBE of K channels);
 //	            they are recorded one after another
 //
@@ -93,7 +96,7 @@ type block struct {
 type options struct {
 	conn    int
 	sleep   time.Duration
-	mode    string // "", sorted, pairs, shape, fields, scan, ignore, noreply, raw, monitor, slowlog
+	mode    string // "", sorted, pairs, shape, fields, scan, ignore, noreply, raw, monitor, slowlog, acllog
 	approx  int64
 	closes  bool
 	send    bool
@@ -134,7 +137,7 @@ func parseOptions(s string) (options, error) {
 			if err == nil && (o.n < 1 || o.n > 10000) {
 				err = fmt.Errorf("n=%d out of range", o.n)
 			}
-		case "sorted", "pairs", "shape", "fields", "scan", "ignore", "noreply", "raw", "monitor", "slowlog":
+		case "sorted", "pairs", "shape", "fields", "scan", "ignore", "noreply", "raw", "monitor", "slowlog", "acllog":
 			if hasVal {
 				err = fmt.Errorf("option %s takes no value", name)
 			} else {

@@ -169,6 +169,13 @@ func cmdConfigSet(c *client, args [][]byte) {
 		c.writeErrorReply(fmt.Sprintf(msgConfigSetFailed, name, err.Error()))
 		return
 	}
+	for _, ch := range changes {
+		if ch.e.d.flags&dirSensitive != 0 {
+			c.s.auditEvent(c, "config-set", "directive", ch.e.d.name)
+		} else {
+			c.s.auditEvent(c, "config-set", "directive", ch.e.d.name, "value", ch.value)
+		}
+	}
 	c.WriteOK()
 }
 
@@ -196,9 +203,14 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 			d.set(&work, v)
 		}
 	}
+	// exposedBind judges by the running default user, unless requirepass
+	// is among the changes.
+	reqChanged := slices.ContainsFunc(changes, func(ch configChange) bool { return ch.e.d.name == "requirepass" })
+	work.authKnown = !reqChanged && s.passwordSet()
 	if err := work.Validate(); err != nil {
 		return changes[len(changes)-1].e.name, err
 	}
+	work.authKnown = false
 	if work.MaxClients > s.cfg.MaxClients {
 		// As Redis's updateMaxclients: more clients need more open
 		// files, which the system may refuse.
@@ -218,6 +230,10 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 			}
 			return s.applyFailed("port", reasonError(msgListenPort))
 		}
+	}
+	if reqChanged {
+		s.applyRequirePass(work.RequirePass, "config set")
+		hideRequirePass(&work)
 	}
 	s.cfg = work
 	s.applyHotConfig(work)
@@ -259,6 +275,7 @@ func cmdConfigRewrite(c *client, args [][]byte) {
 		return
 	}
 	c.s.log.logf(levelWarning, "CONFIG REWRITE executed with success.")
+	c.s.auditEvent(c, "config-rewrite")
 	c.WriteOK()
 }
 

@@ -1,11 +1,9 @@
 package server
 
 import (
-	"fmt"
 	"sync/atomic"
 
 	"github.com/redoubt-db/redoubt/acl"
-	"github.com/redoubt-db/redoubt/internal/num"
 )
 
 // Commands of the "connection" group: the client's own session.
@@ -108,87 +106,6 @@ func (c *client) selectDB(id int) bool {
 	c.db = db
 	c.dbIndex.Store(int32(id))
 	return true
-}
-
-// cmdHello parses every option before acting on any, so that a syntax error
-// changes nothing; then it authenticates with the last AUTH given, and only
-// if that succeeded applies the last SETNAME and the protocol version.
-func cmdHello(c *client, args [][]byte) {
-	ver := 0
-	if len(args) >= 2 {
-		n, ok := num.ParseInt(args[1])
-		if !ok {
-			c.writeErrorReply(msgHelloProtoNotInt)
-			return
-		}
-		if n < 2 || n > 3 {
-			c.writeErrorReply(msgNoProto)
-			return
-		}
-		ver = int(n)
-	}
-	var user, pass, name []byte
-	hasAuth, hasName := false, false
-	for j := 2; j < len(args); j++ {
-		more := len(args) - 1 - j
-		switch {
-		case isOpt(args[j], "auth") && more >= 2:
-			user, pass, hasAuth = args[j+1], args[j+2], true
-			j += 2
-		case isOpt(args[j], "setname") && more >= 1:
-			name, hasName = args[j+1], true
-			j++
-		default:
-			c.writeErrorReply(fmt.Sprintf(msgHelloSyntax, cString(args[j])))
-			return
-		}
-	}
-	if hasAuth && !c.login(user, pass) {
-		return
-	}
-	if hasName && !c.setName(name) {
-		return
-	}
-	if ver != 0 {
-		c.setProto(ver)
-	}
-	c.WriteMap(7)
-	c.WriteBulkString("server")
-	c.WriteBulkString("redis")
-	c.WriteBulkString("version")
-	c.WriteBulkString(RedisVersion)
-	c.WriteBulkString("proto")
-	c.WriteInt(int64(c.proto))
-	c.WriteBulkString("id")
-	c.WriteInt(c.id)
-	c.WriteBulkString("mode")
-	c.WriteBulkString("standalone")
-	c.WriteBulkString("role")
-	c.WriteBulkString("master")
-	c.WriteBulkString("modules")
-	c.WriteArray(0)
-}
-
-func cmdAuth(c *client, args [][]byte) {
-	if len(args) > 3 {
-		c.writeErrorReply(msgSyntax)
-		return
-	}
-	user, pass := []byte(defaultUser), args[1]
-	if len(args) == 2 {
-		// The one-argument form names the default user; Redis refuses it
-		// when that user needs no password, as a hint of misconfiguration.
-		if c.s.defaultUserNoPass() {
-			c.writeErrorReply(msgAuthNoPassword)
-			return
-		}
-	} else {
-		user, pass = args[1], args[2]
-	}
-	if !c.login(user, pass) {
-		return
-	}
-	c.WriteOK()
 }
 
 func cmdReset(c *client, args [][]byte) {

@@ -55,33 +55,40 @@ func TestCmdHello(t *testing.T) {
 	}
 }
 
-// TestCmdHelloAppliesNothingOnError checks the order HELLO works in: every
-// option is parsed first, the last AUTH is checked, and only then are the
-// last SETNAME and the protocol applied. Redis 7.0 applied SETNAME and AUTH
-// while parsing, so a later error left them half done; Redoubt does what
-// Redis 7.2 does.
-func TestCmdHelloAppliesNothingOnError(t *testing.T) {
+// TestCmdHelloActsInOrder checks the order HELLO works in, Redis 7.0.15's
+// (helloCommand): each option acts as it is read, so an error leaves the
+// options before it done and those after it undone, and the protocol
+// changes only when every option succeeded. (Redis 7.2 parses every option
+// first; the conformance script auth_requirepass, recorded from 7.0.15,
+// shows the difference.)
+func TestCmdHelloActsInOrder(t *testing.T) {
 	srv := tcStart(t, Config{})
 	c := tcDial(t, srv)
 	c.do("CLIENT", "SETNAME", "before")
-	for _, args := range [][]string{
-		{"HELLO", "3", "SETNAME", "a", "extra"},
-		{"HELLO", "3", "SETNAME", "a", "AUTH", "nosuchuser", "pw"},
-		{"HELLO", "3", "AUTH", "default", "pw", "AUTH", "nosuchuser", "pw", "SETNAME", "a"},
-		{"HELLO", "3", "SETNAME", "bad name"},
+	for _, tc := range []struct {
+		args []string
+		name string // the name afterwards
+	}{
+		{[]string{"HELLO", "3", "SETNAME", "a", "extra"}, "a"},
+		{[]string{"HELLO", "3", "SETNAME", "b", "AUTH", "nosuchuser", "pw", "SETNAME", "c"}, "b"},
+		{[]string{"HELLO", "3", "AUTH", "nosuchuser", "pw", "SETNAME", "d"}, "b"},
+		{[]string{"HELLO", "3", "SETNAME", "bad name"}, "b"},
 	} {
-		if v := c.do(args...); v.Kind != '-' {
-			t.Errorf("%q = %v, want an error", args, v)
+		if v := c.do(tc.args...); v.Kind != '-' {
+			t.Errorf("%q = %v, want an error", tc.args, v)
 		}
-		if got := c.str("CLIENT", "GETNAME"); got != "before" {
-			t.Errorf("after %q, name = %q, want it unchanged", args, got)
+		if got := c.str("CLIENT", "GETNAME"); got != tc.name {
+			t.Errorf("after %q, name = %q, want %q", tc.args, got, tc.name)
 		}
 		if v := c.do("GET", "nosuchkey"); v.Kind != '$' {
-			t.Errorf("after %q, a null is %v, want RESP2's $-1", args, v)
+			t.Errorf("after %q, a null is %v, want RESP2's $-1", tc.args, v)
 		}
 	}
-	// The last AUTH wins, then the last SETNAME applies.
-	v := c.do("HELLO", "3", "AUTH", "nosuchuser", "pw", "AUTH", "default", "x", "SETNAME", "first", "SETNAME", "last")
+	// A failing AUTH ends HELLO even when a later one would succeed.
+	if v := c.do("HELLO", "3", "AUTH", "nosuchuser", "pw", "AUTH", "default", "x"); v.flat() != "-"+msgWrongPass {
+		t.Errorf("HELLO with a failing AUTH first = %v", v)
+	}
+	v := c.do("HELLO", "3", "AUTH", "default", "x", "SETNAME", "first", "SETNAME", "last")
 	helloMap(t, v, 3)
 	if got := c.str("CLIENT", "GETNAME"); got != "last" {
 		t.Errorf("name = %q, want last", got)

@@ -139,6 +139,23 @@ func (c *client) sort(args [][]byte, readonly bool) {
 		hasStore              bool
 		gets                  [][]byte
 	)
+	// BY with a pattern and GET read keys the key specs cannot name: the
+	// user must be allowed every key (aclcheck.go). Asked once, when first
+	// needed.
+	fullAccess := 0 // 0 unknown, 1 yes, -1 no
+	mayReadAll := func() bool {
+		if fullAccess == 0 {
+			name := "sort"
+			if readonly {
+				name = "sort_ro"
+			}
+			fullAccess = -1
+			if c.sortFullKeyAccess(commands.byName[name], args) {
+				fullAccess = 1
+			}
+		}
+		return fullAccess > 0
+	}
 	for j := 2; j < len(args); j++ {
 		left := len(args) - j - 1
 		switch a := args[j]; {
@@ -166,9 +183,16 @@ func (c *client) sort(args [][]byte, readonly bool) {
 			// is nothing to sort by. Once set, this stays for the command.
 			if bytes.IndexByte(cBytes(sortby), '*') < 0 {
 				dontsort = true
+			} else if !mayReadAll() {
+				c.writeErrorReply(msgSortByDenied)
+				return
 			}
 			j++
 		case equalFoldASCII(a, "get") && left >= 1:
+			if !mayReadAll() {
+				c.writeErrorReply(msgSortGetDenied)
+				return
+			}
 			gets = append(gets, args[j+1])
 			j++
 		default:

@@ -164,6 +164,8 @@ type configLoader struct {
 	// names are the command names after the rename-command lines read so
 	// far, built at the first one.
 	names map[string]*command
+	// users are the names of the "user" lines read so far.
+	users map[string]bool
 }
 
 type pendingDirective struct {
@@ -229,10 +231,15 @@ func (ld *configLoader) line(l conf.Line) error {
 		}
 		return nil
 	case name == "user" && argc >= 2:
-		if slices.Equal(l.Args[1:], defaultUserRules) {
-			return nil // what CONFIG REWRITE writes (rewrite.go)
+		if ld.users == nil {
+			ld.users = map[string]bool{}
 		}
-		return configLineError(l, nil, "not supported yet by Redoubt (ACL users)")
+		if reason := checkUserLine(processCatalog(), ld.users, l.Args[1:]); reason != "" {
+			// The line may hold passwords: only its user's name is shown.
+			return &ConfigError{Source: l.Source, Line: l.Num, Text: "user " + redactedRule(l.Args[1]) + " " + redactedText, Reason: reason}
+		}
+		ld.cfg.ACLUsers = append(ld.cfg.ACLUsers, slices.Clone(l.Args[1:]))
+		return nil
 	case name == "loadmodule" && argc >= 2:
 		return configLineError(l, nil, "not supported yet by Redoubt (modules)")
 	case strings.Contains(name, "."):

@@ -150,6 +150,43 @@ type Config struct {
 	// parameters, dir and dbfilename ("enable-protected-configs"); the
 	// default, AllowNo, refuses it to every client.
 	EnableProtectedConfigs Allowance
+
+	// RequirePass is the default user's password ("requirepass"), as
+	// Redis 7: setting it is "resetpass >pw" on the default user, and ""
+	// (the default) is "nopass". New keeps only its SHA-256: the
+	// configuration the server reports afterwards (CONFIG GET) shows
+	// "(redacted)" instead, and CONFIG REWRITE writes the password's hash
+	// on the default user's "user" line rather than a requirepass line.
+	RequirePass string
+	// ACLLogMaxLen is how many entries the ACL log keeps ("acllog-max-len");
+	// nil means Redis's default, 128, and 0 keeps none. CONFIG SET replaces
+	// the pointer, never changes what it points at.
+	ACLLogMaxLen *int64
+	// authKnown is set by CONFIG SET when the running server's default
+	// user needs a password whatever RequirePass says (ACL SETUSER gave it
+	// one), for exposedBind.
+	authKnown bool
+	// ACLUsers are the users of the config file's "user" lines, each its
+	// name then its rules, applied at start in order (aclfile.go): a user
+	// starts off with no permissions, and "default" starts from "reset".
+	// It excludes ACLFile. The default, none, leaves Redis's default
+	// user alone. CONFIG GET does not report it, as in Redis.
+	ACLUsers [][]string
+	// ACLFile is the ACL file ("aclfile"): the users are read from it at
+	// start and by ACL LOAD, and ACL SAVE writes it. The default is none.
+	ACLFile string
+	// ACLPubsubDefaultAll gives users created by ACL SETUSER, the ACL
+	// file and "user" lines every channel ("acl-pubsub-default
+	// allchannels"). The default, as Redis 7's resetchannels, gives none.
+	ACLPubsubDefaultAll bool
+}
+
+// aclLogMaxLen is ACLLogMaxLen or its default.
+func (cfg *Config) aclLogMaxLen() int64 {
+	if cfg.ACLLogMaxLen == nil {
+		return defaultACLLogMaxLen
+	}
+	return *cfg.ACLLogMaxLen
 }
 
 // commandOptions gathers the Config's per-server command settings.
@@ -308,6 +345,9 @@ func (cfg Config) Validate() error {
 	if cfg.LatencyMonitorThreshold < 0 {
 		bad("latency-monitor-threshold %d must not be negative", cfg.LatencyMonitorThreshold)
 	}
+	if cfg.ACLLogMaxLen != nil && *cfg.ACLLogMaxLen < 0 {
+		bad("acllog-max-len %d must not be negative", *cfg.ACLLogMaxLen)
+	}
 	if open := exposedBind(cfg); open != "" {
 		bad(msgExposedUnprotected, open)
 	}
@@ -335,14 +375,20 @@ const msgExposedUnprotected = "refusing to listen on %s with protected mode on a
 
 // exposedBind returns the first address of cfg.Bind that is not a loopback
 // address ("*" and "::*" are every address), when protected mode is on and
-// no password is set (until authentication exists, none can be), or "".
-// Addresses that are not IP addresses are left to
-// the listener, which refuses them with Redis's error.
+// no password is set, or "". Addresses that are not IP addresses are left
+// to the listener, which refuses them with Redis's error. New checks again
+// with the users it loaded (Server.exposedUnprotected).
 func exposedBind(cfg Config) string {
-	if cfg.InsecureDisableProtectedMode {
+	if cfg.InsecureDisableProtectedMode || (cfg.RequirePass != "" && cfg.RequirePass != requirePassHidden) || cfg.authKnown {
 		return ""
 	}
-	for _, b := range cfg.Bind {
+	return exposedAddr(cfg.Bind)
+}
+
+// exposedAddr returns the first address of bind that is not a loopback
+// address, or "".
+func exposedAddr(bind []string) string {
+	for _, b := range bind {
 		addr := strings.TrimPrefix(b, "-")
 		if addr == "*" || addr == "::*" {
 			return addr

@@ -92,6 +92,7 @@ type client struct {
 	userGen       uint64
 	unrestricted  bool
 	authenticated bool
+	aclScratch    aclScratch // buffers for ACL checks (aclcheck.go)
 
 	db *store.DB // the selected database
 	// tx is the store transaction the current batch holds, nil when none
@@ -231,6 +232,9 @@ func (c *client) serve() {
 	for {
 		c.rd.MaxBulk = c.s.maxBulk.Load()
 		c.rd.MaxQuery = c.s.maxQuery.Load()
+		if !c.authenticated {
+			c.refreshPreAuth() // requirepass may have changed meanwhile
+		}
 		n, err := c.rd.Fill(c.nc)
 		if n > 0 {
 			c.s.stats.netInput.Add(int64(n))
@@ -332,6 +336,9 @@ func (c *client) processInput() (stop bool) {
 			return true
 		}
 		c.execute(args)
+		if !c.authenticated && c.overUnauthOutput() {
+			return true
+		}
 		if c.pendingOutput() >= flushThreshold {
 			c.endRun()
 			c.endTx()
@@ -446,10 +453,13 @@ func (c *client) execute(args [][]byte) {
 	case cmd.protectedBy != unprotected && !c.allowed(cmd):
 		c.flagTransaction()
 		c.refuseProtected(cmd)
+	case !c.authenticated && cmd.Flags&flagNoAuth == 0 && c.s.authRequired():
+		c.reject(cmd, msgNoAuth)
 	case c.multi != nil && cmd.Flags&flagNoMulti != 0:
 		c.s.cmdStats[cmd.id].rejected.Add(1)
 		c.flagTransaction()
 		c.writeErrorReply(msgNotInMulti)
+	case !c.unrestricted && c.aclRefused(cmd, args): // aclcheck.go
 	case c.subs.Load() != 0 && c.refuseSubscribed(cmd):
 	case c.s.paused() && c.waitPause(cmd, args): // CLIENT PAUSE (pause.go)
 		// Held, then run or dropped.

@@ -126,7 +126,6 @@ const (
 	capEviction    = "a memory limit and eviction"
 	capDefrag      = "active defragmentation"
 	capScripting   = "scripting"
-	capAuth        = "passwords and AUTH"
 	capACL         = "ACL users and the ACL log"
 	capUnixSocket  = "a Unix socket listener"
 	capSyslog      = "logging to syslog"
@@ -264,6 +263,23 @@ var implementedDirectives = []*directive{
 	implDirective("databases", dirImmutable, parseIntRange(1, maxDatabases),
 		func(c *Config) string { return dirItoa(c.Databases) },
 		func(c *Config, v string) { c.Databases = dirAtoi(v) }),
+	implDirective("requirepass", dirSensitive, parseBinaryStr,
+		func(c *Config) string { return c.RequirePass },
+		func(c *Config, v string) { c.RequirePass = v }),
+	implDirective("acllog-max-len", 0, parseUintRange(0, longMax),
+		func(c *Config) string { return strconv.FormatInt(c.aclLogMaxLen(), 10) },
+		func(c *Config, v string) { n := dirAtoi64(v); c.ACLLogMaxLen = &n }),
+	implDirective("aclfile", dirImmutable, parseStr,
+		func(c *Config) string { return c.ACLFile },
+		func(c *Config, v string) { c.ACLFile = v }),
+	implDirective("acl-pubsub-default", 0, parseEnum("allchannels", "resetchannels"),
+		func(c *Config) string {
+			if c.ACLPubsubDefaultAll {
+				return "allchannels"
+			}
+			return "resetchannels"
+		},
+		func(c *Config, v string) { c.ACLPubsubDefaultAll = v == "allchannels" }),
 	implDirective("protected-mode", 0, parseYesNo,
 		func(c *Config) string { return formatYesNo(!c.InsecureDisableProtectedMode) },
 		func(c *Config, v string) { c.InsecureDisableProtectedMode = v == "no" }),
@@ -382,7 +398,6 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("replica-ignore-disk-write-errors", "", 0, parseYesNo, "no", capReplication),
 
 	// String directives.
-	fixedDirective("aclfile", "", dirImmutable, parseStr, "", capACL),
 	fixedDirective("unixsocket", "", dirImmutable, parseStr, "", capUnixSocket),
 	fixedDirective("replica-announce-ip", "slave-announce-ip", 0, parseStr, "", capReplication),
 	fixedDirective("masteruser", "", dirSensitive, parseStr, "", capReplication),
@@ -401,7 +416,6 @@ var notImplementedDirectives = []*directive{
 	hintDirective("proc-title-template", "", 0, parseCheckedStr(validProcTitle), "{title} {listen-addr} {server-mode}", capProcTitle),
 	fixedDirective("bind-source-addr", "", 0, parseStr, "", capReplication),
 	fixedDirective("masterauth", "", dirSensitive, parseBinaryStr, "", capReplication),
-	fixedDirective("requirepass", "", dirSensitive, parseBinaryStr, "", capAuth),
 
 	// Enumerated directives.
 	fixedDirective("supervised", "", dirImmutable, parseEnum("upstart", "systemd", "auto", "no"), "no", capSupervised),
@@ -410,7 +424,6 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("maxmemory-policy", "", 0, parseEnum("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"), "noeviction", capEviction),
 	fixedDirective("appendfsync", "", 0, parseEnum("everysec", "always", "no"), "everysec", capAOF),
 	fixedDirective("oom-score-adj", "", 0, parseEnum("no", "yes", "relative", "absolute"), "no", capOOMScore),
-	fixedDirective("acl-pubsub-default", "", 0, parseEnum("allchannels", "resetchannels"), "resetchannels", capACL),
 	hintDirective("sanitize-dump-payload", "", 0, parseEnum("no", "yes", "clients"), "no", capDumpCheck),
 	allowDirective("enable-protected-configs", func(c *Config) *Allowance { return &c.EnableProtectedConfigs }),
 	allowDirective("enable-debug-command", func(c *Config) *Allowance { return &c.EnableDebugCommand }),
@@ -453,7 +466,6 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("socket-mark-id", "", dirImmutable, parseUintRange(0, uintMax), "0", capNetwork),
 	fixedDirective("unixsocketperm", "", dirImmutable, numericSpec{lo: 0, hi: 0o777, unsigned: true, octal: true}.parse, "0", capUnixSocket),
 	fixedDirective("active-defrag-max-scan-fields", "", 0, parseUintRange(1, longMax), "1000", capDefrag),
-	hintDirective("acllog-max-len", "", 0, parseUintRange(0, longMax), "128", capACL),
 	fixedDirective("busy-reply-threshold", "lua-time-limit", 0, parseIntRange(0, longMax), "5000", capScripting),
 	fixedDirective("cluster-node-timeout", "", 0, parseIntRange(0, longMax), "15000", capCluster),
 	hintDirective("stream-node-max-entries", "", 0, parseIntRange(0, longMax), "100", capEncodings),

@@ -399,7 +399,6 @@ func TestNotSupported(t *testing.T) {
 		{"save 900 1", `not supported yet by Redoubt (RDB snapshots): only 'save ""' is accepted`},
 		{"daemonize yes", "not supported yet by Redoubt (daemonizing: run it in the foreground, under a supervisor if need be): only 'daemonize no' is accepted"},
 		{"supervised systemd", "not supported yet by Redoubt (supervisor notification (systemd or upstart)): only 'supervised no' is accepted"},
-		{"requirepass secret", `not supported yet by Redoubt (passwords and AUTH): only 'requirepass ""' is accepted`},
 		{"stream-node-max-entries 1000", "not supported yet by Redoubt (tuning of compact encodings): only Redis's default 'stream-node-max-entries 100' is accepted"},
 		{"tls-port 6380", "not supported yet by Redoubt (TLS): only 'tls-port 0' is accepted"},
 	}

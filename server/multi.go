@@ -270,6 +270,10 @@ func cmdExec(c *client, args [][]byte) {
 	c.WriteArray(len(m.queued))
 	for i := range m.queued {
 		q := &m.queued[i]
+		if c.execRefused(q.cmd, q.args) { // aclcheck.go
+			q.args = nil
+			continue
+		}
 		c.call(q.cmd, q.args)
 		// EXEC's commands are no batch: each starts from its own time.
 		c.run.mark = 0

@@ -239,6 +239,11 @@ func rewriteDirective(st *rewriteState, d *directive, cfg, def *Config) {
 	case "replicaof":
 		st.drop(name) // always a master
 		return
+	case "requirepass":
+		// Only the password's hash is kept: it goes on the default
+		// user's "user" line (rewriteUsers), which Redis reads too.
+		st.drop(name)
+		return
 	case "notify-keyspace-events":
 		st.put(name, name+" "+splitargs.Quote([]byte(value)), value != "")
 		return
@@ -283,21 +288,19 @@ func rewriteDirective(st *rewriteState, d *directive, cfg, def *Config) {
 	}
 }
 
-// rewriteUsers writes the "user" lines. It is the hook for ACL users:
-// until the server has them, its one user is Redis's default user with no
-// password and every permission, and there is no aclfile (with an aclfile,
-// Redis drops every user line instead). The ACL integration replaces the
-// body with the users in name order, each printed as ACL LIST prints it.
+// rewriteUsers writes the "user" lines, as Redis 7.0's
+// rewriteConfigUserOption: with an ACL file, none (the users live in the
+// file, and the file's old user lines are dropped); otherwise every user,
+// in name order, as ACL LIST prints it, which the config loader reads back
+// as the same users.
 func (s *Server) rewriteUsers(st *rewriteState) {
-	st.put("user", "user "+strings.Join(defaultUserRules, " "), true)
+	if s.aclFileName() == "" {
+		for _, u := range s.allUsers() {
+			st.put("user", "user "+u.Name+" "+u.String(), true)
+		}
+	}
 	st.drop("user")
 }
-
-// defaultUserRules describe, as Redis's ACL LIST would, the one user
-// Redoubt has until ACLs come: the default user, with no password and
-// every permission. The config loader accepts a user line of exactly these
-// rules, so that a rewritten file loads again.
-var defaultUserRules = []string{"default", "on", "nopass", "~*", "&*", "+@all"}
 
 // rewriteText returns the new text of a config file whose old text is old,
 // for cfg.

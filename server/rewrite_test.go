@@ -46,6 +46,7 @@ func TestRewriteText(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &Server{}
+	s.initUsers()
 	want := "# top comment\n" +
 		"port 6380\n" +
 		"hash-max-listpack-entries 100\n" +

@@ -71,8 +71,13 @@ type Server struct {
 	cmds *commandNames
 
 	stats serverStats
-	// users are the ACL users (users.go).
-	users users
+	// users are the ACL users (users.go); aclLog the ACL log (acllog.go).
+	users  users
+	aclLog aclLog
+	// aclMu orders the ACL commands that change users (SETUSER,
+	// DELUSER, LOAD, SAVE): each reads a user and stores its change
+	// as one step (cmd_acl_users.go).
+	aclMu sync.Mutex
 	// cmdStats holds every command's statistics, indexed by command.id.
 	cmdStats []commandStats
 	info     infoState  // INFO's own state (stats.go)
@@ -166,6 +171,14 @@ func New(cfg Config) (*Server, error) {
 	s.stats.errorCodes = map[string]int64{}
 	s.ps.init()
 	s.initUsers()
+	if cfg.RequirePass != "" {
+		s.applyRequirePass(cfg.RequirePass, "requirepass")
+		hideRequirePass(&s.cfg)
+	}
+	if open := s.exposedUnprotected(cfg); open != "" {
+		log.close()
+		return nil, fmt.Errorf("server: "+msgExposedUnprotected, open)
+	}
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
 	s.applyHotConfig(cfg)
@@ -181,6 +194,12 @@ func New(cfg Config) (*Server, error) {
 		// As Redis, run with the clients that fit; CONFIG GET says so.
 		s.cfg.MaxClients = fit.clients
 		s.maxClients.Store(int64(fit.clients))
+	}
+	// The users of "user" lines or of the ACL file, after the default
+	// user (and requirepass), before any client connects.
+	if err := s.loadUsersAtStartup(&cfg); err != nil {
+		log.close()
+		return nil, err
 	}
 	if err := s.listen(cfg); err != nil {
 		s.log.logf(levelWarning, "Failed listening on port %d (tcp), aborting.", cfg.Port)
@@ -239,6 +258,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.applyIntrospectConfig(&cfg)
 	s.applyOutputLimits(&cfg)
 	s.applyTracking(cfg)
+	s.aclLog.setMaxLen(cfg.aclLogMaxLen())
 }
 
 // listen binds every TCP address of cfg. With Port zero, the first address
@@ -585,10 +605,6 @@ func (s *Server) accept(nc net.Conn) {
 func (s *Server) protectedModeDenies(nc net.Conn, protectedMode bool) bool {
 	return protectedMode && !s.passwordSet() && !localPeer(nc.RemoteAddr())
 }
-
-// passwordSet reports whether the default user needs a password. There is no
-// authentication yet, so it never does.
-func (s *Server) passwordSet() bool { return false }
 
 func (s *Server) removeConn(c *client) {
 	s.connsMu.Lock()

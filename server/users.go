@@ -223,6 +223,7 @@ func (c *client) initUser() {
 	u := c.s.user(defaultUser)
 	c.setUser(u, gen)
 	c.authenticated = u.NoPass() && u.Enabled()
+	c.refreshPreAuth()
 }
 
 // setUser makes u the connection's user, as resolved at generation gen.
@@ -242,6 +243,7 @@ func (c *client) loginAs(u *acl.User) {
 	// resolves it again, as userGen is older than gen then.
 	c.setUser(u, gen-1)
 	c.authenticated = true
+	c.rd.Unauthenticated = false
 }
 
 // resolveUser finds the connection's user again after the registry changed
@@ -264,17 +266,4 @@ func (c *client) authUserName() string {
 		return *p
 	}
 	return defaultUser
-}
-
-// login checks user and pass (AUTH, HELLO AUTH) and, when they match, makes
-// the connection authenticated as that user. On failure it writes the
-// error reply and reports false.
-func (c *client) login(user, pass []byte) bool {
-	u := c.s.authenticate(user, pass)
-	if u == nil {
-		c.writeErrorReply(msgWrongPass)
-		return false
-	}
-	c.loginAs(u)
-	return true
 }
