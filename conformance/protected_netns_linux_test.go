@@ -156,3 +156,70 @@ func TestProtectedModeFromNetnsMatchesRedis(t *testing.T) {
 			ns.hostIP, setYes[0], afterYes[0])
 	}
 }
+
+// TestProtectedModeLiftedByPasswordFromNetns: with a password for the
+// default user, protected mode lets the namespace's client in on both
+// servers, which ask it to authenticate (the same NOAUTH bytes) and serve it
+// once it has. On Redis, CONFIG SET requirepass "" then turns protection
+// back on for new clients from the namespace (DENIED) and setting a
+// password again lifts it at once; Redoubt refuses to drop the password
+// while it listens beyond loopback with protected mode on, so the
+// namespace's clients keep being asked to authenticate.
+func TestProtectedModeLiftedByPasswordFromNetns(t *testing.T) {
+	ns := newNetns(t)
+	bin := requireTool(t, "redis-server")
+	const password = "netns-password-0123456789abcdef0123"
+	args := []string{"--bind", ns.hostIP, "127.0.0.1", "--protected-mode", "yes", "--requirepass", password}
+	rs, err := startRedis(bin, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rs.stop)
+	cfg, err := redoubtConfig(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		t.Fatalf("Redoubt with a password, bound to %s: %v", ns.hostIP, err)
+	}
+	t.Cleanup(func() { srv.Close() })
+
+	names := [2]string{"Redoubt", "Redis"}
+	var first, dropped, afterDrop, restored, afterRestore [2]string
+	for i, addr := range []string{onAddr(t, srv.Addr(), "127.0.0.1"), rs.addr} {
+		remote := onAddr(t, addr, ns.hostIP)
+		first[i] = ns.firstContact(t, remote)
+		inside := ns.client(t, remote)
+		for _, step := range [][]string{{"AUTH", password}, {"PING"}} {
+			if v := mustDo(t, inside, step...); v.Kind != '+' {
+				t.Errorf("%s: %s from the namespace = %v", names[i], step[0], v)
+			}
+		}
+		if host := clientAddrHost(t, inside); host != ns.nsIP {
+			t.Errorf("%s saw the namespace's client come from %s, want %s", names[i], host, ns.nsIP)
+		}
+		local := newClient(t, addr)
+		if v := mustDo(t, local, "AUTH", password); v.Kind != '+' {
+			t.Fatalf("%s: AUTH from 127.0.0.1 = %v", names[i], v)
+		}
+		v := mustDo(t, local, "CONFIG", "SET", "requirepass", "")
+		dropped[i] = v.String()
+		afterDrop[i] = ns.firstContact(t, remote)
+		v = mustDo(t, local, "CONFIG", "SET", "requirepass", password)
+		restored[i] = v.String()
+		afterRestore[i] = ns.firstContact(t, remote)
+	}
+	const noauth = `"-NOAUTH Authentication required.\r\n" closed=false`
+	if first[0] != first[1] || first[1] != noauth {
+		t.Errorf("PING from the namespace with a password set:\nRedoubt %s\nRedis   %s", first[0], first[1])
+	}
+	if !strings.HasPrefix(afterDrop[1], `"-DENIED `) || afterRestore[1] != noauth {
+		t.Errorf("Redis: after CONFIG SET requirepass \"\" (%s) the namespace got %s, after setting it again (%s) %s",
+			dropped[1], afterDrop[1], restored[1], afterRestore[1])
+	}
+	if !strings.Contains(dropped[0], "refusing to listen on "+ns.hostIP) || afterDrop[0] != noauth || afterRestore[0] != noauth {
+		t.Errorf("Redoubt: CONFIG SET requirepass \"\" = %s, then the namespace got %s; CONFIG SET requirepass again = %s, then %s",
+			dropped[0], afterDrop[0], restored[0], afterRestore[0])
+	}
+}

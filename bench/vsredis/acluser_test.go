@@ -81,8 +81,8 @@ func TestACLComparisons(t *testing.T) {
 
 // TestProbeUser: the ACL user is created and checked on a real redis-server
 // (where the tests can run), refused by a server that does not enforce its
-// rules (the floor server, which answers +PONG to everything), and on
-// Redoubt either runs or is reported as lacking ACL SETUSER.
+// rules (the floor server, which answers +PONG to everything), and created
+// and checked on Redoubt.
 func TestProbeUser(t *testing.T) {
 	ctx := context.Background()
 	tests, err := selectTests("set-acl,get-acl")
@@ -112,13 +112,8 @@ func TestProbeUser(t *testing.T) {
 	redoubt := &serverProc{name: "Redoubt", port: srv.Port()}
 	for _, test := range tests {
 		why, err := probeUser(ctx, redoubt, test)
-		switch {
-		case err != nil:
-			t.Errorf("%s on Redoubt: %v", test.name, err)
-		case strings.Contains(why, "cannot create the ACL user: ACL SETUSER replies"):
-			t.Logf("%s on Redoubt: %s", test.name, why)
-		case why != "":
-			t.Errorf("%s on Redoubt: %s", test.name, why)
+		if why != "" || err != nil {
+			t.Errorf("%s on Redoubt: %q, %v", test.name, why, err)
 		}
 	}
 
