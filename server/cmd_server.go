@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/redoubt-db/redoubt/acl"
@@ -102,6 +103,7 @@ func cmdFlushdb(c *client, args [][]byte) {
 		c.db.Flush()
 	}
 	c.s.trackingFlushed(c)
+	c.s.auditEvent(c, "flushdb", "db", strconv.Itoa(c.db.ID()))
 	c.WriteOK()
 }
 
@@ -116,6 +118,7 @@ func cmdFlushall(c *client, args [][]byte) {
 		c.s.store.FlushAll()
 	}
 	c.s.trackingFlushed(c)
+	c.s.auditEvent(c, "flushall")
 	c.WriteOK()
 }
 
@@ -203,6 +206,7 @@ func cmdShutdown(c *client, args [][]byte) {
 	// Redis exits without replying; nothing after SHUTDOWN in the pipeline
 	// runs.
 	c.closeAfterReply = true
+	c.s.auditEvent(c, "shutdown")
 	c.s.shutdownFromCommand()
 }
 

@@ -175,10 +175,6 @@ func New(cfg Config) (*Server, error) {
 		s.applyRequirePass(cfg.RequirePass, "requirepass")
 		hideRequirePass(&s.cfg)
 	}
-	if open := s.exposedUnprotected(cfg); open != "" {
-		log.close()
-		return nil, fmt.Errorf("server: "+msgExposedUnprotected, open)
-	}
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
 	s.applyHotConfig(cfg)
@@ -200,6 +196,11 @@ func New(cfg Config) (*Server, error) {
 	if err := s.loadUsersAtStartup(&cfg); err != nil {
 		log.close()
 		return nil, err
+	}
+	if open := s.exposedUnprotected(cfg); open != "" {
+		s.log.logf(levelWarning, msgExposedUnprotected, open)
+		log.close()
+		return nil, fmt.Errorf("server: "+msgExposedUnprotected, open)
 	}
 	if err := s.listen(cfg); err != nil {
 		s.log.logf(levelWarning, "Failed listening on port %d (tcp), aborting.", cfg.Port)
