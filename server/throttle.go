@@ -202,6 +202,21 @@ type failRecord struct {
 	n        int32
 	inflight int32
 	last     time.Duration // the last failure, on throttle.now's clock
+	admitted time.Duration // the last admission
+}
+
+// inflightStale is how long after the last admission attempts in flight
+// are assumed gone: longer than any wait plus a check. It keeps a record
+// from staying "in flight" for ever when a result never comes (throttling
+// switched on between a gate and its result).
+const inflightStale = maxThrottleDelayMs*time.Millisecond + time.Minute
+
+// flying returns r's attempts in flight.
+func (r failRecord) flying(now time.Duration) int {
+	if r.inflight == 0 || now-r.admitted > inflightStale {
+		return 0
+	}
+	return int(r.inflight)
 }
 
 // count returns r's failures, or 0 if the last was more than window ago.
@@ -279,7 +294,7 @@ func (t *throttle) bucket(user []byte) int {
 // attempts in flight. The caller holds mu.
 func (t *throttle) verdictLocked(p *AuthThrottleConfig, now time.Duration, src netip.Addr, user []byte) (delay time.Duration, locked bool, n int) {
 	r := t.sources[src]
-	n = r.count(now, p.Window) + int(r.inflight)
+	n = r.count(now, p.Window) + r.flying(now)
 	un := t.users[t.bucket(user)].count(now, p.Window)
 	if p.LockoutAfter > 0 && n >= p.LockoutAfter {
 		return 0, true, n
@@ -318,9 +333,8 @@ func (t *throttle) admit(p *AuthThrottleConfig, src netip.Addr, user []byte) (de
 	if r.count(now, p.Window) == 0 {
 		r.n = 0
 	}
-	if r.inflight < maxThrottleCount {
-		r.inflight++
-	}
+	r.inflight = int32(min(r.flying(now)+1, maxThrottleCount))
+	r.admitted = now
 	t.sources[src] = r
 	return
 }
@@ -335,9 +349,7 @@ func (t *throttle) release(p *AuthThrottleConfig, src netip.Addr) {
 	if !ok {
 		return
 	}
-	if r.inflight > 0 {
-		r.inflight--
-	}
+	r.inflight = int32(max(r.flying(now)-1, 0))
 	if r.inflight == 0 && r.count(now, p.Window) == 0 {
 		delete(t.sources, src)
 		return
@@ -370,9 +382,7 @@ func (t *throttle) fail(p *AuthThrottleConfig, src netip.Addr, user []byte) int 
 	if n < maxThrottleCount {
 		n++
 	}
-	if r.inflight > 0 {
-		r.inflight--
-	}
+	r.inflight = int32(max(r.flying(now)-1, 0))
 	r.n, r.last = int32(n), now
 	t.sources[src] = r
 	u := &t.users[b]
@@ -391,7 +401,7 @@ func (t *throttle) fail(p *AuthThrottleConfig, src netip.Addr, user []byte) int 
 // insertions that follow. The caller holds mu.
 func (t *throttle) shedLocked(now time.Duration, p *AuthThrottleConfig) {
 	for k, r := range t.sources {
-		if r.count(now, p.Window)+int(r.inflight) < p.After {
+		if r.count(now, p.Window)+r.flying(now) < p.After {
 			delete(t.sources, k)
 		}
 	}

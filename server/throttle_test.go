@@ -219,6 +219,34 @@ func TestThrottleInsideExecRefused(t *testing.T) {
 	if got := tcDial(t, srv).do("SET", "k", "v").flat(); got != "+OK" {
 		t.Errorf("SET after = %q", got)
 	}
+
+	// Locked out: the same, with its own message.
+	srv.thr.params.Store(&AuthThrottleConfig{After: 1, Window: time.Minute, Delay: time.Minute, MaxDelay: time.Minute, LockoutAfter: 1})
+	locked := tcDialFrom(t, srv, "127.0.0.2")
+	locked.do("MULTI")
+	locked.do("HELLO", "2", "AUTH", "default", "x")
+	locked.do("PING")
+	locked.send("EXEC")
+	got, err = readUntilClosed(locked.nc)
+	if want := "*2\r\n-" + msgLoginLockedOutInExec + "\r\n+PONG\r\n"; string(got) != want || !isClosed(err) {
+		t.Fatalf("EXEC with a locked-out HELLO AUTH: %q then %v, want %q then the end", got, err, want)
+	}
+}
+
+// TestThrottleInflightExpires: an attempt admitted whose result never
+// comes stops counting once no attempt could still be in flight.
+func TestThrottleInflightExpires(t *testing.T) {
+	p := AuthThrottleConfig{After: 1, Window: time.Minute, Delay: time.Second, MaxDelay: time.Second}
+	th, now := testThrottle(p)
+	a := src(3)
+	th.admit(&p, a, nil) // never reported
+	if _, _, n := th.verdict(&p, a, nil); n != 1 {
+		t.Fatalf("an attempt in flight counts %d", n)
+	}
+	*now += inflightStale + time.Second
+	if d, _, n := th.verdict(&p, a, nil); n != 0 || d != 0 {
+		t.Errorf("a stale attempt in flight still counts: n=%d delay=%v", n, d)
+	}
 }
 
 // testThrottle makes a throttle with a clock the test moves.
