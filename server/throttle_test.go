@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -559,5 +560,45 @@ func TestThrottleWithPasswords(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no lockout entry in ACL LOG: %+v", srv.aclLogEntries(-1))
+	}
+}
+
+// TestGuardDirectivesRewrite: CONFIG REWRITE writes the changed redoubt-*
+// directives, and the file reads back to the same settings.
+func TestGuardDirectivesRewrite(t *testing.T) {
+	dir := t.TempDir()
+	conf := dir + "/redoubt.conf"
+	audit := dir + "/audit.jsonl"
+	if err := os.WriteFile(conf, []byte("redoubt-auth-throttle-after 7\nredoubt-audit-log "+audit+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseArgs([]string{conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := tcStart(t, cfg)
+	c := tcDial(t, srv)
+	for _, kv := range [][2]string{{"redoubt-auth-lockout-after", "0"}, {"redoubt-auth-timeout", "0"}, {"redoubt-audit-rate-limit", "50"}, {"redoubt-auth-throttle-window", "90"}} {
+		if got := c.do("CONFIG", "SET", kv[0], kv[1]).flat(); got != "+OK" {
+			t.Fatalf("CONFIG SET %s %s = %q", kv[0], kv[1], got)
+		}
+	}
+	if got := c.do("CONFIG", "REWRITE").flat(); got != "+OK" {
+		t.Fatalf("CONFIG REWRITE = %q", got)
+	}
+	data, _ := os.ReadFile(conf)
+	for _, line := range []string{"redoubt-auth-throttle-after 7", "redoubt-audit-log \"" + audit + "\"", "redoubt-auth-lockout-after 0",
+		"redoubt-auth-timeout 0", "redoubt-audit-rate-limit 50", "redoubt-auth-throttle-window 90"} {
+		if !strings.Contains(string(data), line+"\n") {
+			t.Errorf("rewritten file lacks %q:\n%s", line, data)
+		}
+	}
+	reread, err := ParseArgs([]string{conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th := reread.authThrottle(); th.After != 7 || th.LockoutAfter != 0 || th.Window != 90*time.Second ||
+		reread.authTimeout() != 0 || reread.auditRateLimit() != 50 || reread.AuditLog != audit {
+		t.Errorf("read back: %+v timeout %v rate %d audit %q", th, reread.authTimeout(), reread.auditRateLimit(), reread.AuditLog)
 	}
 }
