@@ -7,11 +7,11 @@ require (
 	github.com/redis/rueidis v1.0.80
 	github.com/tidwall/btree v1.8.1
 	github.com/tidwall/redcon v1.6.2
+	golang.org/x/sys v0.50.0
 )
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/tidwall/match v1.1.1 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
 )

@@ -21,6 +21,12 @@
 // TestRandomProtocolMatchesRedis, which does the same with damaged requests
 // (REDOUBT_RANDOM_SEED and REDOUBT_RANDOM_COUNT choose the streams).
 //
+// Protected mode is tested from addresses that are not local: a client bound
+// to 127.0.0.2, and, on Linux as root, a client in a network namespace of its
+// own joined to the host by a veth pair (netns_linux_test.go; it needs
+// iproute2's ip, and under REDOUBT_REQUIRE_REDIS it fails rather than skips
+// where it cannot build the namespace).
+//
 // To add a test, write commands into a script (a new file or an existing
 // one) and run
 //

@@ -26,15 +26,52 @@ const (
 // aclScratch are a client's buffers for building ACL requests, so that the
 // checks of a restricted user do not allocate.
 type aclScratch struct {
+	req   acl.Request
 	refs  []keyspec.Ref
 	keys  []acl.Key
 	chans []acl.Channel
+	one   [1]acl.Key
+}
+
+// aclKeyPlan says how to find a command's keys for ACL checks: most
+// commands have one key spec naming one argument (GET, SET, INCR…), whose
+// key is taken directly; the others go through keyspec.Append.
+type aclKeyPlan struct {
+	pos  int // the one key's position, or 0: use the key specs
+	perm acl.Perm
+	keys bool // the command can have keys at all (Redis's doesCommandHaveKeys)
+}
+
+// aclKeyPlans are the plans of the process's commands, by command.id.
+var aclKeyPlans []aclKeyPlan
+
+func buildACLKeyPlans(t *commandTable) []aclKeyPlan {
+	plans := make([]aclKeyPlan, t.count)
+	plan := func(cmd *command) {
+		p := aclKeyPlan{keys: cmd.hasKeys()}
+		if len(cmd.KeySpecs) == 1 && cmd.GetKeys == nil {
+			ks := &cmd.KeySpecs[0]
+			if ks.Index > 0 && ks.LastKey == 0 && !ks.IsKeyNum() && ks.KeyStep >= 1 &&
+				ks.Flags&(keyspec.NotKey|keyspec.Incomplete|keyspec.VariableFlags) == 0 {
+				p.pos, p.perm = ks.Index, keyPerm(ks.Flags)
+			}
+		}
+		plans[cmd.id] = p
+	}
+	for _, cmd := range t.list {
+		plan(cmd)
+		for _, sub := range cmd.Subcommands {
+			plan(sub)
+		}
+	}
+	return plans
 }
 
 // aclRequest builds the request for cmd with args (the whole command line)
-// into sc's buffers.
-func aclRequest(sc *aclScratch, cmd *command, args [][]byte) acl.Request {
-	r := acl.Request{ID: cmd.id, NoAuth: cmd.Flags&flagNoAuth != 0}
+// into sc.
+func aclRequest(sc *aclScratch, cmd *command, args [][]byte) *acl.Request {
+	r := &sc.req
+	r.ID, r.NoAuth, r.FirstArg, r.Keys, r.Channels = cmd.id, cmd.Flags&flagNoAuth != 0, nil, nil, nil
 	first := 1
 	if cmd.parent != nil {
 		first = 2
@@ -42,7 +79,16 @@ func aclRequest(sc *aclScratch, cmd *command, args [][]byte) acl.Request {
 	if len(args) > first {
 		r.FirstArg = args[first]
 	}
-	if cmd.hasKeys() {
+	switch p := &aclKeyPlans[cmd.id]; {
+	case !p.keys:
+	case p.pos > 0:
+		// The one key spec's span, as keyspec.Append finds it: no key
+		// when the argument is missing.
+		if p.pos < len(args) {
+			sc.one[0] = acl.Key{Name: args[p.pos], Perm: p.perm, Pos: p.pos}
+			r.Keys = sc.one[:]
+		}
+	default:
 		sc.refs = cmd.appendKeys(sc.refs[:0], args)
 		sc.keys = sc.keys[:0]
 		for _, ref := range sc.refs {
@@ -99,8 +145,7 @@ func appendChannels(dst []acl.Channel, cmd *command, args [][]byte) []acl.Channe
 // channel at fault (0 for a command denial).
 func (s *Server) aclCheck(u *acl.User, cmd *command, args [][]byte) (res acl.Result, pos int) {
 	var sc aclScratch
-	r := aclRequest(&sc, cmd, args)
-	return u.Check(&r)
+	return u.Check(aclRequest(&sc, cmd, args))
 }
 
 // aclDenyText is ACL DRYRUN's reply for a denial returned by aclCheck, in
@@ -149,8 +194,7 @@ func aclObject(res acl.Result, cmd *command, args [][]byte, pos int) string {
 // the audit log) and returns the result and position, for the caller's
 // reply.
 func (c *client) checkACL(cmd *command, args [][]byte, context string) (acl.Result, int) {
-	r := aclRequest(&c.aclScratch, cmd, args)
-	res, pos := c.user.Check(&r)
+	res, pos := c.user.Check(aclRequest(&c.aclScratch, cmd, args))
 	if res != acl.Allowed {
 		reason := aclReason(res)
 		c.s.aclLog.add(reason, context, aclObject(res, cmd, args, pos), c.user.Name, c)
@@ -222,6 +266,5 @@ func (c *client) sortFullKeyAccess(cmd *command, args [][]byte) bool {
 	if c.unrestricted {
 		return true
 	}
-	r := aclRequest(&c.aclScratch, cmd, args)
-	return c.user.CheckUnrestricted(&r, acl.PermRead)
+	return c.user.CheckUnrestricted(aclRequest(&c.aclScratch, cmd, args), acl.PermRead)
 }

@@ -243,3 +243,78 @@ func TestACLCheckRestrictedAllocs(t *testing.T) {
 		t.Errorf("a restricted user's check allocates %v times", n)
 	}
 }
+
+// BenchmarkACLCheckRestricted is the dispatcher's check of GET for the
+// benchmark's restricted user (~bench:* +@all -@dangerous).
+func BenchmarkACLCheckRestricted(b *testing.B) {
+	srv, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	u := srv.aclCatalog().NewUser("bench", false)
+	if err := u.SetRules([]string{"on", "nopass", "~bench:*", "+@all", "-@dangerous"}); err != nil {
+		b.Fatal(err)
+	}
+	c := newConn(srv, nil)
+	c.setUser(u, srv.users.gen.Load())
+	for _, line := range [][]string{{"GET", "bench:000000001234"}, {"SET", "bench:000000001234", "xxx"}} {
+		cmd := commands.byName[strings.ToLower(line[0])]
+		args := make([][]byte, len(line))
+		for i, a := range line {
+			args[i] = []byte(a)
+		}
+		b.Run(line[0], func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if res, _ := c.checkACL(cmd, args, aclContextToplevel); res != acl.Allowed {
+					b.Fatal(res)
+				}
+			}
+		})
+	}
+}
+
+// TestACLKeyPlansMatchKeySpecs: the direct key of a one-key plan is the key
+// keyspec.Append finds, with the access its flags need, for argument lists
+// of every length.
+func TestACLKeyPlansMatchKeySpecs(t *testing.T) {
+	processCatalog()
+	direct := 0
+	for _, top := range commands.list {
+		for _, cmd := range append([]*command{top}, top.Subcommands...) {
+			p := aclKeyPlans[cmd.id]
+			if p.keys != cmd.hasKeys() {
+				t.Errorf("%s: plan keys %v, hasKeys %v", cmd.fullName, p.keys, cmd.hasKeys())
+			}
+			if p.pos == 0 {
+				continue
+			}
+			direct++
+			for n := 1; n <= 6; n++ {
+				args := [][]byte{[]byte(cmd.Name)}
+				if cmd.parent != nil {
+					args = [][]byte{[]byte(cmd.parent.Name), []byte(cmd.Name)}
+				}
+				for len(args) < n {
+					args = append(args, []byte{byte('a' + len(args))})
+				}
+				var sc aclScratch
+				got := aclRequest(&sc, cmd, args).Keys
+				want := cmd.Keys(args)
+				if len(got) != len(want) {
+					t.Errorf("%s with %d args: %d keys, the key specs find %d", cmd.fullName, n, len(got), len(want))
+					continue
+				}
+				for i := range got {
+					if got[i].Pos != want[i].Pos || got[i].Perm != keyPerm(want[i].Flags) {
+						t.Errorf("%s with %d args: key %+v, the key specs say %+v", cmd.fullName, n, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	if direct < 50 {
+		t.Errorf("only %d commands take their key directly", direct)
+	}
+}

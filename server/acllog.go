@@ -56,12 +56,23 @@ type aclLog struct {
 	entries []*aclLogEntry // newest first
 	maxLen  atomic.Int64   // acllog-max-len
 	now     func() time.Time
+	// denied counts the events by reason, logged or not, for INFO's
+	// acl_access_denied_* (Redis 7.2's; 7.0.15 has none).
+	denied [4]atomic.Int64 // auth, command, key, channel
 }
+
+// aclReasons are the reasons in the order of aclLog.denied.
+var aclReasons = [4]string{aclReasonAuth, aclReasonCommand, aclReasonKey, aclReasonChannel}
 
 // add records an event. c is the client it concerns (its CLIENT LIST line
 // is kept). Nothing is recorded while acllog-max-len is 0, as Redis, whose
 // trim then empties the log.
 func (l *aclLog) add(reason, context, object, username string, c *client) {
+	for i, r := range aclReasons {
+		if r == reason {
+			l.denied[i].Add(1)
+		}
+	}
 	var info string
 	if c != nil {
 		info = string(c.appendClientInfo(nil, c, c.s.unixTime.Load()))

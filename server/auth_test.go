@@ -270,3 +270,33 @@ func TestResetLogsOut(t *testing.T) {
 		t.Errorf("CLIENT LIST still shows alice:\n%s", list)
 	}
 }
+
+// TestExposedBindWithConfiguredUsers: "user" lines that give the default
+// user a password let the server listen beyond loopback; lines that leave
+// it without one do not, whatever other users need.
+func TestExposedBindWithConfiguredUsers(t *testing.T) {
+	withPassword := Config{Bind: []string{"0.0.0.0"}, ACLUsers: [][]string{{"default", "on", ">auth9-users-pw", "~*", "+@all"}}}
+	srv, err := New(withPassword)
+	if err != nil {
+		t.Fatalf("New with the default user's password in a user line: %v", err)
+	}
+	srv.Close()
+	without := Config{Bind: []string{"0.0.0.0"}, ACLUsers: [][]string{{"bob", "on", ">bob-pw", "~*", "+@all"}}}
+	if _, err := New(without); err == nil || !strings.Contains(err.Error(), "refusing to listen on 0.0.0.0") {
+		t.Errorf("New with only another user's password: %v, want the refusal", err)
+	}
+	// The default user off without nopass: nobody logs in as it, and
+	// protected mode lets remote clients in to log in as bob.
+	off := Config{Bind: []string{"0.0.0.0"}, ACLUsers: [][]string{{"default", "off", "resetpass"}, {"bob", "on", ">bob-pw", "~*", "+@all"}}}
+	if srv, err := New(off); err != nil {
+		t.Errorf("New with the default user off: %v", err)
+	} else {
+		srv.Close()
+	}
+	// Off but nopass: protected mode (as Redis's, which looks at nopass
+	// only) would deny every remote client, so the start is refused.
+	offNopass := Config{Bind: []string{"0.0.0.0"}, ACLUsers: [][]string{{"default", "off", "nopass"}, {"bob", "on", ">bob-pw", "~*", "+@all"}}}
+	if _, err := New(offNopass); err == nil {
+		t.Error("New with the default user off but nopass started")
+	}
+}

@@ -220,11 +220,11 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 	// exposedBind judges by the running default user, unless requirepass
 	// is among the changes.
 	reqChanged := slices.ContainsFunc(changes, func(ch configChange) bool { return ch.e.d.name == "requirepass" })
-	work.authKnown = !reqChanged && s.passwordSet()
+	work.running, work.authKnown = true, !reqChanged && s.passwordSet()
 	if err := work.Validate(); err != nil {
 		return changes[len(changes)-1].e.name, err
 	}
-	work.authKnown = false
+	work.running, work.authKnown = false, false
 	if work.MaxClients > s.cfg.MaxClients {
 		// As Redis's updateMaxclients: more clients need more open
 		// files, which the system may refuse.

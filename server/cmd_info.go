@@ -392,6 +392,10 @@ func (s *Server) infoStats(b []byte) []byte {
 	for _, name := range []string{"reply_buffer_shrinks", "reply_buffer_expands"} {
 		b = field(b, name, 0)
 	}
+	// Redis 7.2's counters of ACL refusals.
+	for i, name := range []string{"acl_access_denied_auth", "acl_access_denied_cmd", "acl_access_denied_key", "acl_access_denied_channel"} {
+		b = field(b, name, s.aclLog.denied[i].Load())
+	}
 	b = s.appendGuardInfo(b) // throttle.go: login throttling, audit log
 	return b
 }

@@ -220,6 +220,7 @@ func cmdShutdown(c *client, args [][]byte) {
 	// Redis exits without replying; nothing after SHUTDOWN in the pipeline
 	// runs.
 	c.closeAfterReply = true
+	c.s.auditEvent(c, "shutdown")
 	c.s.shutdownFromCommand()
 }
 

@@ -163,10 +163,11 @@ type Config struct {
 	// nil means Redis's default, 128, and 0 keeps none. CONFIG SET replaces
 	// the pointer, never changes what it points at.
 	ACLLogMaxLen *int64
-	// authKnown is set by CONFIG SET when the running server's default
-	// user needs a password whatever RequirePass says (ACL SETUSER gave it
-	// one), for exposedBind.
-	authKnown bool
+	// running and authKnown are set by CONFIG SET for exposedBind: the
+	// configuration is the running server's, and its default user needs
+	// a password whatever RequirePass says (ACL SETUSER gave it one).
+	running, authKnown bool
+
 	// ACLUsers are the users of the config file's "user" lines, each its
 	// name then its rules, applied at start in order (aclfile.go): a user
 	// starts off with no permissions, and "default" starts from "reset".
@@ -411,10 +412,19 @@ const msgExposedUnprotected = "refusing to listen on %s with protected mode on a
 // exposedBind returns the first address of cfg.Bind that is not a loopback
 // address ("*" and "::*" are every address), when protected mode is on and
 // no password is set, or "". Addresses that are not IP addresses are left
-// to the listener, which refuses them with Redis's error. New checks again
-// with the users it loaded (Server.exposedUnprotected).
+// to the listener, which refuses them with Redis's error. Before start-up,
+// a configuration with "user" lines or an ACL file is left to New, which
+// checks again once it has loaded them (Server.exposedUnprotected); CONFIG
+// SET judges by the running default user (authKnown).
 func exposedBind(cfg Config) string {
-	if cfg.InsecureDisableProtectedMode || (cfg.RequirePass != "" && cfg.RequirePass != requirePassHidden) || cfg.authKnown {
+	switch {
+	case cfg.InsecureDisableProtectedMode, cfg.RequirePass != "" && cfg.RequirePass != requirePassHidden:
+		return ""
+	case cfg.running:
+		if cfg.authKnown {
+			return ""
+		}
+	case len(cfg.ACLUsers) > 0 || cfg.ACLFile != "":
 		return ""
 	}
 	return exposedAddr(cfg.Bind)

@@ -74,9 +74,8 @@ type Server struct {
 	// users are the ACL users (users.go); aclLog the ACL log (acllog.go).
 	users  users
 	aclLog aclLog
-	// aclMu orders the ACL commands that change users (SETUSER,
-	// DELUSER, LOAD, SAVE): each reads a user and stores its change
-	// as one step (cmd_acl_users.go).
+	// aclMu orders ACL LOAD and ACL SAVE, which read or write the ACL
+	// file (cmd_acl_users.go). It is never held while taking cfgMu.
 	aclMu sync.Mutex
 	// cmdStats holds every command's statistics, indexed by command.id.
 	cmdStats []commandStats
@@ -185,11 +184,6 @@ func New(cfg Config) (*Server, error) {
 		s.applyRequirePass(cfg.RequirePass, "requirepass")
 		hideRequirePass(&s.cfg)
 	}
-	if open := s.exposedUnprotected(cfg); open != "" {
-		s.closeAudit()
-		log.close()
-		return nil, fmt.Errorf("server: "+msgExposedUnprotected, open)
-	}
 	s.cmdStats = make([]commandStats, commands.count)
 	s.initStats()
 	s.applyHotConfig(cfg)
@@ -212,6 +206,12 @@ func New(cfg Config) (*Server, error) {
 	if err := s.loadUsersAtStartup(&cfg); err != nil {
 		log.close()
 		return nil, err
+	}
+	if open := s.exposedUnprotected(cfg); open != "" {
+		s.log.logf(levelWarning, msgExposedUnprotected, open)
+		s.closeAudit()
+		log.close()
+		return nil, fmt.Errorf("server: "+msgExposedUnprotected, open)
 	}
 	if err := s.listen(cfg); err != nil {
 		s.log.logf(levelWarning, "Failed listening on port %d (tcp), aborting.", cfg.Port)

@@ -186,6 +186,9 @@ func (s *Server) resetStats() {
 	s.stats.errorReplies.Store(0)
 	s.stats.clientQueryLimit.Store(0)
 	s.stats.clientOutputLimit.Store(0)
+	for i := range s.aclLog.denied {
+		s.aclLog.denied[i].Store(0)
+	}
 	s.thr.resetStats()
 	s.stats.errMu.Lock()
 	s.stats.errorCodes = map[string]int64{}

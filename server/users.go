@@ -41,6 +41,7 @@ func processCatalog() *acl.Catalog {
 	aclCatOnce.Do(func() {
 		initCommands()
 		aclCat = buildACLCatalog(commands)
+		aclKeyPlans = buildACLKeyPlans(commands)
 	})
 	return aclCat
 }

@@ -197,3 +197,35 @@ func splitSpaces(s string) []string {
 	}
 	return out
 }
+
+// TestUsersKillClosesBlockedClient: a client blocked in BLPOP closes when
+// its user is deleted and its clients killed.
+func TestUsersKillClosesBlockedClient(t *testing.T) {
+	srv := tcStart(t, Config{})
+	srv.storeUser(testUser(t, srv, "erin", "on", ">pw", "~*", "+@all"))
+	c := tcDial(t, srv)
+	c.str("AUTH", "erin", "pw")
+	c.send("BLPOP", "nolist", "0")
+	blockedCount(t, tcDial(t, srv), 1)
+	srv.deleteUser("erin")
+	srv.killUserClients("erin")
+	if !c.closed(5 * time.Second) {
+		t.Error("the blocked client of a deleted user stays connected")
+	}
+}
+
+// TestUsersRulesChangeMidPipeline: a change of the user's rules applies
+// from the next command, within a pipeline too.
+func TestUsersRulesChangeMidPipeline(t *testing.T) {
+	srv := tcStart(t, Config{})
+	srv.storeUser(testUser(t, srv, "fay", "on", ">pw", "~*", "+@all"))
+	c := tcDial(t, srv)
+	c.str("AUTH", "fay", "pw")
+	if got := c.str("SET", "k", "v"); got != "OK" {
+		t.Fatal(got)
+	}
+	srv.storeUser(testUser(t, srv, "fay", "on", ">pw", "~*", "+@all", "-set"))
+	if v := c.do("SET", "k", "v"); v.flat() != "-NOPERM this user has no permissions to run the 'set' command" {
+		t.Errorf("SET after -set = %v", v)
+	}
+}

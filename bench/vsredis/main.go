@@ -15,7 +15,12 @@
 // set). Client-side caching is measured three ways, every one of the 50
 // clients speaking RESP3 with CLIENT TRACKING on: redis-benchmark's GET and
 // SET with -3 --enable-tracking, and our own client's mix of 90% GET and
-// 10% SET, where writes invalidate keys the others read (tracking.go). For
+// 10% SET, where writes invalidate keys the others read (tracking.go). SET
+// and GET also run as an ACL user, bench, limited to ~bench:* and
+// +@all -@dangerous, created with ACL SETUSER on both servers and logged in
+// by redis-benchmark (--user, -a); the report compares those rows with the
+// default user's on the same server (acluser.go). A server without ACL
+// SETUSER, or one that lets the user past its rules, skips them. For
 // each pipeline depth, each test runs against Redis, then
 // Redoubt; all of them -reps times over. The ratio reported for a test is
 // the median of the per-repetition ratios Redoubt/Redis, which cancels most

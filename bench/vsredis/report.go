@@ -129,6 +129,10 @@ func (r *report) write(w io.Writer) {
 			"req/s: higher is better; latency ratios: lower is better. Target: req/s ratio ≥ %.1f× and p99 ratio ≤ %.1f×. Took %.0fs.\n",
 			o.clients, o.keyspace, testNames(tr.tests), o.elements, groupDigits(o.elements), plural(o.reps, "time"),
 			targetRPS, targetP99, tr.elapsed.Seconds())
+		if slices.ContainsFunc(tr.tests, func(t benchTest) bool { return t.user != nil }) {
+			fmt.Fprintf(w, "\nThe *-acl tests run their command as ACL user %s, created with ACL SETUSER on both servers "+
+				"(redis-benchmark --user %s -a …), on the keys and values of -t set and get.\n", aclBenchUser.describe(), aclBenchUser.name)
+		}
 		if len(tr.otherCPU) > 0 {
 			fmt.Fprintf(w, "\nOther processes on the machine used %s of its CPU time during the median pair of runs, %s at most; waiting for them to leave the CPUs took %.0fs.",
 				formatPercent(median(tr.otherCPU)), formatPercent(slices.Max(tr.otherCPU)), tr.quietWaited.Seconds())
@@ -160,6 +164,7 @@ func (r *report) write(w io.Writer) {
 					rw.redisP99, rw.redoubtP99, formatRatio(rw.p99.median), verdict(rw))
 			}
 			fmt.Fprintf(w, "\n%d of %d rows meet the target.\n", met, len(d.order))
+			writeACLComparisons(w, d.aclComparisons(tr.tests))
 			d.writeFloor(w, !floorShown)
 			floorShown = floorShown || len(d.floor) > 0
 		}
@@ -347,4 +352,29 @@ func (f shapeFigures) verdict() string {
 		return "not loaded"
 	}
 	return f.check
+}
+
+// writeACLComparisons shows, for the rows run as an ACL user, their
+// throughput as a share of the default user's on the same server.
+func writeACLComparisons(w io.Writer, cs []aclComparison) {
+	if len(cs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nAs an ACL user, req/s as a share of the same command's as the default user on the same server "+
+		"(median of the per-repetition ratios, with their range; target for Redoubt: ≥ %s):\n\n", formatPercent(targetACL))
+	fmt.Fprintln(w, "| test | default-user row | Redis | Redoubt | target |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---|")
+	for _, c := range cs {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", label(c.test), label(c.baseline),
+			formatShareRange(c.redis), formatShareRange(c.redoubt), c.verdict())
+	}
+}
+
+// formatShareRange shows a ratio as a percentage with its range.
+func formatShareRange(r ratioStats) string {
+	if math.IsNaN(r.median) {
+		return "n/a"
+	}
+	pct := func(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
+	return fmt.Sprintf("%s (%s–%s)", pct(r.median), pct(r.min), pct(r.max))
 }

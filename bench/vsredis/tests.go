@@ -35,6 +35,12 @@ type benchTest struct {
 	// drive, when set, runs the test instead of redis-benchmark: a Go
 	// load generator (driver.go).
 	drive driver
+	// user, when set, is the ACL user the test runs as (acluser.go): it is
+	// created on each server before the probes, which run logged in as it,
+	// and redis-benchmark logs in as it. baseline is the row of the same
+	// command run as the default user, which the report compares it with.
+	user     *benchUser
+	baseline string
 }
 
 // droppedRows are rows redis-benchmark prints that are preparation, not a
@@ -48,7 +54,16 @@ var droppedRows = map[string]bool{"LPUSH (needed to benchmark LRANGE)": true}
 var allTests = []benchTest{
 	{name: "ping", builtin: "ping", probe: [][]string{{"PING"}}},
 	{name: "set", builtin: "set", probe: [][]string{{"SET", "vsredis:probe", "xxx"}}},
+	// SET and GET as an ACL user limited to bench:* keys and to commands
+	// that are not @dangerous, on the same 3-byte values and keyspace as
+	// -t set and get (whose keys, key:…, the user may not touch), each
+	// right after the default user's run, so that the two are compared
+	// under the same conditions.
+	{name: "set-acl", command: []string{"SET", "bench:__rand_int__", "xxx"}, user: aclBenchUser, suffix: aclSuffix, baseline: "SET",
+		probe: [][]string{{"SET", "bench:probe", "xxx"}}},
 	{name: "get", builtin: "get", probe: [][]string{{"GET", "vsredis:probe"}}},
+	{name: "get-acl", command: []string{"GET", "bench:__rand_int__"}, user: aclBenchUser, suffix: aclSuffix, baseline: "GET",
+		probe: [][]string{{"SET", "bench:probe", "xxx"}, {"GET", "bench:probe"}}},
 	{name: "incr", builtin: "incr", probe: [][]string{{"INCR", "vsredis:probe:counter"}}},
 	{name: "lpush", builtin: "lpush", probe: [][]string{{"LPUSH", "vsredis:probe:list", "xxx"}}},
 	{name: "rpush", builtin: "rpush", probe: [][]string{{"RPUSH", "vsredis:probe:list", "xxx"}}},
@@ -96,6 +111,9 @@ var (
 	trackingOptions = []string{"-3", "--enable-tracking"}
 	trackingSuffix  = " (50 clients tracking)"
 )
+
+// aclSuffix marks the rows of the tests run as aclBenchUser.
+var aclSuffix = " (ACL user " + aclBenchUser.name + ")"
 
 func lrangeProbe(stop string) [][]string {
 	return [][]string{{"LPUSH", "vsredis:probe:list", "xxx"}, {"LRANGE", "vsredis:probe:list", "0", stop}}
@@ -154,6 +172,9 @@ func (t benchTest) args(port, clients, pipeline, keyspace, requests int) []strin
 		"-r", strconv.Itoa(keyspace), "-n", strconv.Itoa(requests), "--csv",
 	}
 	args = append(args, t.options...)
+	if t.user != nil {
+		args = append(args, t.user.benchmarkOptions()...)
+	}
 	if t.builtin != "" {
 		return append(args, "-t", t.builtin)
 	}

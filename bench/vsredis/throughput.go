@@ -94,6 +94,16 @@ func supportedTests(ctx context.Context, tests []benchTest, servers ...*serverPr
 	for _, t := range tests {
 		var why []string
 		for _, p := range servers {
+			if t.user != nil {
+				reason, err := probeUser(ctx, p, t)
+				if err != nil {
+					return nil, nil, err
+				}
+				if reason != "" {
+					why = append(why, reason)
+				}
+				continue
+			}
 			for _, probe := range t.probe {
 				_, err := p.do(ctx, probe...)
 				var er errReply
