@@ -561,6 +561,9 @@ func TestThrottleWithPasswords(t *testing.T) {
 	if !found {
 		t.Errorf("no lockout entry in ACL LOG: %+v", srv.aclLogEntries(-1))
 	}
+	if got := clean.do("ACL", "LOG", "1").flat(); !strings.Contains(got, "reason auth context toplevel object lockout username default") {
+		t.Errorf("ACL LOG 1 = %s, want the lockout entry", got)
+	}
 }
 
 // TestGuardDirectivesRewrite: CONFIG REWRITE writes the changed redoubt-*
