@@ -220,7 +220,6 @@ func cmdShutdown(c *client, args [][]byte) {
 	// Redis exits without replying; nothing after SHUTDOWN in the pipeline
 	// runs.
 	c.closeAfterReply = true
-	c.s.auditEvent(c, "shutdown")
 	c.s.shutdownFromCommand()
 }
 
