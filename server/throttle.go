@@ -289,13 +289,14 @@ func (t *throttle) bucket(user []byte) int {
 	return int(maphash.Bytes(t.seed, user) % throttleUserBuckets)
 }
 
-// verdict says what a login attempt from src for user must do: wait delay
-// first, or, when locked, be refused. n is the source's failures plus its
-// attempts in flight. The caller holds mu.
-func (t *throttle) verdictLocked(p *AuthThrottleConfig, now time.Duration, src netip.Addr, user []byte) (delay time.Duration, locked bool, n int) {
+// verdictLocked says what a login attempt from src for the user of bucket
+// b must do: wait delay first, or, when locked, be refused. n is the
+// source's failures plus its attempts in flight. The caller holds mu (and
+// hashed the user name before taking it: a name may be long).
+func (t *throttle) verdictLocked(p *AuthThrottleConfig, now time.Duration, src netip.Addr, b int) (delay time.Duration, locked bool, n int) {
 	r := t.sources[src]
 	n = r.count(now, p.Window) + r.flying(now)
-	un := t.users[t.bucket(user)].count(now, p.Window)
+	un := t.users[b].count(now, p.Window)
 	if p.LockoutAfter > 0 && n >= p.LockoutAfter {
 		return 0, true, n
 	}
@@ -310,9 +311,10 @@ func (t *throttle) verdictLocked(p *AuthThrottleConfig, now time.Duration, src n
 
 // verdict is verdictLocked for the tests.
 func (t *throttle) verdict(p *AuthThrottleConfig, src netip.Addr, user []byte) (time.Duration, bool, int) {
+	b := t.bucket(user)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.verdictLocked(p, t.now(), src, user)
+	return t.verdictLocked(p, t.now(), src, b)
 }
 
 // admit is the gate's decision for an attempt from src for user, as
@@ -320,9 +322,10 @@ func (t *throttle) verdict(p *AuthThrottleConfig, src netip.Addr, user []byte) (
 // succeed or release.
 func (t *throttle) admit(p *AuthThrottleConfig, src netip.Addr, user []byte) (delay time.Duration, locked bool, n int) {
 	now := t.now()
+	b := t.bucket(user)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delay, locked, n = t.verdictLocked(p, now, src, user)
+	delay, locked, n = t.verdictLocked(p, now, src, b)
 	if locked {
 		return
 	}
