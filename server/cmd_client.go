@@ -606,7 +606,7 @@ func addrString(a net.Addr) string {
 // Control so that the connection stays in the runtime's poller (File would
 // duplicate it and make it blocking), or -1 if there is none.
 func connFD(nc net.Conn) int {
-	sc, ok := nc.(syscall.Conn)
+	sc, ok := sockOf(nc).(syscall.Conn)
 	if !ok {
 		return -1
 	}

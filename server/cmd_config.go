@@ -234,11 +234,24 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 			return s.applyFailed("maxclients", fmt.Errorf(msgMaxClientsOS, fit.clients))
 		}
 	}
+	var tlsp *tlsPlan // tls.go: loaded and bound, to commit or abort
+	if tlsChanged(&s.cfg, &work) {
+		p, name, err := s.prepareTLS(&s.cfg, &work, func(name string) bool {
+			return slices.ContainsFunc(changes, func(ch configChange) bool { return ch.e.d.name == name })
+		})
+		if err != nil {
+			return s.applyFailed(name, err)
+		}
+		tlsp = p
+	}
 	bindChanged := !slices.Equal(work.Bind, s.cfg.Bind)
 	if bindChanged || work.Port != s.cfg.Port {
 		// As Redis's changeBindAddr and changeListenPort: the old
 		// listeners stay if the new ones cannot all be bound.
 		if err := s.rebind(work.Bind, work.Port); err != nil {
+			if tlsp != nil {
+				s.abortTLS(tlsp)
+			}
 			if bindChanged {
 				return s.applyFailed("bind", reasonError(msgListenBind))
 			}
@@ -248,6 +261,9 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 	if reqChanged {
 		s.applyRequirePass(work.RequirePass, "config set")
 		hideRequirePass(&work)
+	}
+	if tlsp != nil {
+		s.commitTLS(tlsp, &work)
 	}
 	s.cfg = work
 	s.applyHotConfig(work)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"slices"
@@ -221,7 +222,7 @@ func (s *Server) infoServer(b []byte) []byte {
 	b = field(b, "process_id", os.Getpid())
 	b = field(b, "process_supervised", "no")
 	b = field(b, "run_id", s.runID)
-	b = field(b, "tcp_port", s.Port())
+	b = field(b, "tcp_port", cmp.Or(s.Port(), s.TLSPort())) // as Redis: the TLS port when TCP is off
 	b = field(b, "server_time_usec", now.UnixMicro())
 	b = field(b, "uptime_in_seconds", uptime)
 	b = field(b, "uptime_in_days", uptime/86400)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redoubt-db/redoubt/internal/resp"
 	"github.com/redoubt-db/redoubt/store"
+	"github.com/redoubt-db/redoubt/tlsconf"
 )
 
 // Config configures a Server. Its fields mirror redis.conf directives; the
@@ -32,6 +33,14 @@ type Config struct {
 	// directive "port 0" means. The default is a free port; the
 	// redoubt-server binary's default is 6379, as redis-server's.
 	Port int
+	// TLSPort is the TLS port ("tls-port"), on the Bind addresses beside
+	// Port (tls.go). Zero, the default, is no TLS listener; TLSPortAny
+	// picks a free port.
+	TLSPort int
+	// TLS holds the other tls-* directives (package tlsconf); nil means
+	// Redis's defaults. CONFIG SET replaces the pointer, never changes what
+	// it points at.
+	TLS *tlsconf.Config
 	// Databases is the number of databases ("databases"). The default is 16.
 	Databases int
 	// InsecureDisableProtectedMode turns protected mode off ("protected-mode
@@ -326,6 +335,9 @@ func (cfg Config) Validate() error {
 		if strings.TrimPrefix(b, "-") == "" {
 			bad("empty bind address")
 		}
+	}
+	if cfg.TLSPort < TLSPortAny || cfg.TLSPort > 65535 {
+		bad("tls-port %d out of range [0, 65535]", cfg.TLSPort)
 	}
 	if cfg.Databases < 1 || cfg.Databases > maxDatabases {
 		bad("databases %d out of range [1, %d]", cfg.Databases, maxDatabases)

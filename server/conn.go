@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -218,7 +219,7 @@ func (c *client) ID() int64 { return c.id }
 // close closes the connection from any goroutine; serve then exits.
 func (c *client) close() {
 	if c.closed.CompareAndSwap(false, true) {
-		c.nc.Close()
+		closeConn(c.nc) // tls.go: never waits for a TLS peer
 	}
 }
 
@@ -233,6 +234,9 @@ func (c *client) serve() {
 			c.s.log.logf(levelWarning, "Closing client id=%d after an internal error: %v\n%s", c.id, r, debug.Stack())
 		}
 	}()
+	if tc, ok := c.nc.(*tls.Conn); ok && !c.handshakeTLS(tc) { // tls.go
+		return
+	}
 	c.armLoginDeadline() // logintimeout.go: only while a password is required
 	for {
 		c.rd.MaxBulk = c.s.maxBulk.Load()
@@ -290,7 +294,7 @@ func (c *client) cleanup() {
 	c.logPendingOutputLimit()
 	c.leave()
 	c.closeOutbox()
-	c.close()
+	c.closeOwn() // tls.go: a TLS connection says close_notify
 	// A client gone in the middle of a big argument leaves its buffer to
 	// the collector: say so, so that the memory goes back soon (memory.go).
 	c.s.noteFreed(c.rd.BufferCap() + cap(c.out) + c.segsLen)

@@ -122,7 +122,7 @@ const (
 	capAOF         = "the append-only file"
 	capReplication = "replication"
 	capCluster     = "cluster mode"
-	capTLS         = "TLS"
+	capTLS         = "TLS for replication and cluster links"
 	capEviction    = "a memory limit and eviction"
 	capDefrag      = "active defragmentation"
 	capScripting   = "scripting"
@@ -480,27 +480,10 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("auto-aof-rewrite-min-size", "", 0, parseMemRange(0, longMax), "67108864", capAOF),
 	fixedDirective("loading-process-events-interval-bytes", "", dirHidden, parseIntRange(1024, intMax), "2097152", capDebug),
 
-	// TLS directives (Redis built with TLS, as Debian's is).
-	fixedDirective("tls-port", "", 0, parseIntRange(0, 65535), "0", capTLS),
-	fixedDirective("tls-session-cache-size", "", 0, parseIntRange(0, intMax), "20480", capTLS),
-	fixedDirective("tls-session-cache-timeout", "", 0, parseIntRange(0, intMax), "300", capTLS),
+	// TLS directives Redoubt does not implement (tls.go has the others):
+	// there is no replication or cluster to secure.
 	fixedDirective("tls-cluster", "", 0, parseYesNo, "no", capTLS),
 	fixedDirective("tls-replication", "", 0, parseYesNo, "no", capTLS),
-	fixedDirective("tls-auth-clients", "", 0, parseEnum("no", "yes", "optional"), "yes", capTLS),
-	fixedDirective("tls-prefer-server-ciphers", "", 0, parseYesNo, "no", capTLS),
-	fixedDirective("tls-session-caching", "", 0, parseYesNo, "yes", capTLS),
-	fixedDirective("tls-cert-file", "", 0, parseStr, "", capTLS),
-	fixedDirective("tls-key-file", "", 0, parseStr, "", capTLS),
-	fixedDirective("tls-key-file-pass", "", dirSensitive, parseStr, "", capTLS),
-	fixedDirective("tls-client-cert-file", "", 0, parseStr, "", capTLS),
-	fixedDirective("tls-client-key-file", "", 0, parseStr, "", capTLS),
-	fixedDirective("tls-client-key-file-pass", "", dirSensitive, parseStr, "", capTLS),
-	fixedDirective("tls-dh-params-file", "", 0, parseStr, "", capTLS),
-	fixedDirective("tls-ca-cert-file", "", 0, parseStr, "", capTLS),
-	fixedDirective("tls-ca-cert-dir", "", 0, parseStr, "", capTLS),
-	fixedDirective("tls-protocols", "", 0, parseStr, "", capTLS),
-	fixedDirective("tls-ciphers", "", 0, parseStr, "", capTLS),
-	fixedDirective("tls-ciphersuites", "", 0, parseStr, "", capTLS),
 
 	// Special directives.
 	{name: "dir", flags: dirProtected, parse: parseDir, dynamic: currentWorkingDir, answer: true, missing: capWorkDir},
@@ -544,7 +527,7 @@ var directiveTable = func() struct {
 		t.byName[name] = e
 		t.names = append(t.names, e)
 	}
-	for _, list := range [][]*directive{implementedDirectives, lazyfreeDirectives, trackingDirectives, notImplementedDirectives, guardDirectives} {
+	for _, list := range [][]*directive{implementedDirectives, lazyfreeDirectives, trackingDirectives, notImplementedDirectives, guardDirectives, tlsDirectives} {
 		for _, d := range list {
 			add(d.name, d)
 			if d.alias != "" {

@@ -405,7 +405,7 @@ func TestNotSupported(t *testing.T) {
 		{"daemonize yes", "not supported yet by Redoubt (daemonizing: run it in the foreground, under a supervisor if need be): only 'daemonize no' is accepted"},
 		{"supervised systemd", "not supported yet by Redoubt (supervisor notification (systemd or upstart)): only 'supervised no' is accepted"},
 		{"stream-node-max-entries 1000", "not supported yet by Redoubt (tuning of compact encodings): only Redis's default 'stream-node-max-entries 100' is accepted"},
-		{"tls-port 6380", "not supported yet by Redoubt (TLS): only 'tls-port 0' is accepted"},
+		{"tls-replication yes", "not supported yet by Redoubt (TLS for replication and cluster links): only 'tls-replication no' is accepted"},
 	}
 	for _, tt := range tests {
 		_, err := cfgApplyText(t, tt.line)

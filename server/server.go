@@ -63,6 +63,9 @@ type Server struct {
 	lnMu      sync.Mutex
 	listeners []net.Listener
 	port      int // the TCP port actually bound, 0 if none
+	// tls is the TLS side: its listeners, under lnMu, and configuration
+	// (tls.go).
+	tls tlsState
 
 	// connsMu guards conns and nextID.
 	connsMu sync.Mutex
@@ -222,6 +225,14 @@ func New(cfg Config) (*Server, error) {
 		log.close()
 		return nil, err
 	}
+	if err := s.listenTLS(&s.cfg); err != nil { // tls.go
+		for _, ln := range s.listeners {
+			ln.Close()
+		}
+		s.closeAudit()
+		log.close()
+		return nil, err
+	}
 	// From here on an ephemeral port (Port 0) reads as the port bound, or
 	// as PortDisabled when nothing is bound, which is what CONFIG GET
 	// reports. No other goroutine runs yet: cfgMu is not needed.
@@ -237,13 +248,14 @@ func New(cfg Config) (*Server, error) {
 		s.wg.Add(1)
 		go s.acceptLoop(ln) // exits when the listener is closed
 	}
+	s.startTLSLoops(s.tls.lns)
 	s.wg.Add(1)
 	go s.cron() // exits when stopCron is closed
 	if s.audit != nil {
 		s.wg.Add(1)
 		go s.auditSyncLoop() // exits when stopCron is closed
 	}
-	s.log.logf(levelNotice, "Running mode=standalone, port=%d.", s.port)
+	s.log.logf(levelNotice, "Running mode=standalone, port=%d.", cmp.Or(s.port, s.tls.port))
 	s.log.logf(levelNotice, "Server initialized")
 	s.log.logf(levelNotice, "Ready to accept connections")
 	return s, nil
@@ -577,18 +589,23 @@ func (s *Server) acceptLoop(ln net.Listener) {
 
 // accept admits or refuses a new connection and starts serving it.
 func (s *Server) accept(nc net.Conn) {
-	s.stats.connections.Add(1)
+	// A TLS connection is counted, and judged by protected mode, once its
+	// handshake is done (client.handshakeTLS), as in Redis.
+	isTLS := isTLSConn(nc)
+	if !isTLS {
+		s.stats.connections.Add(1)
+	}
 	s.cfgMu.RLock()
 	ka, protectedMode := s.cfg.TCPKeepAlive, !s.cfg.InsecureDisableProtectedMode
 	s.cfgMu.RUnlock()
-	if tc, ok := nc.(*net.TCPConn); ok {
+	if tc, ok := sockOf(nc).(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 		if ka > 0 {
 			tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(ka) * time.Second,
 				Interval: time.Duration(ka) * time.Second / 3, Count: 3})
 		}
 	}
-	if s.protectedModeDenies(nc, protectedMode) {
+	if !isTLS && s.protectedModeDenies(nc, protectedMode) {
 		s.stats.rejectedConns.Add(1)
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
 		nc.Write([]byte("-" + msgDenied + "\r\n"))
@@ -607,9 +624,11 @@ func (s *Server) accept(nc net.Conn) {
 	if int64(len(s.conns)) >= s.maxClients.Load() {
 		s.connsMu.Unlock()
 		s.stats.rejectedConns.Add(1)
-		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		nc.Write([]byte("-" + msgMaxClients + "\r\n"))
-		nc.Close()
+		if !isTLS { // before the handshake nothing can be said, as in Redis
+			nc.SetWriteDeadline(time.Now().Add(time.Second))
+			nc.Write([]byte("-" + msgMaxClients + "\r\n"))
+		}
+		closeConn(nc)
 		return
 	}
 	s.nextID++
@@ -755,6 +774,7 @@ func (s *Server) stop() {
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
+		s.closeTLSListeners()
 		s.lnMu.Unlock()
 		close(s.stopCron)
 	})
@@ -763,7 +783,7 @@ func (s *Server) stop() {
 func (s *Server) closeAllConns() {
 	s.connsMu.Lock()
 	for _, c := range s.conns {
-		c.nc.Close()
+		closeConn(c.nc)
 	}
 	s.connsMu.Unlock()
 }
