@@ -45,6 +45,7 @@ func TestRedoubt(t *testing.T) {
 	if *rewrite {
 		t.Skip("recording from Redis")
 	}
+	tf := scriptsOverTLS(t) // tls_test.go: nil unless -tls
 	for _, path := range scripts(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
 			sc, err := loadScript(path)
@@ -64,6 +65,9 @@ func TestRedoubt(t *testing.T) {
 			// ApplyArgs set the system clock; servertest puts a manual
 			// one in its place.
 			cfg.Clock = nil
+			if tf != nil {
+				redoubtTLSConfig(&cfg, tf)
+			}
 			srv := servertest.New(t, cfg)
 			if names, err := scriptRequires(path); err != nil {
 				t.Fatal(err)
@@ -75,7 +79,11 @@ func TestRedoubt(t *testing.T) {
 			// A sleep moves the clock and nothing else: srv.Advance
 			// would also delete the expired keys at once, which Redis
 			// leaves to its lazy and active expiry.
-			checkScript(t, sc, srv.Addr(), func(d time.Duration) { srv.Clock().Advance(d) })
+			addr := srv.Addr()
+			if tf != nil {
+				addr = srv.TLSAddr()
+			}
+			checkScript(t, sc, addr, func(d time.Duration) { srv.Clock().Advance(d) })
 		})
 	}
 }
@@ -84,6 +92,10 @@ func TestRedoubt(t *testing.T) {
 // the recorded replies are Redis's. With -rewrite it records them instead.
 func TestRedis(t *testing.T) {
 	bin := requireTool(t, "redis-server")
+	tf := scriptsOverTLS(t) // tls_test.go: nil unless -tls
+	if tf != nil && *rewrite {
+		t.Fatal("record from Redis over plain TCP: -rewrite and -tls do not go together")
+	}
 	for _, path := range scripts(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
 			t.Parallel()
@@ -91,16 +103,25 @@ func TestRedis(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rs, err := startRedis(bin, sc.args)
+			var rs *redisServer
+			if tf != nil {
+				rs, err = startRedisTLS(bin, sc.args, tf)
+			} else {
+				rs, err = startRedis(bin, sc.args)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer rs.stop()
+			addr := rs.addr
+			if tf != nil {
+				addr = rs.tlsAddr
+			}
 			if !*rewrite {
-				checkScript(t, sc, rs.addr, time.Sleep)
+				checkScript(t, sc, addr, time.Sleep)
 				return
 			}
-			got, err := run(sc, rs.addr, time.Sleep)
+			got, err := run(sc, addr, time.Sleep)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,9 +15,10 @@ import (
 
 // redisServer is a real redis-server started for one script.
 type redisServer struct {
-	cmd  *exec.Cmd
-	addr string
-	out  bytes.Buffer
+	cmd     *exec.Cmd
+	addr    string
+	tlsAddr string // the TLS listener, started by startRedisTLS
+	out     bytes.Buffer
 }
 
 // findRedisServer returns the redis-server binary to compare against:

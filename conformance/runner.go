@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,10 @@ const (
 	quietPeriod = 300 * time.Millisecond
 )
 
+// scriptTLS, when set, makes the connections of script runs TLS (the -tls
+// option of the tests: the scripts over TLS against redis-server over TLS).
+var scriptTLS *tls.Config
+
 // client is one connection of a script run.
 type client struct {
 	addr string
@@ -31,13 +36,21 @@ type client struct {
 	// connection idConn (a reconnection has another).
 	id     string
 	idConn net.Conn
+	// tls, when set, makes the connection TLS with this configuration.
+	tls *tls.Config
 }
 
 func (c *client) ensure() error {
 	if c.nc != nil {
 		return nil
 	}
-	nc, err := net.DialTimeout("tcp", c.addr, 5*time.Second)
+	var nc net.Conn
+	var err error
+	if c.tls != nil {
+		nc, err = tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", c.addr, c.tls)
+	} else {
+		nc, err = net.DialTimeout("tcp", c.addr, 5*time.Second)
+	}
 	if err != nil {
 		return err
 	}
@@ -141,7 +154,7 @@ func run(sc *script, addr string, sleep func(time.Duration)) ([][]string, error)
 		}
 		c := clients[b.opts.conn]
 		if c == nil {
-			c = &client{addr: addr}
+			c = &client{addr: addr, tls: scriptTLS}
 			clients[b.opts.conn] = c
 		}
 		if b.opts.sleep > 0 {
@@ -181,7 +194,7 @@ func substituteIDs(text string, clients map[int]*client, addr string) (string, e
 		n, _ := strconv.Atoi(ref[3:])
 		c := clients[n]
 		if c == nil {
-			c = &client{addr: addr}
+			c = &client{addr: addr, tls: scriptTLS}
 			clients[n] = c
 		}
 		if c.id == "" || c.idConn != c.nc {
