@@ -48,6 +48,7 @@ func TestRedoubt(t *testing.T) {
 	tf := scriptsOverTLS(t) // tls_test.go: nil unless -tls
 	for _, path := range scripts(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+			skipOverTLS(t, tf, path) // tls_test.go
 			sc, err := loadScript(path)
 			if err != nil {
 				t.Fatal(err)
@@ -98,6 +99,7 @@ func TestRedis(t *testing.T) {
 	}
 	for _, path := range scripts(t) {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+			skipOverTLS(t, tf, path) // tls_test.go
 			t.Parallel()
 			sc, err := loadScript(path)
 			if err != nil {

@@ -76,6 +76,9 @@ func (c *client) login(cmdName, user, pass []byte) bool {
 		return false
 	}
 	u := c.s.authenticate(user, pass)
+	if u != nil && !c.certAllows(u) { // tls_auth.go: a user that needs its certificate
+		u = nil
+	}
 	c.loginResult(user, u != nil)
 	if u == nil {
 		c.s.auditEvent(c, "auth", "user", string(user), "result", "fail")

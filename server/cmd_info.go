@@ -398,6 +398,7 @@ func (s *Server) infoStats(b []byte) []byte {
 		b = field(b, name, s.aclLog.denied[i].Load())
 	}
 	b = s.appendGuardInfo(b) // throttle.go: login throttling, audit log
+	b = s.appendTLSInfo(b)   // tls_auth.go
 	return b
 }
 

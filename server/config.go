@@ -41,6 +41,21 @@ type Config struct {
 	// Redis's defaults. CONFIG SET replaces the pointer, never changes what
 	// it points at.
 	TLS *tlsconf.Config
+	// TLSReloadInterval, when positive, makes the server look that often
+	// at the certificate, key and CA files it loaded, and reload them when
+	// they change ("redoubt-tls-reload-interval", in seconds; tls_auth.go).
+	// The default, 0, never looks.
+	TLSReloadInterval time.Duration
+	// TLSAuthUser names the part of a verified client certificate that
+	// logs the connection in as the ACL user of that name at connect time
+	// ("redoubt-tls-auth-user"): TLSAuthOff (the default), TLSAuthCN,
+	// TLSAuthSANDNS, TLSAuthSANEmail or TLSAuthSANURI.
+	TLSAuthUser string
+	// TLSCertRequiredUsers are users whose password alone cannot log them
+	// in ("redoubt-tls-cert-required-users"): AUTH and HELLO … AUTH as one
+	// of them succeed only on a TLS connection whose verified certificate
+	// maps to that user (TLSAuthUser). The default is none.
+	TLSCertRequiredUsers []string
 	// Databases is the number of databases ("databases"). The default is 16.
 	Databases int
 	// InsecureDisableProtectedMode turns protected mode off ("protected-mode
@@ -338,6 +353,12 @@ func (cfg Config) Validate() error {
 	}
 	if cfg.TLSPort < TLSPortAny || cfg.TLSPort > 65535 {
 		bad("tls-port %d out of range [0, 65535]", cfg.TLSPort)
+	}
+	if cfg.TLSReloadInterval < 0 || cfg.TLSReloadInterval > maxTLSReloadS*time.Second {
+		bad("redoubt-tls-reload-interval %v out of range [0, %ds]", cfg.TLSReloadInterval, maxTLSReloadS)
+	}
+	if !validTLSAuthUser(cfg.TLSAuthUser) {
+		bad("redoubt-tls-auth-user %q is not one of off, cn, san-dns, san-email, san-uri", cfg.TLSAuthUser)
 	}
 	if cfg.Databases < 1 || cfg.Databases > maxDatabases {
 		bad("databases %d out of range [1, %d]", cfg.Databases, maxDatabases)

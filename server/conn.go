@@ -143,6 +143,10 @@ type client struct {
 	// (logintimeout.go).
 	ld loginDeadline
 
+	// certUser is the user name the connection's verified TLS client
+	// certificate maps to (redoubt-tls-auth-user), "" if none (tls_auth.go).
+	certUser string
+
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
 	closeAfterReply bool

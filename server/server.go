@@ -255,6 +255,8 @@ func New(cfg Config) (*Server, error) {
 		s.wg.Add(1)
 		go s.auditSyncLoop() // exits when stopCron is closed
 	}
+	s.wg.Add(1)
+	go s.tlsWatchLoop() // tls_auth.go: exits when stopCron is closed
 	s.log.logf(levelNotice, "Running mode=standalone, port=%d.", cmp.Or(s.port, s.tls.port))
 	s.log.logf(levelNotice, "Server initialized")
 	s.log.logf(levelNotice, "Ready to accept connections")
@@ -292,6 +294,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.applyTracking(cfg)
 	s.applyGuard(&cfg) // throttle.go
 	s.aclLog.setMaxLen(cfg.aclLogMaxLen())
+	s.applyTLSHot(&cfg) // tls_auth.go
 }
 
 // listen binds every TCP address of cfg. With Port zero, the first address

@@ -44,6 +44,8 @@ type tlsState struct {
 	// lns are the TLS listeners and port the port they share; under lnMu.
 	lns  []net.Listener
 	port int
+	// auth is the state of reloads and certificate logins (tls_auth.go).
+	auth tlsAuthState
 }
 
 // tlsOf returns cfg's tls-* directives, Redis's defaults when unset.
@@ -75,8 +77,9 @@ func tlsInt(name string, field func(*tlsconf.Config) *int) *directive {
 		func(c *Config, v string) { t := tlsOf(c); *field(&t) = dirAtoi(v); c.TLS = &t })
 }
 
-// tlsDirectives are the tls-* directives Redoubt implements.
-var tlsDirectives = []*directive{
+// tlsDirectives are the tls-* directives Redoubt implements, and its own
+// (tls_auth.go).
+var tlsDirectives = slices.Concat(tlsDirectivesOwn, []*directive{
 	implDirective("tls-port", 0, parseIntRange(0, 65535),
 		func(c *Config) string { return dirItoa(max(c.TLSPort, 0)) },
 		func(c *Config, v string) { c.TLSPort = dirAtoi(v) }),
@@ -99,7 +102,7 @@ var tlsDirectives = []*directive{
 	tlsBool("tls-session-caching", func(t *tlsconf.Config) *bool { return &t.SessionCaching }),
 	tlsInt("tls-session-cache-size", func(t *tlsconf.Config) *int { return &t.SessionCacheSize }),
 	tlsInt("tls-session-cache-timeout", func(t *tlsconf.Config) *int { return &t.SessionCacheTimeout }),
-}
+})
 
 // loadTLS loads cfg's TLS configuration, logging why it cannot.
 func (s *Server) loadTLS(cfg *Config) (*tlsconf.Bundle, error) {
@@ -198,13 +201,14 @@ func (c *client) handshakeTLS(tc *tls.Conn) bool {
 	s := c.s
 	tc.SetDeadline(time.Now().Add(tlsHandshakeTimeout))
 	if err := tc.Handshake(); err != nil {
+		s.tls.auth.handshakeFailures.Add(1)
 		s.log.logf(levelWarning, "Error accepting a client connection: %v (addr=%s laddr=%s)",
 			err, c.nc.RemoteAddr(), c.nc.LocalAddr())
 		return false
 	}
 	tc.SetDeadline(time.Time{})
 	s.cfgMu.RLock()
-	protectedMode := !s.cfg.InsecureDisableProtectedMode
+	protectedMode, authUser := !s.cfg.InsecureDisableProtectedMode, s.cfg.TLSAuthUser
 	s.cfgMu.RUnlock()
 	if s.protectedModeDenies(c.nc, protectedMode) {
 		s.stats.rejectedConns.Add(1)
@@ -213,6 +217,8 @@ func (c *client) handshakeTLS(tc *tls.Conn) bool {
 		return false
 	}
 	s.stats.connections.Add(1)
+	st := tc.ConnectionState()
+	c.certLogin(&st, authUser) // tls_auth.go
 	return true
 }
 

@@ -107,7 +107,7 @@ func (ca *CA) Issue(t testing.TB, o Options) *Pair {
 		NotAfter:       o.NotAfter,
 		KeyUsage:       x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:    []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		DNSNames:       append([]string{"localhost"}, o.DNS...),
+		DNSNames:       append(append([]string{}, o.DNS...), "localhost"),
 		EmailAddresses: o.Emails,
 		IPAddresses:    []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
