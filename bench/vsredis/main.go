@@ -20,7 +20,11 @@
 // +@all -@dangerous, created with ACL SETUSER on both servers and logged in
 // by redis-benchmark (--user, -a); the report compares those rows with the
 // default user's on the same server (acluser.go). A server without ACL
-// SETUSER, or one that lets the user past its rules, skips them. For
+// SETUSER, or one that lets the user past its rules, skips them. Both
+// servers also listen for TLS with a certificate made for the run, and SET,
+// GET and PING on a new connection per request (redis-benchmark -k 0, so
+// handshakes per second) run again over it with redis-benchmark --tls
+// (tls.go). For
 // each pipeline depth, each test runs against Redis, then
 // Redoubt; all of them -reps times over. The ratio reported for a test is
 // the median of the per-repetition ratios Redoubt/Redis, which cancels most

@@ -21,6 +21,7 @@ import (
 type serverProc struct {
 	name    string // "Redis" or "Redoubt"
 	port    int
+	tlsPort int // its TLS listener (tls.go), 0 if none
 	cmd     *exec.Cmd
 	logPath string
 	exited  chan struct{} // closed when the process has been waited for
@@ -319,11 +320,29 @@ func countCPUList(s string) int {
 // startPair starts Redis and Redoubt. If the second fails, the first is
 // stopped.
 func startPair(ctx context.Context, t tools, dir string, o options) (redis, redoubt *serverProc, err error) {
-	redis, err = startServer(ctx, "Redis", t.redisServer, serverArgs, dir, nil)
+	if benchTLS == nil {
+		if benchTLS, err = makeTLSFiles(dir); err != nil {
+			return nil, nil, err
+		}
+	}
+	// Each server also listens for TLS (tls.go).
+	start := func(name, bin string, env []string) (*serverProc, error) {
+		tlsPort, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		args := func(port int) []string { return append(serverArgs(port), benchTLS.serverArgs(tlsPort)...) }
+		p, err := startServer(ctx, name, bin, args, dir, env)
+		if p != nil {
+			p.tlsPort = tlsPort
+		}
+		return p, err
+	}
+	redis, err = start("Redis", t.redisServer, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	redoubt, err = startServer(ctx, "Redoubt", t.redoubt, serverArgs, dir, redoubtEnv(o))
+	redoubt, err = start("Redoubt", t.redoubt, redoubtEnv(o))
 	if err != nil {
 		redis.stop()
 		return nil, nil, err

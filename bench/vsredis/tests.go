@@ -41,6 +41,8 @@ type benchTest struct {
 	// command run as the default user, which the report compares it with.
 	user     *benchUser
 	baseline string
+	// tls runs redis-benchmark --tls against the servers' TLS port (tls.go).
+	tls bool
 }
 
 // droppedRows are rows redis-benchmark prints that are preparation, not a
@@ -64,6 +66,12 @@ var allTests = []benchTest{
 	{name: "get", builtin: "get", probe: [][]string{{"GET", "vsredis:probe"}}},
 	{name: "get-acl", command: []string{"GET", "bench:__rand_int__"}, user: aclBenchUser, suffix: aclSuffix, baseline: "GET",
 		probe: [][]string{{"SET", "bench:probe", "xxx"}, {"GET", "bench:probe"}}},
+	// GET and SET over TLS, and PING on a new TLS connection per request
+	// (redis-benchmark -k 0): handshakes per second (issue 10).
+	{name: "set-tls", builtin: "set", tls: true, suffix: tlsSuffix, probe: [][]string{{"SET", "vsredis:probe", "xxx"}}},
+	{name: "get-tls", builtin: "get", tls: true, suffix: tlsSuffix, probe: [][]string{{"GET", "vsredis:probe"}}},
+	{name: "handshake-tls", command: []string{"PING"}, tls: true, options: []string{"-k", "0"}, suffix: reconnectSuffix,
+		costP1: 10, costPipelined: 150, probe: [][]string{{"PING"}}},
 	{name: "incr", builtin: "incr", probe: [][]string{{"INCR", "vsredis:probe:counter"}}},
 	{name: "lpush", builtin: "lpush", probe: [][]string{{"LPUSH", "vsredis:probe:list", "xxx"}}},
 	{name: "rpush", builtin: "rpush", probe: [][]string{{"RPUSH", "vsredis:probe:list", "xxx"}}},

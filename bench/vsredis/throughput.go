@@ -143,7 +143,12 @@ func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, tes
 		}
 		return res, nil
 	}
-	cmd := exec.CommandContext(ctx, bin, test.args(p.port, o.clients, pipeline, test.keyspace(o), requests)...)
+	port := p.port
+	var tlsOptions []string
+	if test.tls {
+		port, tlsOptions = p.tlsPort, benchTLS.benchmarkOptions()
+	}
+	cmd := exec.CommandContext(ctx, bin, append(tlsOptions, test.args(port, o.clients, pipeline, test.keyspace(o), requests)...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
