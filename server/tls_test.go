@@ -434,3 +434,46 @@ func TestTLSStartupErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSMaxClientsAndKill: over maxclients a TLS client is dropped before
+// its handshake, with nothing written (as in Redis); CLIENT KILL of a TLS
+// client that does not read returns at once.
+func TestTLSMaxClientsAndKill(t *testing.T) {
+	f := tlstest.NewFiles(t)
+	cfg := tlsServerConfig(f, nil)
+	cfg.MaxClients = 2
+	srv := tcStart(t, cfg)
+	admin := tcDial(t, srv)
+	stuck, err := tcDialTLS(t, srv.TLSAddr(), f.ClientConfig(f.Client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tlsPing(t, srv.TLSAddr(), f.ClientConfig(f.Client)); err == nil {
+		t.Error("a third client got in with maxclients 2")
+	}
+	if got := tcInfo(admin.str("INFO", "stats"))["rejected_connections"]; got != "1" {
+		t.Errorf("rejected_connections %s", got)
+	}
+	// Fill the stuck client's socket: it never reads.
+	id := stuck.integer("CLIENT", "ID")
+	big := strings.Repeat("x", 1<<20)
+	admin.do("SET", "big", big)
+	go func() {
+		for range 64 {
+			if _, err := io.WriteString(stuck.nc, bulk("GET", "big")); err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	if n := admin.integer("CLIENT", "KILL", "ID", strconv.FormatInt(id, 10)); n != 1 {
+		t.Fatalf("CLIENT KILL: %d", n)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("CLIENT KILL of a TLS client that does not read took %v", d)
+	}
+	if !waitUntil(5*time.Second, func() bool { return tcInfo(admin.str("INFO", "clients"))["connected_clients"] == "1" }) {
+		t.Error("killed TLS client still listed")
+	}
+}
