@@ -345,3 +345,45 @@ func TestGoRedisTLS(t *testing.T) {
 		sub.Close()
 	}
 }
+
+// TestTLSConfigSetMatchesRedis: CONFIG SET of TLS directives with bad
+// values gets Redis's replies, and the servers keep serving TLS with the
+// old configuration. (A tls-ca-cert-dir that does not exist, or holds no
+// certificate, is refused by Redoubt and accepted by Redis, which reads
+// the directory only when it looks a certificate up: the issue asks for a
+// clear error.)
+func TestTLSConfigSetMatchesRedis(t *testing.T) {
+	p := startBothTLS(t)
+	garbage := tlstest.Write(t, t.TempDir(), "garbage", []byte("garbage"))
+	other := tlstest.NewCA(t, "x").Issue(t, tlstest.Options{CN: "other"})
+	otherKey := tlstest.Write(t, t.TempDir(), "other.key", other.KeyPEM)
+	for _, cmd := range [][]string{
+		{"CONFIG", "SET", "tls-key-file", garbage},
+		{"CONFIG", "SET", "tls-key-file", otherKey},
+		{"CONFIG", "SET", "tls-cert-file", "/nonexistent/server.crt"},
+		{"CONFIG", "SET", "tls-ca-cert-file", garbage},
+		{"CONFIG", "SET", "tls-protocols", "TLSv1.2 TLSv9"},
+		{"CONFIG", "SET", "tls-ciphers", "NOT-A-CIPHER"},
+		{"CONFIG", "SET", "tls-auth-clients", "maybe"},
+		{"CONFIG", "SET", "tls-session-cache-size", "-1"},
+		{"CONFIG", "SET", "tls-prefer-server-ciphers", "perhaps"},
+		{"CONFIG", "SET", "tls-port", "65536"},
+		{"CONFIG", "SET", "tls-cert-file", p.f.Cert, "tls-key-file", garbage},
+		{"CONFIG", "GET", "tls-key-file"},
+		{"CONFIG", "GET", "tls-auth-clients"},
+		{"CONFIG", "GET", "tls-session-cache-timeout"},
+	} {
+		var got [2]string
+		for i, c := range p.admins {
+			got[i] = mustDo(t, c, cmd...).String()
+		}
+		if got[0] != got[1] {
+			t.Errorf("%q:\nRedoubt %s\nRedis   %s", cmd, got[0], got[1])
+		}
+	}
+	for i, addr := range p.addrs {
+		if got := tlsOutcome(addr, p.f.ClientConfig(p.f.Client)); got != "PONG" {
+			t.Errorf("server %d after the failed changes: %s", i, got)
+		}
+	}
+}

@@ -236,9 +236,11 @@ func (s *Server) setConfig(changes []configChange) (string, error) {
 	}
 	var tlsp *tlsPlan // tls.go: loaded and bound, to commit or abort
 	if tlsChanged(&s.cfg, &work) {
-		p, name, err := s.prepareTLS(&s.cfg, &work, func(name string) bool {
-			return slices.ContainsFunc(changes, func(ch configChange) bool { return ch.e.d.name == name })
-		})
+		names := make([]string, len(changes))
+		for i, ch := range changes {
+			names[i] = ch.e.d.name
+		}
+		p, name, err := s.prepareTLS(&s.cfg, &work, names)
 		if err != nil {
 			return s.applyFailed(name, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -244,9 +245,11 @@ type tlsPlan struct {
 
 // prepareTLS loads work's TLS configuration and binds its listeners when
 // the port or the bind addresses change, without touching the running
-// ones. It returns the name of the directive at fault on failure. Called
-// by setConfig under cfgMu.
-func (s *Server) prepareTLS(old, work *Config, changed func(string) bool) (*tlsPlan, string, error) {
+// ones. names are the directives of the CONFIG SET, in order: on failure it
+// returns the first TLS one, which Redis names (its apply function runs
+// once, for the first directive that has it). Called by setConfig under
+// cfgMu.
+func (s *Server) prepareTLS(old, work *Config, names []string) (*tlsPlan, string, error) {
 	p := &tlsPlan{}
 	if work.TLSPort == 0 {
 		p.rebound = old.TLSPort != 0
@@ -255,9 +258,10 @@ func (s *Server) prepareTLS(old, work *Config, changed func(string) bool) (*tlsP
 	b, err := s.loadTLS(work)
 	if err != nil {
 		name := "tls-port"
-		for _, d := range tlsDirectives {
-			if changed(d.name) {
-				name = d.name
+		for _, n := range names {
+			if strings.HasPrefix(n, "tls-") && n != "tls-auth-clients" {
+				name = n
+				break
 			}
 		}
 		return nil, name, reasonError(msgTLSUpdate)

@@ -313,7 +313,8 @@ func TestTLSConfigSet(t *testing.T) {
 	ca2File := tlstest.Write(t, dir, "ca2.crt", ca2.PEM)
 	garbage := tlstest.Write(t, dir, "garbage", []byte("garbage"))
 
-	failed := "-ERR CONFIG SET failed (possibly related to argument 'tls-key-file') - " + msgTLSUpdate
+	// Redis names the first TLS directive of the command, whichever failed.
+	failed := "-ERR CONFIG SET failed (possibly related to argument 'tls-cert-file') - " + msgTLSUpdate
 	if v := admin.do("CONFIG", "SET", "tls-cert-file", cert2, "tls-key-file", garbage).flat(); v != failed {
 		t.Fatalf("bad key: %v", v)
 	}
