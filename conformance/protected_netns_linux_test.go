@@ -223,3 +223,55 @@ func TestProtectedModeLiftedByPasswordFromNetns(t *testing.T) {
 			dropped[0], afterDrop[0], restored[0], afterRestore[0])
 	}
 }
+
+// TestExposedRefusalMatchesRedisDenialFromNetns: for each way of giving the
+// default user (and others) a password or not, both servers are bound to
+// the veth's host address with protected mode on. Redoubt refuses to start
+// exactly where redis-server starts but answers the namespace's client
+// DENIED (protected mode looks only at the default user: a password for
+// another user does not lift it, and neither does turning the default user
+// off), and where both start, the client gets the same bytes from each.
+func TestExposedRefusalMatchesRedisDenialFromNetns(t *testing.T) {
+	ns := newNetns(t)
+	bin := requireTool(t, "redis-server")
+	const pw = "netns-password-0123456789abcdef0123"
+	for _, extra := range [][]string{
+		nil,
+		{"--requirepass", pw},
+		{"--user", "app", "on", ">" + pw, "~*", "+@all"},
+		{"--user", "default", "on", "resetpass"},
+		{"--user", "default", "off"},
+		{"--user", "default", "off", ">" + pw},
+		{"--user", "default", "on", "nopass", "~*", "+@all", "--user", "app", "on", ">" + pw, "~*", "+@all"},
+		{"--user", "default", "on", ">" + pw, "--user", "app", "on", "nopass", "~*", "+@all"},
+	} {
+		args := append([]string{"--bind", ns.hostIP, "127.0.0.1", "--protected-mode", "yes"}, extra...)
+		rs, err := startRedis(bin, args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		redis := ns.firstContact(t, onAddr(t, rs.addr, ns.hostIP))
+		rs.stop()
+		denied := strings.HasPrefix(redis, `"-DENIED `)
+
+		cfg, err := redoubtConfig(args)
+		if err != nil {
+			t.Fatalf("%q: %v", extra, err)
+		}
+		srv, err := server.New(cfg)
+		refused := err != nil
+		if refused && !strings.Contains(err.Error(), "refusing to listen on "+ns.hostIP) {
+			t.Errorf("%q: Redoubt failed to start for another reason: %v", extra, err)
+			continue
+		}
+		if refused != denied {
+			t.Errorf("%q: Redis answered the namespace %s; Redoubt refused to start: %v (%v)", extra, redis, refused, err)
+		}
+		if !refused {
+			if got := ns.firstContact(t, onAddr(t, srv.Addr(), ns.hostIP)); got != redis {
+				t.Errorf("%q: PING from the namespace:\nRedoubt %s\nRedis   %s", extra, got, redis)
+			}
+			srv.Close()
+		}
+	}
+}
