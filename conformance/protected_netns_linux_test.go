@@ -3,6 +3,8 @@ package conformance
 import (
 	"bufio"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -229,13 +231,26 @@ func TestProtectedModeLiftedByPasswordFromNetns(t *testing.T) {
 // the veth's host address with protected mode on. Redoubt refuses to start
 // exactly where redis-server starts but answers the namespace's client
 // DENIED (protected mode looks only at the default user: a password for
-// another user does not lift it, and neither does turning the default user
-// off), and where both start, the client gets the same bytes from each.
+// another user does not lift it), whether the users come from user lines or
+// an ACL file, and where both start, the client gets the same bytes from
+// each.
 func TestExposedRefusalMatchesRedisDenialFromNetns(t *testing.T) {
 	ns := newNetns(t)
 	bin := requireTool(t, "redis-server")
 	const pw = "netns-password-0123456789abcdef0123"
+	dir := t.TempDir()
+	aclFile := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	withPassword := aclFile("password.acl", "user default on >"+pw+" ~* &* +@all\n")
+	without := aclFile("nopass.acl", "user default on nopass ~* &* +@all\nuser app on >"+pw+" ~* +@all\n")
 	for _, extra := range [][]string{
+		{"--aclfile", withPassword},
+		{"--aclfile", without},
 		nil,
 		{"--requirepass", pw},
 		{"--user", "app", "on", ">" + pw, "~*", "+@all"},
