@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/redoubt-db/redoubt/server"
 )
 
@@ -288,5 +291,67 @@ func TestExposedRefusalMatchesRedisDenialFromNetns(t *testing.T) {
 			}
 			srv.Close()
 		}
+	}
+}
+
+// TestGoRedisACLUserFromNetns: an application in the namespace logs in with
+// go-redis as an ACL user (HELLO 3 AUTH) to both servers, bound to the veth's
+// host address with a password for the default user, and gets the same
+// results and errors from each; both see it come from the namespace's
+// address, as that user.
+func TestGoRedisACLUserFromNetns(t *testing.T) {
+	ns := newNetns(t)
+	bin := requireTool(t, "redis-server")
+	const pw, appPW = "netns-password-0123456789abcdef0123", "netns-app-password-0123456789abcdef"
+	args := []string{"--bind", ns.hostIP, "127.0.0.1", "--protected-mode", "yes", "--requirepass", pw,
+		"--user", "app", "on", ">" + appPW, "~app:*", "+@all", "-@dangerous"}
+	rs, err := startRedis(bin, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rs.stop)
+	cfg, err := redoubtConfig(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var transcripts [2][]string
+	for i, addr := range []string{onAddr(t, srv.Addr(), ns.hostIP), onAddr(t, rs.addr, ns.hostIP)} {
+		rdb := redis.NewClient(&redis.Options{Addr: addr, Username: "app", Password: appPW, PoolSize: 1, MaxRetries: -1,
+			Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) { return ns.dial(addr) }})
+		note := func(step string, v any, err error) {
+			transcripts[i] = append(transcripts[i], fmt.Sprintf("%s: %v, %v", step, v, err))
+		}
+		v, err := rdb.Set(ctx, "app:greeting", "hello", 0).Result()
+		note("SET app:greeting", v, err)
+		v, err = rdb.Get(ctx, "app:greeting").Result()
+		note("GET app:greeting", v, err)
+		v, err = rdb.Get(ctx, "other:greeting").Result()
+		note("GET other:greeting", v, err)
+		v, err = rdb.FlushDB(ctx).Result()
+		note("FLUSHDB", v, err)
+		v, err = rdb.Do(ctx, "ACL", "WHOAMI").Text()
+		note("ACL WHOAMI", v, err)
+		info, err := rdb.ClientInfo(ctx).Result()
+		if err != nil {
+			t.Fatalf("CLIENT INFO from the namespace: %v", err)
+		}
+		if host, _, _ := net.SplitHostPort(info.Addr); host != ns.nsIP || info.User != "app" {
+			t.Errorf("server %d saw addr=%s user=%s, want %s and app", i, info.Addr, info.User, ns.nsIP)
+		}
+		rdb.Close()
+	}
+	if got, want := strings.Join(transcripts[0], "\n"), strings.Join(transcripts[1], "\n"); got != want {
+		t.Errorf("go-redis as app from the namespace:\nRedoubt:\n%s\nRedis:\n%s", got, want)
+	}
+	if !strings.Contains(transcripts[1][2], "NOPERM") || !strings.Contains(transcripts[1][3], "NOPERM") {
+		t.Errorf("Redis let app past its rules:\n%s", strings.Join(transcripts[1], "\n"))
 	}
 }
