@@ -26,9 +26,17 @@ func scripts(t *testing.T) []string {
 // the embedded defaults with the arguments applied as redis-server applies
 // its command line, so "#! args: --hz 100" means the same to both servers.
 // The harness gives Redis its own port, bind and persistence arguments;
-// scripts must not set those.
+// scripts must not set those. Redoubt's login throttling is off: Redis
+// answers every AUTH at once, and scripts try many wrong passwords in a
+// row (server/throttle_test.go tests the throttling).
 func redoubtConfig(args []string) (server.Config, error) {
-	return server.ApplyArgs(server.Config{}, args)
+	cfg, err := server.ApplyArgs(server.Config{}, args)
+	if err == nil && cfg.AuthThrottle == nil {
+		th := server.DefaultAuthThrottle()
+		th.InsecureDisable = true
+		cfg.AuthThrottle = &th
+	}
+	return cfg, err
 }
 
 // TestRedoubt replays every script against an embedded Redoubt server and

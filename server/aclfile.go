@@ -240,6 +240,11 @@ func (s *Server) loadUsersAtStartup(cfg *Config) error {
 			s.log.logf(levelWarning, "%s", msgACLCritical)
 			return errors.New(msg)
 		}
+		for _, line := range cfg.ACLUsers {
+			if len(line) > 0 {
+				s.warnWeakRules("user", line[0], line[1:]) // authhooks.go
+			}
+		}
 		s.replaceUsers(users)
 	}
 	if cfg.ACLFile != "" {
@@ -253,6 +258,7 @@ func (s *Server) loadUsersAtStartup(cfg *Config) error {
 			s.log.logf(levelWarning, "%s", text)
 			return errors.New(text)
 		}
+		s.warnWeakFile(cfg.ACLFile, data) // authhooks.go
 		s.replaceUsers(users)
 	}
 	return nil

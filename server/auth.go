@@ -69,7 +69,10 @@ func (s *Server) passwordSet() bool { return !s.user(defaultUser).NoPass() }
 func (c *client) login(cmdName, user, pass []byte) bool {
 	if !c.loginGate(user) {
 		c.closeAfterReply = true
-		c.mute = true
+		// Nothing more is written, but inside EXEC, whose reply array
+		// has its length already: loginGate wrote this element, and
+		// the commands queued after it reply as usual.
+		c.mute = !c.inExec
 		return false
 	}
 	u := c.s.authenticate(user, pass)

@@ -25,9 +25,6 @@ const (
 	msgACLSaveFailed      = "ERR There was an error trying to save the ACLs. Please check the server logs for more information"
 	msgACLDryrunNoUser    = "ERR User '%s' not found"
 	msgACLDryrunNoCommand = "ERR Command '%s' not found"
-	msgACLDryrunDenyCmd   = "This user has no permissions to run the '%s' command"
-	msgACLDryrunDenyKey   = "This user has no permissions to access the '%s' key"
-	msgACLDryrunDenyChan  = "This user has no permissions to access the '%s' channel"
 )
 
 // genpassMaxBits bounds ACL GENPASS's argument, as Redis.
@@ -53,6 +50,10 @@ func init() {
 				sub("deluser", -3, admin, "6.0.0", "O(1) amortized time considering the typical user.",
 					"Deletes users and closes the connections authenticated as them.",
 					[]cmdArg{{Name: "username", Type: argTypeString, Flags: argMultiple}}, cmdACLDeluser),
+				sub("dryrun", -4, admin, "7.0.0", "O(1).",
+					"Tells whether a user could run a command with the given arguments, without running it.",
+					[]cmdArg{username, {Name: "command", Type: argTypeString},
+						{Name: "arg", Type: argTypeString, Flags: argOptional | argMultiple}}, cmdACLDryrun),
 				sub("genpass", -2, base, "6.0.0", "O(1)",
 					"Returns a random password, as hexadecimal digits, for use as an ACL user's secret.",
 					[]cmdArg{{Name: "bits", Type: argTypeInteger, Flags: argOptional}}, cmdACLGenpass),
@@ -65,6 +66,12 @@ func init() {
 					"Lists every user as a rule line of the ACL file format.", nil, cmdACLList),
 				sub("load", 2, admin, "6.0.0", perUser,
 					"Replaces every user by those of the ACL file, all of them or none.", nil, cmdACLLoad),
+				sub("log", -2, admin, "6.0.0", "O(N) with N being the number of entries shown.",
+					"Lists the latest commands and logins refused by access control, or clears the list.",
+					[]cmdArg{{Name: "operation", Type: argTypeOneOf, Flags: argOptional, Args: []cmdArg{
+						{Name: "count", Type: argTypeInteger},
+						{Name: "reset", Type: argTypePureToken, Token: "RESET"},
+					}}}, cmdACLLog),
 				sub("save", 2, admin, "6.0.0", perUser,
 					"Writes every user to the ACL file.", nil, cmdACLSave),
 				sub("setuser", -3, admin, "6.0.0", "O(N). Where N is the number of rules provided.",

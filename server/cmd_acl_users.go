@@ -30,28 +30,44 @@ func cmdACLSetuser(c *client, args [][]byte) {
 		}
 	}
 	s := c.s
-	// One SETUSER at a time: two changing the same user would otherwise
-	// each start from the user before the other's change.
-	s.aclMu.Lock()
-	defer s.aclMu.Unlock()
-	old := s.user(name)
-	var u *acl.User
-	if old != nil {
-		u = old.Clone()
-		u.SetPubsubDefault(s.pubsubAllChannels())
-	} else {
-		u = s.aclCatalog().NewUser(name, s.pubsubAllChannels())
-	}
-	if err := u.SetRules(rules); err != nil {
+	all := s.pubsubAllChannels()
+	u, old, err := s.changeUser(name, func(u *acl.User) error {
+		u.SetPubsubDefault(all)
+		return u.SetRules(rules)
+	}, all)
+	if err != nil {
 		c.writeErrorReply("ERR " + replyText(err.Error()))
 		return
 	}
-	s.storeUser(u)
 	if old != nil {
 		s.killRevokedSubscribers(c, u, old)
 	}
 	s.auditEvent(c, "acl", "op", "setuser", "user", name)
 	c.WriteOK()
+}
+
+// changeUser applies change to a copy of the user called name, or to a
+// new user (off, no permissions, every channel when allChannels) if there
+// is none, and stores the copy unless change fails. It holds the
+// registry's lock from the read to the store, so that changes to one user
+// (ACL SETUSER, requirepass) never start from a user another has just
+// replaced. It returns the stored user and the one it replaced (nil for a
+// new user).
+func (s *Server) changeUser(name string, change func(u *acl.User) error, allChannels bool) (u, old *acl.User, err error) {
+	s.users.mu.Lock()
+	defer s.users.mu.Unlock()
+	old = s.users.m[name]
+	if old != nil {
+		u = old.Clone()
+	} else {
+		u = s.users.cat.NewUser(name, allChannels)
+	}
+	if err := change(u); err != nil {
+		return nil, nil, err
+	}
+	s.users.m[name] = u
+	s.users.gen.Add(1)
+	return u, old, nil
 }
 
 // replyText makes text safe for an error reply, as Redis's
@@ -186,8 +202,6 @@ func cmdACLDeluser(c *client, args [][]byte) {
 		}
 	}
 	s := c.s
-	s.aclMu.Lock()
-	defer s.aclMu.Unlock()
 	deleted := 0
 	for _, a := range args[2:] {
 		name := string(a)
@@ -240,9 +254,10 @@ func cmdACLLoad(c *client, args [][]byte) {
 		c.writeErrorReply(msgACLNoFile)
 		return
 	}
+	all := s.pubsubAllChannels()
 	s.aclMu.Lock()
 	defer s.aclMu.Unlock()
-	if msg := s.loadACLFile(path); msg != "" {
+	if msg := s.loadACLFile(path, all); msg != "" {
 		c.writeErrorReply("ERR " + replyText(msg))
 		return
 	}
@@ -250,16 +265,16 @@ func cmdACLLoad(c *client, args [][]byte) {
 	c.WriteOK()
 }
 
-// loadACLFile replaces the users by those of the ACL file path and closes
-// the connections of the users it replaced, but the default user's. It
-// returns the errors, as ACL LOAD replies them, or "". The caller holds
-// aclMu.
-func (s *Server) loadACLFile(path string) string {
+// loadACLFile replaces the users by those of the ACL file path (new users
+// get every channel when allChannels) and closes the connections of the
+// users it replaced, but the default user's. It returns the errors, as ACL
+// LOAD replies them, or "". The caller holds aclMu.
+func (s *Server) loadACLFile(path string, allChannels bool) string {
 	data, msg := readACLFile(path)
 	if msg != "" {
 		return msg
 	}
-	users, msg := parseACLFile(s.aclCatalog(), s.pubsubAllChannels(), path, data)
+	users, msg := parseACLFile(s.aclCatalog(), allChannels, path, data)
 	if msg != "" {
 		return msg
 	}

@@ -68,7 +68,8 @@ func (s *Server) configSnapshot() Config {
 // pattern is matched, ignoring case, against every name and alias but the
 // hidden ones. A directive is listed once, under the name first matched. The
 // reply is a map (a flat array in RESP2). Directives that Redoubt does not
-// implement and does not behave like are left out.
+// implement and does not behave like are left out, and Redoubt's own
+// (redoubt-…) answer only patterns that start with their prefix.
 func cmdConfigGet(c *client, args [][]byte) {
 	cfg := c.s.configSnapshot()
 	type match struct {
@@ -93,8 +94,15 @@ func cmdConfigGet(c *client, args [][]byte) {
 			}
 			continue
 		}
+		own := hasOwnPrefix(pat)
 		for _, e := range directiveTable.names {
 			if e.d.flags&dirHidden != 0 || seen[e.name] || !e.d.answers() {
+				continue
+			}
+			if !own && strings.HasPrefix(e.name, ownDirectivePrefix) {
+				// Redoubt's own directives answer only patterns
+				// that name them (redoubt-*), so that any other
+				// pattern lists what Redis lists.
 				continue
 			}
 			if glob.MatchString(pat, e.name, true) {
@@ -108,6 +116,12 @@ func cmdConfigGet(c *client, args [][]byte) {
 		c.WriteBulkString(m.name)
 		c.WriteBulkString(m.d.valueOf(&cfg))
 	}
+}
+
+// hasOwnPrefix reports whether a CONFIG GET pattern starts with the prefix
+// of Redoubt's own directives, ignoring case.
+func hasOwnPrefix(pat string) bool {
+	return len(pat) >= len(ownDirectivePrefix) && conf.Lower(pat[:len(ownDirectivePrefix)]) == ownDirectivePrefix
 }
 
 // configChange is one name/value pair of CONFIG SET.
@@ -270,6 +284,7 @@ func cmdConfigRewrite(c *client, args [][]byte) {
 		return
 	}
 	if err := c.s.rewriteConfig(); err != nil {
+		c.s.auditEvent(c, "config-rewrite", "result", "fail", "error", strerrorOf(err))
 		c.s.log.logf(levelWarning, "CONFIG REWRITE failed: %s", strerrorOf(err))
 		c.writeErrorReply(fmt.Sprintf(msgRewriteFailed, strerrorOf(err)))
 		return

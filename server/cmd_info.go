@@ -396,6 +396,7 @@ func (s *Server) infoStats(b []byte) []byte {
 	for i, name := range []string{"acl_access_denied_auth", "acl_access_denied_cmd", "acl_access_denied_key", "acl_access_denied_channel"} {
 		b = field(b, name, s.aclLog.denied[i].Load())
 	}
+	b = s.appendGuardInfo(b) // throttle.go: login throttling, audit log
 	return b
 }
 

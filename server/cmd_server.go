@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redoubt-db/redoubt/acl"
@@ -103,7 +104,7 @@ func cmdFlushdb(c *client, args [][]byte) {
 		c.db.Flush()
 	}
 	c.s.trackingFlushed(c)
-	c.s.auditEvent(c, "flushdb", "db", strconv.Itoa(c.db.ID()))
+	c.s.auditEvent(c, "flushdb", "db", strconv.Itoa(c.db.ID()), "mode", flushModeName(async))
 	c.WriteOK()
 }
 
@@ -118,8 +119,16 @@ func cmdFlushall(c *client, args [][]byte) {
 		c.s.store.FlushAll()
 	}
 	c.s.trackingFlushed(c)
-	c.s.auditEvent(c, "flushall")
+	c.s.auditEvent(c, "flushall", "mode", flushModeName(async))
 	c.WriteOK()
+}
+
+// flushModeName names a flush's mode for the audit log.
+func flushModeName(async bool) string {
+	if async {
+		return "async"
+	}
+	return "sync"
 }
 
 func cmdSwapdb(c *client, args [][]byte) {
@@ -203,10 +212,14 @@ func cmdShutdown(c *client, args [][]byte) {
 		}
 		log.logf(levelWarning, "Error trying to save the DB. Exit anyway.")
 	}
+	var opts []string
+	for _, a := range args[1:] {
+		opts = append(opts, strings.ToLower(string(a)))
+	}
+	c.s.auditEvent(c, "shutdown", "options", strings.Join(opts, " "))
 	// Redis exits without replying; nothing after SHUTDOWN in the pipeline
 	// runs.
 	c.closeAfterReply = true
-	c.s.auditEvent(c, "shutdown")
 	c.s.shutdownFromCommand()
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/redoubt-db/redoubt/internal/resp"
 	"github.com/redoubt-db/redoubt/store"
@@ -166,6 +167,7 @@ type Config struct {
 	// configuration is the running server's, and its default user needs
 	// a password whatever RequirePass says (ACL SETUSER gave it one).
 	running, authKnown bool
+
 	// ACLUsers are the users of the config file's "user" lines, each its
 	// name then its rules, applied at start in order (aclfile.go): a user
 	// starts off with no permissions, and "default" starts from "reset".
@@ -179,6 +181,29 @@ type Config struct {
 	// file and "user" lines every channel ("acl-pubsub-default
 	// allchannels"). The default, as Redis 7's resetchannels, gives none.
 	ACLPubsubDefaultAll bool
+
+	// AuthThrottle configures the brute-force throttling of AUTH and HELLO
+	// … AUTH (the redoubt-auth-throttle* and redoubt-auth-lockout-after
+	// directives, throttle.go). Nil means DefaultAuthThrottle: on, waits
+	// from the 6th failure from one address, lockout at the 20th. CONFIG
+	// SET replaces the pointer, never changes what it points at.
+	AuthThrottle *AuthThrottleConfig
+	// AuthTimeout is how long a connection that must authenticate may
+	// stay without logging in before it is closed ("redoubt-auth-timeout",
+	// in seconds, logintimeout.go). Zero means the default, one minute;
+	// AuthTimeoutNone means no limit (the directive's 0).
+	AuthTimeout time.Duration
+	// AuditLog is the path of the audit log, a file of JSON lines
+	// recording logins, lockouts, denied commands, ACL and configuration
+	// changes, flushes and shutdowns, secrets redacted
+	// ("redoubt-audit-log", audit.go). It is created with mode 0600; a
+	// file others may write is refused. The default, "", keeps none.
+	AuditLog string
+	// AuditRateLimit is the most audit events caused by clients written
+	// per second, in bursts as large ("redoubt-audit-rate-limit"); the
+	// count of those dropped is written instead. Zero means the default,
+	// 1000; AuditRateUnlimited writes every event (the directive's 0).
+	AuditRateLimit int64
 }
 
 // aclLogMaxLen is ACLLogMaxLen or its default.
@@ -344,6 +369,17 @@ func (cfg Config) Validate() error {
 	}
 	if cfg.LatencyMonitorThreshold < 0 {
 		bad("latency-monitor-threshold %d must not be negative", cfg.LatencyMonitorThreshold)
+	}
+	if cfg.AuthTimeout != AuthTimeoutNone && (cfg.AuthTimeout < 0 || cfg.AuthTimeout > maxAuthTimeoutS*time.Second) {
+		bad("redoubt-auth-timeout %v out of range [0, %ds]", cfg.AuthTimeout, maxAuthTimeoutS)
+	}
+	if cfg.AuditRateLimit != AuditRateUnlimited && (cfg.AuditRateLimit < 0 || cfg.AuditRateLimit > maxAuditRate) {
+		bad("redoubt-audit-rate-limit %d out of range [0, %d]", cfg.AuditRateLimit, maxAuditRate)
+	}
+	if cfg.AuthThrottle != nil {
+		for _, msg := range validateAuthThrottle(*cfg.AuthThrottle) {
+			bad("%s", msg)
+		}
 	}
 	if cfg.ACLLogMaxLen != nil && *cfg.ACLLogMaxLen < 0 {
 		bad("acllog-max-len %d must not be negative", *cfg.ACLLogMaxLen)

@@ -138,6 +138,10 @@ type client struct {
 	// trk is the client-side caching state (tracking.go).
 	trk clientTracking
 
+	// ld is the login deadline of a connection that must authenticate
+	// (logintimeout.go).
+	ld loginDeadline
+
 	// closeAfterReply ends the connection once the pending replies are
 	// written (QUIT, a protocol error, CLIENT KILL of oneself).
 	closeAfterReply bool
@@ -229,6 +233,7 @@ func (c *client) serve() {
 			c.s.log.logf(levelWarning, "Closing client id=%d after an internal error: %v\n%s", c.id, r, debug.Stack())
 		}
 	}()
+	c.armLoginDeadline() // logintimeout.go: only while a password is required
 	for {
 		c.rd.MaxBulk = c.s.maxBulk.Load()
 		c.rd.MaxQuery = c.s.maxQuery.Load()
@@ -280,6 +285,7 @@ func (c *client) wakeHandled() bool {
 
 // cleanup releases everything the connection holds.
 func (c *client) cleanup() {
+	c.disarmLoginDeadline()
 	c.endTx()
 	c.logPendingOutputLimit()
 	c.leave()

@@ -544,7 +544,7 @@ var directiveTable = func() struct {
 		t.byName[name] = e
 		t.names = append(t.names, e)
 	}
-	for _, list := range [][]*directive{implementedDirectives, lazyfreeDirectives, trackingDirectives, notImplementedDirectives} {
+	for _, list := range [][]*directive{implementedDirectives, lazyfreeDirectives, trackingDirectives, notImplementedDirectives, guardDirectives} {
 		for _, d := range list {
 			add(d.name, d)
 			if d.alias != "" {

@@ -168,7 +168,7 @@ var (
 		"proc-title-template": true, "logfile": true,
 	}
 	rewriteNullOnEmpty = map[string]bool{
-		"unixsocket": true, "pidfile": true, "replica-announce-ip": true, "masteruser": true,
+		"unixsocket": true, "pidfile": true, "redoubt-audit-log": true, "replica-announce-ip": true, "masteruser": true,
 		"cluster-announce-ip": true, "cluster-announce-hostname": true, "server_cpulist": true,
 		"bio_cpulist": true, "aof_rewrite_cpulist": true, "bgsave_cpulist": true,
 		"bind-source-addr": true, "masterauth": true, "requirepass": true,

@@ -74,9 +74,8 @@ type Server struct {
 	// users are the ACL users (users.go); aclLog the ACL log (acllog.go).
 	users  users
 	aclLog aclLog
-	// aclMu orders the ACL commands that change users (SETUSER,
-	// DELUSER, LOAD, SAVE): each reads a user and stores its change
-	// as one step (cmd_acl_users.go).
+	// aclMu orders ACL LOAD and ACL SAVE, which read or write the ACL
+	// file (cmd_acl_users.go). It is never held while taking cfgMu.
 	aclMu sync.Mutex
 	// cmdStats holds every command's statistics, indexed by command.id.
 	cmdStats []commandStats
@@ -109,6 +108,11 @@ type Server struct {
 	// lazyUserFlush is Config.LazyFree.UserFlush, read by FLUSHALL and
 	// FLUSHDB without an ASYNC or SYNC option (lazyfree.go).
 	lazyUserFlush atomic.Bool
+
+	// thr is the login throttling state (throttle.go); audit the audit
+	// log (audit.go), nil when none, set by New and then constant.
+	thr   throttle
+	audit *auditLog
 
 	closing    atomic.Bool
 	done       chan struct{} // closed when the server has stopped
@@ -169,6 +173,11 @@ func New(cfg Config) (*Server, error) {
 	s.store = store.New(store.Options{Databases: cfg.Databases, Clock: cfg.Clock,
 		OnCommit: s.consumeChanges, OnEnd: s.trackingEndTx, OnFreed: s.noteFreedValues})
 	s.stats.errorCodes = map[string]int64{}
+	s.thr.init(cfg.authThrottle())
+	if err := s.openAudit(cfg); err != nil {
+		log.close()
+		return nil, err
+	}
 	s.ps.init()
 	s.initUsers()
 	if cfg.RequirePass != "" {
@@ -183,6 +192,7 @@ func New(cfg Config) (*Server, error) {
 	s.logStartup()
 	fit := processNofile.fitOpenFiles(cfg.MaxClients)
 	if err := s.logFit(fit, cfg.MaxClients); err != nil {
+		s.closeAudit()
 		log.close()
 		return nil, err
 	}
@@ -199,11 +209,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if open := s.exposedUnprotected(cfg); open != "" {
 		s.log.logf(levelWarning, msgExposedUnprotected, open)
+		s.closeAudit()
 		log.close()
 		return nil, fmt.Errorf("server: "+msgExposedUnprotected, open)
 	}
 	if err := s.listen(cfg); err != nil {
 		s.log.logf(levelWarning, "Failed listening on port %d (tcp), aborting.", cfg.Port)
+		s.closeAudit()
 		log.close()
 		return nil, err
 	}
@@ -224,6 +236,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.wg.Add(1)
 	go s.cron() // exits when stopCron is closed
+	if s.audit != nil {
+		s.wg.Add(1)
+		go s.auditSyncLoop() // exits when stopCron is closed
+	}
 	s.log.logf(levelNotice, "Running mode=standalone, port=%d.", s.port)
 	s.log.logf(levelNotice, "Server initialized")
 	s.log.logf(levelNotice, "Ready to accept connections")
@@ -259,6 +275,7 @@ func (s *Server) applyHotConfig(cfg Config) {
 	s.applyIntrospectConfig(&cfg)
 	s.applyOutputLimits(&cfg)
 	s.applyTracking(cfg)
+	s.applyGuard(&cfg) // throttle.go
 	s.aclLog.setMaxLen(cfg.aclLogMaxLen())
 }
 
@@ -759,6 +776,7 @@ func (s *Server) finish() {
 		if pid != "" {
 			os.Remove(pid)
 		}
+		s.closeAudit() // every connection has ended: the last events are in
 		s.log.logf(levelWarning, "Redoubt is now ready to exit, bye bye...")
 		s.log.close()
 		close(s.done)

@@ -189,6 +189,7 @@ func (s *Server) resetStats() {
 	for i := range s.aclLog.denied {
 		s.aclLog.denied[i].Store(0)
 	}
+	s.thr.resetStats()
 	s.stats.errMu.Lock()
 	s.stats.errorCodes = map[string]int64{}
 	s.stats.errMu.Unlock()

@@ -245,6 +245,7 @@ func (c *client) loginAs(u *acl.User) {
 	c.setUser(u, gen-1)
 	c.authenticated = true
 	c.rd.Unauthenticated = false
+	c.disarmLoginDeadline() // logintimeout.go
 }
 
 // resolveUser finds the connection's user again after the registry changed

@@ -35,7 +35,10 @@ func startAuthPair(t *testing.T, extra ...string) (ours, theirs int) {
 	t.Helper()
 	bin := requireTool(t, "redis-server", "REDIS_SERVER")
 	ours = freePort(t)
-	p := start(t, "", append(serverArgs(ours), extra...)...)
+	// The tests compare many failed logins with Redis's replies; Redis
+	// has no login throttling, so Redoubt's is off here (throttle_test.go
+	// tests it).
+	p := start(t, "", append(append(serverArgs(ours), extra...), "--redoubt-auth-throttle", "no")...)
 	p.waitReady()
 	theirs = freePort(t)
 	startListening(t, theirs, bin, append(serverArgs(theirs), extra...)...)
