@@ -387,3 +387,48 @@ func TestTLSConfigSetMatchesRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSEncryptedKeyMatchesRedis is Redis's "Working with an encrypted
+// keyfile": without tls-key-file-pass the encrypted key is refused, with
+// it accepted, on both servers; a wrong password is refused too.
+func TestTLSEncryptedKeyMatchesRedis(t *testing.T) {
+	openssl := requireTool(t, "openssl")
+	p := startBothTLS(t)
+	dir := t.TempDir()
+	for _, form := range []struct{ name, args string }{
+		{"pkcs8", "pkey -aes256"},
+		{"traditional", "pkey -traditional -aes256"},
+	} {
+		enc := filepath.Join(dir, form.name+".key")
+		args := append(strings.Fields(form.args), "-in", p.f.Key, "-out", enc, "-passout", "pass:1234")
+		if out, err := exec.Command(openssl, args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl %s: %v\n%s", form.args, err, out)
+		}
+		p.both(t, "CONFIG", "SET", "tls-key-file", p.f.Key) // the plain key again
+		for step, cmd := range [][]string{
+			{"CONFIG", "SET", "tls-key-file-pass", ""},
+			{"CONFIG", "SET", "tls-key-file", enc},
+			{"CONFIG", "SET", "tls-key-file-pass", "wrong"},
+			{"CONFIG", "SET", "tls-key-file", enc},
+			{"CONFIG", "SET", "tls-key-file-pass", "1234"},
+			{"CONFIG", "SET", "tls-key-file", enc},
+			{"CONFIG", "GET", "tls-key-file"},
+		} {
+			var got [2]string
+			for i, c := range p.admins {
+				got[i] = mustDo(t, c, cmd...).String()
+			}
+			if got[0] != got[1] {
+				t.Errorf("%s key, %q:\nRedoubt %s\nRedis   %s", form.name, cmd, got[0], got[1])
+			}
+			if refused := strings.Contains(got[1], "Unable to update TLS configuration"); refused != (step == 1 || step == 3) {
+				t.Errorf("%s key, step %d %q: Redis replied %s", form.name, step, cmd, got[1])
+			}
+		}
+		for i, addr := range p.addrs {
+			if got := tlsOutcome(addr, p.f.ClientConfig(p.f.Client)); got != "PONG" {
+				t.Errorf("server %d with the %s encrypted key: %s", i, form.name, got)
+			}
+		}
+	}
+}

@@ -478,3 +478,40 @@ func TestTLSMaxClientsAndKill(t *testing.T) {
 		t.Error("killed TLS client still listed")
 	}
 }
+
+// TestTLSSwitchPorts is Redis's "switch between tcp and tls ports": the
+// same port number moves from TLS to TCP and back by CONFIG SET.
+func TestTLSSwitchPorts(t *testing.T) {
+	f := tlstest.NewFiles(t)
+	cfg := tlsServerConfig(f, nil)
+	cfg.Port = PortDisabled
+	srv := tcStart(t, cfg)
+	port := strconv.Itoa(srv.TLSPort())
+	addr := net.JoinHostPort("127.0.0.1", port)
+	c, err := tcDialTLS(t, addr, f.ClientConfig(f.Client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range [][]string{{"CONFIG", "SET", "tls-port", "0"}, {"CONFIG", "SET", "port", port}} {
+		if v := c.do(cmd...).flat(); v != "+OK" {
+			t.Fatalf("%q: %v", cmd, v)
+		}
+	}
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcConn{t: t, nc: nc, r: bufio.NewReader(nc)}
+	t.Cleanup(func() { nc.Close() })
+	if v := p.do("PING").flat(); v != "+PONG" {
+		t.Fatalf("plain PING on the old TLS port: %v", v)
+	}
+	for _, cmd := range [][]string{{"CONFIG", "SET", "port", "0"}, {"CONFIG", "SET", "tls-port", port}} {
+		if v := p.do(cmd...).flat(); v != "+OK" {
+			t.Fatalf("%q: %v", cmd, v)
+		}
+	}
+	if err := tlsPing(t, addr, f.ClientConfig(f.Client)); err != nil {
+		t.Fatalf("TLS again on the same port: %v", err)
+	}
+}
