@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -513,5 +514,45 @@ func TestTLSSwitchPorts(t *testing.T) {
 	}
 	if err := tlsPing(t, addr, f.ClientConfig(f.Client)); err != nil {
 		t.Fatalf("TLS again on the same port: %v", err)
+	}
+}
+
+// TestTLSConfigRewrite: CONFIG REWRITE writes the TLS directives so that
+// the file loads back to the running configuration.
+func TestTLSConfigRewrite(t *testing.T) {
+	f := tlstest.NewFiles(t)
+	path := filepath.Join(t.TempDir(), "redoubt.conf")
+	if err := os.WriteFile(path, []byte("tls-cert-file "+f.Cert+"\ntls-key-file "+f.Key+"\ntls-ca-cert-file "+f.CA+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseArgs([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Port, cfg.TLSPort = 0, TLSPortAny
+	srv := tcStart(t, cfg)
+	c := tcDial(t, srv)
+	for _, cmd := range [][]string{
+		{"CONFIG", "SET", "tls-auth-clients", "optional", "tls-protocols", "TLSv1.3", "redoubt-tls-auth-user", "cn",
+			"redoubt-tls-cert-required-users", "a b", "redoubt-tls-reload-interval", "30", "tls-session-cache-timeout", "60"},
+		{"CONFIG", "REWRITE"},
+	} {
+		if v := c.do(cmd...).flat(); v != "+OK" {
+			t.Fatalf("%q: %v", cmd, v)
+		}
+	}
+	text, _ := os.ReadFile(path)
+	reread, err := ParseArgs([]string{path})
+	if err != nil {
+		t.Fatalf("rewritten file does not load: %v\n%s", err, text)
+	}
+	running := srv.configSnapshot()
+	for _, d := range tlsDirectives {
+		if got, want := d.valueOf(&reread), d.valueOf(&running); got != want {
+			t.Errorf("%s: %q after loading the rewritten file, %q running\n%s", d.name, got, want, text)
+		}
+	}
+	if !strings.Contains(string(text), "tls-port "+strconv.Itoa(srv.TLSPort())) {
+		t.Errorf("no tls-port line:\n%s", text)
 	}
 }
