@@ -556,3 +556,42 @@ func TestTLSConfigRewrite(t *testing.T) {
 		t.Errorf("no tls-port line:\n%s", text)
 	}
 }
+
+// TestTLSPreAuthLimits: over TLS, as over TCP, a client that must
+// authenticate may not announce a big request, and MULTI works.
+func TestTLSPreAuthLimits(t *testing.T) {
+	f := tlstest.NewFiles(t)
+	cfg := tlsServerConfig(f, nil)
+	cfg.RequirePass = "a-long-enough-password-for-the-test-1234"
+	srv := tcStart(t, cfg)
+	for _, tc := range []struct{ send, want string }{
+		{"*100\r\n", "-ERR Protocol error: unauthenticated multibulk length"},
+		{"*1\r\n$100000000\r\n", "-ERR Protocol error: unauthenticated bulk length"},
+	} {
+		c, err := tcDialTLS(t, srv.TLSAddr(), f.ClientConfig(f.Client))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c.nc, tc.send)
+		if v := c.read().flat(); v != tc.want {
+			t.Errorf("%q: %v, want %s", tc.send, v, tc.want)
+		}
+		if !c.closed(2 * time.Second) {
+			t.Errorf("%q: connection left open", tc.send)
+		}
+	}
+	c, err := tcDialTLS(t, srv.TLSAddr(), f.ClientConfig(f.Client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.do("AUTH", cfg.RequirePass)
+	c.send("MULTI")
+	c.send("INCR", "n")
+	c.send("INCR", "n")
+	c.send("EXEC")
+	for i, want := range []string{"+OK", "+QUEUED", "+QUEUED", "[:1 :2]"} {
+		if v := c.read().flat(); v != want {
+			t.Errorf("reply %d: %v, want %s", i, v, want)
+		}
+	}
+}
