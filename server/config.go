@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +33,17 @@ type Config struct {
 	// directive "port 0" means. The default is a free port; the
 	// redoubt-server binary's default is 6379, as redis-server's.
 	Port int
+	// UnixSocket is the path of a Unix socket to listen on as well
+	// ("unixsocket"); its clients are local for protected mode. The socket
+	// never exists at the path with another mode than UnixSocketPerm's
+	// (unix.go); a stale socket left there is replaced, anything else at
+	// the path is refused. New removes it when the server stops. The
+	// default, "", opens none.
+	UnixSocket string
+	// UnixSocketPerm is the socket file's permission bits
+	// ("unixsocketperm", in octal there), at most 0777; zero, the default,
+	// leaves them to the umask, as in Redis.
+	UnixSocketPerm os.FileMode
 	// Databases is the number of databases ("databases"). The default is 16.
 	Databases int
 	// InsecureDisableProtectedMode turns protected mode off ("protected-mode
@@ -326,6 +338,9 @@ func (cfg Config) Validate() error {
 		if strings.TrimPrefix(b, "-") == "" {
 			bad("empty bind address")
 		}
+	}
+	if cfg.UnixSocketPerm&^0o777 != 0 {
+		bad("unixsocketperm %o has bits beyond 0777", uint32(cfg.UnixSocketPerm))
 	}
 	if cfg.Databases < 1 || cfg.Databases > maxDatabases {
 		bad("databases %d out of range [1, %d]", cfg.Databases, maxDatabases)

@@ -60,6 +60,9 @@ type Server struct {
 	lnMu      sync.Mutex
 	listeners []net.Listener
 	port      int // the TCP port actually bound, 0 if none
+	// unix is the Unix socket (unix.go), nil if none; set by New, closed
+	// by stop under lnMu.
+	unix *unixSocket
 
 	// connsMu guards conns and nextID.
 	connsMu sync.Mutex
@@ -219,6 +222,11 @@ func New(cfg Config) (*Server, error) {
 		log.close()
 		return nil, err
 	}
+	if err := s.listenUnix(cfg); err != nil { // unix.go; closes the listeners on failure
+		s.closeAudit()
+		log.close()
+		return nil, err
+	}
 	// From here on an ephemeral port (Port 0) reads as the port bound, or
 	// as PortDisabled when nothing is bound, which is what CONFIG GET
 	// reports. No other goroutine runs yet: cfgMu is not needed.
@@ -243,6 +251,7 @@ func New(cfg Config) (*Server, error) {
 	s.log.logf(levelNotice, "Running mode=standalone, port=%d.", s.port)
 	s.log.logf(levelNotice, "Server initialized")
 	s.log.logf(levelNotice, "Ready to accept connections")
+	s.serveUnix() // unix.go
 	return s, nil
 }
 
@@ -752,6 +761,7 @@ func (s *Server) stop() {
 		for _, ln := range s.listeners {
 			ln.Close()
 		}
+		s.closeUnix() // unix.go
 		s.lnMu.Unlock()
 		close(s.stopCron)
 	})
