@@ -143,7 +143,7 @@ func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, tes
 		}
 		return res, nil
 	}
-	cmd := exec.CommandContext(ctx, bin, test.args(p.port, o.clients, pipeline, test.keyspace(o), requests)...)
+	cmd := exec.CommandContext(ctx, bin, test.args(p.port, p.unixPath(), o.clients, pipeline, test.keyspace(o), requests)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
