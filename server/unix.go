@@ -14,7 +14,7 @@ import (
 
 // The Unix socket listener (unixsocket, unixsocketperm).
 //
-// Redis before 7.2.2 created its socket with listen() and only then
+// Redis before 7.0.14 and 7.2.2 created its socket with listen() and only then
 // chmod()ed it, so for a moment the socket accepted connections with the
 // umask's mode (CVE-2023-45145); the fix moved the chmod between bind and
 // listen, which still leaves the file at its path with the umask's mode
