@@ -14,15 +14,19 @@ import (
 
 // The Unix socket listener (unixsocket, unixsocketperm).
 //
-// Redis before 7.0.14 and 7.2.2 created its socket with listen() and only then
-// chmod()ed it, so for a moment the socket accepted connections with the
-// umask's mode (CVE-2023-45145); the fix moved the chmod between bind and
-// listen, which still leaves the file at its path with the umask's mode
-// for a moment. Redoubt never lets the path exist with another mode than
-// the one asked for: the socket is bound, given its mode and put to listen
-// inside a fresh directory of mode 0700 beside the path, where nobody else
-// can reach it, and only then renamed to the path. A rename is atomic, so
-// the path goes from nothing (or a stale socket) to the finished socket.
+// Redis before 7.0.14 and 7.2.2 created its socket with listen() and only
+// then chmod()ed it, so for a moment the socket accepted connections with
+// the umask's mode (CVE-2023-45145); the fix moved the chmod between bind
+// and listen, which still leaves the file at its path with the umask's mode
+// for a moment, wider than asked for when the umask is 022. Redoubt never
+// lets the path exist with a mode wider than unixsocketperm: the socket's
+// own mode is set (fchmod) before bind, and Linux creates the file with that
+// mode less the umask's bits; should the umask have taken bits that
+// unixsocketperm asks for, they are added by a chmod before listen, so the
+// mode only ever grows to the one asked for, while nobody can connect yet
+// (a connect before listen is refused). A system that ignored the fchmod
+// would show a wider mode after bind: the socket is then removed and
+// start-up fails.
 //
 // Beyond Redis, which unlinks whatever is at the path before it binds, a
 // path that is not a socket is refused, and so is a socket some server
@@ -34,6 +38,10 @@ import (
 // its terminating NUL): 107 bytes on Linux.
 const maxUnixPath = len(syscall.RawSockaddrUnix{}.Path) - 1
 
+// unixBacklog is the listen backlog: Redis's tcp-backlog default, which it
+// uses for its Unix socket too.
+const unixBacklog = 511
+
 // Texts of the Unix socket's start-up errors and log lines. The first is
 // Redis's log line, which tools may match.
 const (
@@ -43,6 +51,7 @@ const (
 	msgUnixNotSock = "bind: %s exists and is not a socket; refusing to replace it"
 	msgUnixInUse   = "bind: address already in use: a server is listening on %s"
 	msgUnixUnknown = "bind: cannot tell whether the socket %s is still in use: %v"
+	msgUnixWider   = "bind: the system created the socket with mode %03o, wider than unixsocketperm %03o"
 	msgUnixReady   = "The server is now ready to accept connections at %s"
 	msgUnixRemove  = "Removing the unix socket file."
 	msgUnixRemErr  = "Error removing the unix socket file: %v"
@@ -74,87 +83,106 @@ func unixStep(step string) {
 
 // openUnixSocket listens on a Unix socket at path with the permission bits
 // perm (zero: as the umask leaves them), without the path ever existing
-// with another mode (see above).
-func openUnixSocket(path string, perm os.FileMode) (*unixSocket, error) {
+// with a wider mode (see above).
+func openUnixSocket(path string, perm os.FileMode) (u *unixSocket, err error) {
 	if len(path) > maxUnixPath {
 		return nil, fmt.Errorf(msgUnixTooLong, len(path), maxUnixPath+1)
 	}
-	if err := checkUnixPath(path); err != nil {
+	stale, err := checkUnixPath(path)
+	if err != nil {
 		return nil, err
 	}
-	parent := filepath.Dir(path)
-	dir, err := os.MkdirTemp(parent, ".redoubt-sock-") // mode 0700
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf(msgUnixNoDir, parent)
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	bound, fdClosed := false, false
+	defer func() {
+		if err != nil {
+			if !fdClosed {
+				syscall.Close(fd)
+			}
+			if bound {
+				os.Remove(path)
+			}
+		}
+	}()
+	if perm != 0 {
+		if err := syscall.Fchmod(fd, uint32(perm)); err != nil {
+			return nil, fmt.Errorf("fchmod: %w", err)
+		}
+	}
+	if stale {
+		os.Remove(path) // the bind below fails if someone got there first
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
+		if errors.Is(err, syscall.ENOENT) {
+			return nil, fmt.Errorf(msgUnixNoDir, filepath.Dir(path))
 		}
 		return nil, fmt.Errorf("bind: %w", err)
 	}
-	unixStep("private-dir")
-	// Empty once the socket is renamed out of it; on failure it holds the
-	// socket, which goes with it.
-	defer os.RemoveAll(dir)
-	tmp := filepath.Join(dir, "s")
-	bindPath := tmp
-	if len(tmp) > maxUnixPath {
-		// The directory's name made the path too long: reach the
-		// directory through a descriptor of it instead.
-		fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-		if err != nil {
-			return nil, fmt.Errorf("bind: %w", err)
+	bound = true
+	unixStep("bound")
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil {
+		return nil, fmt.Errorf("bind: %w", err)
+	}
+	if mode := os.FileMode(st.Mode & 0o777); perm != 0 && mode != perm {
+		if mode&^perm != 0 {
+			return nil, fmt.Errorf(msgUnixWider, uint32(mode), uint32(perm))
 		}
-		defer syscall.Close(fd)
-		bindPath = "/proc/self/fd/" + strconv.Itoa(fd) + "/s"
-	}
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: bindPath, Net: "unix"})
-	if err != nil {
-		return nil, err // "listen unix …: reason"
-	}
-	// The listener is known by its temporary name, which is gone once
-	// renamed: removal is ours (close).
-	ln.SetUnlinkOnClose(false)
-	unixStep("listening")
-	if perm != 0 {
-		if err := os.Chmod(tmp, perm); err != nil {
-			ln.Close()
+		// The umask took bits asked for: add them, before anyone can
+		// connect. (Whoever may write the directory could replace the
+		// file meanwhile, as they could replace the socket at any time.)
+		if err := os.Chmod(path, perm); err != nil {
 			return nil, fmt.Errorf("chmod: %w", err)
 		}
 		unixStep("chmod")
 	}
-	var st syscall.Stat_t
-	if err := syscall.Lstat(tmp, &st); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("bind: %w", err)
+	if err := syscall.Listen(fd, unixBacklog); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("bind: %w", err)
+	f := os.NewFile(uintptr(fd), path)
+	fl, err := net.FileListener(f) // a duplicate of fd, in Go's poller
+	f.Close()
+	fdClosed = true
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
 	}
-	unixStep("renamed")
+	ln, ok := fl.(*net.UnixListener)
+	if !ok {
+		fl.Close()
+		return nil, fmt.Errorf("listen: not a Unix socket listener: %T", fl)
+	}
+	ln.SetUnlinkOnClose(false) // removal is close's, which checks the file is ours
+	unixStep("listening")
 	return &unixSocket{path: path, ln: ln, addr: &net.UnixAddr{Name: path, Net: "unix"},
 		dev: uint64(st.Dev), ino: st.Ino}, nil
 }
 
-// checkUnixPath refuses a path that holds anything but a stale socket.
-func checkUnixPath(path string) error {
+// checkUnixPath refuses a path that holds anything but a stale socket, and
+// reports whether it holds one.
+func checkUnixPath(path string) (stale bool, err error) {
 	fi, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil // or its directory is missing: MkdirTemp says which
+		return false, nil // or its directory is missing: bind says which
 	case err != nil:
-		return fmt.Errorf("bind: %w", err)
+		return false, fmt.Errorf("bind: %w", err)
 	case fi.Mode().Type() != fs.ModeSocket:
-		return fmt.Errorf(msgUnixNotSock, path)
+		return false, fmt.Errorf(msgUnixNotSock, path)
 	}
 	nc, err := net.DialTimeout("unix", path, time.Second)
 	switch {
 	case err == nil:
 		nc.Close()
-		return fmt.Errorf(msgUnixInUse, path)
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, fs.ErrNotExist):
-		return nil // stale (or just removed): the rename replaces it
+		return false, fmt.Errorf(msgUnixInUse, path)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil // just removed
 	}
-	return fmt.Errorf(msgUnixUnknown, path, err)
+	return false, fmt.Errorf(msgUnixUnknown, path, err)
 }
 
 // close stops listening and removes the socket file if it is still the
@@ -187,8 +215,7 @@ func (u *unixSocket) Close() error { return u.ln.Close() }
 func (u *unixSocket) Addr() net.Addr { return u.addr }
 
 // unixConn is a Unix client's connection. Both of its addresses are the
-// socket's path: a client's own end has no name, and the listener's is
-// its temporary one.
+// socket's path, as Redis shows them: a client's own end has no name.
 type unixConn struct {
 	*net.UnixConn
 	addr *net.UnixAddr
