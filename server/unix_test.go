@@ -465,6 +465,19 @@ func TestUnixClientsLocalAndListed(t *testing.T) {
 	if got := u.do("PING").flat(); got != "+PONG" {
 		t.Fatalf("PING over the socket with protected mode on and no password = %q", got)
 	}
+	// Protected mode is on for this server: a TCP client that is not
+	// local (127.0.0.2) is denied, where the Unix client was served.
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	if nc, err := d.Dial("tcp", srv.Addr()); err == nil {
+		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		line, _ := bufio.NewReader(nc).ReadString('\n')
+		nc.Close()
+		if !strings.HasPrefix(line, "-DENIED ") {
+			t.Errorf("TCP client from 127.0.0.2: %q, want DENIED", line)
+		}
+	} else {
+		t.Logf("cannot connect from 127.0.0.2 (%v): protected mode not shown active", err)
+	}
 	if got := u.do("DEBUG", "HELP"); got.Kind != '*' {
 		t.Errorf("DEBUG HELP over the socket with enable-debug-command local = %v, want its help", got)
 	}
