@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -60,7 +61,9 @@ const (
 // unixSocket is the server's listening Unix socket.
 type unixSocket struct {
 	path string
-	ln   *net.UnixListener
+	// sysPath is path as the system calls get it ("./" before an '@').
+	sysPath string
+	ln      *net.UnixListener
 	// addr is what a Unix client's RemoteAddr and LocalAddr report: the
 	// configured path, as Redis shows both (addr=/path:0 laddr=/path:0).
 	addr *net.UnixAddr
@@ -88,7 +91,17 @@ func openUnixSocket(path string, perm os.FileMode) (u *unixSocket, err error) {
 	if len(path) > maxUnixPath {
 		return nil, fmt.Errorf(msgUnixTooLong, len(path), maxUnixPath+1)
 	}
-	stale, err := checkUnixPath(path)
+	// Go reads a name that starts with '@' as one in Linux's abstract
+	// namespace, which has no file and no permissions at all; Redis binds
+	// a file of that name in the working directory, and so do we.
+	sysPath := path
+	if strings.HasPrefix(path, "@") {
+		sysPath = "./" + path
+		if len(sysPath) > maxUnixPath {
+			return nil, fmt.Errorf(msgUnixTooLong, len(sysPath), maxUnixPath+1)
+		}
+	}
+	stale, err := checkUnixPath(sysPath)
 	if err != nil {
 		return nil, err
 	}
@@ -97,13 +110,14 @@ func openUnixSocket(path string, perm os.FileMode) (u *unixSocket, err error) {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
 	bound, fdClosed := false, false
+	var st syscall.Stat_t // the socket file, once bound
 	defer func() {
 		if err != nil {
 			if !fdClosed {
 				syscall.Close(fd)
 			}
 			if bound {
-				os.Remove(path)
+				removeIfSame(sysPath, &st)
 			}
 		}
 	}()
@@ -113,20 +127,22 @@ func openUnixSocket(path string, perm os.FileMode) (u *unixSocket, err error) {
 		}
 	}
 	if stale {
-		os.Remove(path) // the bind below fails if someone got there first
+		os.Remove(sysPath) // the bind below fails if someone got there first
 	}
-	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
+	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: sysPath}); err != nil {
 		if errors.Is(err, syscall.ENOENT) {
 			return nil, fmt.Errorf(msgUnixNoDir, filepath.Dir(path))
 		}
 		return nil, fmt.Errorf("bind: %w", err)
 	}
-	bound = true
 	unixStep("bound")
-	var st syscall.Stat_t
-	if err := syscall.Lstat(path, &st); err != nil {
+	if err := syscall.Lstat(sysPath, &st); err != nil {
 		return nil, fmt.Errorf("bind: %w", err)
 	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFSOCK {
+		return nil, fmt.Errorf(msgUnixNotSock, path) // replaced right after bind
+	}
+	bound = true
 	if mode := os.FileMode(st.Mode & 0o777); perm != 0 && mode != perm {
 		if mode&^perm != 0 {
 			return nil, fmt.Errorf(msgUnixWider, uint32(mode), uint32(perm))
@@ -134,7 +150,7 @@ func openUnixSocket(path string, perm os.FileMode) (u *unixSocket, err error) {
 		// The umask took bits asked for: add them, before anyone can
 		// connect. (Whoever may write the directory could replace the
 		// file meanwhile, as they could replace the socket at any time.)
-		if err := os.Chmod(path, perm); err != nil {
+		if err := os.Chmod(sysPath, perm); err != nil {
 			return nil, fmt.Errorf("chmod: %w", err)
 		}
 		unixStep("chmod")
@@ -142,7 +158,7 @@ func openUnixSocket(path string, perm os.FileMode) (u *unixSocket, err error) {
 	if err := syscall.Listen(fd, unixBacklog); err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	f := os.NewFile(uintptr(fd), path)
+	f := os.NewFile(uintptr(fd), sysPath)
 	fl, err := net.FileListener(f) // a duplicate of fd, in Go's poller
 	f.Close()
 	fdClosed = true
@@ -156,7 +172,7 @@ func openUnixSocket(path string, perm os.FileMode) (u *unixSocket, err error) {
 	}
 	ln.SetUnlinkOnClose(false) // removal is close's, which checks the file is ours
 	unixStep("listening")
-	return &unixSocket{path: path, ln: ln, addr: &net.UnixAddr{Name: path, Net: "unix"},
+	return &unixSocket{path: path, sysPath: sysPath, ln: ln, addr: &net.UnixAddr{Name: path, Net: "unix"},
 		dev: uint64(st.Dev), ino: st.Ino}, nil
 }
 
@@ -190,12 +206,20 @@ func checkUnixPath(path string) (stale bool, err error) {
 func (u *unixSocket) close(log *logger) {
 	u.ln.Close()
 	var st syscall.Stat_t
-	if syscall.Lstat(u.path, &st) != nil || uint64(st.Dev) != u.dev || st.Ino != u.ino {
+	if syscall.Lstat(u.sysPath, &st) != nil || uint64(st.Dev) != u.dev || st.Ino != u.ino {
 		return
 	}
 	log.logf(levelNotice, msgUnixRemove)
-	if err := os.Remove(u.path); err != nil {
+	if err := os.Remove(u.sysPath); err != nil {
 		log.logf(levelWarning, msgUnixRemErr, err)
+	}
+}
+
+// removeIfSame removes path if it is still the file st describes.
+func removeIfSame(path string, st *syscall.Stat_t) {
+	var now syscall.Stat_t
+	if syscall.Lstat(path, &now) == nil && now.Dev == st.Dev && now.Ino == st.Ino {
+		os.Remove(path)
 	}
 }
 

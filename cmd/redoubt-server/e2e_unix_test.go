@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -47,7 +48,14 @@ type unixServer struct {
 // PING, unless the program exits first (then the caller reads out).
 func startUnixServer(t *testing.T, sock, program string, args ...string) *unixServer {
 	t.Helper()
+	return startUnixServerIn(t, "", sock, program, args...)
+}
+
+// startUnixServerIn is startUnixServer with the working directory dir.
+func startUnixServerIn(t *testing.T, dir, sock, program string, args ...string) *unixServer {
+	t.Helper()
 	s := &unixServer{out: &syncBuffer{}, exited: make(chan struct{}), cmd: exec.Command(program, args...)}
+	s.cmd.Dir = dir
 	// Die with the test binary, even if it is killed by -timeout.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
@@ -254,5 +262,42 @@ func TestUnixSocketStartupLikeRedis(t *testing.T) {
 	}
 	if lines[0] == "" || lines[0] != lines[1] {
 		t.Errorf("log lines for a path too long: Redis %q, Redoubt %q", lines[0], lines[1])
+	}
+}
+
+// A unixsocket name that starts with '@' is a file in the working
+// directory for both servers, with the mode asked for, not a name in
+// Linux's abstract namespace (which Go's net package would make of it, and
+// which has no permissions at all).
+func TestUnixSocketAtName(t *testing.T) {
+	t.Parallel()
+	redisBin := requireTool(t, "redis-server", "REDIS_SERVER")
+	requireTool(t, "redis-cli", "REDIS_CLI")
+	var infos []string
+	for _, s := range []struct{ name, bin string }{{"redis", redisBin}, {"redoubt", binary}} {
+		dir := unixDir(t)
+		name := "@unix10-" + strconv.Itoa(os.Getpid()) + "-" + s.name + ".sock"
+		file := filepath.Join(dir, name)
+		srv := startUnixServerIn(t, dir, file, s.bin, unixServerArgs(name)...)
+		var st syscall.Stat_t
+		if err := syscall.Lstat(file, &st); err != nil || st.Mode != syscall.S_IFSOCK|0o700 {
+			t.Errorf("%s: %s mode %o (%v), want a socket of mode 700\n%s", s.name, file, st.Mode, err, srv.out.String())
+		}
+		if got := cliUnix(t, file, "PING"); got != "PONG\n" {
+			t.Errorf("%s: PING over %s = %q", s.name, file, got)
+		}
+		if nc, err := net.Dial("unix", name); err == nil { // Go: the abstract name
+			nc.Close()
+			t.Errorf("%s: listening on the abstract name %s", s.name, name)
+		}
+		infos = append(infos, clientFields(strings.ReplaceAll(cliUnix(t, file, "CLIENT", "INFO"), name, "<name>")))
+		cliUnix(t, file, "SHUTDOWN")
+		srv.waitExit(t)
+		if _, err := os.Lstat(file); !os.IsNotExist(err) {
+			t.Errorf("%s: socket left after SHUTDOWN: %v", s.name, err)
+		}
+	}
+	if infos[0] != infos[1] || !strings.Contains(infos[1], "addr=<name>:0 laddr=<name>:0") {
+		t.Errorf("CLIENT INFO: Redis %q, Redoubt %q", infos[0], infos[1])
 	}
 }
