@@ -52,6 +52,7 @@ const (
 	msgUnixNotSock = "bind: %s exists and is not a socket; refusing to replace it"
 	msgUnixInUse   = "bind: address already in use: a server is listening on %s"
 	msgUnixUnknown = "bind: cannot tell whether the socket %s is still in use: %v"
+	msgUnixNUL     = "bind: the path holds a NUL byte"
 	msgUnixWider   = "bind: the system created the socket with mode %03o, wider than unixsocketperm %03o"
 	msgUnixReady   = "The server is now ready to accept connections at %s"
 	msgUnixRemove  = "Removing the unix socket file."
@@ -90,6 +91,9 @@ func unixStep(step string) {
 func openUnixSocket(path string, perm os.FileMode) (u *unixSocket, err error) {
 	if len(path) > maxUnixPath {
 		return nil, fmt.Errorf(msgUnixTooLong, len(path), maxUnixPath+1)
+	}
+	if strings.IndexByte(path, 0) >= 0 {
+		return nil, errors.New(msgUnixNUL) // the kernel would bind the name before it
 	}
 	// Go reads a name that starts with '@' as one in Linux's abstract
 	// namespace, which has no file and no permissions at all; Redis binds

@@ -410,6 +410,8 @@ func TestUnixSocketBadPaths(t *testing.T) {
 		{long + strings.Repeat("y", 100), fmt.Sprintf("unix socket path too long (%d), must be under %d", maxUnixPath+101, maxUnixPath+1)},
 		{filepath.Join(dir, "missing", "r.sock"), "bind: the directory " + filepath.Join(dir, "missing") + " does not exist"},
 		{filepath.Join(file, "r.sock"), "bind: lstat " + filepath.Join(file, "r.sock") + ": not a directory"},
+		// The kernel would stop at the NUL and bind another name.
+		{filepath.Join(dir, "a\x00b.sock"), msgUnixNUL},
 	}
 	for _, tc := range cases {
 		port := freeTCPPort(t)
