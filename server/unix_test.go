@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // unix10Dir is a fresh directory for a test's sockets, removed at its end.
@@ -613,5 +615,53 @@ func TestUnixSocketDirectives(t *testing.T) {
 	if err := (Config{UnixSocketPerm: 0o1777}).withDefaults().Validate(); err == nil ||
 		!strings.Contains(err.Error(), "unixsocketperm 1777 has bits beyond 0777") {
 		t.Errorf("Validate with UnixSocketPerm 01777: %v", err)
+	}
+}
+
+// go-redis over the Unix socket, with its default options (HELLO 3,
+// CLIENT SETINFO) and in RESP2: commands, a pipeline, pub/sub, and the
+// client's own CLIENT INFO.
+func TestGoRedisOverUnix(t *testing.T) {
+	path := filepath.Join(unix10Dir(t), "r.sock")
+	tcStart(t, Config{UnixSocket: path, UnixSocketPerm: 0o700})
+	ctx := context.Background()
+	for _, proto := range []int{3, 2} {
+		rdb := redis.NewClient(&redis.Options{Network: "unix", Addr: path, Protocol: proto})
+		defer rdb.Close()
+		key := fmt.Sprintf("k%d", proto)
+		if err := rdb.Set(ctx, key, "v", 0).Err(); err != nil {
+			t.Fatalf("RESP%d SET: %v", proto, err)
+		}
+		if got, err := rdb.Get(ctx, key).Result(); err != nil || got != "v" {
+			t.Errorf("RESP%d GET = %q, %v", proto, got, err)
+		}
+		cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := 0; i < 100; i++ {
+				p.Incr(ctx, key+":n")
+			}
+			return nil
+		})
+		if err != nil || len(cmds) != 100 || cmds[99].(*redis.IntCmd).Val() != 100 {
+			t.Errorf("RESP%d pipeline of 100 INCR: %d replies, %v", proto, len(cmds), err)
+		}
+		sub := rdb.Subscribe(ctx, "ch")
+		if _, err := sub.Receive(ctx); err != nil {
+			t.Fatalf("RESP%d SUBSCRIBE: %v", proto, err)
+		}
+		if n, err := rdb.Publish(ctx, "ch", "hello").Result(); err != nil || n != 1 {
+			t.Errorf("RESP%d PUBLISH = %d, %v", proto, n, err)
+		}
+		msg, err := sub.ReceiveMessage(ctx)
+		if err != nil || msg.Payload != "hello" {
+			t.Errorf("RESP%d message = %v, %v", proto, msg, err)
+		}
+		sub.Close()
+		info, err := rdb.ClientInfo(ctx).Result()
+		if err != nil {
+			t.Fatalf("RESP%d CLIENT INFO: %v", proto, err)
+		}
+		if info.Addr != path+":0" || info.LAddr != path+":0" {
+			t.Errorf("RESP%d CLIENT INFO addr %q laddr %q", proto, info.Addr, info.LAddr)
+		}
 	}
 }
