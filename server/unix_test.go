@@ -504,8 +504,8 @@ func TestUnixClientsLocalAndListed(t *testing.T) {
 	if !strings.Contains(tcpLine, " laddr="+srv.Addr()+" ") || !strings.Contains(tcpLine, " flags=N ") {
 		t.Errorf("TCP client's line %q, want laddr %s and flags=N", tcpLine, srv.Addr())
 	}
-	if got := u.str("CLIENT", "INFO"); !strings.Contains(got, " flags=U ") {
-		t.Errorf("CLIENT INFO over the socket = %q, want flags=U", got)
+	if got := u.str("CLIENT", "INFO"); !strings.Contains(got, " flags=U ") || strings.Contains(got, " fd=-1 ") {
+		t.Errorf("CLIENT INFO over the socket = %q, want flags=U and the socket's fd", got)
 	}
 	u.send("MULTI")
 	u.read()
