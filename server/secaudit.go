@@ -499,8 +499,8 @@ func wildcardAddr(b string) bool {
 func (a *auditor) checkBind() CheckResult {
 	const name, title = "bind", "the server listens only on the addresses its clients use"
 	cfg := &a.in.cfg
-	listens := cfg.Port != PortDisabled || a.in.directive("tls-port") != "0" && a.in.directive("tls-port") != ""
-	if !listens || len(cfg.Bind) == 0 {
+	_, tls := a.tlsOn()
+	if cfg.Port == PortDisabled && !tls || len(cfg.Bind) == 0 {
 		return result(name, LevelStandard, title, true, "no TCP listener", "")
 	}
 	var wild []string

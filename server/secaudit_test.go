@@ -354,3 +354,35 @@ func TestParseLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditPasses: settings that pass a check in ways the level
+// configurations do not show.
+func TestAuditPasses(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		ac    auditCase
+		check string
+		found string
+	}{
+		{"no TCP listener", auditCase{conf: auditStandard + "bind \"\"\n"}, "bind", "no TCP listener"},
+		{"port 0 and no TLS", auditCase{conf: auditStandard + "bind * -::*\nport 0\n"}, "bind", "no TCP listener"},
+		{"TLS with the plain port on loopback", auditCase{conf: auditStandard, override: withTLS(nil)}, "tls", "the plain port 6379 listens on loopback only"},
+		{"unix socket 770", auditCase{conf: auditStandard, override: map[string]string{"unixsocket": "/run/r.sock", "unixsocketperm": "770"}},
+			"unixsocket-perm", "unixsocketperm 770"},
+		{"TLS 1.3 only", auditCase{conf: auditHigh, override: withTLS(map[string]string{"tls-protocols": "TLSv1.3"})}, "tls-protocols", "tls-protocols TLSv1.3"},
+		{"no lockout", auditCase{conf: auditStandard + "redoubt-auth-lockout-after 0\n"}, "auth-throttling", "throttled after 5 failures"},
+		{"the default user limited", auditCase{conf: strings.Replace(auditStandard, "user default off", "user default on >"+auditPassC+" ~cache:* +get +set", 1)},
+			"default-user-restricted", "may not run every command"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.ac.run(t)
+			i := slices.IndexFunc(r.Checks, func(c CheckResult) bool { return c.Name == tc.check })
+			if i < 0 {
+				t.Fatalf("no check %s", tc.check)
+			}
+			if c := r.Checks[i]; c.Status != StatusPass || !strings.Contains(c.Found, tc.found) {
+				t.Errorf("%s = %s, %q; want pass, found containing %q", tc.check, c.Status, c.Found, tc.found)
+			}
+		})
+	}
+}

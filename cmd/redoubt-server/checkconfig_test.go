@@ -132,6 +132,9 @@ func TestCheckConfigOptions(t *testing.T) {
 	if code != 2 || !strings.Contains(out, "bind *: listening on every address") {
 		t.Errorf("--bind * after the file: exit %d:\n%s", code, out)
 	}
+	if _, errOut, code := checkRun(t, ccBasic, "--min-level", "basic", "--check-config", "."); code != 1 || !strings.Contains(errOut, "--check-config given twice") {
+		t.Errorf("--check-config twice: exit %d, %q", code, errOut)
+	}
 	for _, tc := range []struct {
 		conf string
 		args []string
@@ -143,10 +146,21 @@ func TestCheckConfigOptions(t *testing.T) {
 		{ccBasic, []string{"other.conf"}, `"other.conf" is one more`},
 		{"maxmemory-policy nosuch\n", nil, "FATAL CONFIG FILE ERROR"},
 		{"user app on >x +nosuchcommand\n", nil, "nosuchcommand"},
+		{"hz \xff\"unbalanced\n", nil, "Unbalanced quotes"},
 	} {
 		out, errOut, code := checkRun(t, tc.conf, tc.args...)
 		if code != 1 || !strings.Contains(errOut, tc.want) || out != "" {
 			t.Errorf("%q %q: exit %d, stderr %q, stdout %q; want 1 and %q", tc.conf, tc.args, code, errOut, out, tc.want)
 		}
+	}
+}
+
+// TestCheckConfigDirectory: a directory given as the config file is
+// refused, not audited as an empty configuration.
+func TestCheckConfigDirectory(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"--check-config", t.TempDir()}, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "a directory, not a config file") || stdout.Len() != 0 {
+		t.Errorf("exit %d, stderr %q, stdout %q", code, stderr.String(), stdout.String())
 	}
 }

@@ -163,6 +163,10 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "--check-config takes the config file; %q is one more\n\n%s", rest[0], usage)
 		return checkBadConfig
 	}
+	if fi, err := os.Stat(file); err == nil && fi.IsDir() {
+		fmt.Fprintf(stderr, "--check-config %s: a directory, not a config file\n", file)
+		return checkBadConfig
+	}
 	cfg, err := server.ParseArgs(append([]string{file}, rest...))
 	if err != nil {
 		printConfigError(stderr, err)
