@@ -99,12 +99,40 @@ func (s *Selector) check(r *Request) (Result, int) {
 }
 
 func (s *Selector) keyAllowed(key []byte, need Perm) bool {
-	for _, p := range s.keys {
-		if p.Perm&need == need && glob.Match(bytesOf(p.Pattern), key, false) {
+	for i := range s.keys {
+		p := &s.keys[i]
+		if p.Perm&need != need {
+			continue
+		}
+		if p.prefix > 0 {
+			// As Redis's matcher, no pattern matches an empty key.
+			if n := p.prefix - 1; len(key) >= n && len(key) > 0 && string(key[:n]) == p.Pattern[:n] {
+				return true
+			}
+			continue
+		}
+		if glob.Match(bytesOf(p.Pattern), key, false) {
 			return true
 		}
 	}
 	return false
+}
+
+// literalPrefix returns 1 + the length of pattern's literal prefix when
+// pattern is a prefix of ordinary bytes then a single '*' at its end, which
+// matches exactly the strings that start with the prefix; 0 otherwise.
+func literalPrefix(pattern string) int {
+	n := len(pattern) - 1
+	if n < 0 || pattern[n] != '*' {
+		return 0
+	}
+	for i := 0; i < n; i++ {
+		switch pattern[i] {
+		case '*', '?', '[', '\\':
+			return 0
+		}
+	}
+	return n + 1
 }
 
 func (s *Selector) channelAllowed(ch []byte, pattern bool) bool {

@@ -187,3 +187,25 @@ func TestCheckUnrestrictedMatchesSort(t *testing.T) {
 		}
 	}
 }
+
+// TestLiteralPrefixMatchesGlob: a key pattern matched as a literal prefix
+// allows exactly what the glob matcher allows.
+func TestLiteralPrefixMatchesGlob(t *testing.T) {
+	patterns := []string{"*", "a*", "ab*", "user:*", "a**", "a?*", "a[b]*", "a\\*", "a\\**", "*a", "a", "", "a*b*"}
+	keys := []string{"", "a", "ab", "abc", "b", "user:", "user:1", "a*", "a**", "ba", "A", "a\\"}
+	for _, p := range patterns {
+		kp := KeyPattern{Pattern: p, Perm: PermAll, prefix: literalPrefix(p)}
+		s := &Selector{keys: []KeyPattern{kp}}
+		plain := &Selector{keys: []KeyPattern{{Pattern: p, Perm: PermAll}}}
+		for _, k := range keys {
+			if got, want := s.keyAllowed([]byte(k), PermRead), plain.keyAllowed([]byte(k), PermRead); got != want {
+				t.Errorf("pattern %q key %q: prefix match %v, glob %v", p, k, got, want)
+			}
+		}
+	}
+	for p, want := range map[string]int{"user:*": 6, "*": 1, "a?*": 0, "a": 0, "a**": 0, "a\\*": 0} {
+		if got := literalPrefix(p); got != want {
+			t.Errorf("literalPrefix(%q) = %d, want %d", p, got, want)
+		}
+	}
+}

@@ -276,7 +276,7 @@ func (c *Catalog) applySelector(s *Selector, op string) string {
 			}
 		}
 		if !found {
-			s.keys = append(s.keys, KeyPattern{Pattern: pat, Perm: perm})
+			s.keys = append(s.keys, KeyPattern{Pattern: pat, Perm: perm, prefix: literalPrefix(pat)})
 		}
 		s.allKeys = false
 	case op[0] == '&':

@@ -20,6 +20,10 @@ const (
 type KeyPattern struct {
 	Pattern string
 	Perm    Perm
+	// prefix is 1 + the length of the pattern's literal prefix when the
+	// pattern is that prefix then one '*' ("user:*"), which is matched
+	// without the glob matcher; 0 for every other pattern.
+	prefix int
 }
 
 // Selector is one set of permissions: commands, keys and channels. A user

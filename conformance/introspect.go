@@ -53,10 +53,8 @@ func maskSlowlog(v Value) Value {
 
 // aclLogKept are the client-info fields an acllog block compares: the
 // others (id, address, ages, buffer sizes) differ from run to run. cmd is
-// left out for now: Redis shows the refused command there, Redoubt the
-// client's last command that ran (the dispatcher sets it when a command
-// runs, not when it is refused).
-var aclLogKept = map[string]bool{"name": true, "db": true, "user": true, "resp": true, "flags": true}
+// the refused command (EXEC for a refusal at EXEC), as in Redis.
+var aclLogKept = map[string]bool{"name": true, "db": true, "user": true, "cmd": true, "resp": true, "flags": true}
 
 // maskACLLog masks the variable fields of an ACL LOG reply's entries:
 // age-seconds (its type kept) and the client-info fields that are not in

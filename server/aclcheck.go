@@ -196,6 +196,13 @@ func aclObject(res acl.Result, cmd *command, args [][]byte, pos int) string {
 func (c *client) checkACL(cmd *command, args [][]byte, context string) (acl.Result, int) {
 	res, pos := c.user.Check(aclRequest(&c.aclScratch, cmd, args))
 	if res != acl.Allowed {
+		// The entry's client-info names the command as Redis's does: the
+		// refused one, or EXEC while EXEC runs.
+		if c.inExec {
+			c.showCmd(commands.byName["exec"])
+		} else {
+			c.showCmd(cmd)
+		}
 		reason := aclReason(res)
 		c.s.aclLog.add(reason, context, aclObject(res, cmd, args, pos), c.user.Name, c)
 		c.s.auditEvent(c, "denied", "user", c.user.Name, "command", cmd.fullName, "reason", reason)
@@ -250,6 +257,7 @@ func (c *client) execRefused(cmd *command, args [][]byte) bool {
 // transaction, if any, is doomed, the command's rejected calls counted, and
 // a refused EXEC discards the transaction with the refusal as its reason.
 func (c *client) reject(cmd *command, msg string) {
+	c.showCmd(cmd)
 	c.s.cmdStats[cmd.id].rejected.Add(1)
 	c.flagTransaction()
 	if cmd.fullName == "exec" {
@@ -267,4 +275,13 @@ func (c *client) sortFullKeyAccess(cmd *command, args [][]byte) bool {
 		return true
 	}
 	return c.user.CheckUnrestricted(aclRequest(&c.aclScratch, cmd, args), acl.PermRead)
+}
+
+// showCmd makes CLIENT LIST's cmd field show cmd, as Redis sets
+// c->lastcmd when it looks a command up, whether it then runs or not.
+func (c *client) showCmd(cmd *command) {
+	if c.run.shown != cmd {
+		c.run.shown = cmd
+		c.lastCmd.Store(cmd)
+	}
 }

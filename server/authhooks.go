@@ -31,6 +31,11 @@ func (c *client) loginGate(user []byte) bool {
 	if locked {
 		t.refused.Add(1)
 		c.logLockout(user)
+		if c.inExec {
+			// EXEC has written its array's length: an element keeps
+			// the reply well formed before the connection closes.
+			c.writeErrorReply(msgLoginLockedOutInExec)
+		}
 		return false
 	}
 	if delay == 0 {
@@ -53,6 +58,11 @@ func (c *client) loginGate(user []byte) bool {
 	}
 	return true
 }
+
+// msgLoginLockedOutInExec answers a login inside EXEC from a source locked
+// out; the connection closes after it (outside EXEC it closes without a
+// reply).
+const msgLoginLockedOutInExec = "ERR too many failed logins from this address: the connection closes"
 
 // msgLoginThrottledInExec answers a login inside EXEC that would have to
 // wait; the connection closes after it.

@@ -36,7 +36,10 @@ var ErrServerClosed = errors.New("server: closed")
 // Lock order: a store database lock may be held while taking connsMu or
 // cfgMu, never the other way round. connsMu and cfgMu are never held
 // together. pause.mu may be taken with the store's lock held (CLIENT PAUSE
-// in a transaction), never the other way round.
+// in a transaction), never the other way round. The throttle's and the
+// audit log's locks (thr.mu, audit.mu) are leaves: they may be taken under
+// any other (an audit event under the store's lock or cfgMu), and nothing
+// but the logger's is taken under them.
 type Server struct {
 	store *store.Store
 	log   *logger

@@ -202,6 +202,21 @@ type failRecord struct {
 	n        int32
 	inflight int32
 	last     time.Duration // the last failure, on throttle.now's clock
+	admitted time.Duration // the last admission
+}
+
+// inflightStale is how long after the last admission attempts in flight
+// are assumed gone: longer than any wait plus a check. It keeps a record
+// from staying "in flight" for ever when a result never comes (throttling
+// switched on between a gate and its result).
+const inflightStale = maxThrottleDelayMs*time.Millisecond + time.Minute
+
+// flying returns r's attempts in flight.
+func (r failRecord) flying(now time.Duration) int {
+	if r.inflight == 0 || now-r.admitted > inflightStale {
+		return 0
+	}
+	return int(r.inflight)
 }
 
 // count returns r's failures, or 0 if the last was more than window ago.
@@ -274,13 +289,14 @@ func (t *throttle) bucket(user []byte) int {
 	return int(maphash.Bytes(t.seed, user) % throttleUserBuckets)
 }
 
-// verdict says what a login attempt from src for user must do: wait delay
-// first, or, when locked, be refused. n is the source's failures plus its
-// attempts in flight. The caller holds mu.
-func (t *throttle) verdictLocked(p *AuthThrottleConfig, now time.Duration, src netip.Addr, user []byte) (delay time.Duration, locked bool, n int) {
+// verdictLocked says what a login attempt from src for the user of bucket
+// b must do: wait delay first, or, when locked, be refused. n is the
+// source's failures plus its attempts in flight. The caller holds mu (and
+// hashed the user name before taking it: a name may be long).
+func (t *throttle) verdictLocked(p *AuthThrottleConfig, now time.Duration, src netip.Addr, b int) (delay time.Duration, locked bool, n int) {
 	r := t.sources[src]
-	n = r.count(now, p.Window) + int(r.inflight)
-	un := t.users[t.bucket(user)].count(now, p.Window)
+	n = r.count(now, p.Window) + r.flying(now)
+	un := t.users[b].count(now, p.Window)
 	if p.LockoutAfter > 0 && n >= p.LockoutAfter {
 		return 0, true, n
 	}
@@ -295,9 +311,10 @@ func (t *throttle) verdictLocked(p *AuthThrottleConfig, now time.Duration, src n
 
 // verdict is verdictLocked for the tests.
 func (t *throttle) verdict(p *AuthThrottleConfig, src netip.Addr, user []byte) (time.Duration, bool, int) {
+	b := t.bucket(user)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.verdictLocked(p, t.now(), src, user)
+	return t.verdictLocked(p, t.now(), src, b)
 }
 
 // admit is the gate's decision for an attempt from src for user, as
@@ -305,9 +322,10 @@ func (t *throttle) verdict(p *AuthThrottleConfig, src netip.Addr, user []byte) (
 // succeed or release.
 func (t *throttle) admit(p *AuthThrottleConfig, src netip.Addr, user []byte) (delay time.Duration, locked bool, n int) {
 	now := t.now()
+	b := t.bucket(user)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delay, locked, n = t.verdictLocked(p, now, src, user)
+	delay, locked, n = t.verdictLocked(p, now, src, b)
 	if locked {
 		return
 	}
@@ -318,9 +336,8 @@ func (t *throttle) admit(p *AuthThrottleConfig, src netip.Addr, user []byte) (de
 	if r.count(now, p.Window) == 0 {
 		r.n = 0
 	}
-	if r.inflight < maxThrottleCount {
-		r.inflight++
-	}
+	r.inflight = int32(min(r.flying(now)+1, maxThrottleCount))
+	r.admitted = now
 	t.sources[src] = r
 	return
 }
@@ -335,9 +352,7 @@ func (t *throttle) release(p *AuthThrottleConfig, src netip.Addr) {
 	if !ok {
 		return
 	}
-	if r.inflight > 0 {
-		r.inflight--
-	}
+	r.inflight = int32(max(r.flying(now)-1, 0))
 	if r.inflight == 0 && r.count(now, p.Window) == 0 {
 		delete(t.sources, src)
 		return
@@ -370,9 +385,7 @@ func (t *throttle) fail(p *AuthThrottleConfig, src netip.Addr, user []byte) int 
 	if n < maxThrottleCount {
 		n++
 	}
-	if r.inflight > 0 {
-		r.inflight--
-	}
+	r.inflight = int32(max(r.flying(now)-1, 0))
 	r.n, r.last = int32(n), now
 	t.sources[src] = r
 	u := &t.users[b]
@@ -391,7 +404,7 @@ func (t *throttle) fail(p *AuthThrottleConfig, src netip.Addr, user []byte) int 
 // insertions that follow. The caller holds mu.
 func (t *throttle) shedLocked(now time.Duration, p *AuthThrottleConfig) {
 	for k, r := range t.sources {
-		if r.count(now, p.Window)+int(r.inflight) < p.After {
+		if r.count(now, p.Window)+r.flying(now) < p.After {
 			delete(t.sources, k)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -218,6 +219,34 @@ func TestThrottleInsideExecRefused(t *testing.T) {
 	}
 	if got := tcDial(t, srv).do("SET", "k", "v").flat(); got != "+OK" {
 		t.Errorf("SET after = %q", got)
+	}
+
+	// Locked out: the same, with its own message.
+	srv.thr.params.Store(&AuthThrottleConfig{After: 1, Window: time.Minute, Delay: time.Minute, MaxDelay: time.Minute, LockoutAfter: 1})
+	locked := tcDialFrom(t, srv, "127.0.0.2")
+	locked.do("MULTI")
+	locked.do("HELLO", "2", "AUTH", "default", "x")
+	locked.do("PING")
+	locked.send("EXEC")
+	got, err = readUntilClosed(locked.nc)
+	if want := "*2\r\n-" + msgLoginLockedOutInExec + "\r\n+PONG\r\n"; string(got) != want || !isClosed(err) {
+		t.Fatalf("EXEC with a locked-out HELLO AUTH: %q then %v, want %q then the end", got, err, want)
+	}
+}
+
+// TestThrottleInflightExpires: an attempt admitted whose result never
+// comes stops counting once no attempt could still be in flight.
+func TestThrottleInflightExpires(t *testing.T) {
+	p := AuthThrottleConfig{After: 1, Window: time.Minute, Delay: time.Second, MaxDelay: time.Second}
+	th, now := testThrottle(p)
+	a := src(3)
+	th.admit(&p, a, nil) // never reported
+	if _, _, n := th.verdict(&p, a, nil); n != 1 {
+		t.Fatalf("an attempt in flight counts %d", n)
+	}
+	*now += inflightStale + time.Second
+	if d, _, n := th.verdict(&p, a, nil); n != 0 || d != 0 {
+		t.Errorf("a stale attempt in flight still counts: n=%d delay=%v", n, d)
 	}
 }
 
@@ -531,5 +560,48 @@ func TestThrottleWithPasswords(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no lockout entry in ACL LOG: %+v", srv.aclLogEntries(-1))
+	}
+	if got := clean.do("ACL", "LOG", "1").flat(); !strings.Contains(got, "reason auth context toplevel object lockout username default") {
+		t.Errorf("ACL LOG 1 = %s, want the lockout entry", got)
+	}
+}
+
+// TestGuardDirectivesRewrite: CONFIG REWRITE writes the changed redoubt-*
+// directives, and the file reads back to the same settings.
+func TestGuardDirectivesRewrite(t *testing.T) {
+	dir := t.TempDir()
+	conf := dir + "/redoubt.conf"
+	audit := dir + "/audit.jsonl"
+	if err := os.WriteFile(conf, []byte("redoubt-auth-throttle-after 7\nredoubt-audit-log "+audit+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseArgs([]string{conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := tcStart(t, cfg)
+	c := tcDial(t, srv)
+	for _, kv := range [][2]string{{"redoubt-auth-lockout-after", "0"}, {"redoubt-auth-timeout", "0"}, {"redoubt-audit-rate-limit", "50"}, {"redoubt-auth-throttle-window", "90"}} {
+		if got := c.do("CONFIG", "SET", kv[0], kv[1]).flat(); got != "+OK" {
+			t.Fatalf("CONFIG SET %s %s = %q", kv[0], kv[1], got)
+		}
+	}
+	if got := c.do("CONFIG", "REWRITE").flat(); got != "+OK" {
+		t.Fatalf("CONFIG REWRITE = %q", got)
+	}
+	data, _ := os.ReadFile(conf)
+	for _, line := range []string{"redoubt-auth-throttle-after 7", "redoubt-audit-log \"" + audit + "\"", "redoubt-auth-lockout-after 0",
+		"redoubt-auth-timeout 0", "redoubt-audit-rate-limit 50", "redoubt-auth-throttle-window 90"} {
+		if !strings.Contains(string(data), line+"\n") {
+			t.Errorf("rewritten file lacks %q:\n%s", line, data)
+		}
+	}
+	reread, err := ParseArgs([]string{conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th := reread.authThrottle(); th.After != 7 || th.LockoutAfter != 0 || th.Window != 90*time.Second ||
+		reread.authTimeout() != 0 || reread.auditRateLimit() != 50 || reread.AuditLog != audit {
+		t.Errorf("read back: %+v timeout %v rate %d audit %q", th, reread.authTimeout(), reread.auditRateLimit(), reread.AuditLog)
 	}
 }
