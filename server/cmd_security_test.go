@@ -2,6 +2,7 @@ package server
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -146,5 +147,41 @@ func TestWeakHashesBounded(t *testing.T) {
 	w.note([]byte("last"), "short")
 	if w.snapshot()[acl.HashPassword("last")] != "short" {
 		t.Error("the latest weak password is not recorded")
+	}
+}
+
+// TestSecurityAuditFileOwner: on a running server, a private file owned by
+// neither the server's user nor root fails the file-modes check. Changing
+// a file's owner needs root, so the test runs only as root.
+func TestSecurityAuditFileOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the ACL file to another user")
+	}
+	path := filepath.Join(t.TempDir(), "users.acl")
+	if err := os.WriteFile(path, []byte("user default on >"+auditPassA+" ~* &* +@all\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := tcStart(t, Config{ACLFile: path})
+	find := func() CheckResult {
+		r := srv.SecurityAudit()
+		return r.Checks[slices.IndexFunc(r.Checks, func(c CheckResult) bool { return c.Name == "file-modes" })]
+	}
+	if c := find(); strings.Contains(c.Found, "aclfile") && strings.Contains(c.Found, "owned by") {
+		t.Fatalf("a root-owned ACL file is reported: %+v", c)
+	}
+	if err := os.Chown(path, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if c := find(); c.Status != StatusFail || !strings.Contains(c.Found, "aclfile "+path+" is owned by user id 65534, neither the server's user (0) nor root") {
+		t.Errorf("file-modes with the ACL file owned by 65534: %+v", c)
+	}
+	if err := os.Chown(path, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o604); err != nil {
+		t.Fatal(err)
+	}
+	if c := find(); c.Status != StatusFail || !strings.Contains(c.Found, "aclfile "+path+" has mode 0604: readable to the group or others") {
+		t.Errorf("file-modes with the ACL file world-readable: %+v", c)
 	}
 }

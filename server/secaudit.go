@@ -353,6 +353,7 @@ type auditor struct {
 	enabled []*acl.User // users that can log in
 	admin   []int       // ids of the @admin commands
 	def     *acl.User
+	admins  map[*acl.User]bool // isAdmin's answers
 }
 
 func (a *auditor) prepare() {
@@ -385,12 +386,21 @@ func (a *auditor) may(u *acl.User, name string) bool {
 // isAdmin reports whether u may run every @admin command: an administrator,
 // to whom the dangerous commands are meant to be open.
 func (a *auditor) isAdmin(u *acl.User) bool {
+	if is, ok := a.admins[u]; ok {
+		return is
+	}
+	is := true
 	for _, id := range a.admin {
 		if res, _ := u.Check(&acl.Request{ID: id}); res != acl.Allowed {
-			return false
+			is = false
+			break
 		}
 	}
-	return true
+	if a.admins == nil {
+		a.admins = map[*acl.User]bool{}
+	}
+	a.admins[u] = is
+	return is
 }
 
 // isSuperuser reports whether u may run every command on every key.
