@@ -185,3 +185,34 @@ func TestSecurityAuditFileOwner(t *testing.T) {
 		t.Errorf("file-modes with the ACL file world-readable: %+v", c)
 	}
 }
+
+// TestSecurityAuditConcurrent: audits run while another client changes
+// users and sets weak passwords (run with -race).
+func TestSecurityAuditConcurrent(t *testing.T) {
+	srv := tcStart(t, Config{})
+	done := make(chan struct{})
+	setter := tcDial(t, srv)
+	go func() { // exits after its last SETUSER
+		defer close(done)
+		for i := range 200 {
+			if v := setter.do("ACL", "SETUSER", "u"+strconv.Itoa(i%20), "on", ">weak"+strconv.Itoa(i), "~*", "+@all"); v.Kind != '+' {
+				t.Errorf("ACL SETUSER = %v", v)
+				return
+			}
+		}
+	}()
+	c := tcDial(t, srv)
+	for range 20 {
+		if v := c.do("SECURITY", "AUDIT"); v.Kind != '*' || len(v.Elems) != 6 {
+			t.Fatalf("SECURITY AUDIT = %v", v)
+		}
+	}
+	<-done
+	_, checks := auditReply(t, c.do("SECURITY", "AUDIT"))
+	if w := checks["weak-passwords"]; w["status"] != "fail" || !strings.Contains(w["found"], `"u19" (it is shorter than 32 bytes)`) {
+		t.Errorf("weak-passwords after the SETUSERs: %v", w)
+	}
+	if u := checks["unrestricted-users"]; u["status"] != "fail" || !strings.Contains(u["found"], `"u0"`) {
+		t.Errorf("unrestricted-users with 21 superusers: %v", u)
+	}
+}

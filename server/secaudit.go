@@ -267,7 +267,9 @@ func offlineAuditInput(cfg Config) (*auditInput, error) {
 
 // weakHashes remembers which passwords were judged weak when they were set
 // (warnWeakSecret), by their SHA-256, since the users keep nothing else:
-// the audit then finds a user whose current password is one of them.
+// the audit then finds a user whose current password is one of them. Its
+// lock is a leaf: nothing else is locked while it is held, so note may be
+// called under any other lock.
 type weakHashes struct {
 	mu sync.Mutex
 	m  map[string]string // hex SHA-256 → why it is weak
