@@ -53,7 +53,7 @@ var levelNames = [...]string{"none", "basic", "standard", "high", "paranoid"}
 
 // levelPurposes say what each level is for, as the guides put it.
 var levelPurposes = [...]string{
-	"below basic: anyone who reaches the server can do anything",
+	"below basic: not protected enough even for development",
 	"password only, for development",
 	"ACL users and network restrictions, for internal applications",
 	"ACL users, TLS and network restrictions, for production",
