@@ -81,6 +81,16 @@ func TestSecurityAudit(t *testing.T) {
 		t.Errorf("weak-passwords after a strong password: %v", checks["weak-passwords"])
 	}
 
+	// As is one set by CONFIG SET requirepass.
+	c.str("CONFIG", "SET", "requirepass", "Foobared")
+	if _, checks = auditReply(t, c.do("SECURITY", "AUDIT")); !strings.Contains(checks["weak-passwords"]["found"], `"default" (it is a well-known sample password)`) {
+		t.Errorf("weak-passwords after CONFIG SET requirepass Foobared: %v", checks["weak-passwords"])
+	}
+	c.str("CONFIG", "SET", "requirepass", auditPassA)
+	if _, checks = auditReply(t, c.do("SECURITY", "AUDIT")); checks["weak-passwords"]["status"] != "pass" {
+		t.Errorf("weak-passwords after a strong requirepass: %v", checks["weak-passwords"])
+	}
+
 	// RESP3: maps.
 	if v := c.do("HELLO", "3"); v.Kind != '%' {
 		t.Fatalf("HELLO 3 = %v", v)
