@@ -2,12 +2,17 @@ package conformance
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/redoubt-db/redoubt/server"
 )
 
@@ -221,5 +226,132 @@ func TestProtectedModeLiftedByPasswordFromNetns(t *testing.T) {
 	if !strings.Contains(dropped[0], "refusing to listen on "+ns.hostIP) || afterDrop[0] != noauth || afterRestore[0] != noauth {
 		t.Errorf("Redoubt: CONFIG SET requirepass \"\" = %s, then the namespace got %s; CONFIG SET requirepass again = %s, then %s",
 			dropped[0], afterDrop[0], restored[0], afterRestore[0])
+	}
+}
+
+// TestExposedRefusalMatchesRedisDenialFromNetns: for each way of giving the
+// default user (and others) a password or not, both servers are bound to
+// the veth's host address with protected mode on. Redoubt refuses to start
+// exactly where redis-server starts but answers the namespace's client
+// DENIED (protected mode looks only at the default user: a password for
+// another user does not lift it), whether the users come from user lines or
+// an ACL file, and where both start, the client gets the same bytes from
+// each.
+func TestExposedRefusalMatchesRedisDenialFromNetns(t *testing.T) {
+	ns := newNetns(t)
+	bin := requireTool(t, "redis-server")
+	const pw = "netns-password-0123456789abcdef0123"
+	dir := t.TempDir()
+	aclFile := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	withPassword := aclFile("password.acl", "user default on >"+pw+" ~* &* +@all\n")
+	without := aclFile("nopass.acl", "user default on nopass ~* &* +@all\nuser app on >"+pw+" ~* +@all\n")
+	for _, extra := range [][]string{
+		{"--aclfile", withPassword},
+		{"--aclfile", without},
+		nil,
+		{"--requirepass", pw},
+		{"--user", "app", "on", ">" + pw, "~*", "+@all"},
+		{"--user", "default", "on", "resetpass"},
+		{"--user", "default", "off"},
+		{"--user", "default", "off", ">" + pw},
+		{"--user", "default", "on", "nopass", "~*", "+@all", "--user", "app", "on", ">" + pw, "~*", "+@all"},
+		{"--user", "default", "on", ">" + pw, "--user", "app", "on", "nopass", "~*", "+@all"},
+	} {
+		args := append([]string{"--bind", ns.hostIP, "127.0.0.1", "--protected-mode", "yes"}, extra...)
+		rs, err := startRedis(bin, args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		redis := ns.firstContact(t, onAddr(t, rs.addr, ns.hostIP))
+		rs.stop()
+		denied := strings.HasPrefix(redis, `"-DENIED `)
+
+		cfg, err := redoubtConfig(args)
+		if err != nil {
+			t.Fatalf("%q: %v", extra, err)
+		}
+		srv, err := server.New(cfg)
+		refused := err != nil
+		if refused && !strings.Contains(err.Error(), "refusing to listen on "+ns.hostIP) {
+			t.Errorf("%q: Redoubt failed to start for another reason: %v", extra, err)
+			continue
+		}
+		if refused != denied {
+			t.Errorf("%q: Redis answered the namespace %s; Redoubt refused to start: %v (%v)", extra, redis, refused, err)
+		}
+		if !refused {
+			if got := ns.firstContact(t, onAddr(t, srv.Addr(), ns.hostIP)); got != redis {
+				t.Errorf("%q: PING from the namespace:\nRedoubt %s\nRedis   %s", extra, got, redis)
+			}
+			srv.Close()
+		}
+	}
+}
+
+// TestGoRedisACLUserFromNetns: an application in the namespace logs in with
+// go-redis as an ACL user (HELLO 3 AUTH) to both servers, bound to the veth's
+// host address with a password for the default user, and gets the same
+// results and errors from each; both see it come from the namespace's
+// address, as that user.
+func TestGoRedisACLUserFromNetns(t *testing.T) {
+	ns := newNetns(t)
+	bin := requireTool(t, "redis-server")
+	const pw, appPW = "netns-password-0123456789abcdef0123", "netns-app-password-0123456789abcdef"
+	args := []string{"--bind", ns.hostIP, "127.0.0.1", "--protected-mode", "yes", "--requirepass", pw,
+		"--user", "app", "on", ">" + appPW, "~app:*", "+@all", "-@dangerous"}
+	rs, err := startRedis(bin, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rs.stop)
+	cfg, err := redoubtConfig(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var transcripts [2][]string
+	for i, addr := range []string{onAddr(t, srv.Addr(), ns.hostIP), onAddr(t, rs.addr, ns.hostIP)} {
+		rdb := redis.NewClient(&redis.Options{Addr: addr, Username: "app", Password: appPW, PoolSize: 1, MaxRetries: -1,
+			Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) { return ns.dial(addr) }})
+		note := func(step string, v any, err error) {
+			transcripts[i] = append(transcripts[i], fmt.Sprintf("%s: %v, %v", step, v, err))
+		}
+		v, err := rdb.Set(ctx, "app:greeting", "hello", 0).Result()
+		note("SET app:greeting", v, err)
+		v, err = rdb.Get(ctx, "app:greeting").Result()
+		note("GET app:greeting", v, err)
+		v, err = rdb.Get(ctx, "other:greeting").Result()
+		note("GET other:greeting", v, err)
+		v, err = rdb.FlushDB(ctx).Result()
+		note("FLUSHDB", v, err)
+		v, err = rdb.Do(ctx, "ACL", "WHOAMI").Text()
+		note("ACL WHOAMI", v, err)
+		info, err := rdb.ClientInfo(ctx).Result()
+		if err != nil {
+			t.Fatalf("CLIENT INFO from the namespace: %v", err)
+		}
+		if host, _, _ := net.SplitHostPort(info.Addr); host != ns.nsIP || info.User != "app" {
+			t.Errorf("server %d saw addr=%s user=%s, want %s and app", i, info.Addr, info.User, ns.nsIP)
+		}
+		rdb.Close()
+	}
+	if got, want := strings.Join(transcripts[0], "\n"), strings.Join(transcripts[1], "\n"); got != want {
+		t.Errorf("go-redis as app from the namespace:\nRedoubt:\n%s\nRedis:\n%s", got, want)
+	}
+	if !strings.Contains(transcripts[1][2], "NOPERM") || !strings.Contains(transcripts[1][3], "NOPERM") {
+		t.Errorf("Redis let app past its rules:\n%s", strings.Join(transcripts[1], "\n"))
 	}
 }
