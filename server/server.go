@@ -119,6 +119,9 @@ type Server struct {
 	// log (audit.go), nil when none, set by New and then constant.
 	thr   throttle
 	audit *auditLog
+	// weakHashes are the passwords judged weak when set, for the
+	// security audit (secaudit.go); its own lock guards it.
+	weakHashes weakHashes
 
 	closing    atomic.Bool
 	done       chan struct{} // closed when the server has stopped
