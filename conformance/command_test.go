@@ -36,6 +36,10 @@ var redoubtOnly = map[string]bool{
 	// on every connection.
 	"client|setinfo":  true,
 	"client|no-touch": true,
+	// Redoubt's own: the security audit (issue 10).
+	"security":       true,
+	"security|audit": true,
+	"security|help":  true,
 }
 
 // comparableSubs restricts two subcommand name lists to what both can be

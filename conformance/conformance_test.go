@@ -2,7 +2,9 @@ package conformance
 
 import (
 	"flag"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,25 @@ import (
 )
 
 var rewrite = flag.Bool("rewrite", false, "record the replies of a real redis-server into the scripts")
+
+// overUnix runs the scripts over a Unix socket of each server instead of
+// TCP (issue 10): go test ./conformance -run 'TestRedoubt|TestRedis' -unix.
+// Scripts marked "#! tcp-only" (they show or judge the client's TCP
+// address) are skipped.
+var overUnix = flag.Bool("unix", false, "run the scripts over each server's Unix socket instead of TCP")
+
+// unixSocketPath makes a short directory for a script's socket, removed
+// when the test ends (t.TempDir's names, made of the test's, can pass the
+// 107 bytes a socket path may have).
+func unixSocketPath(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "conf-unix-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "s.sock")
+}
 
 func scripts(t *testing.T) []string {
 	t.Helper()
@@ -69,6 +90,12 @@ func TestRedoubt(t *testing.T) {
 			if tf != nil {
 				redoubtTLSConfig(&cfg, tf)
 			}
+			if *overUnix {
+				if sc.tcpOnly {
+					t.Skip("#! tcp-only")
+				}
+				cfg.UnixSocket = unixSocketPath(t)
+			}
 			srv := servertest.New(t, cfg)
 			if names, err := scriptRequires(path); err != nil {
 				t.Fatal(err)
@@ -83,6 +110,9 @@ func TestRedoubt(t *testing.T) {
 			addr := srv.Addr()
 			if tf != nil {
 				addr = srv.TLSAddr()
+			}
+			if *overUnix {
+				addr = unixPrefix + cfg.UnixSocket
 			}
 			checkScript(t, sc, addr, func(d time.Duration) { srv.Clock().Advance(d) })
 		})
@@ -105,19 +135,29 @@ func TestRedis(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			args, addr := sc.args, ""
+			if *overUnix {
+				if *rewrite || sc.tcpOnly {
+					t.Skip("recordings are made over TCP; #! tcp-only scripts run over TCP only")
+				}
+				path := unixSocketPath(t)
+				args, addr = append(slices.Clone(args), "--unixsocket", path), unixPrefix+path
+			}
 			var rs *redisServer
 			if tf != nil {
-				rs, err = startRedisTLS(bin, sc.args, tf)
+				rs, err = startRedisTLS(bin, args, tf)
 			} else {
-				rs, err = startRedis(bin, sc.args)
+				rs, err = startRedis(bin, args)
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer rs.stop()
-			addr := rs.addr
 			if tf != nil {
 				addr = rs.tlsAddr
+			}
+			if addr == "" {
+				addr = rs.addr
 			}
 			if !*rewrite {
 				checkScript(t, sc, addr, time.Sleep)

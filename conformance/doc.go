@@ -13,6 +13,11 @@
 //
 // When both pass, the two servers gave the same bytes for every command.
 //
+// With -unix (go test ./conformance -run 'TestRedoubt|TestRedis' -unix)
+// both replay the scripts over each server's Unix socket instead of TCP,
+// against the same recordings (made over TCP); scripts marked "#! tcp-only",
+// whose replies show the client's address or flags, are skipped.
+//
 // Other tests ask both servers live: COMMAND INFO and DOCS of every table
 // entry (command_test.go), key extraction, INCRBYFLOAT's formatting, and
 // TestRandomCommandsMatchRedis, which sends one random stream of string and

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redoubt-db/redoubt/internal/splitargs"
@@ -49,13 +50,26 @@ func (c *client) ensure() error {
 	if c.tls != nil {
 		nc, err = tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", c.addr, c.tls)
 	} else {
-		nc, err = net.DialTimeout("tcp", c.addr, 5*time.Second)
+		nc, err = dialAddr(c.addr)
 	}
 	if err != nil {
 		return err
 	}
 	c.nc, c.r = nc, bufio.NewReader(nc)
 	return nil
+}
+
+// unixPrefix marks an address that is the path of a Unix socket
+// ("unix:/tmp/x.sock"), as the -unix runs use.
+const unixPrefix = "unix:"
+
+// dialAddr connects to a TCP host:port, or to a Unix socket's path after
+// unixPrefix.
+func dialAddr(addr string) (net.Conn, error) {
+	if path, ok := strings.CutPrefix(addr, unixPrefix); ok {
+		return net.DialTimeout("unix", path, 5*time.Second)
+	}
+	return net.DialTimeout("tcp", addr, 5*time.Second)
 }
 
 func (c *client) drop() {
@@ -220,7 +234,10 @@ func runBlock(c *client, b *block) ([]string, error) {
 			return nil, err
 		}
 		c.nc.SetWriteDeadline(time.Now().Add(replyTimeout))
-		if _, err := io.WriteString(c.nc, payload); err != nil {
+		// A write to a peer that has closed fails at once on a Unix
+		// socket (EPIPE), where TCP takes it and resets later: either
+		// way the read below finds the connection closed.
+		if _, err := io.WriteString(c.nc, payload); err != nil && !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
 			return nil, err
 		}
 		data, closed := c.readAtLeast(recordedRawLen(b))

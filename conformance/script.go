@@ -76,6 +76,9 @@ type script struct {
 	// alone, before the others, whose embedded servers share its process
 	// (MEMORY DOCTOR reads the process's memory).
 	serial bool
+	// tcpOnly is set by a "#! tcp-only" line: the script shows or judges
+	// the client's TCP address, so the -unix runs skip it.
+	tcpOnly bool
 }
 
 // An item is a block or a run of comment and blank lines kept verbatim.
@@ -170,6 +173,9 @@ func loadScript(path string) (*script, error) {
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
 		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
+			if strings.TrimSpace(l) == "#! tcp-only" {
+				sc.tcpOnly = true
+			}
 			if strings.TrimSpace(l) == "#! serial" {
 				sc.serial = true
 			}

@@ -33,6 +33,9 @@ func scriptsOverTLS(t *testing.T) *tlstest.Files {
 	if !*overTLS {
 		return nil
 	}
+	if *overUnix {
+		t.Fatal("-tls and -unix do not go together")
+	}
 	f := tlstest.NewFiles(t)
 	scriptTLS = f.ClientConfig(f.Client)
 	t.Cleanup(func() { scriptTLS = nil })

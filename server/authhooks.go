@@ -141,6 +141,7 @@ func (s *Server) warnWeakSecret(where, user string, password []byte) {
 		return
 	}
 	s.thr.weakSecrets.Add(1)
+	s.weakHashes.note(password, why) // secaudit.go
 	s.log.logf(levelWarning, "WARNING: weak password for user %s set by %s: %s. Use a long random password: ACL GENPASS makes one (256 bits).",
 		quotedName(user), where, why)
 	s.auditEvent(nil, "weak-secret", "source", where, "user", user, "reason", why)

@@ -526,6 +526,9 @@ func (c *client) appendClientInfo(b []byte, other *client, now int64) []byte {
 	if self && c.closeAfterReply {
 		b = append(b, 'c')
 	}
+	if isUnixConn(other.nc) {
+		b = append(b, 'U')
+	}
 	if other.noEvict.Load() {
 		b = append(b, 'e')
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -56,6 +57,17 @@ type Config struct {
 	// of them succeed only on a TLS connection whose verified certificate
 	// maps to that user (TLSAuthUser). The default is none.
 	TLSCertRequiredUsers []string
+	// UnixSocket is the path of a Unix socket to listen on as well
+	// ("unixsocket"); its clients are local for protected mode. The socket
+	// never exists at the path with another mode than UnixSocketPerm's
+	// (unix.go); a stale socket left there is replaced, anything else at
+	// the path is refused. New removes it when the server stops. The
+	// default, "", opens none.
+	UnixSocket string
+	// UnixSocketPerm is the socket file's permission bits
+	// ("unixsocketperm", in octal there), at most 0777; zero, the default,
+	// leaves them to the umask, as in Redis.
+	UnixSocketPerm os.FileMode
 	// Databases is the number of databases ("databases"). The default is 16.
 	Databases int
 	// InsecureDisableProtectedMode turns protected mode off ("protected-mode
@@ -359,6 +371,9 @@ func (cfg Config) Validate() error {
 	}
 	if !validTLSAuthUser(cfg.TLSAuthUser) {
 		bad("redoubt-tls-auth-user %q is not one of off, cn, san-dns, san-email, san-uri", cfg.TLSAuthUser)
+	}
+	if cfg.UnixSocketPerm&^0o777 != 0 {
+		bad("unixsocketperm %o has bits beyond 0777", uint32(cfg.UnixSocketPerm))
 	}
 	if cfg.Databases < 1 || cfg.Databases > maxDatabases {
 		bad("databases %d out of range [1, %d]", cfg.Databases, maxDatabases)

@@ -127,7 +127,6 @@ const (
 	capDefrag      = "active defragmentation"
 	capScripting   = "scripting"
 	capACL         = "ACL users and the ACL log"
-	capUnixSocket  = "a Unix socket listener"
 	capSyslog      = "logging to syslog"
 	capDaemonize   = "daemonizing: run it in the foreground, under a supervisor if need be"
 	capSupervised  = "supervisor notification (systemd or upstart)"
@@ -398,7 +397,6 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("replica-ignore-disk-write-errors", "", 0, parseYesNo, "no", capReplication),
 
 	// String directives.
-	fixedDirective("unixsocket", "", dirImmutable, parseStr, "", capUnixSocket),
 	fixedDirective("replica-announce-ip", "slave-announce-ip", 0, parseStr, "", capReplication),
 	fixedDirective("masteruser", "", dirSensitive, parseStr, "", capReplication),
 	fixedDirective("cluster-announce-ip", "", 0, parseStr, "", capCluster),
@@ -464,7 +462,6 @@ var notImplementedDirectives = []*directive{
 	fixedDirective("shutdown-timeout", "", 0, parseIntRange(0, intMax), "10", capShutdown),
 	fixedDirective("repl-diskless-sync-max-replicas", "", 0, parseIntRange(0, intMax), "0", capReplication),
 	fixedDirective("socket-mark-id", "", dirImmutable, parseUintRange(0, uintMax), "0", capNetwork),
-	fixedDirective("unixsocketperm", "", dirImmutable, numericSpec{lo: 0, hi: 0o777, unsigned: true, octal: true}.parse, "0", capUnixSocket),
 	fixedDirective("active-defrag-max-scan-fields", "", 0, parseUintRange(1, longMax), "1000", capDefrag),
 	fixedDirective("busy-reply-threshold", "lua-time-limit", 0, parseIntRange(0, longMax), "5000", capScripting),
 	fixedDirective("cluster-node-timeout", "", 0, parseIntRange(0, longMax), "15000", capCluster),
@@ -527,7 +524,7 @@ var directiveTable = func() struct {
 		t.byName[name] = e
 		t.names = append(t.names, e)
 	}
-	for _, list := range [][]*directive{implementedDirectives, lazyfreeDirectives, trackingDirectives, notImplementedDirectives, guardDirectives, tlsDirectives} {
+	for _, list := range [][]*directive{implementedDirectives, lazyfreeDirectives, trackingDirectives, notImplementedDirectives, guardDirectives, tlsDirectives, unixDirectives} {
 		for _, d := range list {
 			add(d.name, d)
 			if d.alias != "" {

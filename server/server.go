@@ -66,6 +66,9 @@ type Server struct {
 	// tls is the TLS side: its listeners, under lnMu, and configuration
 	// (tls.go).
 	tls tlsState
+	// unix is the Unix socket (unix.go), nil if none; set by New, closed
+	// by stop under lnMu.
+	unix *unixSocket
 
 	// connsMu guards conns and nextID.
 	connsMu sync.Mutex
@@ -119,6 +122,9 @@ type Server struct {
 	// log (audit.go), nil when none, set by New and then constant.
 	thr   throttle
 	audit *auditLog
+	// weakHashes are the passwords judged weak when set, for the
+	// security audit (secaudit.go); its own lock guards it.
+	weakHashes weakHashes
 
 	closing    atomic.Bool
 	done       chan struct{} // closed when the server has stopped
@@ -226,9 +232,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.listenTLS(&s.cfg); err != nil { // tls.go
-		for _, ln := range s.listeners {
-			ln.Close()
-		}
+		s.stop() // closes the listeners
+		s.closeAudit()
+		log.close()
+		return nil, err
+	}
+	if err := s.listenUnix(cfg); err != nil { // unix.go; closes the listeners on failure
 		s.closeAudit()
 		log.close()
 		return nil, err
@@ -260,6 +269,7 @@ func New(cfg Config) (*Server, error) {
 	s.log.logf(levelNotice, "Running mode=standalone, port=%d.", cmp.Or(s.port, s.tls.port))
 	s.log.logf(levelNotice, "Server initialized")
 	s.log.logf(levelNotice, "Ready to accept connections")
+	s.serveUnix() // unix.go
 	return s, nil
 }
 
@@ -778,6 +788,7 @@ func (s *Server) stop() {
 			ln.Close()
 		}
 		s.closeTLSListeners()
+		s.closeUnix() // unix.go
 		s.lnMu.Unlock()
 		close(s.stopCron)
 	})

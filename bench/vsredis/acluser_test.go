@@ -24,7 +24,7 @@ func TestACLTests(t *testing.T) {
 		t.Fatalf("selectTests = %d tests", len(tests))
 	}
 	for _, test := range tests {
-		args := test.args(6379, 50, 16, 1000, 10000)
+		args := test.args(6379, "", 50, 16, 1000, 10000)
 		i := slices.Index(args, "--user")
 		if i < 0 || i+3 >= len(args) || args[i+1] != aclBenchUser.name || args[i+2] != "-a" || args[i+3] != aclBenchUser.password {
 			t.Errorf("%s: redis-benchmark arguments %q do not log in as %s", test.name, args, aclBenchUser.name)

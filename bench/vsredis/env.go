@@ -39,13 +39,16 @@ func describeEnv(o options, t tools, r *report) []string {
 }
 
 // shownServerArgs returns serverArgs as a shell command line, with N for the
-// port: --port N --bind 127.0.0.1 --save "" --appendonly no.
+// port: --port N --bind 127.0.0.1 --save "" --appendonly no --unixsocket
+// vsredis-N.sock --unixsocketperm 700.
 func shownServerArgs() string {
 	args := serverArgs(0)
 	for i, a := range args {
 		switch {
 		case i > 0 && args[i-1] == "--port":
 			args[i] = "N"
+		case i > 0 && args[i-1] == "--unixsocket":
+			args[i] = strings.Replace(args[i], "-0.", "-N.", 1)
 		case a == "" || strings.ContainsAny(a, " \t\"'\\$"):
 			args[i] = strconv.Quote(a)
 		}

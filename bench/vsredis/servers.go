@@ -29,10 +29,16 @@ type serverProc struct {
 }
 
 // serverArgs is the command line both servers get: the same settings, so
-// neither persists anything.
+// neither persists anything. Each also listens on a Unix socket of mode
+// 700 in its working directory (unixSockName), for the *-unix tests.
 func serverArgs(port int) []string {
-	return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}
+	return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--unixsocket", unixSockName(port), "--unixsocketperm", "700"}
 }
+
+// unixSockName is the name of the Unix socket of the server on port, in its
+// working directory.
+func unixSockName(port int) string { return "vsredis-" + strconv.Itoa(port) + ".sock" }
 
 // freePort returns a loopback TCP port that was free a moment ago.
 func freePort() (int, error) {
@@ -85,6 +91,12 @@ func startServer(ctx context.Context, name, binary string, args func(port int) [
 }
 
 func (p *serverProc) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(p.port)) }
+
+// unixPath is the path of the server's Unix socket (serverArgs); the
+// server runs in the directory of its log.
+func (p *serverProc) unixPath() string {
+	return filepath.Join(filepath.Dir(p.logPath), unixSockName(p.port))
+}
 
 func (p *serverProc) pid() int { return p.cmd.Process.Pid }
 

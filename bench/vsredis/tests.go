@@ -43,6 +43,9 @@ type benchTest struct {
 	baseline string
 	// tls runs redis-benchmark --tls against the servers' TLS port (tls.go).
 	tls bool
+	// unix runs redis-benchmark over the server's Unix socket (-s)
+	// instead of TCP.
+	unix bool
 }
 
 // droppedRows are rows redis-benchmark prints that are preparation, not a
@@ -72,6 +75,10 @@ var allTests = []benchTest{
 	{name: "get-tls", builtin: "get", tls: true, suffix: tlsSuffix, probe: [][]string{{"GET", "vsredis:probe"}}},
 	{name: "handshake-tls", command: []string{"PING"}, tls: true, options: []string{"-k", "0"}, suffix: reconnectSuffix,
 		costP1: 10, costPipelined: 150, probe: [][]string{{"PING"}}},
+	// SET and GET over each server's Unix socket (issue 10), as -t set
+	// and get over TCP.
+	{name: "set-unix", builtin: "set", unix: true, suffix: unixSuffix, probe: [][]string{{"SET", "vsredis:probe", "xxx"}}},
+	{name: "get-unix", builtin: "get", unix: true, suffix: unixSuffix, probe: [][]string{{"GET", "vsredis:probe"}}},
 	{name: "incr", builtin: "incr", probe: [][]string{{"INCR", "vsredis:probe:counter"}}},
 	{name: "lpush", builtin: "lpush", probe: [][]string{{"LPUSH", "vsredis:probe:list", "xxx"}}},
 	{name: "rpush", builtin: "rpush", probe: [][]string{{"RPUSH", "vsredis:probe:list", "xxx"}}},
@@ -119,6 +126,9 @@ var (
 	trackingOptions = []string{"-3", "--enable-tracking"}
 	trackingSuffix  = " (50 clients tracking)"
 )
+
+// unixSuffix marks the rows of the tests run over the Unix socket.
+var unixSuffix = " (Unix socket)"
 
 // aclSuffix marks the rows of the tests run as aclBenchUser.
 var aclSuffix = " (ACL user " + aclBenchUser.name + ")"
@@ -172,13 +182,17 @@ func (t benchTest) keyspace(o options) int {
 	return o.keyspace
 }
 
-// args is redis-benchmark's command line for one run of the test.
-func (t benchTest) args(port, clients, pipeline, keyspace, requests int) []string {
-	args := []string{
-		"-h", "127.0.0.1", "-p", strconv.Itoa(port),
+// args is redis-benchmark's command line for one run of the test against
+// the server on port, whose Unix socket is sock.
+func (t benchTest) args(port int, sock string, clients, pipeline, keyspace, requests int) []string {
+	args := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(port)}
+	if t.unix {
+		args = []string{"-s", sock}
+	}
+	args = append(args,
 		"-c", strconv.Itoa(clients), "-P", strconv.Itoa(pipeline),
 		"-r", strconv.Itoa(keyspace), "-n", strconv.Itoa(requests), "--csv",
-	}
+	)
 	args = append(args, t.options...)
 	if t.user != nil {
 		args = append(args, t.user.benchmarkOptions()...)

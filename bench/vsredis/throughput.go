@@ -148,7 +148,7 @@ func runBenchmark(ctx context.Context, bin string, p *serverProc, o options, tes
 	if test.tls {
 		port, tlsOptions = p.tlsPort, benchTLS.benchmarkOptions()
 	}
-	cmd := exec.CommandContext(ctx, bin, append(tlsOptions, test.args(port, o.clients, pipeline, test.keyspace(o), requests)...)...)
+	cmd := exec.CommandContext(ctx, bin, append(tlsOptions, test.args(port, p.unixPath(), o.clients, pipeline, test.keyspace(o), requests)...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

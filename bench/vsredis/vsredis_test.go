@@ -169,7 +169,7 @@ func TestDepthResultsAdd(t *testing.T) {
 // TestShownServerArgs checks the report's line for the servers' command
 // line against what serverArgs gives them.
 func TestShownServerArgs(t *testing.T) {
-	if got, want := shownServerArgs(), `--port N --bind 127.0.0.1 --save "" --appendonly no`; got != want {
+	if got, want := shownServerArgs(), `--port N --bind 127.0.0.1 --save "" --appendonly no --unixsocket vsredis-N.sock --unixsocketperm 700`; got != want {
 		t.Errorf("shownServerArgs() = %q, want %q", got, want)
 	}
 }
@@ -473,12 +473,19 @@ func TestSelectTestsAndRequests(t *testing.T) {
 	if got := lr.requests(options{requests: 10, pipelinedRequests: 10}, 16); got != 10 {
 		t.Errorf("lrange_600 of 10 at pipeline 16: %d, want 10", got)
 	}
-	args := strings.Join(ts[2].args(7000, 50, 16, 1000, 5000), " ")
+	args := strings.Join(ts[2].args(7000, "", 50, 16, 1000, 5000), " ")
 	if want := "-h 127.0.0.1 -p 7000 -c 50 -P 16 -r 1000 -n 5000 --csv ZRANK vsredis:bigzset m:__rand_int__"; args != want {
 		t.Errorf("zrank-big args = %q, want %q", args, want)
 	}
-	if args := strings.Join(ts[0].args(7000, 50, 1, 100, 10), " "); !strings.HasSuffix(args, "-n 10 --csv -t lpush") {
+	if args := strings.Join(ts[0].args(7000, "", 50, 1, 100, 10), " "); !strings.HasSuffix(args, "-n 10 --csv -t lpush") {
 		t.Errorf("lpush args = %q", args)
+	}
+	unix, err := selectTests("get-unix")
+	if err != nil || len(unix) != 1 {
+		t.Fatalf("selectTests(get-unix) = %v, %v", unix, err)
+	}
+	if args := strings.Join(unix[0].args(7000, "/tmp/x/vsredis-7000.sock", 50, 16, 1000, 5000), " "); args != "-s /tmp/x/vsredis-7000.sock -c 50 -P 16 -r 1000 -n 5000 --csv -t get" {
+		t.Errorf("get-unix args = %q", args)
 	}
 	if _, err := selectShapes("list-big,bogus"); err == nil {
 		t.Error("selectShapes accepted an unknown shape")

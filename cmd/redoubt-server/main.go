@@ -7,6 +7,10 @@
 // standard output. SIGTERM and SIGINT shut it down gracefully; it exits 0
 // after a shutdown (signal or SHUTDOWN command) and 1 when the
 // configuration is bad or the server cannot start.
+//
+//	redoubt-server --check-config FILE [--min-level LEVEL] [options]
+//
+// audits the configuration instead of starting a server (see usage).
 package main
 
 import (
@@ -17,7 +21,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,14 +51,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	if slices.Contains(args, "--check-config") {
+		return checkConfig(args, stdout, stderr)
+	}
 	cfg, err := server.ParseArgs(args)
 	if err != nil {
-		var ce *server.ConfigError
-		if errors.As(err, &ce) {
-			fmt.Fprint(stderr, ce.Report())
-		} else {
-			fmt.Fprintln(stderr, err)
-		}
+		printConfigError(stderr, err)
 		return 1
 	}
 	cfg.LogOutput = stdout
@@ -101,8 +105,90 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// printConfigError reports an error of ParseArgs as redis-server does.
+func printConfigError(stderr io.Writer, err error) {
+	var ce *server.ConfigError
+	if errors.As(err, &ce) {
+		fmt.Fprint(stderr, ce.Report())
+	} else {
+		fmt.Fprintln(stderr, err)
+	}
+}
+
+// Exit statuses of --check-config.
+const (
+	checkOK         = 0 // audited, at or above the requested level
+	checkBadConfig  = 1 // bad usage, or a configuration the server would refuse
+	checkBelowLevel = 2 // audited, below the requested level
+)
+
+// checkConfig is --check-config FILE [--min-level LEVEL] [options]: it
+// audits the configuration of FILE (with the options applied after it, as
+// when starting) without starting a server, prints every check, and exits
+// checkBelowLevel when the level reached is below LEVEL.
+func checkConfig(args []string, stdout, stderr io.Writer) int {
+	var file, minName string
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "--check-config", "--min-level":
+			if i+1 >= len(args) {
+				fmt.Fprintf(stderr, "%s needs a value\n\n%s", args[i], usage)
+				return checkBadConfig
+			}
+			if args[i] == "--check-config" {
+				if file != "" {
+					fmt.Fprintf(stderr, "--check-config given twice\n\n%s", usage)
+					return checkBadConfig
+				}
+				file = args[i+1]
+			} else {
+				minName = args[i+1]
+			}
+			i++
+		default:
+			rest = append(rest, args[i])
+		}
+	}
+	minLevel := server.LevelNone
+	if minName != "" {
+		l, ok := server.ParseLevel(minName)
+		if !ok {
+			fmt.Fprintf(stderr, "--min-level %q is not one of basic, standard, high, paranoid\n", minName)
+			return checkBadConfig
+		}
+		minLevel = l
+	}
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "--") && rest[0] != "-" {
+		fmt.Fprintf(stderr, "--check-config takes the config file; %q is one more\n\n%s", rest[0], usage)
+		return checkBadConfig
+	}
+	if fi, err := os.Stat(file); err == nil && fi.IsDir() {
+		fmt.Fprintf(stderr, "--check-config %s: a directory, not a config file\n", file)
+		return checkBadConfig
+	}
+	cfg, err := server.ParseArgs(append([]string{file}, rest...))
+	if err != nil {
+		printConfigError(stderr, err)
+		return checkBadConfig
+	}
+	report, err := server.CheckConfig(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "The server would not start with this configuration: %v\n", err)
+		return checkBadConfig
+	}
+	fmt.Fprintf(stdout, "Security audit of %s (Redoubt %s)\n\n", cfg.ConfigFile, server.Version)
+	fmt.Fprint(stdout, report.Text())
+	if report.Level < minLevel {
+		fmt.Fprintf(stdout, "Below the requested level, %s.\n", minLevel)
+		return checkBelowLevel
+	}
+	return checkOK
+}
+
 const usage = `Usage: redoubt-server [/path/to/redis.conf] [options] [-]
        redoubt-server - (read the configuration from standard input)
+       redoubt-server --check-config /path/to/redis.conf [--min-level LEVEL] [options]
        redoubt-server -v or --version
        redoubt-server -h or --help
 
@@ -116,4 +202,13 @@ Examples:
        redoubt-server --port 7777 --loglevel verbose
        redoubt-server /etc/redis/redis.conf --daemonize no --dir "$PWD"
        echo 'hz 20' | redoubt-server -
+
+--check-config audits the configuration without starting a server: every
+check of the security audit with its result and remedy, and the maturity
+level reached (none, basic, standard, high or paranoid). It exits 0, or 2
+when a --min-level (basic, standard, high or paranoid) is given and not
+reached, and 1 when the configuration is bad or the server would refuse it.
+File modes are judged as they are; running as root is judged for the user
+running the check.
+       redoubt-server --check-config /etc/redoubt/redoubt.conf --min-level high
 `
