@@ -63,6 +63,7 @@ func redoubtTLSConfig(cfg *server.Config, f *tlstest.Files) {
 		panic(err) // the directives are ours: a bug
 	}
 	c.TLSPort = server.TLSPortAny
+	c.Clock = cfg.Clock // ApplyArgs sets the system clock; keep the caller's
 	*cfg = c
 }
 
