@@ -16,9 +16,13 @@ run: build
 
 # Every test, with the race detector. Conformance tests compare against a
 # real redis-server when one is installed (CI requires it: REDOUBT_REQUIRE_REDIS=1).
+# Then every conformance script again over TLS and over the Unix socket, on
+# both servers (the recordings are the TCP ones).
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+	$(GO) test -count=1 -timeout 10m -run '^(TestRedis|TestRedoubt)$$' ./conformance -tls
+	$(GO) test -count=1 -timeout 10m -run '^(TestRedis|TestRedoubt)$$' ./conformance -unix
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

@@ -242,6 +242,14 @@ func New(cfg Config) (*Server, error) {
 		log.close()
 		return nil, err
 	}
+	if len(s.listeners) == 0 && len(s.tls.lns) == 0 && s.unix == nil {
+		// Redis exits rather than run a server nobody can reach.
+		s.log.logf(levelWarning, msgListenNowhere)
+		s.stop()
+		s.closeAudit()
+		log.close()
+		return nil, errors.New("server: " + msgListenNowhere)
+	}
 	// From here on an ephemeral port (Port 0) reads as the port bound, or
 	// as PortDisabled when nothing is bound, which is what CONFIG GET
 	// reports. No other goroutine runs yet: cfgMu is not needed.
@@ -268,7 +276,9 @@ func New(cfg Config) (*Server, error) {
 	go s.tlsWatchLoop() // tls_auth.go: exits when stopCron is closed
 	s.log.logf(levelNotice, "Running mode=standalone, port=%d.", cmp.Or(s.port, s.tls.port))
 	s.log.logf(levelNotice, "Server initialized")
-	s.log.logf(levelNotice, "Ready to accept connections")
+	if len(s.listeners) > 0 || len(s.tls.lns) > 0 {
+		s.log.logf(levelNotice, "Ready to accept connections")
+	}
 	s.serveUnix() // unix.go
 	return s, nil
 }

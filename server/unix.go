@@ -55,8 +55,11 @@ const (
 	msgUnixNUL     = "bind: the path holds a NUL byte"
 	msgUnixWider   = "bind: the system created the socket with mode %03o, wider than unixsocketperm %03o"
 	msgUnixReady   = "The server is now ready to accept connections at %s"
-	msgUnixRemove  = "Removing the unix socket file."
-	msgUnixRemErr  = "Error removing the unix socket file: %v"
+	// msgListenNowhere is Redis's reason to exit when no TCP, TLS or Unix
+	// listener is configured.
+	msgListenNowhere = "Configured to not listen anywhere, exiting."
+	msgUnixRemove    = "Removing the unix socket file."
+	msgUnixRemErr    = "Error removing the unix socket file: %v"
 )
 
 // unixSocket is the server's listening Unix socket.

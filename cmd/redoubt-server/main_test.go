@@ -415,3 +415,26 @@ func TestExposedWithoutProtection(t *testing.T) {
 		t.Errorf("stderr %q, want the refusal and its remedies", got)
 	}
 }
+
+// TestListenNowhere: with no TCP port, no TLS port and no Unix socket,
+// both servers log the same line and exit with status 1, rather than run
+// a server nobody can reach.
+func TestListenNowhere(t *testing.T) {
+	const line = "# Configured to not listen anywhere, exiting."
+	p := start(t, "", "--port", "0")
+	if code := p.wait(); code != 1 {
+		t.Errorf("Redoubt: exit status %d, want 1", code)
+	}
+	if out := p.stdout.String(); !strings.Contains(out, line) {
+		t.Errorf("Redoubt's log has no %q:\n%s", line, out)
+	}
+	bin := requireTool(t, "redis-server", "REDIS_SERVER")
+	out, err := exec.Command(bin, "--port", "0", "--save", "", "--appendonly", "no").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Errorf("redis-server: %v, want exit status 1", err)
+	}
+	if !strings.Contains(string(out), line) {
+		t.Errorf("redis-server's log has no %q:\n%s", line, out)
+	}
+}
