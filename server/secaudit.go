@@ -32,10 +32,9 @@ import (
 // checks, so they cannot disagree.
 //
 // Settings are read through the directive table, as CONFIG GET reads them,
-// not through Config fields: the tls-*, unixsocket and unixsocketperm
-// directives are the contract with the TLS and unix socket listeners, and
-// the checks read the same values whether those directives are fixed (as
-// before the listeners exist) or implemented.
+// not through Config fields, so the audit judges what CONFIG GET shows:
+// the tls-*, unixsocket and unixsocketperm values the listeners use, and
+// dir, which is the working directory.
 
 // Level is a maturity level of the security audit.
 type Level int
@@ -184,17 +183,11 @@ type auditInput struct {
 	euid    int
 	offline bool
 	stat    func(string) (fs.FileInfo, error)
-	// override replaces directive values; only tests set it, to judge
-	// values the directive table cannot take yet (tls-*, unixsocket).
-	override map[string]string
 }
 
 // directive returns the value of the directive called name as CONFIG GET
 // reports it, or "" if there is no such directive.
 func (in *auditInput) directive(name string) string {
-	if v, ok := in.override[name]; ok {
-		return v
-	}
 	e, ok := lookupDirective(name)
 	if !ok {
 		return ""
