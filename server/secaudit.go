@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/redoubt-db/redoubt/acl"
+	"github.com/redoubt-db/redoubt/tlsconf"
 )
 
 // The security audit (issue 10): SECURITY AUDIT on a running server and
@@ -227,8 +229,10 @@ func CheckConfig(cfg Config) (*AuditReport, error) {
 }
 
 // offlineAuditInput sets up, without listening, logging or opening any
-// file but the ACL file, the users New would start with, and returns the
-// audit input of that configuration.
+// file but the ACL file and the TLS files, the users New would start with,
+// loads the TLS certificates and keys as New would (so a configuration
+// whose TLS New would refuse is refused here too), and returns the audit
+// input of that configuration.
 func offlineAuditInput(cfg Config) (*auditInput, error) {
 	initCommands()
 	cfg = cfg.withDefaults()
@@ -252,6 +256,11 @@ func offlineAuditInput(cfg Config) (*auditInput, error) {
 	}
 	if open := s.exposedUnprotected(cfg); open != "" {
 		return nil, fmt.Errorf("server: "+msgExposedUnprotected, open)
+	}
+	if cfg.TLSPort != 0 {
+		if _, err := tlsconf.Load(tlsOf(&cfg), time.Now()); err != nil {
+			return nil, fmt.Errorf("server: failed to configure TLS: %w", err)
+		}
 	}
 	in := s.auditInput()
 	in.offline = true

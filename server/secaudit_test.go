@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redoubt-db/redoubt/acl"
 	"github.com/redoubt-db/redoubt/internal/tlstest"
@@ -230,7 +231,6 @@ func TestAuditChecks(t *testing.T) {
 		{"root", with(func(ac *auditCase) { ac.euid = -1 }), "not-root", "as root"},
 		{"no TLS", with(func(ac *auditCase) { ac.tls = false }), "tls", "TLS is off"},
 		{"plain port exposed", with(func(ac *auditCase) { ac.conf += "port 6379\nbind 10.1.2.3 127.0.0.1\n" }), "tls", "also listens on 10.1.2.3"},
-		{"old TLS", with(func(ac *auditCase) { ac.conf += "tls-protocols \"TLSv1.1 TLSv1.2\"\n" }), "tls-protocols", "allows TLSv1.1"},
 		{"two superusers", with(func(ac *auditCase) { ac.conf += "user root2 on >" + auditPassC + " ~* &* +@all\n" }), "unrestricted-users", `"admin", "root2"`},
 		{"config file readable", with(func(ac *auditCase) { ac.confMode = 0o644 }), "file-modes", "config file"},
 		{"data dir open", with(func(ac *auditCase) { ac.dirMode = 0o755 }), "file-modes", "mode 0755"},
@@ -259,6 +259,22 @@ func TestAuditChecks(t *testing.T) {
 			}
 			checkRemedies(t, r)
 		})
+	}
+}
+
+// TestAuditOldTLSProtocols: the server refuses TLS 1.0 and 1.1 (so
+// --check-config refuses such a configuration, TestCheckConfigRefuses), but
+// the tls-protocols check still fails them if they ever reach it.
+func TestAuditOldTLSProtocols(t *testing.T) {
+	f := tlstest.NewFiles(t)
+	cfg, err := ApplyArgs(DefaultConfig(), []string{"--port", "0", "--tls-port", "6380", "--tls-cert-file", f.Cert,
+		"--tls-key-file", f.Key, "--tls-ca-cert-file", f.CA, "--tls-protocols", "TLSv1.1 TLSv1.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := (&auditor{in: &auditInput{cfg: cfg}}).checkTLSProtocols()
+	if c.Status != StatusFail || !strings.Contains(c.Found, "allows TLSv1.1") || c.Remedy == "" {
+		t.Errorf("tls-protocols with TLSv1.1: %+v", c)
 	}
 }
 
@@ -328,6 +344,41 @@ func TestCheckConfigRefuses(t *testing.T) {
 	}
 	if _, err := CheckConfig(cfg); err == nil || !strings.Contains(err.Error(), "nosuchcommand") {
 		t.Errorf("CheckConfig with an unknown command in a user line: %v", err)
+	}
+	// TLS files New could not load.
+	f := tlstest.NewFiles(t)
+	expired := f.Authority.Issue(t, tlstest.Options{CN: "server", NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing key", []string{"--tls-key-file", filepath.Join(f.Dir, "nosuch.key")}, "nosuch.key"},
+		{"key of another certificate", []string{"--tls-key-file", f.ClientKey}, "failed to configure TLS"},
+		{"garbage CA", []string{"--tls-ca-cert-file", tlstest.Write(t, f.Dir, "garbage.crt", []byte("garbage"))}, "failed to configure TLS"},
+		{"expired certificate", []string{"--tls-cert-file", tlstest.Write(t, f.Dir, "expired.crt", expired.CertPEM),
+			"--tls-key-file", tlstest.Write(t, f.Dir, "expired.key", expired.KeyPEM)}, "failed to configure TLS"},
+		{"no CA", []string{"--tls-ca-cert-file", ""}, "tls-ca-cert-file"},
+		{"TLS 1.1", []string{"--tls-protocols", "TLSv1.1 TLSv1.2"}, "TLSv1.1 is refused"},
+		{"TLS 1.0", []string{"--tls-protocols", "TLSv1 TLSv1.3"}, "TLSv1 is refused"},
+	} {
+		args := append([]string{"--port", "0", "--tls-port", "6380", "--tls-cert-file", f.Cert, "--tls-key-file", f.Key,
+			"--tls-ca-cert-file", f.CA}, tc.args...)
+		cfg, err := ApplyArgs(DefaultConfig(), args)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if _, err := CheckConfig(cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckConfig with %s: %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	cfg, err = ApplyArgs(DefaultConfig(), []string{"--port", "0", "--tls-port", "6380", "--tls-cert-file", f.Cert,
+		"--tls-key-file", f.Key, "--tls-ca-cert-file", f.CA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckConfig(cfg); err != nil {
+		t.Errorf("CheckConfig with good TLS files: %v", err)
 	}
 }
 
