@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/redoubt-db/redoubt/acl"
+	"github.com/redoubt-db/redoubt/internal/tlstest"
 )
 
 // auditReply turns SECURITY AUDIT's reply (a map, or a flat array in RESP2)
@@ -224,5 +226,89 @@ func TestSecurityAuditConcurrent(t *testing.T) {
 	}
 	if u := checks["unrestricted-users"]; u["status"] != "fail" || !strings.Contains(u["found"], `"u0"`) {
 		t.Errorf("unrestricted-users with 21 superusers: %v", u)
+	}
+}
+
+// auditCheck returns the check called name of r.
+func auditCheck(t *testing.T, r *AuditReport, name string) CheckResult {
+	t.Helper()
+	i := slices.IndexFunc(r.Checks, func(c CheckResult) bool { return c.Name == name })
+	if i < 0 {
+		t.Fatalf("no check %s", name)
+	}
+	return r.Checks[i]
+}
+
+// TestSecurityAuditTLS: the audit of a running server with a TLS listener
+// judges its real TLS settings, as CONFIG SET changes them, and its key
+// file's mode; TLS 1.1 cannot be set, so tls-protocols keeps passing.
+func TestSecurityAuditTLS(t *testing.T) {
+	data := t.TempDir() // dir, judged by file-modes
+	if err := os.Chmod(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(data)
+	f := tlstest.NewFiles(t)
+	cfg := tlsServerConfig(f, io.Discard)
+	cfg.RequirePass = auditPassA
+	srv := tcStart(t, cfg)
+	r := srv.SecurityAudit()
+	port := strconv.Itoa(srv.TLSPort())
+	if c := auditCheck(t, r, "tls"); c.Status != StatusPass || !strings.Contains(c.Found, "tls-port "+port+"; the plain port") {
+		t.Errorf("tls: %+v", c)
+	}
+	if c := auditCheck(t, r, "tls-client-certs"); c.Status != StatusPass || c.Found != "tls-auth-clients yes" {
+		t.Errorf("tls-client-certs: %+v", c)
+	}
+	if c := auditCheck(t, r, "tls-protocols"); c.Status != StatusPass {
+		t.Errorf("tls-protocols: %+v", c)
+	}
+	if c := auditCheck(t, r, "file-modes"); c.Status != StatusPass || !strings.Contains(c.Found, "tls-key-file 0600") {
+		t.Errorf("file-modes: %+v", c)
+	}
+
+	p := tcDial(t, srv)
+	p.str("AUTH", auditPassA)
+	if got := p.str("CONFIG", "SET", "tls-auth-clients", "optional"); got != "OK" {
+		t.Fatalf("CONFIG SET tls-auth-clients optional = %q", got)
+	}
+	if c := auditCheck(t, srv.SecurityAudit(), "tls-client-certs"); c.Status != StatusFail || !strings.Contains(c.Found, "optional") {
+		t.Errorf("tls-client-certs after tls-auth-clients optional: %+v", c)
+	}
+	if v := p.do("CONFIG", "SET", "tls-protocols", "TLSv1.1 TLSv1.2"); v.Kind != '-' {
+		t.Errorf("CONFIG SET tls-protocols TLSv1.1 = %v, want an error", v)
+	}
+	if c := auditCheck(t, srv.SecurityAudit(), "tls-protocols"); c.Status != StatusPass {
+		t.Errorf("tls-protocols after a refused TLSv1.1: %+v", c)
+	}
+	if err := os.Chmod(f.Key, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if c := auditCheck(t, srv.SecurityAudit(), "file-modes"); c.Status != StatusFail || !strings.Contains(c.Found, "tls-key-file "+f.Key+" has mode 0640") {
+		t.Errorf("file-modes with the key 0640: %+v", c)
+	}
+}
+
+// TestSecurityAuditUnixSocket: the audit of a running server judges its
+// unix socket's unixsocketperm.
+func TestSecurityAuditUnixSocket(t *testing.T) {
+	for _, tc := range []struct {
+		perm   os.FileMode
+		status CheckStatus
+		found  string
+	}{{0o700, StatusPass, "unixsocketperm 700"}, {0o770, StatusPass, "unixsocketperm 770"}, {0o777, StatusFail, "every local user"}} {
+		dir, err := os.MkdirTemp("", "audit10b-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		path := filepath.Join(dir, "r.sock")
+		srv := tcStart(t, Config{RequirePass: auditPassA, UnixSocket: path, UnixSocketPerm: tc.perm})
+		if srv.UnixSocket() != path {
+			t.Fatalf("unix socket %q, want %q", srv.UnixSocket(), path)
+		}
+		if c := auditCheck(t, srv.SecurityAudit(), "unixsocket-perm"); c.Status != tc.status || !strings.Contains(c.Found, tc.found) {
+			t.Errorf("unixsocketperm %o: %+v", tc.perm, c)
+		}
 	}
 }

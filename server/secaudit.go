@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/redoubt-db/redoubt/acl"
+	"github.com/redoubt-db/redoubt/tlsconf"
 )
 
 // The security audit (issue 10): SECURITY AUDIT on a running server and
@@ -32,10 +34,9 @@ import (
 // checks, so they cannot disagree.
 //
 // Settings are read through the directive table, as CONFIG GET reads them,
-// not through Config fields: the tls-*, unixsocket and unixsocketperm
-// directives are the contract with the TLS and unix socket listeners, and
-// the checks read the same values whether those directives are fixed (as
-// before the listeners exist) or implemented.
+// not through Config fields, so the audit judges what CONFIG GET shows:
+// the tls-*, unixsocket and unixsocketperm values the listeners use, and
+// dir, which is the working directory.
 
 // Level is a maturity level of the security audit.
 type Level int
@@ -184,17 +185,11 @@ type auditInput struct {
 	euid    int
 	offline bool
 	stat    func(string) (fs.FileInfo, error)
-	// override replaces directive values; only tests set it, to judge
-	// values the directive table cannot take yet (tls-*, unixsocket).
-	override map[string]string
 }
 
 // directive returns the value of the directive called name as CONFIG GET
 // reports it, or "" if there is no such directive.
 func (in *auditInput) directive(name string) string {
-	if v, ok := in.override[name]; ok {
-		return v
-	}
 	e, ok := lookupDirective(name)
 	if !ok {
 		return ""
@@ -234,8 +229,10 @@ func CheckConfig(cfg Config) (*AuditReport, error) {
 }
 
 // offlineAuditInput sets up, without listening, logging or opening any
-// file but the ACL file, the users New would start with, and returns the
-// audit input of that configuration.
+// file but the ACL file and the TLS files, the users New would start with,
+// loads the TLS certificates and keys as New would (so a configuration
+// whose TLS New would refuse is refused here too), and returns the audit
+// input of that configuration.
 func offlineAuditInput(cfg Config) (*auditInput, error) {
 	initCommands()
 	cfg = cfg.withDefaults()
@@ -259,6 +256,11 @@ func offlineAuditInput(cfg Config) (*auditInput, error) {
 	}
 	if open := s.exposedUnprotected(cfg); open != "" {
 		return nil, fmt.Errorf("server: "+msgExposedUnprotected, open)
+	}
+	if cfg.TLSPort != 0 {
+		if _, err := tlsconf.Load(tlsOf(&cfg), time.Now()); err != nil {
+			return nil, fmt.Errorf("server: failed to configure TLS: %w", err)
+		}
 	}
 	in := s.auditInput()
 	in.offline = true

@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redoubt-db/redoubt/acl"
+	"github.com/redoubt-db/redoubt/internal/tlstest"
 )
 
 // Strong passwords for the audit's configurations: 64 hex digits, as ACL
@@ -18,10 +20,9 @@ const (
 	auditPassC = "e4b8d2f6a0c4e8b2d6f0a4c8e2b6d0f4a8c2e6b0d4f8a2c6e0b4d8f2a6c0e4b8"
 )
 
-// The configurations of each level, each built on the one before. TLS
-// settings are given as directive overrides (auditTLS), because the tls-*
-// directives are not implemented yet: they refuse any value but Redis's
-// default in a config file (tls10 makes them real).
+// The configurations of each level, each built on the one before. The TLS
+// settings of high and paranoid are real tls-* lines naming certificate
+// files made in the test (auditCase.tls).
 const (
 	auditNone  = ""
 	auditBasic = "requirepass " + auditPassA + "\nbind * -::*\n"
@@ -31,23 +32,29 @@ const (
 		"user admin on >" + auditPassA + " ~* &* +@all\n" +
 		"user app on >" + auditPassB + " ~app:* &app:* +@all -@dangerous\n" +
 		"user report on >" + auditPassC + " %R~* +@read -@dangerous\n"
-	// high: standard, plus TLS only (auditTLS) and the plain port off.
+	// high: standard, plus TLS only (auditCase.tls) and the plain port off.
 	auditHigh = auditStandard + "port 0\n"
 )
 
-// auditTLS are the directive values of a TLS-only server that asks clients
-// for certificates.
-var auditTLS = map[string]string{
-	"tls-port": "6380", "tls-cert-file": "server.crt", "tls-key-file": "", "tls-ca-cert-file": "ca.crt",
-	"tls-auth-clients": "yes", "tls-protocols": "",
+// auditTLSLines are the tls-* lines of a TLS-only server that asks clients
+// for certificates, with f's files.
+func auditTLSLines(f *tlstest.Files) string {
+	return "tls-port 6380\n" +
+		"tls-cert-file " + f.Cert + "\n" +
+		"tls-key-file " + f.Key + "\n" +
+		"tls-ca-cert-file " + f.CA + "\n" +
+		"tls-auth-clients yes\n" +
+		"tls-protocols \"TLSv1.2 TLSv1.3\"\n"
 }
 
 // auditCase sets up a configuration in a private directory and judges it as
 // --check-config would, as user id 1000 rather than the test's user (often
-// root), with dir a private data directory.
+// root). The data directory, dir, is the working directory, as Redoubt
+// requires: the test changes into a private one (so auditCase.run must not
+// be called from parallel tests).
 type auditCase struct {
-	conf     string            // config file text
-	override map[string]string // directive values the config cannot set yet
+	conf     string // config file text
+	tls      bool   // put auditTLSLines, with certificates made here, before conf
 	euid     int
 	confMode os.FileMode // the config file's mode; 0 means 0600
 	dirMode  os.FileMode // the data directory's mode; 0 means 0700
@@ -65,10 +72,20 @@ func (ac auditCase) run(t *testing.T) *AuditReport {
 	if err := os.Mkdir(data, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	t.Chdir(data)
 	if ac.dirMode != 0 {
 		os.Chmod(data, ac.dirMode)
 	}
 	text := ac.conf
+	if ac.tls {
+		f := tlstest.NewFiles(t)
+		if ac.keyMode != 0 {
+			if err := os.Chmod(f.Key, ac.keyMode); err != nil {
+				t.Fatal(err)
+			}
+		}
+		text = auditTLSLines(f) + text
+	}
 	if ac.auditLog {
 		text += "redoubt-audit-log " + filepath.Join(base, "audit.jsonl") + "\n"
 	}
@@ -87,27 +104,14 @@ func (ac auditCase) run(t *testing.T) *AuditReport {
 	if err != nil {
 		t.Fatalf("config %q: %v", text, err)
 	}
+	if d := in.directive("dir"); d != data {
+		t.Fatalf("dir is %q, want the working directory %q", d, data)
+	}
 	in.euid = ac.euid
 	if in.euid == -1 {
 		in.euid = 0
 	} else if in.euid == 0 {
 		in.euid = 1000
-	}
-	in.override = map[string]string{"dir": data}
-	for k, v := range ac.override {
-		in.override[k] = v
-	}
-	if _, ok := ac.override["tls-port"]; ok {
-		key := filepath.Join(base, "server.key")
-		mode := ac.keyMode
-		if mode == 0 {
-			mode = 0o600
-		}
-		if err := os.WriteFile(key, []byte("not a key: only its mode is judged"), mode); err != nil {
-			t.Fatal(err)
-		}
-		os.Chmod(key, mode)
-		in.override["tls-key-file"] = key
 	}
 	return judge(in)
 }
@@ -141,17 +145,6 @@ func checkRemedies(t *testing.T, r *AuditReport) {
 	}
 }
 
-func withTLS(extra map[string]string) map[string]string {
-	m := map[string]string{}
-	for k, v := range auditTLS {
-		m[k] = v
-	}
-	for k, v := range extra {
-		m[k] = v
-	}
-	return m
-}
-
 // TestAuditLevels: a configuration built for each level gets that level
 // and no higher, the checks that keep it from the next level are that
 // level's, and every failed check names its remedy.
@@ -165,9 +158,9 @@ func TestAuditLevels(t *testing.T) {
 		{"none", auditCase{conf: auditNone}, LevelNone, []string{"default-user-nopass"}},
 		{"basic", auditCase{conf: auditBasic}, LevelBasic, []string{"bind", "default-user-restricted"}},
 		{"standard", auditCase{conf: auditStandard}, LevelStandard, []string{"tls"}},
-		{"high", auditCase{conf: auditHigh, override: withTLS(map[string]string{"tls-auth-clients": "optional"})},
+		{"high", auditCase{conf: auditHigh + "tls-auth-clients optional\n", tls: true},
 			LevelHigh, []string{"tls-client-certs", "audit-log"}},
-		{"paranoid", auditCase{conf: auditHigh, override: withTLS(nil), auditLog: true}, LevelParanoid, nil},
+		{"paranoid", auditCase{conf: auditHigh, tls: true, auditLog: true}, LevelParanoid, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := tc.ac.run(t)
@@ -198,13 +191,12 @@ func TestAuditLevels(t *testing.T) {
 // weakness drops the level to the one below its check's, with that check
 // failed and its remedy given.
 func TestAuditChecks(t *testing.T) {
-	paranoid := auditCase{conf: auditHigh, override: withTLS(nil), auditLog: true}
+	paranoid := auditCase{conf: auditHigh, tls: true, auditLog: true}
 	if r := paranoid.run(t); r.Level != LevelParanoid {
 		t.Fatalf("the base configuration is at %s, not paranoid:\n%s", r.Level, r.Text())
 	}
 	with := func(f func(ac *auditCase)) auditCase {
 		ac := paranoid
-		ac.override = withTLS(nil)
 		f(&ac)
 		return ac
 	}
@@ -230,25 +222,22 @@ func TestAuditChecks(t *testing.T) {
 		}), "dangerous-commands", `KEYS to "app"`},
 		{"flushall open", with(func(ac *auditCase) { ac.conf += "user ops on >" + auditPassC + " ~ops:* +flushall\n" }), "dangerous-commands", `FLUSHALL to "ops"`},
 		{"debug allowed", with(func(ac *auditCase) { ac.conf += "enable-debug-command yes\n" }), "protected-actions", "enable-debug-command yes"},
-		{"unix socket without mode", with(func(ac *auditCase) {
-			ac.override["unixsocket"] = "/run/redoubt.sock"
-			ac.override["unixsocketperm"] = "0"
-		}), "unixsocket-perm", "umask"},
-		{"unix socket for all", with(func(ac *auditCase) {
-			ac.override["unixsocket"] = "/run/redoubt.sock"
-			ac.override["unixsocketperm"] = "777"
-		}), "unixsocket-perm", "every local user"},
+		{"unix socket without mode", with(func(ac *auditCase) { ac.conf += "unixsocket /run/redoubt.sock\n" }), "unixsocket-perm", "umask"},
+		{"unix socket mode 0", with(func(ac *auditCase) { ac.conf += "unixsocket /run/redoubt.sock\nunixsocketperm 0\n" }), "unixsocket-perm", "umask"},
+		{"unix socket for all", with(func(ac *auditCase) { ac.conf += "unixsocket /run/redoubt.sock\nunixsocketperm 777\n" }),
+			"unixsocket-perm", "every local user"},
+		{"unix socket for others", with(func(ac *auditCase) { ac.conf += "unixsocket /run/redoubt.sock\nunixsocketperm 701\n" }),
+			"unixsocket-perm", "every local user"},
 		{"root", with(func(ac *auditCase) { ac.euid = -1 }), "not-root", "as root"},
-		{"no TLS", with(func(ac *auditCase) { ac.override = nil }), "tls", "TLS is off"},
+		{"no TLS", with(func(ac *auditCase) { ac.tls = false }), "tls", "TLS is off"},
 		{"plain port exposed", with(func(ac *auditCase) { ac.conf += "port 6379\nbind 10.1.2.3 127.0.0.1\n" }), "tls", "also listens on 10.1.2.3"},
-		{"old TLS", with(func(ac *auditCase) { ac.override["tls-protocols"] = "TLSv1.1 TLSv1.2" }), "tls-protocols", "allows TLSv1.1"},
 		{"two superusers", with(func(ac *auditCase) { ac.conf += "user root2 on >" + auditPassC + " ~* &* +@all\n" }), "unrestricted-users", `"admin", "root2"`},
 		{"config file readable", with(func(ac *auditCase) { ac.confMode = 0o644 }), "file-modes", "config file"},
 		{"data dir open", with(func(ac *auditCase) { ac.dirMode = 0o755 }), "file-modes", "mode 0755"},
 		{"key readable", with(func(ac *auditCase) { ac.keyMode = 0o640 }), "file-modes", "tls-key-file"},
 		{"throttling off", with(func(ac *auditCase) { ac.conf += "redoubt-auth-throttle no\n" }), "auth-throttling", "redoubt-auth-throttle no"},
-		{"optional client certificates", with(func(ac *auditCase) { ac.override["tls-auth-clients"] = "optional" }), "tls-client-certs", "#14638"},
-		{"no client certificates", with(func(ac *auditCase) { ac.override["tls-auth-clients"] = "no" }), "tls-client-certs", "not asked for"},
+		{"optional client certificates", with(func(ac *auditCase) { ac.conf += "tls-auth-clients optional\n" }), "tls-client-certs", "#14638"},
+		{"no client certificates", with(func(ac *auditCase) { ac.conf += "tls-auth-clients no\n" }), "tls-client-certs", "not asked for"},
 		{"no audit log", with(func(ac *auditCase) { ac.auditLog = false }), "audit-log", "no audit log"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -270,6 +259,22 @@ func TestAuditChecks(t *testing.T) {
 			}
 			checkRemedies(t, r)
 		})
+	}
+}
+
+// TestAuditOldTLSProtocols: the server refuses TLS 1.0 and 1.1 (so
+// --check-config refuses such a configuration, TestCheckConfigRefuses), but
+// the tls-protocols check still fails them if they ever reach it.
+func TestAuditOldTLSProtocols(t *testing.T) {
+	f := tlstest.NewFiles(t)
+	cfg, err := ApplyArgs(DefaultConfig(), []string{"--port", "0", "--tls-port", "6380", "--tls-cert-file", f.Cert,
+		"--tls-key-file", f.Key, "--tls-ca-cert-file", f.CA, "--tls-protocols", "TLSv1.1 TLSv1.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := (&auditor{in: &auditInput{cfg: cfg}}).checkTLSProtocols()
+	if c.Status != StatusFail || !strings.Contains(c.Found, "allows TLSv1.1") || c.Remedy == "" {
+		t.Errorf("tls-protocols with TLSv1.1: %+v", c)
 	}
 }
 
@@ -340,6 +345,41 @@ func TestCheckConfigRefuses(t *testing.T) {
 	if _, err := CheckConfig(cfg); err == nil || !strings.Contains(err.Error(), "nosuchcommand") {
 		t.Errorf("CheckConfig with an unknown command in a user line: %v", err)
 	}
+	// TLS files New could not load.
+	f := tlstest.NewFiles(t)
+	expired := f.Authority.Issue(t, tlstest.Options{CN: "server", NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing key", []string{"--tls-key-file", filepath.Join(f.Dir, "nosuch.key")}, "nosuch.key"},
+		{"key of another certificate", []string{"--tls-key-file", f.ClientKey}, "failed to configure TLS"},
+		{"garbage CA", []string{"--tls-ca-cert-file", tlstest.Write(t, f.Dir, "garbage.crt", []byte("garbage"))}, "failed to configure TLS"},
+		{"expired certificate", []string{"--tls-cert-file", tlstest.Write(t, f.Dir, "expired.crt", expired.CertPEM),
+			"--tls-key-file", tlstest.Write(t, f.Dir, "expired.key", expired.KeyPEM)}, "failed to configure TLS"},
+		{"no CA", []string{"--tls-ca-cert-file", ""}, "tls-ca-cert-file"},
+		{"TLS 1.1", []string{"--tls-protocols", "TLSv1.1 TLSv1.2"}, "TLSv1.1 is refused"},
+		{"TLS 1.0", []string{"--tls-protocols", "TLSv1 TLSv1.3"}, "TLSv1 is refused"},
+	} {
+		args := append([]string{"--port", "0", "--tls-port", "6380", "--tls-cert-file", f.Cert, "--tls-key-file", f.Key,
+			"--tls-ca-cert-file", f.CA}, tc.args...)
+		cfg, err := ApplyArgs(DefaultConfig(), args)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if _, err := CheckConfig(cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckConfig with %s: %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	cfg, err = ApplyArgs(DefaultConfig(), []string{"--port", "0", "--tls-port", "6380", "--tls-cert-file", f.Cert,
+		"--tls-key-file", f.Key, "--tls-ca-cert-file", f.CA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckConfig(cfg); err != nil {
+		t.Errorf("CheckConfig with good TLS files: %v", err)
+	}
 }
 
 func TestParseLevel(t *testing.T) {
@@ -366,10 +406,10 @@ func TestAuditPasses(t *testing.T) {
 	}{
 		{"no TCP listener", auditCase{conf: auditStandard + "bind \"\"\n"}, "bind", "no TCP listener"},
 		{"port 0 and no TLS", auditCase{conf: auditStandard + "bind * -::*\nport 0\n"}, "bind", "no TCP listener"},
-		{"TLS with the plain port on loopback", auditCase{conf: auditStandard, override: withTLS(nil)}, "tls", "the plain port 6379 listens on loopback only"},
-		{"unix socket 770", auditCase{conf: auditStandard, override: map[string]string{"unixsocket": "/run/r.sock", "unixsocketperm": "770"}},
+		{"TLS with the plain port on loopback", auditCase{conf: auditStandard, tls: true}, "tls", "the plain port 6379 listens on loopback only"},
+		{"unix socket 770", auditCase{conf: auditStandard + "unixsocket /run/r.sock\nunixsocketperm 770\n"},
 			"unixsocket-perm", "unixsocketperm 770"},
-		{"TLS 1.3 only", auditCase{conf: auditHigh, override: withTLS(map[string]string{"tls-protocols": "TLSv1.3"})}, "tls-protocols", "tls-protocols TLSv1.3"},
+		{"TLS 1.3 only", auditCase{conf: auditHigh + "tls-protocols TLSv1.3\n", tls: true}, "tls-protocols", "tls-protocols TLSv1.3"},
 		{"no lockout", auditCase{conf: auditStandard + "redoubt-auth-lockout-after 0\n"}, "auth-throttling", "throttled after 5 failures"},
 		{"the default user limited", auditCase{conf: strings.Replace(auditStandard, "user default off", "user default on >"+auditPassC+" ~cache:* +get +set", 1)},
 			"default-user-restricted", "may not run every command"},

@@ -7,9 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/redoubt-db/redoubt/internal/tlstest"
 )
 
 // Tests of --check-config: the built binary audits a configuration file
@@ -31,6 +34,21 @@ const nobody = 65534
 // status.
 func checkRun(t *testing.T, conf string, args ...string) (string, string, int) {
 	t.Helper()
+	return checkRunFiles(t, conf, nil, args...)
+}
+
+// ccFile is a file checkRunFiles writes beside the config file.
+type ccFile struct {
+	name string
+	data []byte
+	mode os.FileMode
+}
+
+// checkRunFiles is checkRun with files written into the directory first,
+// which conf may name by their relative names: the directory is the
+// working directory of the check, and so also its dir.
+func checkRunFiles(t *testing.T, conf string, files []ccFile, args ...string) (string, string, int) {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "audit10-checkconfig-")
 	if err != nil {
 		t.Fatal(err)
@@ -51,10 +69,21 @@ func checkRun(t *testing.T, conf string, args ...string) (string, string, int) {
 	if err := os.WriteFile(bin, data, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	owned := []string{dir, path, bin}
+	for _, f := range files {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, f.data, f.mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, f.mode); err != nil { // whatever the umask
+			t.Fatal(err)
+		}
+		owned = append(owned, p)
+	}
 	cmd := exec.Command(bin, append([]string{"--check-config", "redoubt.conf"}, args...)...)
 	cmd.Dir = dir
 	if os.Geteuid() == 0 {
-		for _, p := range []string{dir, path, bin} {
+		for _, p := range owned {
 			if err := os.Chown(p, nobody, nobody); err != nil {
 				t.Fatal(err)
 			}
@@ -74,8 +103,8 @@ func checkRun(t *testing.T, conf string, args ...string) (string, string, int) {
 	return stdout.String(), stderr.String(), code
 }
 
-// The configurations of the levels --check-config can reach before the
-// tls-* directives are implemented (TLS is needed from high on).
+// The configurations of the levels below TLS (needed from high on:
+// ccHigh, ccParanoid).
 const (
 	ccBasic    = "requirepass " + ccPassA + "\n"
 	ccStandard = "user default off\n" +
@@ -162,5 +191,114 @@ func TestCheckConfigDirectory(t *testing.T) {
 	if code := run([]string{"--check-config", t.TempDir()}, &stdout, &stderr); code != 1 ||
 		!strings.Contains(stderr.String(), "a directory, not a config file") || stdout.Len() != 0 {
 		t.Errorf("exit %d, stderr %q, stdout %q", code, stderr.String(), stdout.String())
+	}
+}
+
+// ccTLSFiles are a CA, a server certificate and its key (mode keyMode),
+// made for the test, to be named ca.crt, server.crt and server.key.
+func ccTLSFiles(t *testing.T, keyMode os.FileMode) []ccFile {
+	t.Helper()
+	ca := tlstest.NewCA(t, "Redoubt check-config CA")
+	srv := ca.Issue(t, tlstest.Options{CN: "server"})
+	return []ccFile{{"ca.crt", ca.PEM, 0o644}, {"server.crt", srv.CertPEM, 0o644}, {"server.key", srv.KeyPEM, keyMode}}
+}
+
+// The TLS-only configurations of the high and paranoid levels: the
+// standard one, the plain port off, TLS on with the files of ccTLSFiles.
+const (
+	ccTLS = "port 0\n" +
+		"tls-port 6380\n" +
+		"tls-cert-file server.crt\n" +
+		"tls-key-file server.key\n" +
+		"tls-ca-cert-file ca.crt\n" +
+		"tls-protocols \"TLSv1.2 TLSv1.3\"\n"
+	ccHigh     = ccStandard + ccTLS + "tls-auth-clients optional\n"
+	ccParanoid = ccStandard + ccTLS + "tls-auth-clients yes\n" + "redoubt-audit-log audit.log\n"
+)
+
+// failLine matches a failed check's line, capturing its level and name.
+var failLine = regexp.MustCompile(`(?m)^\[FAIL\] +(\S+) +(\S+) `)
+
+// TestCheckConfigTLSLevels: configurations with real TLS files reach high
+// and paranoid, and no higher; --min-level passes at the level and exits 2
+// above it; a weakness of the high level (a TLS key the group may read, TLS
+// off, the plain port exposed) drops them below high, a unix socket open to
+// all below standard; TLS files the server could not load are refused with
+// exit 1.
+func TestCheckConfigTLSLevels(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		conf    string
+		keyMode os.FileMode
+		level   string
+		failed  []string // the failed checks, as "level name"
+	}{
+		{"high", ccHigh, 0o600, "high", []string{"paranoid tls-client-certs", "paranoid audit-log"}},
+		{"paranoid", ccParanoid, 0o600, "paranoid", nil},
+		{"paranoid, key readable by the group", ccParanoid, 0o640, "standard", []string{"high file-modes"}},
+		{"paranoid, key readable by all", ccParanoid, 0o644, "standard", []string{"high file-modes"}},
+		{"paranoid, plain port exposed", ccParanoid + "port 6379\nbind 10.1.2.3 127.0.0.1\n", 0o600, "standard", []string{"high tls"}},
+		{"paranoid, TLS off", ccParanoid + "tls-port 0\n", 0o600, "standard", []string{"high tls"}},
+		{"paranoid, unix socket 700", ccParanoid + "unixsocket redoubt.sock\nunixsocketperm 700\n", 0o600, "paranoid", nil},
+		{"paranoid, unix socket 777", ccParanoid + "unixsocket redoubt.sock\nunixsocketperm 777\n", 0o600, "basic", []string{"standard unixsocket-perm"}},
+		{"high, no client certificates", ccHigh + "tls-auth-clients no\n", 0o600, "high", []string{"paranoid tls-client-certs", "paranoid audit-log"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := ccTLSFiles(t, tc.keyMode)
+			out, errOut, code := checkRunFiles(t, tc.conf, files)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d without --min-level; stderr %q\n%s", code, errOut, out)
+			}
+			m := levelLine.FindStringSubmatch(out)
+			if m == nil || m[1] != tc.level {
+				t.Fatalf("level %v, want %s:\n%s", m, tc.level, out)
+			}
+			var failed []string
+			for _, f := range failLine.FindAllStringSubmatch(out, -1) {
+				failed = append(failed, f[1]+" "+f[2])
+			}
+			if !slices.Equal(failed, tc.failed) {
+				t.Errorf("failed checks %q, want %q:\n%s", failed, tc.failed, out)
+			}
+			if remedies := regexp.MustCompile(`(?m)^ +remedy: \S`).FindAllString(out, -1); len(remedies) != len(failed) {
+				t.Errorf("%d failed checks, %d remedies:\n%s", len(failed), len(remedies), out)
+			}
+			if _, _, code := checkRunFiles(t, tc.conf, files, "--min-level", tc.level); code != 0 {
+				t.Errorf("--min-level %s: exit %d, want 0", tc.level, code)
+			}
+			if tc.level == "paranoid" {
+				if strings.Contains(out, "Next level") {
+					t.Errorf("a next level above paranoid:\n%s", out)
+				}
+				return
+			}
+			above := map[string]string{"basic": "standard", "standard": "high", "high": "paranoid"}[tc.level]
+			out, _, code = checkRunFiles(t, tc.conf, files, "--min-level", above)
+			if code != 2 || !strings.Contains(out, "Below the requested level, "+above+".") {
+				t.Errorf("--min-level %s: exit %d, want 2:\n%s", above, code, out)
+			}
+		})
+	}
+	// TLS files the server could not load: the configuration is refused,
+	// not judged.
+	other := tlstest.NewCA(t, "Other CA").Issue(t, tlstest.Options{CN: "other"})
+	for _, tc := range []struct {
+		name  string
+		files func([]ccFile) []ccFile
+		conf  string
+		want  string
+	}{
+		{"missing key", func(f []ccFile) []ccFile { return f[:2] }, ccParanoid, "server.key"},
+		{"key of another certificate", func(f []ccFile) []ccFile {
+			return append(f[:2], ccFile{"server.key", other.KeyPEM, 0o600})
+		}, ccParanoid, "failed to configure TLS"},
+		{"garbage CA", func(f []ccFile) []ccFile { return append(f[1:], ccFile{"ca.crt", []byte("garbage"), 0o644}) }, ccParanoid, "failed to configure TLS"},
+		{"TLS 1.1", func(f []ccFile) []ccFile { return f }, ccParanoid + "tls-protocols \"TLSv1.1 TLSv1.2\"\n", "TLSv1.1 is refused"},
+	} {
+		out, errOut, code := checkRunFiles(t, tc.conf, tc.files(ccTLSFiles(t, 0o600)), "--min-level", "high")
+		if code != 1 || !strings.Contains(errOut, "The server would not start with this configuration") ||
+			!strings.Contains(errOut, tc.want) || out != "" {
+			t.Errorf("%s: exit %d, stderr %q, stdout %q; want 1 and %q", tc.name, code, errOut, out, tc.want)
+		}
 	}
 }
