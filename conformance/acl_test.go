@@ -1,16 +1,11 @@
 package conformance
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/redoubt-db/redoubt/server"
 )
@@ -221,7 +216,7 @@ func TestACLConfigRewriteVsRedis(t *testing.T) {
 				if withFile {
 					os.WriteFile(conf, []byte(start+"aclfile "+acls+"\n"), 0o600)
 				}
-				c = newClient(t, startRedisConf(t, bin, conf))
+				c = newClient(t, startRedisConf(t, bin, "", conf, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"))
 			} else {
 				if withFile {
 					cfg, err := server.ApplyArgs(server.Config{}, []string{conf})
@@ -272,27 +267,4 @@ func TestACLConfigRewriteVsRedis(t *testing.T) {
 			t.Errorf("aclfile %v: user lines after CONFIG REWRITE:\n%s\nRedis:\n%s", withFile, texts["redoubt"], texts["redis"])
 		}
 	}
-}
-
-// startRedisConf starts redis-server with the config file conf first on
-// its command line, and returns its address.
-func startRedisConf(t *testing.T, bin, conf string) string {
-	t.Helper()
-	port, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	cmd := exec.Command(bin, conf, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	if err := waitPing(addr, 5*time.Second); err != nil {
-		t.Fatalf("redis-server did not start: %v\n%s", err, out.String())
-	}
-	return addr
 }

@@ -3,15 +3,11 @@ package conformance
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/redoubt-db/redoubt/server"
 )
@@ -98,23 +94,7 @@ func TestConfigRewriteVsRedis(t *testing.T) {
 		}
 	}
 
-	port, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rlog bytes.Buffer
-	cmd := exec.Command(bin, rfile, "--port", strconv.Itoa(port))
-	cmd.Dir = wd
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	cmd.Stdout, cmd.Stderr = &rlog, &rlog
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	raddr := "127.0.0.1:" + strconv.Itoa(port)
-	if err := waitPing(raddr, 5*time.Second); err != nil {
-		t.Fatalf("redis-server did not start: %v\n%s", err, rlog.String())
-	}
+	raddr := startRedisConf(t, bin, wd, rfile)
 
 	cfg, err := server.ApplyArgs(server.DefaultConfig(), []string{ofile})
 	if err != nil {
@@ -258,23 +238,7 @@ func TestConfigRewriteEveryDirectiveVsRedis(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	port, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rlog bytes.Buffer
-	cmd := exec.Command(bin, rfile, "--port", strconv.Itoa(port))
-	cmd.Dir = wd
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	cmd.Stdout, cmd.Stderr = &rlog, &rlog
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	raddr := "127.0.0.1:" + strconv.Itoa(port)
-	if err := waitPing(raddr, 5*time.Second); err != nil {
-		t.Fatalf("redis-server did not start: %v\n%s", err, rlog.String())
-	}
+	raddr := startRedisConf(t, bin, wd, rfile)
 	cfg, err := server.ApplyArgs(server.DefaultConfig(), []string{ofile})
 	if err != nil {
 		t.Fatal(err)
