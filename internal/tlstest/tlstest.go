@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -33,18 +34,27 @@ type Pair struct {
 	TLS             tls.Certificate
 }
 
-var serial int64 = 1
+// serial numbers the certificates of a run; tests may make them in parallel.
+var serial atomic.Int64
 
 // NewCA makes a self-signed CA named cn.
 func NewCA(t testing.TB, cn string) *CA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := MakeCA(cn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	serial++
+	return ca
+}
+
+// MakeCA is NewCA for programs that are not tests (the benchmarks).
+func MakeCA(cn string) (*CA, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial),
+		SerialNumber:          big.NewInt(serial.Add(1)),
 		Subject:               pkix.Name{CommonName: cn},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
@@ -54,10 +64,13 @@ func NewCA(t testing.TB, cn string) *CA {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	c, _ := x509.ParseCertificate(der)
-	return &CA{Cert: c, Key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	return &CA{Cert: c, Key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}, nil
 }
 
 // Options shape a certificate Issue makes.
@@ -74,24 +87,32 @@ type Options struct {
 // 127.0.0.1, ::1 and localhost besides o.DNS.
 func (ca *CA) Issue(t testing.TB, o Options) *Pair {
 	t.Helper()
+	p, err := ca.Make(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Make is Issue for programs that are not tests (the benchmarks).
+func (ca *CA) Make(o Options) (*Pair, error) {
 	var pub, priv any
-	var keyDER []byte
 	if o.RSA {
 		k, err := rsaKey()
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		pub, priv = &k.PublicKey, k
 	} else {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		pub, priv = &k.PublicKey, k
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if o.NotBefore.IsZero() {
 		o.NotBefore = time.Now().Add(-time.Hour)
@@ -99,9 +120,8 @@ func (ca *CA) Issue(t testing.TB, o Options) *Pair {
 	if o.NotAfter.IsZero() {
 		o.NotAfter = time.Now().Add(24 * time.Hour)
 	}
-	serial++
 	tmpl := &x509.Certificate{
-		SerialNumber:   big.NewInt(serial),
+		SerialNumber:   big.NewInt(serial.Add(1)),
 		Subject:        pkix.Name{CommonName: o.CN},
 		NotBefore:      o.NotBefore,
 		NotAfter:       o.NotAfter,
@@ -113,17 +133,19 @@ func (ca *CA) Issue(t testing.TB, o Options) *Pair {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.Key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	c, _ := x509.ParseCertificate(der)
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
 	p := &Pair{Cert: c,
 		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})}
-	p.TLS, err = tls.X509KeyPair(p.CertPEM, p.KeyPEM)
-	if err != nil {
-		t.Fatal(err)
+	if p.TLS, err = tls.X509KeyPair(p.CertPEM, p.KeyPEM); err != nil {
+		return nil, err
 	}
-	return p
+	return p, nil
 }
 
 // Write writes b to dir/name with mode 0600 and returns the path.
